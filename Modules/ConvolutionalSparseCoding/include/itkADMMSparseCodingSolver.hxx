@@ -1,0 +1,464 @@
+#ifndef itkADMMSparseCodingSolver_hxx
+#define itkADMMSparseCodingSolver_hxx
+
+#include "itkADMMSparseCodingSolver.h"
+#include <algorithm>
+#include <cmath>
+
+namespace itk
+{
+namespace
+{
+constexpr SizeValueType ADMMFrequencyBlock = 256;
+constexpr SizeValueType ADMMPixelBlock = 1024;
+} // namespace
+
+template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::Initialize()
+{
+  if (!(m_RelaxationParameter >= 1.0 && m_RelaxationParameter < 2.0))
+  {
+    itkExceptionMacro("RelaxationParameter must be in [1, 2), got " << m_RelaxationParameter);
+  }
+  if (m_Rho < 0 || !std::isfinite(m_Rho))
+  {
+    itkExceptionMacro("Rho must be positive (or 0 for automatic), got " << m_Rho);
+  }
+  const OperatorType & op = *this->GetOperator();
+  const unsigned int   K = op.GetNumberOfKernels();
+  m_CurrentRho = m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() + 1.0;
+  m_DualScale = 1.0;
+  m_RelativePrimal = m_RelativeDual = 1.0;
+
+  m_Spectra = op.AllocateSpectral(K);
+  m_Y = op.AllocateSpatial(K);
+  m_U = op.AllocateSpatial(K);
+  m_X = this->GetProximalOperator()->IsSeparable() ? RealBufferType() : op.AllocateSpatial(K);
+  this->CopyInitialCoefficients(m_Y.data());
+  op.ForwardFFT(m_Y.data(), m_Spectra.data(), K);
+
+  double data = 0;
+  if (!this->IsWeighted())
+  {
+    m_SignalSpectrum = op.AllocateSpectral(1);
+    m_DX = op.AllocateSpectral(1);
+    m_DY = op.AllocateSpectral(1);
+    m_DU = op.AllocateSpectral(1);
+    op.ForwardFFTChannel(this->GetDomainSignal(), m_SignalSpectrum.data());
+    data = this->SolvePlainXStep(true);
+  }
+  else
+  {
+    m_Y1 = op.AllocateSpatial(1);
+    m_U1 = op.AllocateSpatial(1);
+    m_T = op.AllocateSpatial(1);
+    m_TSpectrum = op.AllocateSpectral(1);
+    m_DXSpectrum = op.AllocateSpectral(1);
+    m_DBSpectrum = op.AllocateSpectral(1);
+    m_DXSpatial = op.AllocateSpatial(1);
+    m_DXNext = op.AllocateSpatial(1);
+    m_DB = op.AllocateSpatial(1);
+    m_DY0 = op.AllocateSpatial(1);
+    m_DU0 = op.AllocateSpatial(1);
+    op.Forward(m_Y.data(), m_DY0.data());
+    const RealType * s = this->GetDomainSignal();
+    const RealType * w2 = this->GetSquaredWeights();
+    for (SizeValueType i = 0; i < op.GetNumberOfDomainPixels(); ++i)
+    {
+      const double r = m_DY0[i] - s[i];
+      m_Y1[i] = m_DY0[i] - s[i];
+      m_T[i] = m_DY0[i]; // s + y1 - u1
+      data += 0.5 * w2[i] * r * r;
+    }
+    op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
+    this->SolveMaskedXStep();
+    std::swap(m_DXSpatial, m_DXNext);
+  }
+  const double penalty =
+    this->GetProximalOperator()->Evaluate(m_Y.data(), op.GetSpatialStride(), K, 0, op.GetNumberOfDomainPixels());
+  this->m_Statistics.DataFidelity = data;
+  this->m_Statistics.Penalty = penalty;
+  this->m_Statistics.Objective = data + this->GetLambda() * penalty;
+  this->m_Statistics.StepOrPenaltyParameter = m_CurrentRho;
+}
+
+template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, RealType * u, RealType * tmp,
+                                           SizeValueType stride, RealType * scratch, SizeValueType scratchStride,
+                                           unsigned int channels, SizeValueType begin, SizeValueType end,
+                                           YStepSums & sums) const
+{
+  const RealType  alpha = static_cast<RealType>(m_RelaxationParameter);
+  const RealType  beta = RealType(1) - alpha;
+  const RealType  gamma = static_cast<RealType>(m_DualScale);
+  const RealType  threshold = static_cast<RealType>(this->GetLambda() / m_CurrentRho);
+  const uint8_t * support = this->GetSupportMask();
+  const SizeValueType length = end - begin;
+
+  for (unsigned int c = 0; c < channels; ++c)
+  {
+    const RealType * xc = x + c * stride;
+    const RealType * yc = y + c * stride;
+    const RealType * uc = u + c * stride;
+    RealType *       v = scratch + c * scratchStride - begin;
+    for (SizeValueType i = begin; i < end; ++i)
+    {
+      v[i] = alpha * xc[i] + beta * yc[i] + gamma * uc[i];
+    }
+  }
+  const auto * prox = this->GetProximalOperator();
+  prox->Apply(scratch, scratchStride, channels, 0, length, threshold);
+  if (support)
+  {
+    for (unsigned int c = 0; c < channels; ++c)
+    {
+      RealType * v = scratch + c * scratchStride - begin;
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        v[i] = support[i] ? v[i] : RealType(0);
+      }
+    }
+  }
+  sums[PenaltySum] += prox->Evaluate(scratch, scratchStride, channels, 0, length);
+
+  for (unsigned int c = 0; c < channels; ++c)
+  {
+    const RealType * xc = x + c * stride;
+    RealType *       yc = y + c * stride;
+    RealType *       uc = u + c * stride;
+    RealType *       tc = tmp + c * stride;
+    const RealType * yNew = scratch + c * scratchStride - begin;
+    RealType         primal = 0, dual = 0, xx = 0, yy = 0, uu = 0;
+    for (SizeValueType i = begin; i < end; ++i)
+    {
+      const RealType xv = xc[i];
+      const RealType yOld = yc[i];
+      const RealType v = alpha * xv + beta * yOld + gamma * uc[i];
+      const RealType yn = yNew[i];
+      const RealType un = v - yn;
+      primal += (xv - yn) * (xv - yn);
+      dual += (yn - yOld) * (yn - yOld);
+      xx += xv * xv;
+      yy += yn * yn;
+      uu += un * un;
+      yc[i] = yn;
+      uc[i] = un;
+      tc[i] = yn - un;
+    }
+    sums[PrimalSquared] += primal;
+    sums[DualSquared] += dual;
+    sums[XSquared] += xx;
+    sums[YSquared] += yy;
+    sums[USquared] += uu;
+  }
+}
+
+template <typename TReal>
+auto
+ADMMSparseCodingSolver<TReal>::UpdateCoefficients() -> YStepSums
+{
+  const OperatorType & op = *this->GetOperator();
+  const unsigned int   K = op.GetNumberOfKernels();
+  const SizeValueType  n = op.GetNumberOfDomainPixels();
+  const SizeValueType  stride = op.GetSpatialStride();
+  const SizeValueType  spectralStride = op.GetSpectralStride();
+  YStepSums            total{};
+  if (this->GetProximalOperator()->IsSeparable())
+  {
+    // Per channel: inverse FFT, update and forward FFT while the channel is in cache.
+    std::vector<YStepSums> partial(K, YStepSums{});
+    op.ParallelFor(K, [&](SizeValueType k) {
+      typename Superclass::ScratchLease x(this, stride);
+      typename Superclass::ScratchLease v(this, stride);
+      op.InverseFFTChannel(m_Spectra.data() + k * spectralStride, x.data());
+      this->UpdateBlock(x.data(), m_Y.data() + k * stride, m_U.data() + k * stride, x.data(), stride, v.data(), stride,
+                        1, 0, n, partial[k]);
+      op.ForwardFFTChannel(x.data(), m_Spectra.data() + k * spectralStride);
+    });
+    for (const auto & p : partial)
+    {
+      for (unsigned int j = 0; j < NumberOfYStepSums; ++j)
+      {
+        total[j] += p[j];
+      }
+    }
+    return total;
+  }
+  // A prox coupling channels needs every channel of a pixel at once.
+  op.InverseFFT(m_Spectra.data(), m_X.data(), K);
+  total = this->template ReduceOverBlocks<NumberOfYStepSums>(
+    n, ADMMPixelBlock, [&](SizeValueType begin, SizeValueType end, YStepSums & sums) {
+      typename Superclass::ScratchLease v(this, K * ADMMPixelBlock);
+      this->UpdateBlock(m_X.data(), m_Y.data(), m_U.data(), m_X.data(), stride, v.data(), ADMMPixelBlock, K, begin,
+                        end, sums);
+    });
+  op.ForwardFFT(m_X.data(), m_Spectra.data(), K);
+  return total;
+}
+
+template <typename TReal>
+double
+ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first)
+{
+  const OperatorType & op = *this->GetOperator();
+  const unsigned int   K = op.GetNumberOfKernels();
+  const SizeValueType  S = op.GetSpectralStride();
+  const SizeValueType  F = op.GetNumberOfFrequencies();
+  const ComplexType *  H = op.GetKernelSpectra();
+  const RealType *     energy = op.GetKernelSpectralEnergy();
+  const RealType *     parseval = op.GetParsevalWeights();
+  const ComplexType *  sHat = m_SignalSpectrum.data();
+  ComplexType *        B = m_Spectra.data();
+  const RealType       rho = static_cast<RealType>(m_CurrentRho);
+  const RealType       alpha = static_cast<RealType>(m_RelaxationParameter);
+  const RealType       gamma = static_cast<RealType>(m_DualScale);
+  const RealType       invN = RealType(1) / static_cast<RealType>(op.GetNumberOfDomainPixels());
+
+  const auto sums = this->template ReduceOverBlocks<1>(
+    F, ADMMFrequencyBlock, [&](SizeValueType begin, SizeValueType end, std::array<double, 1> & data) {
+      ComplexType   db[ADMMFrequencyBlock];
+      ComplexType   q[ADMMFrequencyBlock];
+      const SizeValueType length = end - begin;
+      std::fill_n(db, length, ComplexType(0));
+      for (unsigned int k = 0; k < K; ++k)
+      {
+        const ComplexType * h = H + k * S + begin;
+        const ComplexType * b = B + k * S + begin;
+        for (SizeValueType j = 0; j < length; ++j)
+        {
+          db[j] += OperatorType::Multiply(h[j], b[j]);
+        }
+      }
+      RealType partial = 0;
+      for (SizeValueType j = 0; j < length; ++j)
+      {
+        const SizeValueType f = begin + j;
+        // D y from D(y - u) = db and the previous D x, D y, D u (see the class comment).
+        ComplexType dy = db[j];
+        ComplexType du(0);
+        if (!first)
+        {
+          const ComplexType dv = alpha * m_DX[f] + (RealType(1) - alpha) * m_DY[f] + gamma * m_DU[f];
+          dy = RealType(0.5) * (db[j] + dv);
+          du = dv - dy;
+        }
+        m_DY[f] = dy;
+        m_DU[f] = du;
+        partial += parseval[f] * std::norm(dy - sHat[f]);
+        // Sherman-Morrison: x = b + conj(h) (s - c) / rho.
+        const RealType    e = energy[f];
+        const ComplexType c = (e * sHat[f] + rho * db[j]) / (rho + e);
+        q[j] = (sHat[f] - c) / rho;
+        m_DX[f] = db[j] + e * q[j];
+      }
+      data[0] += partial;
+      for (unsigned int k = 0; k < K; ++k)
+      {
+        const ComplexType * h = H + k * S + begin;
+        ComplexType *       b = B + k * S + begin;
+        for (SizeValueType j = 0; j < length; ++j)
+        {
+          b[j] = (b[j] + OperatorType::MultiplyConjugate(h[j], q[j])) * invN;
+        }
+      }
+    });
+  return 0.5 * sums[0];
+}
+
+template <typename TReal>
+std::array<double, 5>
+ADMMSparseCodingSolver<TReal>::UpdateResidualSplit()
+{
+  const OperatorType & op = *this->GetOperator();
+  const RealType *     s = this->GetDomainSignal();
+  const RealType *     w2 = this->GetSquaredWeights();
+  const RealType       alpha = static_cast<RealType>(m_RelaxationParameter);
+  const RealType       gamma = static_cast<RealType>(m_DualScale);
+  const RealType       rho = static_cast<RealType>(m_CurrentRho);
+  return this->template ReduceOverBlocks<5>(
+    op.GetNumberOfDomainPixels(), 4096, [&](SizeValueType begin, SizeValueType end, std::array<double, 5> & sums) {
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        const RealType a = m_DXSpatial[i] - s[i];
+        const RealType v = alpha * a + (RealType(1) - alpha) * m_Y1[i] + gamma * m_U1[i];
+        const RealType y1 = rho * v / (w2[i] + rho);
+        const RealType u1 = v - y1;
+        sums[0] += (a - y1) * (a - y1);
+        sums[1] += (y1 - m_Y1[i]) * (y1 - m_Y1[i]);
+        sums[2] += a * a;
+        sums[3] += y1 * y1;
+        sums[4] += u1 * u1;
+        m_Y1[i] = y1;
+        m_U1[i] = u1;
+        m_T[i] = s[i] + y1 - u1;
+      }
+    });
+}
+
+template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::SolveMaskedXStep()
+{
+  const OperatorType & op = *this->GetOperator();
+  const unsigned int   K = op.GetNumberOfKernels();
+  const SizeValueType  S = op.GetSpectralStride();
+  const SizeValueType  F = op.GetNumberOfFrequencies();
+  const ComplexType *  H = op.GetKernelSpectra();
+  const RealType *     energy = op.GetKernelSpectralEnergy();
+  ComplexType *        B = m_Spectra.data();
+  const RealType       invN = RealType(1) / static_cast<RealType>(op.GetNumberOfDomainPixels());
+
+  op.ParallelFor(op.NumberOfBlocks(F, ADMMFrequencyBlock), [&](SizeValueType block) {
+    const SizeValueType begin = block * ADMMFrequencyBlock;
+    const SizeValueType length = std::min(F, begin + ADMMFrequencyBlock) - begin;
+    ComplexType         db[ADMMFrequencyBlock];
+    ComplexType         q[ADMMFrequencyBlock];
+    std::fill_n(db, length, ComplexType(0));
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      const ComplexType * h = H + k * S + begin;
+      const ComplexType * b = B + k * S + begin;
+      for (SizeValueType j = 0; j < length; ++j)
+      {
+        db[j] += OperatorType::Multiply(h[j], b[j]);
+      }
+    }
+    for (SizeValueType j = 0; j < length; ++j)
+    {
+      const SizeValueType f = begin + j;
+      const RealType      e = energy[f];
+      const ComplexType   t = m_TSpectrum[f];
+      const ComplexType   c = (e * t + db[j]) / (RealType(1) + e);
+      q[j] = t - c;
+      m_DXSpectrum[f] = c * invN;
+      m_DBSpectrum[f] = db[j] * invN;
+    }
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      const ComplexType * h = H + k * S + begin;
+      ComplexType *       b = B + k * S + begin;
+      for (SizeValueType j = 0; j < length; ++j)
+      {
+        b[j] = (b[j] + OperatorType::MultiplyConjugate(h[j], q[j])) * invN;
+      }
+    }
+  });
+  op.ParallelFor(2, [&](SizeValueType which) {
+    if (which == 0)
+    {
+      op.InverseFFTChannel(m_DXSpectrum.data(), m_DXNext.data());
+    }
+    else
+    {
+      op.InverseFFTChannel(m_DBSpectrum.data(), m_DB.data());
+    }
+  });
+}
+
+template <typename TReal>
+double
+ADMMSparseCodingSolver<TReal>::TrackMaskedObjective()
+{
+  const OperatorType & op = *this->GetOperator();
+  const RealType *     s = this->GetDomainSignal();
+  const RealType *     w2 = this->GetSquaredWeights();
+  const RealType       alpha = static_cast<RealType>(m_RelaxationParameter);
+  const RealType       gamma = static_cast<RealType>(m_DualScale);
+  const auto           sums = this->template ReduceOverBlocks<1>(
+    op.GetNumberOfDomainPixels(), 4096, [&](SizeValueType begin, SizeValueType end, std::array<double, 1> & data) {
+      RealType partial = 0;
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        const RealType dv = alpha * m_DXSpatial[i] + (RealType(1) - alpha) * m_DY0[i] + gamma * m_DU0[i];
+        const RealType dy = RealType(0.5) * (m_DB[i] + dv);
+        m_DY0[i] = dy;
+        m_DU0[i] = dv - dy;
+        partial += w2[i] * (dy - s[i]) * (dy - s[i]);
+      }
+      data[0] += partial;
+    });
+  return 0.5 * sums[0];
+}
+
+template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::Iterate()
+{
+  const OperatorType &  op = *this->GetOperator();
+  const YStepSums       sums = this->UpdateCoefficients();
+  std::array<double, 5> split{};
+  double                data = 0;
+  if (!this->IsWeighted())
+  {
+    data = this->SolvePlainXStep(false);
+  }
+  else
+  {
+    split = this->UpdateResidualSplit();
+    op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
+    this->SolveMaskedXStep();
+    data = this->TrackMaskedObjective();
+    std::swap(m_DXSpatial, m_DXNext);
+  }
+  this->FinishIteration(sums, split, data);
+}
+
+template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::FinishIteration(const YStepSums & sums, const std::array<double, 5> & split,
+                                               double dataFidelity)
+{
+  const double primal = std::sqrt(sums[PrimalSquared] + split[0]);
+  const double dualChange = std::sqrt(sums[DualSquared] + split[1]);
+  const double xNorm = std::sqrt(sums[XSquared] + split[2]);
+  const double yNorm = std::sqrt(sums[YSquared] + split[3]);
+  const double uNorm = std::sqrt(sums[USquared] + split[4]);
+  const double tiny = 1e-30;
+  m_RelativePrimal = primal / std::max({ xNorm, yNorm, tiny });
+  m_RelativeDual = dualChange / std::max(uNorm, tiny);
+
+  auto & stats = this->m_Statistics;
+  stats.DataFidelity = dataFidelity;
+  stats.Penalty = sums[PenaltySum];
+  stats.Objective = dataFidelity + this->GetLambda() * sums[PenaltySum];
+  stats.PrimalResidual = m_RelativePrimal;
+  stats.DualResidual = m_RelativeDual;
+  stats.StepOrPenaltyParameter = m_CurrentRho;
+
+  // Residual balancing; the new rho takes effect at the next y-step, with u rescaled there.
+  m_DualScale = 1.0;
+  if (m_AutoRho && m_RelativeDual > 0 && m_RelativePrimal > 0)
+  {
+    const double ratio = m_RelativePrimal / (m_RelativeDual * m_ResidualTarget);
+    if (ratio > m_ResidualRatio || ratio < 1.0 / m_ResidualRatio)
+    {
+      const double scale = std::min(std::max(std::sqrt(ratio), 1e-3), 1e3);
+      m_DualScale = 1.0 / scale;
+      m_CurrentRho *= scale;
+    }
+  }
+}
+
+template <typename TReal>
+bool
+ADMMSparseCodingSolver<TReal>::Converged() const
+{
+  return std::max(m_RelativePrimal, m_RelativeDual) < this->GetRelativeTolerance();
+}
+
+template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Rho: " << m_Rho << " (current " << m_CurrentRho << ")" << std::endl;
+  os << indent << "RelaxationParameter: " << m_RelaxationParameter << std::endl;
+  os << indent << "AutoRho: " << m_AutoRho << std::endl;
+  os << indent << "ResidualRatio: " << m_ResidualRatio << std::endl;
+  os << indent << "ResidualTarget: " << m_ResidualTarget << std::endl;
+}
+} // namespace itk
+
+#endif

@@ -1,0 +1,67 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#ifndef itkConvolutionalSparseCodingEnums_h
+#define itkConvolutionalSparseCodingEnums_h
+
+#include <ostream>
+#include <string>
+
+namespace itk
+{
+/** \class ConvolutionalSparseCodingEnums
+ * \brief Enumerations shared by the convolutional sparse coding core and filters.
+ * \ingroup ConvolutionalSparseCoding
+ */
+class ConvolutionalSparseCodingEnums
+{
+public:
+  /** How the convolution treats the image border.
+   *
+   * Periodic: circular convolution on the image grid (SPORCO's convention).
+   * ZeroPadded: "same-size" linear convolution. The domain is padded so that nothing
+   * wraps, coefficient maps are confined to the image region and the data term counts
+   * only image pixels. Equals itk::ConvolutionImageFilter with a zero boundary. */
+  enum class Boundary : uint8_t
+  {
+    Periodic = 0,
+    ZeroPadded = 1
+  };
+
+  /** The iterative solver used for the coding problem. */
+  enum class Solver : uint8_t
+  {
+    FISTA = 0,
+    ADMM = 1
+  };
+};
+
+inline std::ostream &
+operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::Boundary value)
+{
+  return os << (value == ConvolutionalSparseCodingEnums::Boundary::Periodic ? "Periodic" : "ZeroPadded");
+}
+
+inline std::ostream &
+operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::Solver value)
+{
+  return os << (value == ConvolutionalSparseCodingEnums::Solver::FISTA ? "FISTA" : "ADMM");
+}
+
+} // namespace itk
+
+#endif

@@ -1,0 +1,370 @@
+#ifndef itkFISTASparseCodingSolver_hxx
+#define itkFISTASparseCodingSolver_hxx
+
+#include "itkFISTASparseCodingSolver.h"
+#include <algorithm>
+#include <cmath>
+
+namespace itk
+{
+namespace
+{
+constexpr SizeValueType FISTAFrequencyBlock = 256;
+constexpr SizeValueType FISTAPixelBlock = 1024;
+} // namespace
+
+template <typename TReal>
+void
+FISTASparseCodingSolver<TReal>::Initialize()
+{
+  if (m_LipschitzConstant < 0 || !std::isfinite(m_LipschitzConstant))
+  {
+    itkExceptionMacro("LipschitzConstant must be positive (or 0 for automatic), got " << m_LipschitzConstant);
+  }
+  if (m_Backtracking && !(m_BacktrackingFactor > 1.0))
+  {
+    itkExceptionMacro("BacktrackingFactor must exceed 1, got " << m_BacktrackingFactor);
+  }
+  const OperatorType & op = *this->GetOperator();
+  const unsigned int   K = op.GetNumberOfKernels();
+  m_CurrentLipschitz = m_LipschitzConstant > 0 ? m_LipschitzConstant : this->ComputeLipschitzConstant();
+  if (!(m_CurrentLipschitz > 0))
+  {
+    itkExceptionMacro("The Lipschitz constant is zero: the kernels or the weights are all zero");
+  }
+  m_Momentum = 1.0;
+  m_Beta = 0.0;
+  m_RelativeChange = 1.0;
+
+  m_X = op.AllocateSpatial(K);
+  m_XPrevious = op.AllocateSpatial(K);
+  m_Spectra = op.AllocateSpectral(K);
+  const bool storeGradient = m_Backtracking || !this->GetProximalOperator()->IsSeparable();
+  m_Gradient = storeGradient ? op.AllocateSpatial(K) : RealBufferType();
+  m_XNew = m_Backtracking ? op.AllocateSpatial(K) : RealBufferType();
+  this->CopyInitialCoefficients(m_X.data());
+  std::copy_n(m_X.data(), m_X.size(), m_XPrevious.data());
+  if (!this->IsWeighted())
+  {
+    m_SignalSpectrum = op.AllocateSpectral(1);
+    m_AX = op.AllocateSpectral(1);
+    op.ForwardFFTChannel(this->GetDomainSignal(), m_SignalSpectrum.data());
+  }
+  else
+  {
+    m_AXSpatial = op.AllocateSpatial(1);
+    m_Residual = op.AllocateSpatial(1);
+    m_ResidualSpectrum = op.AllocateSpectral(1);
+  }
+  const auto   data = this->ComputeGradient(true);
+  const double penalty =
+    this->GetProximalOperator()->Evaluate(m_X.data(), op.GetSpatialStride(), K, 0, op.GetNumberOfDomainPixels());
+  this->m_Statistics.DataFidelity = data[0];
+  this->m_Statistics.Penalty = penalty;
+  this->m_Statistics.Objective = data[0] + this->GetLambda() * penalty;
+  this->m_Statistics.StepOrPenaltyParameter = 1.0 / m_CurrentLipschitz;
+}
+
+template <typename TReal>
+void
+FISTASparseCodingSolver<TReal>::StepBlock(RealType * x, RealType * xp, const RealType * g, RealType * out,
+                                          SizeValueType stride, RealType * scratch, SizeValueType scratchStride,
+                                          unsigned int channels, SizeValueType begin, SizeValueType end,
+                                          StepSums & sums) const
+{
+  const RealType      beta = static_cast<RealType>(m_Beta);
+  const RealType      step = static_cast<RealType>(1.0 / m_CurrentLipschitz);
+  const RealType      threshold = static_cast<RealType>(this->GetLambda() / m_CurrentLipschitz);
+  const uint8_t *     support = this->GetSupportMask();
+  const SizeValueType length = end - begin;
+  for (unsigned int c = 0; c < channels; ++c)
+  {
+    const RealType * xc = x + c * stride;
+    const RealType * pc = xp + c * stride;
+    const RealType * gc = g + c * stride;
+    RealType *       v = scratch + c * scratchStride - begin;
+    for (SizeValueType i = begin; i < end; ++i)
+    {
+      v[i] = xc[i] + beta * (xc[i] - pc[i]) - step * gc[i];
+    }
+  }
+  const auto * prox = this->GetProximalOperator();
+  prox->Apply(scratch, scratchStride, channels, 0, length, threshold);
+  if (support)
+  {
+    for (unsigned int c = 0; c < channels; ++c)
+    {
+      RealType * v = scratch + c * scratchStride - begin;
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        v[i] = support[i] ? v[i] : RealType(0);
+      }
+    }
+  }
+  sums[PenaltySum] += prox->Evaluate(scratch, scratchStride, channels, 0, length);
+  for (unsigned int c = 0; c < channels; ++c)
+  {
+    RealType *       xc = x + c * stride;
+    RealType *       pc = xp + c * stride;
+    const RealType * gc = g + c * stride;
+    const RealType * xn = scratch + c * scratchStride - begin;
+    RealType         restart = 0, change = 0, norm = 0, gradient = 0, distance = 0;
+    for (SizeValueType i = begin; i < end; ++i)
+    {
+      const RealType z = xc[i] + beta * (xc[i] - pc[i]);
+      const RealType d = xn[i] - xc[i];
+      restart += (z - xn[i]) * d;
+      change += d * d;
+      norm += xn[i] * xn[i];
+      gradient += gc[i] * (xn[i] - z);
+      distance += (xn[i] - z) * (xn[i] - z);
+      if (out)
+      {
+        out[c * stride + i] = xn[i];
+      }
+      else
+      {
+        pc[i] = xc[i];
+        xc[i] = xn[i];
+      }
+    }
+    sums[RestartProduct] += restart;
+    sums[ChangeSquared] += change;
+    sums[XSquared] += norm;
+    sums[GradientProduct] += gradient;
+    sums[DistanceSquared] += distance;
+  }
+}
+
+template <typename TReal>
+auto
+FISTASparseCodingSolver<TReal>::ProximalStep() -> StepSums
+{
+  const OperatorType & op = *this->GetOperator();
+  const unsigned int   K = op.GetNumberOfKernels();
+  const SizeValueType  n = op.GetNumberOfDomainPixels();
+  const SizeValueType  stride = op.GetSpatialStride();
+  const SizeValueType  spectralStride = op.GetSpectralStride();
+
+  if (m_Gradient.size() == 0)
+  {
+    // Separable prox: inverse FFT of the gradient and the step while the channel is in cache.
+    std::vector<StepSums> partial(K, StepSums{});
+    op.ParallelFor(K, [&](SizeValueType k) {
+      typename Superclass::ScratchLease g(this, stride);
+      typename Superclass::ScratchLease v(this, stride);
+      op.InverseFFTChannel(m_Spectra.data() + k * spectralStride, g.data());
+      this->StepBlock(m_X.data() + k * stride, m_XPrevious.data() + k * stride, g.data(), nullptr, stride, v.data(),
+                      stride, 1, 0, n, partial[k]);
+    });
+    StepSums total{};
+    for (const auto & p : partial)
+    {
+      for (unsigned int j = 0; j < NumberOfStepSums; ++j)
+      {
+        total[j] += p[j];
+      }
+    }
+    return total;
+  }
+
+  op.InverseFFT(m_Spectra.data(), m_Gradient.data(), K);
+  auto blockStep = [&](RealType * out) {
+    return this->template ReduceOverBlocks<NumberOfStepSums>(
+      n, FISTAPixelBlock, [&](SizeValueType begin, SizeValueType end, StepSums & sums) {
+        typename Superclass::ScratchLease v(this, K * FISTAPixelBlock);
+        this->StepBlock(m_X.data(), m_XPrevious.data(), m_Gradient.data(), out, stride, v.data(), FISTAPixelBlock, K,
+                        begin, end, sums);
+      });
+  };
+  if (!m_Backtracking)
+  {
+    return blockStep(nullptr);
+  }
+  // Raise L until f(x_new) <= f(z) + <g, x_new - z> + L/2 ||x_new - z||^2.
+  RealBufferType spatial = op.AllocateSpatial(1);
+  for (;;)
+  {
+    const StepSums sums = blockStep(m_XNew.data());
+    const double   data = this->ComputeDataFidelity(m_XNew.data(), m_Spectra.data(), spatial.data());
+    const double   bound =
+      m_DataAtZ + sums[GradientProduct] + 0.5 * m_CurrentLipschitz * sums[DistanceSquared];
+    if (data <= bound * (1 + 1e-6) + 1e-12 || m_CurrentLipschitz > 1e30)
+    {
+      std::swap(m_XPrevious, m_X);
+      std::swap(m_X, m_XNew);
+      return sums;
+    }
+    m_CurrentLipschitz *= m_BacktrackingFactor;
+  }
+}
+
+template <typename TReal>
+std::array<double, 2>
+FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
+{
+  const OperatorType & op = *this->GetOperator();
+  const unsigned int   K = op.GetNumberOfKernels();
+  const SizeValueType  S = op.GetSpectralStride();
+  const SizeValueType  F = op.GetNumberOfFrequencies();
+  const SizeValueType  stride = op.GetSpatialStride();
+  const SizeValueType  n = op.GetNumberOfDomainPixels();
+  const ComplexType *  H = op.GetKernelSpectra();
+  const RealType       beta = static_cast<RealType>(m_Beta);
+  const RealType       invN = RealType(1) / static_cast<RealType>(n);
+  const RealType       keep = first ? RealType(0) : beta / (RealType(1) + beta);
+  const RealType       fresh = first ? RealType(1) : RealType(1) / (RealType(1) + beta);
+
+  // z = x + beta (x - xp), transformed channel by channel.
+  op.ParallelFor(K, [&](SizeValueType k) {
+    typename Superclass::ScratchLease z(this, stride);
+    const RealType *                  x = m_X.data() + k * stride;
+    const RealType *                  xp = m_XPrevious.data() + k * stride;
+    for (SizeValueType i = 0; i < n; ++i)
+    {
+      z.data()[i] = x[i] + beta * (x[i] - xp[i]);
+    }
+    op.ForwardFFTChannel(z.data(), m_Spectra.data() + k * S);
+  });
+
+  // Per frequency block: A z, then (unweighted) the residual and the gradient spectra.
+  const bool weighted = this->IsWeighted();
+  auto       sumKernels = [&](SizeValueType begin, SizeValueType length, ComplexType * az) {
+    std::fill_n(az, length, ComplexType(0));
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      const ComplexType * h = H + k * S + begin;
+      const ComplexType * z = m_Spectra.data() + k * S + begin;
+      for (SizeValueType j = 0; j < length; ++j)
+      {
+        az[j] += OperatorType::Multiply(h[j], z[j]);
+      }
+    }
+  };
+  auto applyAdjoint = [&](SizeValueType begin, SizeValueType length, const ComplexType * r) {
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      const ComplexType * h = H + k * S + begin;
+      ComplexType *       g = m_Spectra.data() + k * S + begin;
+      for (SizeValueType j = 0; j < length; ++j)
+      {
+        g[j] = OperatorType::MultiplyConjugate(h[j], r[j]) * invN;
+      }
+    }
+  };
+
+  if (!weighted)
+  {
+    const RealType * parseval = op.GetParsevalWeights();
+    const auto       sums = this->template ReduceOverBlocks<2>(
+      F, FISTAFrequencyBlock, [&](SizeValueType begin, SizeValueType end, std::array<double, 2> & data) {
+        const SizeValueType length = end - begin;
+        ComplexType         az[FISTAFrequencyBlock];
+        sumKernels(begin, length, az);
+        RealType atX = 0, atZ = 0;
+        for (SizeValueType j = 0; j < length; ++j)
+        {
+          const SizeValueType f = begin + j;
+          const ComplexType   s = m_SignalSpectrum[f];
+          m_AX[f] = fresh * az[j] + keep * m_AX[f];
+          atX += parseval[f] * std::norm(m_AX[f] - s);
+          atZ += parseval[f] * std::norm(az[j] - s);
+          az[j] -= s;
+        }
+        data[0] += atX;
+        data[1] += atZ;
+        applyAdjoint(begin, length, az);
+      });
+    m_DataAtZ = 0.5 * sums[1];
+    return { 0.5 * sums[0], m_DataAtZ };
+  }
+
+  // Weighted: A z to the spatial domain, weight the residual there, back to the spectrum.
+  op.ParallelFor(op.NumberOfBlocks(F, FISTAFrequencyBlock), [&](SizeValueType block) {
+    const SizeValueType begin = block * FISTAFrequencyBlock;
+    const SizeValueType length = std::min(F, begin + FISTAFrequencyBlock) - begin;
+    ComplexType         az[FISTAFrequencyBlock];
+    sumKernels(begin, length, az);
+    for (SizeValueType j = 0; j < length; ++j)
+    {
+      m_ResidualSpectrum[begin + j] = az[j] * invN;
+    }
+  });
+  op.InverseFFTChannel(m_ResidualSpectrum.data(), m_Residual.data());
+  const RealType * s = this->GetDomainSignal();
+  const RealType * w2 = this->GetSquaredWeights();
+  const auto       sums = this->template ReduceOverBlocks<2>(
+    n, 4096, [&](SizeValueType begin, SizeValueType end, std::array<double, 2> & data) {
+      RealType atX = 0, atZ = 0;
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        const RealType az = m_Residual[i];
+        m_AXSpatial[i] = fresh * az + keep * m_AXSpatial[i];
+        const RealType rx = m_AXSpatial[i] - s[i];
+        const RealType rz = az - s[i];
+        atX += w2[i] * rx * rx;
+        atZ += w2[i] * rz * rz;
+        m_Residual[i] = w2[i] * rz;
+      }
+      data[0] += atX;
+      data[1] += atZ;
+    });
+  op.ForwardFFTChannel(m_Residual.data(), m_ResidualSpectrum.data());
+  op.ParallelFor(op.NumberOfBlocks(F, FISTAFrequencyBlock), [&](SizeValueType block) {
+    const SizeValueType begin = block * FISTAFrequencyBlock;
+    const SizeValueType length = std::min(F, begin + FISTAFrequencyBlock) - begin;
+    applyAdjoint(begin, length, m_ResidualSpectrum.data() + begin);
+  });
+  m_DataAtZ = 0.5 * sums[1];
+  return { 0.5 * sums[0], m_DataAtZ };
+}
+
+template <typename TReal>
+void
+FISTASparseCodingSolver<TReal>::Iterate()
+{
+  const StepSums sums = this->ProximalStep();
+  if (m_AdaptiveRestart && sums[RestartProduct] > 0)
+  {
+    m_Momentum = 1.0;
+    m_Beta = 0.0;
+  }
+  else
+  {
+    const double next = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * m_Momentum * m_Momentum));
+    m_Beta = (m_Momentum - 1.0) / next;
+    m_Momentum = next;
+  }
+  const auto data = this->ComputeGradient(false);
+  m_RelativeChange = std::sqrt(sums[ChangeSquared]) / std::max(std::sqrt(sums[XSquared]), 1e-30);
+
+  auto & stats = this->m_Statistics;
+  stats.DataFidelity = data[0];
+  stats.Penalty = sums[PenaltySum];
+  stats.Objective = data[0] + this->GetLambda() * sums[PenaltySum];
+  stats.PrimalResidual = m_RelativeChange;
+  stats.DualResidual = 0;
+  stats.StepOrPenaltyParameter = 1.0 / m_CurrentLipschitz;
+}
+
+template <typename TReal>
+bool
+FISTASparseCodingSolver<TReal>::Converged() const
+{
+  return m_RelativeChange < this->GetRelativeTolerance();
+}
+
+template <typename TReal>
+void
+FISTASparseCodingSolver<TReal>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "AdaptiveRestart: " << m_AdaptiveRestart << std::endl;
+  os << indent << "Backtracking: " << m_Backtracking << std::endl;
+  os << indent << "BacktrackingFactor: " << m_BacktrackingFactor << std::endl;
+  os << indent << "LipschitzConstant: " << m_LipschitzConstant << " (current " << m_CurrentLipschitz << ")"
+     << std::endl;
+}
+} // namespace itk
+
+#endif

@@ -1,0 +1,303 @@
+#ifndef itkMultiChannelFourierConvolution_h
+#define itkMultiChannelFourierConvolution_h
+
+#include "itkAlignedBuffer.h"
+#include "itkConvolutionalSparseCodingEnums.h"
+#include "itkFFTWRealTraits.h"
+#include "itkMultiThreaderBase.h"
+#include "itkObject.h"
+#include "itkObjectFactory.h"
+#include <complex>
+#include <vector>
+
+namespace itk
+{
+/** \class MultiChannelFourierConvolution
+ * \brief The synthesis operator of convolutional sparse coding and its adjoint, in the
+ * Fourier domain, for any number of dimensions.
+ *
+ * \f[ A: \{x_k\}_{k=1}^K \mapsto \sum_k h_k \circledast x_k, \qquad
+ *     A^T: u \mapsto \{ h_k^\flat \circledast u \}_k \f]
+ * with \f$h^\flat\f$ the kernel flipped in every axis. Every solver and filter of the
+ * module uses this one class.
+ *
+ * Conventions:
+ * - Arrays are "planar": channel k of a multi-channel spatial buffer starts at
+ *   k * GetSpatialStride(); inside a channel, x is the fastest axis (ITK's order).
+ *   Strides are padded to 64 bytes so that FFTW's plans run on every channel.
+ * - The kernel origin is the kernel centre, tap floor(M/2) along an axis of M taps (ITK's
+ *   convention, as itk::ConvolutionImageFilter): (h * x)(i) = sum_j h(j) x(i - j + floor(M/2)).
+ * - Periodic: the domain is the image grid and the convolution is circular.
+ *   ZeroPadded: the domain is the image grown by M-1 along each axis (then to a size whose
+ *   prime factors are 2, 3, 5 and 7), the image sits at index 0; a coefficient map that is
+ *   zero outside the image then yields exactly the zero-boundary "same" convolution on
+ *   the image region.
+ * - Spectra are unnormalised DFTs; InverseFFT() returns N times the inverse (N = domain
+ *   pixels), so callers fold 1/N into a pass they make anyway.
+ *
+ * One real-to-complex and one complex-to-real FFTW plan are made once per size (under
+ * ITK's FFTW lock) and executed on each channel in parallel through the multi-threader.
+ *
+ * \ingroup ConvolutionalSparseCoding
+ */
+template <typename TReal>
+class ITK_TEMPLATE_EXPORT MultiChannelFourierConvolution : public Object
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(MultiChannelFourierConvolution);
+
+  using Self = MultiChannelFourierConvolution;
+  using Superclass = Object;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+
+  itkNewMacro(Self);
+  itkTypeMacro(MultiChannelFourierConvolution, Object);
+
+  static_assert(std::is_floating_point<TReal>::value, "MultiChannelFourierConvolution needs float or double");
+
+  using RealType = TReal;
+  using ComplexType = std::complex<TReal>;
+  using SizeType = std::vector<SizeValueType>;
+  using BoundaryEnum = ConvolutionalSparseCodingEnums::Boundary;
+  using RealBufferType = AlignedBuffer<RealType>;
+  using ComplexBufferType = AlignedBuffer<ComplexType>;
+
+  /** Image grid, one entry per axis, x first. */
+  void
+  SetImageSize(const SizeType & size);
+  const SizeType &
+  GetImageSize() const
+  {
+    return m_ImageSize;
+  }
+
+  /** K kernels of identical size, stored one after another, x fastest. Copied. */
+  void
+  SetDictionary(const RealType * kernels, const SizeType & kernelSize, unsigned int numberOfKernels);
+  const SizeType &
+  GetKernelSize() const
+  {
+    return m_KernelSize;
+  }
+  unsigned int
+  GetNumberOfKernels() const
+  {
+    return m_NumberOfKernels;
+  }
+
+  /** Periodic (default) or ZeroPadded. */
+  itkSetEnumMacro(Boundary, BoundaryEnum);
+  itkGetConstMacro(Boundary, BoundaryEnum);
+
+  /** FFTW planner flag for the two plans. Default FFTW_MEASURE: planning takes tens of
+   * milliseconds once, and every later transform is faster. */
+  itkSetMacro(PlanRigor, unsigned int);
+  itkGetConstMacro(PlanRigor, unsigned int);
+
+  /** Computes the domain, the plans and the kernel spectra. Call after the setters. */
+  void
+  Initialize();
+
+  const SizeType &
+  GetDomainSize() const
+  {
+    return m_DomainSize;
+  }
+  SizeValueType
+  GetNumberOfImagePixels() const
+  {
+    return m_NumberOfImagePixels;
+  }
+  SizeValueType
+  GetNumberOfDomainPixels() const
+  {
+    return m_NumberOfDomainPixels;
+  }
+  SizeValueType
+  GetNumberOfFrequencies() const
+  {
+    return m_NumberOfFrequencies;
+  }
+  SizeValueType
+  GetSpatialStride() const
+  {
+    return m_SpatialStride;
+  }
+  SizeValueType
+  GetSpectralStride() const
+  {
+    return m_SpectralStride;
+  }
+
+  /** Zeroed buffers of \c channels channels laid out as the transforms expect. */
+  RealBufferType
+  AllocateSpatial(unsigned int channels) const
+  {
+    return RealBufferType(channels * m_SpatialStride);
+  }
+  ComplexBufferType
+  AllocateSpectral(unsigned int channels) const
+  {
+    return ComplexBufferType(channels * m_SpectralStride);
+  }
+
+  /** Real-to-complex transform of each channel (input preserved). */
+  void
+  ForwardFFT(const RealType * spatial, ComplexType * spectral, unsigned int channels) const;
+  /** Unnormalised complex-to-real transform of each channel. Destroys its input. */
+  void
+  InverseFFT(ComplexType * spectral, RealType * spatial, unsigned int channels) const;
+  /** The same transforms on one channel, in the calling thread. */
+  void
+  ForwardFFTChannel(const RealType * spatial, ComplexType * spectral) const;
+  void
+  InverseFFTChannel(ComplexType * spectral, RealType * spatial) const;
+
+  /** Kernel spectra, channel k at k * GetSpectralStride(). */
+  const ComplexType *
+  GetKernelSpectra() const
+  {
+    return m_KernelSpectra.data();
+  }
+  /** sum_k |H_k(f)|^2 for each frequency f. */
+  const RealType *
+  GetKernelSpectralEnergy() const
+  {
+    return m_KernelSpectralEnergy.data();
+  }
+  /** Parseval weights: sum over the domain of r^2 equals sum_f weight(f) |R(f)|^2 over the
+   * half spectrum (1/N or 2/N, for the frequencies r2c stores once for two). */
+  const RealType *
+  GetParsevalWeights() const
+  {
+    return m_ParsevalWeights.data();
+  }
+  /** ||A||^2 on the periodic domain: max over frequencies of sum_k |H_k|^2, exact. */
+  double
+  GetSpectralNormSquared() const
+  {
+    return m_SpectralNormSquared;
+  }
+
+  /** y = A x on the domain (x: K channels, y: one channel). */
+  void
+  Forward(const RealType * x, RealType * y) const;
+  /** x = A^T y on the domain. */
+  void
+  Adjoint(const RealType * y, RealType * x) const;
+
+  /** The operator between image-sized arrays (K * image pixels and image pixels,
+   * contiguous): zero-pad to the domain, apply, keep the image region. This is the
+   * operator the coding problem is posed with, in both boundary modes. */
+  void
+  ApplyForward(const RealType * xImage, RealType * yImage) const;
+  void
+  ApplyAdjoint(const RealType * yImage, RealType * xImage) const;
+
+  /** Copies between contiguous image-sized channels and strided domain channels. */
+  void
+  PadToDomain(const RealType * image, RealType * domain, unsigned int channels) const;
+  void
+  CropToImage(const RealType * domain, RealType * image, unsigned int channels) const;
+  /** 1 for domain pixels inside the image region, 0 in the pad. */
+  const std::vector<uint8_t> &
+  GetImageMask() const
+  {
+    return m_ImageMask;
+  }
+  bool
+  DomainEqualsImage() const
+  {
+    return m_NumberOfDomainPixels == m_NumberOfImagePixels;
+  }
+
+  /** Runs body(i) for i in [0, n) through the module's multi-threader. */
+  template <typename TBody>
+  void
+  ParallelFor(SizeValueType n, TBody && body) const
+  {
+    if (n == 1)
+    {
+      body(0);
+      return;
+    }
+    m_MultiThreader->ParallelizeArray(0, n, body, nullptr);
+  }
+  MultiThreaderBase *
+  GetMultiThreader() const
+  {
+    return m_MultiThreader.GetPointer();
+  }
+  /** Number of blocks a pass of \c n elements is split into for parallel reductions. */
+  SizeValueType
+  NumberOfBlocks(SizeValueType n, SizeValueType blockSize) const
+  {
+    return (n + blockSize - 1) / blockSize;
+  }
+
+  /** a * b and conj(a) * b written out: std::complex's operator* guards against
+   * infinities through a library call, which halves the speed of the spectral passes. */
+  static ComplexType
+  Multiply(const ComplexType & a, const ComplexType & b)
+  {
+    return ComplexType(a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real());
+  }
+  static ComplexType
+  MultiplyConjugate(const ComplexType & a, const ComplexType & b)
+  {
+    return ComplexType(a.real() * b.real() + a.imag() * b.imag(), a.real() * b.imag() - a.imag() * b.real());
+  }
+
+  /** Smallest size >= n whose prime factors are all in {2, 3, 5, 7}. */
+  static SizeValueType
+  FFTFriendlySize(SizeValueType n);
+
+protected:
+  MultiChannelFourierConvolution();
+  ~MultiChannelFourierConvolution() override;
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+
+private:
+  using FFTW = FFTWRealTraits<RealType>;
+
+  void
+  DestroyPlans();
+  /** Visits the image region of the domain row by row: f(imageOffset, domainOffset, rowLength). */
+  template <typename TFunction>
+  void
+  ForEachImageRow(TFunction && f) const;
+
+  SizeType     m_ImageSize;
+  SizeType     m_KernelSize;
+  SizeType     m_DomainSize;
+  unsigned int m_NumberOfKernels{ 0 };
+  BoundaryEnum m_Boundary{ BoundaryEnum::Periodic };
+  unsigned int m_PlanRigor{ FFTW_MEASURE };
+
+  SizeValueType m_NumberOfImagePixels{ 0 };
+  SizeValueType m_NumberOfDomainPixels{ 0 };
+  SizeValueType m_NumberOfFrequencies{ 0 };
+  SizeValueType m_SpatialStride{ 0 };
+  SizeValueType m_SpectralStride{ 0 };
+
+  std::vector<RealType> m_Kernels;
+  ComplexBufferType     m_KernelSpectra;
+  RealBufferType        m_KernelSpectralEnergy;
+  RealBufferType        m_ParsevalWeights;
+  double                m_SpectralNormSquared{ 0.0 };
+  std::vector<uint8_t>  m_ImageMask;
+
+  typename FFTW::PlanType m_ForwardPlan{ nullptr };
+  typename FFTW::PlanType m_InversePlan{ nullptr };
+
+  MultiThreaderBase::Pointer m_MultiThreader;
+};
+} // namespace itk
+
+#ifndef ITK_MANUAL_INSTANTIATION
+#  include "itkMultiChannelFourierConvolution.hxx"
+#endif
+
+#endif

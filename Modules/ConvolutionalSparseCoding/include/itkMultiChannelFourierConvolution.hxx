@@ -1,0 +1,389 @@
+#ifndef itkMultiChannelFourierConvolution_hxx
+#define itkMultiChannelFourierConvolution_hxx
+
+#include "itkMultiChannelFourierConvolution.h"
+#include "itkFFTWGlobalConfiguration.h"
+#include <algorithm>
+#include <mutex>
+#include <numeric>
+
+namespace itk
+{
+template <typename TReal>
+MultiChannelFourierConvolution<TReal>::MultiChannelFourierConvolution()
+  : m_MultiThreader(MultiThreaderBase::New())
+{}
+
+template <typename TReal>
+MultiChannelFourierConvolution<TReal>::~MultiChannelFourierConvolution()
+{
+  this->DestroyPlans();
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::DestroyPlans()
+{
+  if (m_ForwardPlan == nullptr && m_InversePlan == nullptr)
+  {
+    return;
+  }
+  const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
+  if (m_ForwardPlan != nullptr)
+  {
+    FFTW::Destroy(m_ForwardPlan);
+    m_ForwardPlan = nullptr;
+  }
+  if (m_InversePlan != nullptr)
+  {
+    FFTW::Destroy(m_InversePlan);
+    m_InversePlan = nullptr;
+  }
+}
+
+template <typename TReal>
+SizeValueType
+MultiChannelFourierConvolution<TReal>::FFTFriendlySize(SizeValueType n)
+{
+  for (SizeValueType candidate = std::max<SizeValueType>(n, 1);; ++candidate)
+  {
+    SizeValueType rest = candidate;
+    for (const SizeValueType p : { 2, 3, 5, 7 })
+    {
+      while (rest % p == 0)
+      {
+        rest /= p;
+      }
+    }
+    if (rest == 1)
+    {
+      return candidate;
+    }
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::SetImageSize(const SizeType & size)
+{
+  m_ImageSize = size;
+  this->Modified();
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::SetDictionary(const RealType * kernels,
+                                                     const SizeType & kernelSize,
+                                                     unsigned int     numberOfKernels)
+{
+  const SizeValueType taps =
+    std::accumulate(kernelSize.begin(), kernelSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  if (numberOfKernels == 0 || taps == 0 || kernels == nullptr)
+  {
+    itkExceptionMacro("The dictionary is empty: it needs at least one kernel with at least one tap");
+  }
+  m_KernelSize = kernelSize;
+  m_NumberOfKernels = numberOfKernels;
+  m_Kernels.assign(kernels, kernels + taps * numberOfKernels);
+  this->Modified();
+}
+
+template <typename TReal>
+template <typename TFunction>
+void
+MultiChannelFourierConvolution<TReal>::ForEachImageRow(TFunction && f) const
+{
+  const unsigned int dimension = m_ImageSize.size();
+  const SizeValueType rowLength = m_ImageSize[0];
+  const SizeValueType rows = m_NumberOfImagePixels / rowLength;
+  std::vector<SizeValueType> index(dimension, 0);
+  for (SizeValueType row = 0; row < rows; ++row)
+  {
+    SizeValueType domainOffset = 0;
+    SizeValueType domainStride = m_DomainSize[0];
+    for (unsigned int axis = 1; axis < dimension; ++axis)
+    {
+      domainOffset += index[axis] * domainStride;
+      domainStride *= m_DomainSize[axis];
+    }
+    f(row * rowLength, domainOffset, rowLength);
+    for (unsigned int axis = 1; axis < dimension; ++axis)
+    {
+      if (++index[axis] < m_ImageSize[axis])
+      {
+        break;
+      }
+      index[axis] = 0;
+    }
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::Initialize()
+{
+  const unsigned int dimension = m_ImageSize.size();
+  if (dimension == 0)
+  {
+    itkExceptionMacro("The image size is not set");
+  }
+  if (m_NumberOfKernels == 0)
+  {
+    itkExceptionMacro("The dictionary is empty: it needs at least one kernel");
+  }
+  if (m_KernelSize.size() != dimension)
+  {
+    itkExceptionMacro("The kernels have " << m_KernelSize.size() << " dimensions but the image has " << dimension);
+  }
+  m_DomainSize.resize(dimension);
+  for (unsigned int axis = 0; axis < dimension; ++axis)
+  {
+    if (m_ImageSize[axis] == 0)
+    {
+      itkExceptionMacro("The image is empty along axis " << axis);
+    }
+    if (m_KernelSize[axis] > m_ImageSize[axis])
+    {
+      itkExceptionMacro("The kernels (" << m_KernelSize[axis] << " taps along axis " << axis
+                                        << ") are larger than the image (" << m_ImageSize[axis] << " pixels)");
+    }
+    m_DomainSize[axis] = m_Boundary == BoundaryEnum::Periodic
+                           ? m_ImageSize[axis]
+                           : FFTFriendlySize(m_ImageSize[axis] + m_KernelSize[axis] - 1);
+  }
+  m_NumberOfImagePixels = std::accumulate(
+    m_ImageSize.begin(), m_ImageSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  m_NumberOfDomainPixels = std::accumulate(
+    m_DomainSize.begin(), m_DomainSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  const SizeValueType halfRow = m_DomainSize[0] / 2 + 1;
+  m_NumberOfFrequencies = m_NumberOfDomainPixels / m_DomainSize[0] * halfRow;
+  // Channels start on 64-byte boundaries so that one plan serves every channel.
+  const SizeValueType realPerLine = 64 / sizeof(RealType);
+  const SizeValueType complexPerLine = 64 / sizeof(ComplexType);
+  m_SpatialStride = (m_NumberOfDomainPixels + realPerLine - 1) / realPerLine * realPerLine;
+  m_SpectralStride = (m_NumberOfFrequencies + complexPerLine - 1) / complexPerLine * complexPerLine;
+
+  m_ImageMask.assign(m_NumberOfDomainPixels, 0);
+  this->ForEachImageRow([this](SizeValueType, SizeValueType domainOffset, SizeValueType length) {
+    std::fill_n(m_ImageMask.begin() + domainOffset, length, uint8_t{ 1 });
+  });
+
+  // Plans: FFTW wants row-major dimensions, slowest first, so the ITK axes reversed.
+  this->DestroyPlans();
+  std::vector<int> n(dimension);
+  for (unsigned int axis = 0; axis < dimension; ++axis)
+  {
+    n[dimension - 1 - axis] = static_cast<int>(m_DomainSize[axis]);
+  }
+  {
+    RealBufferType                    spatial(m_SpatialStride);
+    ComplexBufferType                 spectral(m_SpectralStride);
+    const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
+    m_ForwardPlan = FFTW::PlanForward(dimension, n.data(), spatial.data(), spectral.data(), m_PlanRigor);
+    m_InversePlan = FFTW::PlanInverse(dimension, n.data(), spectral.data(), spatial.data(), m_PlanRigor);
+  }
+  if (m_ForwardPlan == nullptr || m_InversePlan == nullptr)
+  {
+    itkExceptionMacro("FFTW could not plan a transform of the domain size");
+  }
+
+  // Kernel spectra: each kernel embedded with its centre tap at the domain origin.
+  const SizeValueType taps = m_Kernels.size() / m_NumberOfKernels;
+  RealBufferType      embedded = this->AllocateSpatial(m_NumberOfKernels);
+  for (unsigned int k = 0; k < m_NumberOfKernels; ++k)
+  {
+    std::vector<SizeValueType> tap(dimension, 0);
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      SizeValueType offset = 0;
+      SizeValueType stride = 1;
+      for (unsigned int axis = 0; axis < dimension; ++axis)
+      {
+        const SizeValueType centre = m_KernelSize[axis] / 2;
+        const SizeValueType wrapped = (tap[axis] + m_DomainSize[axis] - centre) % m_DomainSize[axis];
+        offset += wrapped * stride;
+        stride *= m_DomainSize[axis];
+      }
+      embedded[k * m_SpatialStride + offset] += m_Kernels[k * taps + t];
+      for (unsigned int axis = 0; axis < dimension; ++axis)
+      {
+        if (++tap[axis] < m_KernelSize[axis])
+        {
+          break;
+        }
+        tap[axis] = 0;
+      }
+    }
+  }
+  m_KernelSpectra = this->AllocateSpectral(m_NumberOfKernels);
+  this->ForwardFFT(embedded.data(), m_KernelSpectra.data(), m_NumberOfKernels);
+
+  m_KernelSpectralEnergy.Allocate(m_NumberOfFrequencies);
+  m_ParsevalWeights.Allocate(m_NumberOfFrequencies);
+  const bool evenRow = m_DomainSize[0] % 2 == 0;
+  m_SpectralNormSquared = 0.0;
+  for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+  {
+    RealType energy = 0;
+    for (unsigned int k = 0; k < m_NumberOfKernels; ++k)
+    {
+      energy += std::norm(m_KernelSpectra[k * m_SpectralStride + f]);
+    }
+    m_KernelSpectralEnergy[f] = energy;
+    m_SpectralNormSquared = std::max(m_SpectralNormSquared, static_cast<double>(energy));
+    const SizeValueType column = f % halfRow;
+    const bool          single = column == 0 || (evenRow && column == halfRow - 1);
+    m_ParsevalWeights[f] = (single ? RealType(1) : RealType(2)) / static_cast<RealType>(m_NumberOfDomainPixels);
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::ForwardFFTChannel(const RealType * spatial, ComplexType * spectral) const
+{
+  FFTW::ExecuteForward(m_ForwardPlan, spatial, spectral);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::InverseFFTChannel(ComplexType * spectral, RealType * spatial) const
+{
+  FFTW::ExecuteInverse(m_InversePlan, spectral, spatial);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::ForwardFFT(const RealType * spatial,
+                                                  ComplexType *    spectral,
+                                                  unsigned int     channels) const
+{
+  this->ParallelFor(channels, [&](SizeValueType k) {
+    FFTW::ExecuteForward(m_ForwardPlan, spatial + k * m_SpatialStride, spectral + k * m_SpectralStride);
+  });
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::InverseFFT(ComplexType * spectral, RealType * spatial, unsigned int channels) const
+{
+  this->ParallelFor(channels, [&](SizeValueType k) {
+    FFTW::ExecuteInverse(m_InversePlan, spectral + k * m_SpectralStride, spatial + k * m_SpatialStride);
+  });
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y) const
+{
+  ComplexBufferType spectra = this->AllocateSpectral(m_NumberOfKernels);
+  ComplexBufferType sum = this->AllocateSpectral(1);
+  this->ForwardFFT(x, spectra.data(), m_NumberOfKernels);
+  const RealType scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
+  for (unsigned int k = 0; k < m_NumberOfKernels; ++k)
+  {
+    const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+    const ComplexType * s = spectra.data() + k * m_SpectralStride;
+    for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+    {
+      sum[f] += h[f] * s[f] * scale;
+    }
+  }
+  this->InverseFFTChannel(sum.data(), y);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::Adjoint(const RealType * y, RealType * x) const
+{
+  ComplexBufferType spectrum = this->AllocateSpectral(1);
+  ComplexBufferType spectra = this->AllocateSpectral(m_NumberOfKernels);
+  this->ForwardFFTChannel(y, spectrum.data());
+  const RealType scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
+  this->ParallelFor(m_NumberOfKernels, [&](SizeValueType k) {
+    const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+    ComplexType *       out = spectra.data() + k * m_SpectralStride;
+    for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+    {
+      out[f] = std::conj(h[f]) * spectrum[f] * scale;
+    }
+  });
+  this->InverseFFT(spectra.data(), x, m_NumberOfKernels);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::PadToDomain(const RealType * image, RealType * domain, unsigned int channels) const
+{
+  for (unsigned int c = 0; c < channels; ++c)
+  {
+    RealType *       out = domain + c * m_SpatialStride;
+    const RealType * in = image + c * m_NumberOfImagePixels;
+    std::fill_n(out, m_NumberOfDomainPixels, RealType(0));
+    this->ForEachImageRow([&](SizeValueType imageOffset, SizeValueType domainOffset, SizeValueType length) {
+      std::copy_n(in + imageOffset, length, out + domainOffset);
+    });
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::CropToImage(const RealType * domain, RealType * image, unsigned int channels) const
+{
+  for (unsigned int c = 0; c < channels; ++c)
+  {
+    const RealType * in = domain + c * m_SpatialStride;
+    RealType *       out = image + c * m_NumberOfImagePixels;
+    this->ForEachImageRow([&](SizeValueType imageOffset, SizeValueType domainOffset, SizeValueType length) {
+      std::copy_n(in + domainOffset, length, out + imageOffset);
+    });
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::ApplyForward(const RealType * xImage, RealType * yImage) const
+{
+  RealBufferType x = this->AllocateSpatial(m_NumberOfKernels);
+  RealBufferType y = this->AllocateSpatial(1);
+  this->PadToDomain(xImage, x.data(), m_NumberOfKernels);
+  this->Forward(x.data(), y.data());
+  this->CropToImage(y.data(), yImage, 1);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::ApplyAdjoint(const RealType * yImage, RealType * xImage) const
+{
+  RealBufferType y = this->AllocateSpatial(1);
+  RealBufferType x = this->AllocateSpatial(m_NumberOfKernels);
+  this->PadToDomain(yImage, y.data(), 1);
+  this->Adjoint(y.data(), x.data());
+  this->CropToImage(x.data(), xImage, m_NumberOfKernels);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  auto printSize = [&os](const SizeType & size) {
+    for (SizeValueType i = 0; i < size.size(); ++i)
+    {
+      os << (i ? "x" : "") << size[i];
+    }
+    os << std::endl;
+  };
+  os << indent << "Boundary: " << m_Boundary << std::endl;
+  os << indent << "NumberOfKernels: " << m_NumberOfKernels << std::endl;
+  os << indent << "KernelSize: ";
+  printSize(m_KernelSize);
+  os << indent << "ImageSize: ";
+  printSize(m_ImageSize);
+  os << indent << "DomainSize: ";
+  printSize(m_DomainSize);
+  os << indent << "PlanRigor: " << m_PlanRigor << std::endl;
+  os << indent << "SpectralNormSquared: " << m_SpectralNormSquared << std::endl;
+}
+} // namespace itk
+
+#endif

@@ -1,0 +1,189 @@
+#ifndef itkNonNegativeGroupL2ProximalOperator_h
+#define itkNonNegativeGroupL2ProximalOperator_h
+
+#include "itkProximalOperator.h"
+#include <vector>
+
+namespace itk
+{
+/** \class NonNegativeGroupL2ProximalOperator
+ * \brief Block soft thresholding with projection onto x >= 0: the prox of the
+ * non-negative group-sparsity penalty of convolutional group-sparse coding.
+ *
+ * At every pixel i the channels are partitioned into groups G_1..G_P (given as channel
+ * indices); channels in no group are unpenalised and only kept non-negative:
+ * \f[ g(x) = \sum_i \sum_p \| x_{G_p}[i] \|_2 + \iota_{x \ge 0}(x), \qquad
+ *     \mathrm{prox}_{t g}(v)_{G_p} = \max\!\left(1 - \frac{t}{\|v^+_{G_p}\|_2}, 0\right) v^+_{G_p} \f]
+ * with \f$v^+ = \max(v, 0)\f$. A group of one channel reduces to the non-negative l1 prox.
+ *
+ * Not separable: Apply() needs all channels of a pixel.
+ *
+ * \ingroup ConvolutionalSparseCoding
+ */
+template <typename TReal>
+class ITK_TEMPLATE_EXPORT NonNegativeGroupL2ProximalOperator : public ProximalOperator<TReal>
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(NonNegativeGroupL2ProximalOperator);
+
+  using Self = NonNegativeGroupL2ProximalOperator;
+  using Superclass = ProximalOperator<TReal>;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+  itkNewMacro(Self);
+  itkTypeMacro(NonNegativeGroupL2ProximalOperator, ProximalOperator);
+
+  using RealType = TReal;
+  using GroupType = std::vector<unsigned int>;
+  using GroupListType = std::vector<GroupType>;
+
+  /** The groups of channel indices; each non-empty, none overlapping. */
+  void
+  SetGroups(const GroupListType & groups)
+  {
+    m_Groups = groups;
+    this->Modified();
+  }
+  const GroupListType &
+  GetGroups() const
+  {
+    return m_Groups;
+  }
+
+  bool
+  IsSeparable() const override
+  {
+    return false;
+  }
+
+  void
+  Validate(unsigned int channels) const override
+  {
+    std::vector<int> owner(channels, -1);
+    for (size_t p = 0; p < m_Groups.size(); ++p)
+    {
+      if (m_Groups[p].empty())
+      {
+        itkExceptionMacro("Group " << p << " is empty");
+      }
+      for (const unsigned int channel : m_Groups[p])
+      {
+        if (channel >= channels)
+        {
+          itkExceptionMacro("Group " << p << " names channel " << channel << " but there are only " << channels
+                                     << " channels");
+        }
+        if (owner[channel] >= 0)
+        {
+          itkExceptionMacro("Channel " << channel << " is in group " << owner[channel] << " and in group " << p
+                                       << ": groups must not overlap");
+        }
+        owner[channel] = static_cast<int>(p);
+      }
+    }
+    m_Ungrouped.clear();
+    for (unsigned int channel = 0; channel < channels; ++channel)
+    {
+      if (owner[channel] < 0)
+      {
+        m_Ungrouped.push_back(channel);
+      }
+    }
+    m_ValidatedChannels = channels;
+  }
+
+  void
+  Apply(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin, SizeValueType end,
+        RealType threshold) const override
+  {
+    this->EnsureValidated(channels);
+    for (const unsigned int channel : m_Ungrouped)
+    {
+      RealType * values = v + channel * stride;
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        values[i] = std::max(values[i], RealType(0));
+      }
+    }
+    for (const GroupType & group : m_Groups)
+    {
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        RealType squaredNorm = 0;
+        for (const unsigned int channel : group)
+        {
+          const RealType positive = std::max(v[channel * stride + i], RealType(0));
+          squaredNorm += positive * positive;
+        }
+        const RealType norm = std::sqrt(squaredNorm);
+        const RealType scale = norm > threshold ? RealType(1) - threshold / norm : RealType(0);
+        for (const unsigned int channel : group)
+        {
+          RealType & value = v[channel * stride + i];
+          value = scale * std::max(value, RealType(0));
+        }
+      }
+    }
+  }
+
+  double
+  Evaluate(const RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
+           SizeValueType end) const override
+  {
+    this->EnsureValidated(channels);
+    double sum = 0.0;
+    for (const GroupType & group : m_Groups)
+    {
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        double squaredNorm = 0;
+        for (const unsigned int channel : group)
+        {
+          const double value = v[channel * stride + i];
+          squaredNorm += value * value;
+        }
+        sum += std::sqrt(squaredNorm);
+      }
+    }
+    return sum;
+  }
+
+protected:
+  NonNegativeGroupL2ProximalOperator() = default;
+  ~NonNegativeGroupL2ProximalOperator() override = default;
+
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override
+  {
+    Superclass::PrintSelf(os, indent);
+    os << indent << "Groups:";
+    for (const GroupType & group : m_Groups)
+    {
+      os << " {";
+      for (size_t j = 0; j < group.size(); ++j)
+      {
+        os << (j ? "," : "") << group[j];
+      }
+      os << "}";
+    }
+    os << std::endl;
+  }
+
+private:
+  void
+  EnsureValidated(unsigned int channels) const
+  {
+    if (m_ValidatedChannels != channels)
+    {
+      itkExceptionMacro("Validate(" << channels << ") must be called before the operator acts on " << channels
+                                    << " channels");
+    }
+  }
+
+  GroupListType                     m_Groups;
+  mutable std::vector<unsigned int> m_Ungrouped;
+  mutable unsigned int              m_ValidatedChannels{ 0 };
+};
+} // namespace itk
+
+#endif

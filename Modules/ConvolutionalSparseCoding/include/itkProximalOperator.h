@@ -1,0 +1,100 @@
+#ifndef itkProximalOperator_h
+#define itkProximalOperator_h
+
+#include "itkObject.h"
+#include "itkObjectFactory.h"
+#include <cmath>
+
+namespace itk
+{
+/** \class ProximalOperator
+ * \brief Base of the proximal operators of the sparsity penalties g.
+ *
+ * \f[ \mathrm{prox}_{t g}(v) = \arg\min_x \tfrac12 \|x - v\|_2^2 + t\, g(x) \f]
+ *
+ * Operators act in place on a block of pixels [begin, end) of \c channels planar channels
+ * spaced \c stride apart, so a solver can fuse the prox into a pass it makes anyway and
+ * keep the block in cache. Each operator also evaluates its penalty g, for the objective.
+ *
+ * \ingroup ConvolutionalSparseCoding
+ */
+template <typename TReal>
+class ITK_TEMPLATE_EXPORT ProximalOperator : public Object
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(ProximalOperator);
+
+  using Self = ProximalOperator;
+  using Superclass = Object;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+  itkTypeMacro(ProximalOperator, Object);
+
+  using RealType = TReal;
+
+  /** v <- prox_{threshold g}(v) on the block. */
+  virtual void
+  Apply(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin, SizeValueType end,
+        RealType threshold) const = 0;
+
+  /** g(v) summed over the block. */
+  virtual double
+  Evaluate(const RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
+           SizeValueType end) const = 0;
+
+  /** True when g is a sum over single coefficients, so that Apply() may be called on one
+   * channel at a time (solvers then fuse the prox into each channel's FFT). */
+  virtual bool
+  IsSeparable() const
+  {
+    return true;
+  }
+
+  /** Throws when the operator cannot act on \c channels channels. */
+  virtual void
+  Validate(unsigned int itkNotUsed(channels)) const
+  {}
+
+protected:
+  ProximalOperator() = default;
+  ~ProximalOperator() override = default;
+
+  /** Applies f(value) to every coefficient of the block. */
+  template <typename TFunction>
+  static void
+  ForEachCoefficient(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
+                     SizeValueType end, TFunction && f)
+  {
+    for (unsigned int c = 0; c < channels; ++c)
+    {
+      RealType * channel = v + c * stride;
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        channel[i] = f(channel[i]);
+      }
+    }
+  }
+
+  /** Sums f(value) over every coefficient of the block. */
+  template <typename TFunction>
+  static double
+  SumOverCoefficients(const RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
+                      SizeValueType end, TFunction && f)
+  {
+    double sum = 0.0;
+    for (unsigned int c = 0; c < channels; ++c)
+    {
+      const RealType * channel = v + c * stride;
+      RealType         partial = 0;
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        partial += f(channel[i]);
+      }
+      sum += partial;
+    }
+    return sum;
+  }
+};
+} // namespace itk
+
+#endif

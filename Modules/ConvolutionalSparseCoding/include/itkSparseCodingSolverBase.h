@@ -1,0 +1,302 @@
+#ifndef itkSparseCodingSolverBase_h
+#define itkSparseCodingSolverBase_h
+
+#include "itkMultiChannelFourierConvolution.h"
+#include "itkProximalOperator.h"
+#include <array>
+#include <chrono>
+#include <mutex>
+
+namespace itk
+{
+/** \class SparseCodingIterationStatistics
+ * \brief What a solver records about one iteration.
+ * \ingroup ConvolutionalSparseCoding
+ */
+struct SparseCodingIterationStatistics
+{
+  unsigned int Iteration{ 0 };
+  /** F(x) = DataFidelity + Lambda * Penalty at the returned (feasible, sparse) iterate. */
+  double Objective{ 0 };
+  /** 1/2 ||w (A x - s)||^2 over the image. */
+  double DataFidelity{ 0 };
+  /** g(x), without Lambda. */
+  double Penalty{ 0 };
+  /** ADMM: ||x - y|| (relative); FISTA: ||x_k - x_{k-1}|| / ||x_k||. */
+  double PrimalResidual{ 0 };
+  /** ADMM: rho ||y_k - y_{k-1}|| relative to ||rho u||; FISTA: 0. */
+  double DualResidual{ 0 };
+  /** ADMM: rho; FISTA: the step 1/L. */
+  double StepOrPenaltyParameter{ 0 };
+  /** Seconds since Solve() started, set-up included. */
+  double ElapsedSeconds{ 0 };
+};
+
+/** \class SparseCodingSolverBase
+ * \brief Owns the iteration loop of the convolutional sparse coding solvers.
+ *
+ * Solves \f[ \min_x \tfrac12 \| w \odot (A x - s) \|_2^2 + \lambda\, g(x) \f]
+ * with A a MultiChannelFourierConvolution, g given by a ProximalOperator, and x confined
+ * to the image region when the domain is padded (ZeroPadded boundary).
+ *
+ * Solve() calls Initialize(), then per iteration Iterate(), records the statistics, fires
+ * IterationEvent and stops on StopSolving(), on MaximumNumberOfIterations, or when
+ * Converged() says the relative tolerance is met. Subclasses add only their step.
+ *
+ * Inputs are image-sized, contiguous arrays (K channels one after another for
+ * coefficients); the base pads them to the operator's domain.
+ *
+ * \ingroup ConvolutionalSparseCoding
+ */
+template <typename TReal>
+class ITK_TEMPLATE_EXPORT SparseCodingSolverBase : public Object
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(SparseCodingSolverBase);
+
+  using Self = SparseCodingSolverBase;
+  using Superclass = Object;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+  itkTypeMacro(SparseCodingSolverBase, Object);
+
+  using RealType = TReal;
+  using ComplexType = std::complex<TReal>;
+  using OperatorType = MultiChannelFourierConvolution<TReal>;
+  using ProximalOperatorType = ProximalOperator<TReal>;
+  using RealBufferType = typename OperatorType::RealBufferType;
+  using ComplexBufferType = typename OperatorType::ComplexBufferType;
+  using StatisticsType = SparseCodingIterationStatistics;
+
+  /** The initialised operator A. */
+  void
+  SetOperator(const OperatorType * op);
+  const OperatorType *
+  GetOperator() const
+  {
+    return m_Operator.GetPointer();
+  }
+
+  /** The prox of g. */
+  itkSetConstObjectMacro(ProximalOperator, ProximalOperatorType);
+  itkGetConstObjectMacro(ProximalOperator, ProximalOperatorType);
+
+  /** Lambda >= 0. Default 0.05. */
+  itkSetMacro(Lambda, double);
+  itkGetConstMacro(Lambda, double);
+
+  /** Default 200. */
+  itkSetMacro(MaximumNumberOfIterations, unsigned int);
+  itkGetConstMacro(MaximumNumberOfIterations, unsigned int);
+
+  /** Stop once the relative primal (and, for ADMM, dual) residual falls below this.
+   * 0 disables the test. Default 1e-4. */
+  itkSetMacro(RelativeTolerance, double);
+  itkGetConstMacro(RelativeTolerance, double);
+
+  /** The image s (image-sized). Required. */
+  void
+  SetSignal(const RealType * image);
+  /** Pixel weights w >= 0 (image-sized); nullptr for none (w = 1). */
+  void
+  SetWeights(const RealType * weights);
+  /** Warm start from K image-sized coefficient maps; nullptr to start from zero. */
+  void
+  SetInitialCoefficients(const RealType * coefficients);
+
+  /** Runs the solver. */
+  void
+  Solve();
+  /** Asks the loop to stop after the current iteration (from an observer). */
+  void
+  StopSolving()
+  {
+    m_StopRequested = true;
+  }
+
+  /** The solution, K image-sized maps. */
+  void
+  GetCoefficients(RealType * coefficients) const;
+  /** A x on the image. */
+  void
+  GetReconstruction(RealType * image) const;
+  /** The solution on the domain (K channels spaced GetSpatialStride()). */
+  virtual const RealType *
+  GetDomainCoefficients() const = 0;
+
+  /** F at K image-sized maps, computed directly through the operator. */
+  double
+  EvaluateObjective(const RealType * coefficients) const;
+
+  const StatisticsType &
+  GetStatistics() const
+  {
+    return m_Statistics;
+  }
+  const std::vector<StatisticsType> &
+  GetHistory() const
+  {
+    return m_History;
+  }
+  unsigned int
+  GetIteration() const
+  {
+    return m_Statistics.Iteration;
+  }
+  double
+  GetObjective() const
+  {
+    return m_Statistics.Objective;
+  }
+  double
+  GetDataFidelity() const
+  {
+    return m_Statistics.DataFidelity;
+  }
+  double
+  GetPenalty() const
+  {
+    return m_Statistics.Penalty;
+  }
+  double
+  GetPrimalResidual() const
+  {
+    return m_Statistics.PrimalResidual;
+  }
+  double
+  GetDualResidual() const
+  {
+    return m_Statistics.DualResidual;
+  }
+  double
+  GetElapsedSeconds() const
+  {
+    return m_Statistics.ElapsedSeconds;
+  }
+  /** True when the last Solve() ended on the tolerance test. */
+  itkGetConstMacro(Converged, bool);
+
+  /** Lipschitz constant of the gradient of the data term: exact spectral bound times
+   * max w^2 in periodic mode, power iteration (capped by that bound) when padded. */
+  double
+  ComputeLipschitzConstant() const;
+
+protected:
+  SparseCodingSolverBase() = default;
+  ~SparseCodingSolverBase() override = default;
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+
+  /** Sets up buffers and the statistics of iteration 0. */
+  virtual void
+  Initialize() = 0;
+  /** One iteration; fills m_Statistics except Iteration and ElapsedSeconds. */
+  virtual void
+  Iterate() = 0;
+  /** Whether the tolerance is met after the current iteration. */
+  virtual bool
+  Converged() const = 0;
+
+  /** True when the data term needs the spatial weights (given weights or a padded domain). */
+  bool
+  IsWeighted() const
+  {
+    return m_SquaredWeights.size() > 0;
+  }
+  /** s on the domain (zero in the pad). */
+  const RealType *
+  GetDomainSignal() const
+  {
+    return m_Signal.data();
+  }
+  /** w^2 on the domain (0 in the pad); empty when unweighted. */
+  const RealType *
+  GetSquaredWeights() const
+  {
+    return m_SquaredWeights.data();
+  }
+  /** 1 where coefficients may be non-zero, nullptr when everywhere. */
+  const uint8_t *
+  GetSupportMask() const
+  {
+    return m_Operator->DomainEqualsImage() ? nullptr : m_Operator->GetImageMask().data();
+  }
+  /** Copies the warm start (or zeros) into a domain buffer of K channels. */
+  void
+  CopyInitialCoefficients(RealType * domainCoefficients) const;
+
+  /** Sums NSums values over [0, n) split into blocks processed in parallel:
+   * body(begin, end, sums) adds its block's contributions to sums. */
+  template <unsigned int NSums, typename TBody>
+  std::array<double, NSums>
+  ReduceOverBlocks(SizeValueType n, SizeValueType blockSize, TBody && body) const
+  {
+    const SizeValueType                    blocks = (n + blockSize - 1) / blockSize;
+    std::vector<std::array<double, NSums>> partial(blocks, std::array<double, NSums>{});
+    m_Operator->ParallelFor(blocks, [&](SizeValueType b) {
+      body(b * blockSize, std::min(n, (b + 1) * blockSize), partial[b]);
+    });
+    std::array<double, NSums> total{};
+    for (const auto & p : partial)
+    {
+      for (unsigned int j = 0; j < NSums; ++j)
+      {
+        total[j] += p[j];
+      }
+    }
+    return total;
+  }
+
+  /** A scratch buffer for one parallel task; returned to the pool by its destructor. */
+  class ScratchLease
+  {
+  public:
+    ScratchLease(const Self * owner, SizeValueType size);
+    ~ScratchLease();
+    ScratchLease(const ScratchLease &) = delete;
+    ScratchLease &
+    operator=(const ScratchLease &) = delete;
+    RealType *
+    data()
+    {
+      return m_Buffer->data();
+    }
+
+  private:
+    const Self *                    m_Owner;
+    std::unique_ptr<RealBufferType> m_Buffer;
+  };
+
+  /** The exact data fidelity 1/2 ||w (A x - s)||^2 of domain coefficients, using the
+   * caller's scratch (K spectral channels, one spatial channel). */
+  double
+  ComputeDataFidelity(const RealType * domainCoefficients, ComplexType * spectralScratch,
+                      RealType * spatialScratch) const;
+
+  StatisticsType m_Statistics;
+
+private:
+  typename OperatorType::ConstPointer         m_Operator;
+  typename ProximalOperatorType::ConstPointer m_ProximalOperator;
+  double                                      m_Lambda{ 0.05 };
+  unsigned int                                m_MaximumNumberOfIterations{ 200 };
+  double                                      m_RelativeTolerance{ 1e-4 };
+  const RealType *                            m_ImageSignal{ nullptr };
+  const RealType *                            m_ImageWeights{ nullptr };
+  const RealType *                            m_ImageInitialCoefficients{ nullptr };
+  RealBufferType                              m_Signal;
+  RealBufferType                              m_SquaredWeights;
+  bool                                        m_StopRequested{ false };
+  bool                                        m_Converged{ false };
+  std::vector<StatisticsType>                 m_History;
+
+  mutable std::mutex                                   m_ScratchMutex;
+  mutable std::vector<std::unique_ptr<RealBufferType>> m_ScratchPool;
+};
+} // namespace itk
+
+#ifndef ITK_MANUAL_INSTANTIATION
+#  include "itkSparseCodingSolverBase.hxx"
+#endif
+
+#endif

@@ -1,0 +1,73 @@
+#ifndef itkCSCTestHelpers_h
+#define itkCSCTestHelpers_h
+
+#include "itkMultiChannelFourierConvolution.h"
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace csctest
+{
+/** Deterministic random values in [-1, 1). */
+template <typename T>
+std::vector<T>
+RandomVector(size_t n, unsigned int seed)
+{
+  std::mt19937                     generator(seed);
+  std::uniform_real_distribution<> uniform(-1.0, 1.0);
+  std::vector<T>                   values(n);
+  for (auto & v : values)
+  {
+    v = static_cast<T>(uniform(generator));
+  }
+  return values;
+}
+
+template <typename T>
+double
+Dot(const std::vector<T> & a, const std::vector<T> & b)
+{
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+  {
+    sum += double(a[i]) * double(b[i]);
+  }
+  return sum;
+}
+
+inline size_t
+Product(const std::vector<itk::SizeValueType> & size)
+{
+  size_t n = 1;
+  for (auto s : size)
+  {
+    n *= s;
+  }
+  return n;
+}
+
+template <typename T>
+typename itk::MultiChannelFourierConvolution<T>::Pointer
+MakeOperator(const std::vector<itk::SizeValueType> & imageSize, const std::vector<itk::SizeValueType> & kernelSize,
+             const std::vector<T> & kernels, unsigned int K, itk::ConvolutionalSparseCodingEnums::Boundary boundary)
+{
+  auto op = itk::MultiChannelFourierConvolution<T>::New();
+  op->SetImageSize(imageSize);
+  op->SetDictionary(kernels.data(), kernelSize, K);
+  op->SetBoundary(boundary);
+  op->SetPlanRigor(FFTW_ESTIMATE);
+  op->Initialize();
+  return op;
+}
+
+/** The shared folder beside the project; tests that need it fail when it is missing. */
+inline std::string
+SharedDirectory()
+{
+  const char * fromEnvironment = std::getenv("CSC_SHARED_DIR");
+  return fromEnvironment ? std::string(fromEnvironment) : std::string(CSC_SHARED_DIR);
+}
+} // namespace csctest
+
+#endif

@@ -1,0 +1,204 @@
+#include "itkCSCTestHelpers.h"
+#include "itkConstantBoundaryCondition.h"
+#include "itkConvolutionImageFilter.h"
+#include "itkImage.h"
+#include "itkImportImageFilter.h"
+#include "gtest/gtest.h"
+
+namespace
+{
+using Boundary = itk::ConvolutionalSparseCodingEnums::Boundary;
+using SizeVector = std::vector<itk::SizeValueType>;
+
+struct AdjointCase
+{
+  SizeVector imageSize;
+  SizeVector kernelSize;
+  Boundary   boundary;
+};
+
+std::ostream &
+operator<<(std::ostream & os, const AdjointCase & c)
+{
+  os << c.imageSize.size() << "-D kernel " << c.kernelSize[0] << " " << c.boundary;
+  return os;
+}
+
+class OperatorAdjoint : public ::testing::TestWithParam<AdjointCase>
+{};
+
+/** <A x, u> and <x, A^T u> for float operators; the adjoint may come from another operator. */
+std::pair<double, double>
+DotProducts(const itk::MultiChannelFourierConvolution<float> & forward,
+            const itk::MultiChannelFourierConvolution<float> & adjoint, unsigned int K)
+{
+  const size_t n = forward.GetNumberOfImagePixels();
+  const auto   x = csctest::RandomVector<float>(K * n, 11);
+  const auto   u = csctest::RandomVector<float>(n, 12);
+  std::vector<float> ax(n), atu(K * n);
+  forward.ApplyForward(x.data(), ax.data());
+  adjoint.ApplyAdjoint(u.data(), atu.data());
+  return { csctest::Dot(ax, u), csctest::Dot(x, atu) };
+}
+
+TEST_P(OperatorAdjoint, DotProductIdentityHoldsInFloat)
+{
+  const AdjointCase c = GetParam();
+  const unsigned int K = 3;
+  const auto kernels = csctest::RandomVector<float>(K * csctest::Product(c.kernelSize), 7);
+  auto       op = csctest::MakeOperator<float>(c.imageSize, c.kernelSize, kernels, K, c.boundary);
+  const auto [left, right] = DotProducts(*op, *op, K);
+  EXPECT_NEAR(left, right, 1e-5 * std::abs(left)) << c;
+}
+
+TEST_P(OperatorAdjoint, DotProductIdentityFailsForAnUnflippedAdjoint)
+{
+  // The classic mistake: the "adjoint" convolves with h instead of its flip. Flipping the
+  // kernels of a second operator makes its adjoint exactly that mistake.
+  const AdjointCase  c = GetParam();
+  const unsigned int K = 3;
+  const size_t       taps = csctest::Product(c.kernelSize);
+  const auto         kernels = csctest::RandomVector<float>(K * taps, 7);
+  std::vector<float> flipped(kernels.size());
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    for (size_t t = 0; t < taps; ++t)
+    {
+      flipped[k * taps + t] = kernels[k * taps + taps - 1 - t];
+    }
+  }
+  auto op = csctest::MakeOperator<float>(c.imageSize, c.kernelSize, kernels, K, c.boundary);
+  auto wrong = csctest::MakeOperator<float>(c.imageSize, c.kernelSize, flipped, K, c.boundary);
+  const auto [left, right] = DotProducts(*op, *wrong, K);
+  EXPECT_GT(std::abs(left - right), 1e-2 * std::abs(left)) << c;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+  Cases,
+  OperatorAdjoint,
+  ::testing::Values(AdjointCase{ { 32, 24 }, { 5, 5 }, Boundary::Periodic },
+                    AdjointCase{ { 32, 24 }, { 6, 4 }, Boundary::Periodic },
+                    AdjointCase{ { 32, 24 }, { 5, 5 }, Boundary::ZeroPadded },
+                    AdjointCase{ { 31, 24 }, { 6, 4 }, Boundary::ZeroPadded },
+                    AdjointCase{ { 12, 10, 9 }, { 3, 3, 3 }, Boundary::Periodic },
+                    AdjointCase{ { 12, 10, 9 }, { 4, 2, 4 }, Boundary::Periodic },
+                    AdjointCase{ { 12, 10, 9 }, { 3, 5, 3 }, Boundary::ZeroPadded },
+                    AdjointCase{ { 11, 10, 9 }, { 4, 4, 2 }, Boundary::ZeroPadded }));
+
+template <unsigned int VDimension>
+void
+ExpectZeroPaddedEqualsITKConvolution(const SizeVector & imageSize, const SizeVector & kernelSize)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  auto makeImage = [](const SizeVector & size, const std::vector<float> & values) {
+    auto                         image = ImageType::New();
+    typename ImageType::SizeType itkSize;
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      itkSize[d] = size[d];
+    }
+    image->SetRegions(itkSize);
+    image->Allocate();
+    std::copy(values.begin(), values.end(), image->GetBufferPointer());
+    return image;
+  };
+  const auto x = csctest::RandomVector<float>(csctest::Product(imageSize), 3);
+  const auto h = csctest::RandomVector<float>(csctest::Product(kernelSize), 4);
+
+  using ConvolutionType = itk::ConvolutionImageFilter<ImageType>;
+  auto                                      convolution = ConvolutionType::New();
+  itk::ConstantBoundaryCondition<ImageType> zero;
+  convolution->SetBoundaryCondition(&zero);
+  convolution->SetInput(makeImage(imageSize, x));
+  convolution->SetKernelImage(makeImage(kernelSize, h));
+  convolution->Update();
+  const float * expected = convolution->GetOutput()->GetBufferPointer();
+
+  auto               op = csctest::MakeOperator<float>(imageSize, kernelSize, h, 1, Boundary::ZeroPadded);
+  std::vector<float> y(x.size());
+  op->ApplyForward(x.data(), y.data());
+  double maxDifference = 0, maxValue = 0;
+  for (size_t i = 0; i < y.size(); ++i)
+  {
+    maxDifference = std::max(maxDifference, double(std::abs(y[i] - expected[i])));
+    maxValue = std::max(maxValue, double(std::abs(expected[i])));
+  }
+  EXPECT_LT(maxDifference, 1e-5 * maxValue);
+}
+
+TEST(MultiChannelFourierConvolution, ZeroPaddedEqualsITKConvolutionWithZeroBoundary)
+{
+  ExpectZeroPaddedEqualsITKConvolution<2>({ 23, 17 }, { 5, 7 });
+  ExpectZeroPaddedEqualsITKConvolution<2>({ 23, 17 }, { 6, 4 });
+  ExpectZeroPaddedEqualsITKConvolution<3>({ 9, 8, 7 }, { 3, 4, 5 });
+}
+
+TEST(MultiChannelFourierConvolution, PeriodicEqualsDirectCircularConvolution)
+{
+  const SizeVector imageSize{ 9, 7 };
+  const SizeVector kernelSize{ 4, 3 };
+  const auto       x = csctest::RandomVector<double>(63, 5);
+  const auto       h = csctest::RandomVector<double>(12, 6);
+  auto             op = csctest::MakeOperator<double>(imageSize, kernelSize, h, 1, Boundary::Periodic);
+  std::vector<double> y(63);
+  op->ApplyForward(x.data(), y.data());
+  for (int i1 = 0; i1 < 7; ++i1)
+  {
+    for (int i0 = 0; i0 < 9; ++i0)
+    {
+      double expected = 0;
+      for (int j1 = 0; j1 < 3; ++j1)
+      {
+        for (int j0 = 0; j0 < 4; ++j0)
+        {
+          const int s0 = ((i0 - j0 + 2) % 9 + 9) % 9; // centre tap floor(4/2) = 2
+          const int s1 = ((i1 - j1 + 1) % 7 + 7) % 7; // centre tap floor(3/2) = 1
+          expected += h[j1 * 4 + j0] * x[s1 * 9 + s0];
+        }
+      }
+      EXPECT_NEAR(y[i1 * 9 + i0], expected, 1e-12);
+    }
+  }
+}
+
+TEST(MultiChannelFourierConvolution, SpectralNormBoundsAndIsAttained)
+{
+  const unsigned int K = 4;
+  const auto         h = csctest::RandomVector<double>(K * 25, 8);
+  auto               op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, h, K, Boundary::Periodic);
+  // Power iteration on A^T A reaches the exact per-frequency bound.
+  auto   v = csctest::RandomVector<double>(K * 256, 9);
+  double estimate = 0;
+  for (int iteration = 0; iteration < 500; ++iteration)
+  {
+    std::vector<double> av(256), atav(K * 256);
+    op->ApplyForward(v.data(), av.data());
+    op->ApplyAdjoint(av.data(), atav.data());
+    estimate = std::sqrt(csctest::Dot(atav, atav) / csctest::Dot(v, v));
+    const double norm = std::sqrt(csctest::Dot(atav, atav));
+    for (size_t i = 0; i < v.size(); ++i)
+    {
+      v[i] = atav[i] / norm;
+    }
+  }
+  EXPECT_LE(estimate, op->GetSpectralNormSquared() * (1 + 1e-9));
+  EXPECT_NEAR(estimate, op->GetSpectralNormSquared(), 1e-3 * estimate);
+}
+
+TEST(MultiChannelFourierConvolution, RejectsBadGeometry)
+{
+  const std::vector<float> h(25, 1.0f);
+  EXPECT_THROW(csctest::MakeOperator<float>({ 4, 4 }, { 5, 5 }, h, 1, Boundary::Periodic), itk::ExceptionObject);
+  EXPECT_THROW(csctest::MakeOperator<float>({ 8, 8, 8 }, { 5, 5 }, h, 1, Boundary::Periodic), itk::ExceptionObject);
+  EXPECT_THROW(csctest::MakeOperator<float>({ 8, 8 }, { 5, 5 }, h, 0, Boundary::Periodic), itk::ExceptionObject);
+}
+
+TEST(MultiChannelFourierConvolution, FFTFriendlySizeHasSmallPrimeFactors)
+{
+  using Op = itk::MultiChannelFourierConvolution<float>;
+  EXPECT_EQ(Op::FFTFriendlySize(256), 256u);
+  EXPECT_EQ(Op::FFTFriendlySize(267), 270u);
+  EXPECT_EQ(Op::FFTFriendlySize(11), 12u);
+  EXPECT_EQ(Op::FFTFriendlySize(1), 1u);
+}
+} // namespace

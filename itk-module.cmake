@@ -1,0 +1,26 @@
+# The module's description is the first paragraph of README.md.
+get_filename_component(MY_CURRENT_DIR "${CMAKE_CURRENT_LIST_FILE}" PATH)
+file(READ "${MY_CURRENT_DIR}/README.md" DOCUMENTATION)
+string(REGEX REPLACE "^#[^\n]*\n+" "" DOCUMENTATION "${DOCUMENTATION}")
+string(REGEX REPLACE "\n\n.*" "" DOCUMENTATION "${DOCUMENTATION}")
+
+# Tests live in Testing/, which ITK does not scan as a test module, so their
+# dependencies are compile dependencies while testing is on.
+set(_csc_test_deps ITKTestKernel ITKGoogleTest ITKConvolution ITKIOMeta ITKIOPNG)
+if(BUILD_TESTING)
+  set(_csc_compile_deps ${_csc_test_deps})
+endif()
+
+itk_module(ConvolutionalSparseCoding
+  DEPENDS
+    ITKCommon
+    ITKFFT
+    ITKIOImageBase
+  COMPILE_DEPENDS
+    ${_csc_compile_deps}
+  TEST_DEPENDS
+    ${_csc_test_deps}
+  DESCRIPTION
+    "${DOCUMENTATION}"
+  EXCLUDE_FROM_DEFAULT
+)
