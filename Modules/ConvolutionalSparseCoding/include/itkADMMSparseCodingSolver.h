@@ -66,6 +66,15 @@ public:
   itkSetMacro(ResidualRatio, double);
   itkGetConstMacro(ResidualRatio, double);
 
+  /** Rho is re-balanced every this many iterations. Default 10. */
+  itkSetMacro(AutoRhoPeriod, unsigned int);
+  itkGetConstMacro(AutoRhoPeriod, unsigned int);
+
+  /** No re-balancing after this many iterations, so that ADMM's convergence guarantee
+   * (fixed rho) holds eventually. Default 500. */
+  itkSetMacro(AutoRhoHorizon, unsigned int);
+  itkGetConstMacro(AutoRhoHorizon, unsigned int);
+
   /** Rho is balanced to make primal residual = target * dual residual. Default 1. */
   itkSetMacro(ResidualTarget, double);
   itkGetConstMacro(ResidualTarget, double);
@@ -137,7 +146,10 @@ private:
   double m_RelaxationParameter{ 1.8 };
   bool   m_AutoRho{ true };
   double m_ResidualRatio{ 1.2 };
-  double m_ResidualTarget{ 1.0 };
+  double       m_ResidualTarget{ 1.0 };
+  unsigned int m_AutoRhoPeriod{ 10 };
+  unsigned int m_AutoRhoHorizon{ 500 };
+  unsigned int m_IterationCount{ 0 };
 
   double m_CurrentRho{ 1.0 };
   double m_DualScale{ 1.0 };

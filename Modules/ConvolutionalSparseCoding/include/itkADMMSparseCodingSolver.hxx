@@ -30,6 +30,11 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   m_CurrentRho = m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() + 1.0;
   m_DualScale = 1.0;
   m_RelativePrimal = m_RelativeDual = 1.0;
+  m_IterationCount = 0;
+  if (m_AutoRhoPeriod == 0)
+  {
+    itkExceptionMacro("AutoRhoPeriod must be at least 1");
+  }
 
   m_Spectra = op.AllocateSpectral(K);
   m_Y = op.AllocateSpatial(K);
@@ -429,7 +434,9 @@ ADMMSparseCodingSolver<TReal>::FinishIteration(const YStepSums & sums, const std
 
   // Residual balancing; the new rho takes effect at the next y-step, with u rescaled there.
   m_DualScale = 1.0;
-  if (m_AutoRho && m_RelativeDual > 0 && m_RelativePrimal > 0)
+  ++m_IterationCount;
+  if (m_AutoRho && m_IterationCount % m_AutoRhoPeriod == 0 && m_IterationCount <= m_AutoRhoHorizon &&
+      m_RelativeDual > 0 && m_RelativePrimal > 0)
   {
     const double ratio = m_RelativePrimal / (m_RelativeDual * m_ResidualTarget);
     if (ratio > m_ResidualRatio || ratio < 1.0 / m_ResidualRatio)
@@ -458,6 +465,8 @@ ADMMSparseCodingSolver<TReal>::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "AutoRho: " << m_AutoRho << std::endl;
   os << indent << "ResidualRatio: " << m_ResidualRatio << std::endl;
   os << indent << "ResidualTarget: " << m_ResidualTarget << std::endl;
+  os << indent << "AutoRhoPeriod: " << m_AutoRhoPeriod << std::endl;
+  os << indent << "AutoRhoHorizon: " << m_AutoRhoHorizon << std::endl;
 }
 } // namespace itk
 
