@@ -1,0 +1,180 @@
+#ifndef itkConvolutionalSparseCodingFilterBase_h
+#define itkConvolutionalSparseCodingFilterBase_h
+
+#include "itkConvolutionalSparseCodingEnums.h"
+#include "itkImage.h"
+#include "itkImageToImageFilter.h"
+#include "itkSparseCodingSolverBase.h"
+
+namespace itk
+{
+/** \class ConvolutionalSparseCodingFilterBase
+ * \brief Pipeline work shared by the convolutional sparse coding filters.
+ *
+ * Solves \f[ \min_x \tfrac12 \| w \odot (\textstyle\sum_k h_k \circledast x_k - s) \|_2^2
+ *            + \lambda\, g(x) \f]
+ * for an N-D image s. Subclasses choose g (CreateProximalOperator()) and add outputs.
+ *
+ * Inputs: the image (input 0), the dictionary (named "Dictionary": an (N+1)-D image whose
+ * last axis indexes the K kernels, kernel origin at the kernel centre), optional weights w >= 0
+ * ("Weights", the image's size) and optional initial coefficients ("InitialCoefficients",
+ * laid out like output 0).
+ *
+ * Outputs: 0, the coefficient maps as an (N+1)-D image: the image grid times K along the last
+ * axis (the dictionary's layout; spacing 1 and origin 0 along that axis); 1, the
+ * reconstruction sum_k h_k * x_k on the image grid.
+ *
+ * The dictionary is used as plain arrays: its spacing, origin and direction are ignored
+ * (\warning kernels are taken in pixel units of the image).
+ *
+ * The problem is global, so the filter asks for whole inputs and produces whole outputs.
+ * IterationEvent fires after every solver iteration, ProgressEvent with it; AbortGenerateData
+ * stops the solver after the current iteration and raises ProcessAborted.
+ *
+ * \ingroup ConvolutionalSparseCoding
+ */
+template <typename TInputImage, typename TRealType = float>
+class ITK_TEMPLATE_EXPORT ConvolutionalSparseCodingFilterBase
+  : public ImageToImageFilter<TInputImage, Image<TRealType, TInputImage::ImageDimension + 1>>
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(ConvolutionalSparseCodingFilterBase);
+
+  static constexpr unsigned int ImageDimension = TInputImage::ImageDimension;
+  static constexpr unsigned int CoefficientDimension = ImageDimension + 1;
+
+  using InputImageType = TInputImage;
+  using RealType = TRealType;
+  using CoefficientImageType = Image<RealType, CoefficientDimension>;
+  using DictionaryImageType = CoefficientImageType;
+  using RealImageType = Image<RealType, ImageDimension>;
+
+  using Self = ConvolutionalSparseCodingFilterBase;
+  using Superclass = ImageToImageFilter<InputImageType, CoefficientImageType>;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+  itkTypeMacro(ConvolutionalSparseCodingFilterBase, ImageToImageFilter);
+
+  using BoundaryEnum = ConvolutionalSparseCodingEnums::Boundary;
+  using SolverEnum = ConvolutionalSparseCodingEnums::Solver;
+  using SolverType = SparseCodingSolverBase<RealType>;
+  using ProximalOperatorType = ProximalOperator<RealType>;
+  using StatisticsType = SparseCodingIterationStatistics;
+
+  /** The dictionary: K kernels stacked along the last axis. Required. */
+  itkSetInputMacro(Dictionary, DictionaryImageType);
+  itkGetInputMacro(Dictionary, DictionaryImageType);
+  /** Pixel weights w >= 0, the image's size. Optional (w = 1). */
+  itkSetInputMacro(Weights, RealImageType);
+  itkGetInputMacro(Weights, RealImageType);
+  /** Warm start, laid out like the coefficient output. Optional. */
+  itkSetInputMacro(InitialCoefficients, CoefficientImageType);
+  itkGetInputMacro(InitialCoefficients, CoefficientImageType);
+
+  /** Lambda >= 0. Default 0.05. */
+  itkSetMacro(Lambda, double);
+  itkGetConstMacro(Lambda, double);
+  /** FISTA or ADMM (default). */
+  itkSetEnumMacro(Solver, SolverEnum);
+  itkGetConstMacro(Solver, SolverEnum);
+  /** Periodic (default) or ZeroPadded. */
+  itkSetEnumMacro(BoundaryCondition, BoundaryEnum);
+  itkGetConstMacro(BoundaryCondition, BoundaryEnum);
+  /** Default 200. */
+  itkSetMacro(MaximumNumberOfIterations, unsigned int);
+  itkGetConstMacro(MaximumNumberOfIterations, unsigned int);
+  /** Relative residual (ADMM) or relative change (FISTA) stop; 0 disables. Default 1e-4. */
+  itkSetMacro(RelativeTolerance, double);
+  itkGetConstMacro(RelativeTolerance, double);
+
+  /** Output 0. */
+  CoefficientImageType *
+  GetCoefficients()
+  {
+    return this->GetOutput(0);
+  }
+  /** Output 1: sum_k h_k * x_k. */
+  RealImageType *
+  GetReconstruction();
+
+  /** The solver of the last (or current) update; its getters give the statistics. */
+  const SolverType *
+  GetSolverObject() const
+  {
+    return m_SolverObject.GetPointer();
+  }
+  /** Statistics of the last iteration. */
+  const StatisticsType &
+  GetStatistics() const
+  {
+    return m_Statistics;
+  }
+  /** Statistics of every iteration of the last update, iteration 0 first. */
+  const std::vector<StatisticsType> &
+  GetHistory() const
+  {
+    return m_History;
+  }
+  unsigned int
+  GetIteration() const
+  {
+    return m_Statistics.Iteration;
+  }
+  double
+  GetObjective() const
+  {
+    return m_Statistics.Objective;
+  }
+  double
+  GetElapsedSeconds() const
+  {
+    return m_Statistics.ElapsedSeconds;
+  }
+
+  using DataObjectPointerArraySizeType = ProcessObject::DataObjectPointerArraySizeType;
+  using Superclass::MakeOutput;
+  DataObject::Pointer
+  MakeOutput(DataObjectPointerArraySizeType index) override;
+
+protected:
+  ConvolutionalSparseCodingFilterBase();
+  ~ConvolutionalSparseCodingFilterBase() override = default;
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+
+  /** The prox of the penalty g. */
+  virtual typename ProximalOperatorType::Pointer
+  CreateProximalOperator() const = 0;
+
+  void
+  VerifyPreconditions() ITKv5_CONST override;
+  /** The dictionary lives outside the image's physical space: only the weights are checked. */
+  void
+  VerifyInputInformation() ITKv5_CONST override;
+  void
+  GenerateOutputInformation() override;
+  void
+  GenerateInputRequestedRegion() override;
+  void
+  EnlargeOutputRequestedRegion(DataObject * output) override;
+  void
+  GenerateData() override;
+
+private:
+  double       m_Lambda{ 0.05 };
+  SolverEnum   m_Solver{ SolverEnum::ADMM };
+  BoundaryEnum m_BoundaryCondition{ BoundaryEnum::Periodic };
+  unsigned int m_MaximumNumberOfIterations{ 200 };
+  double       m_RelativeTolerance{ 1e-4 };
+
+  typename SolverType::Pointer m_SolverObject;
+  StatisticsType               m_Statistics;
+  std::vector<StatisticsType>  m_History;
+};
+} // namespace itk
+
+#ifndef ITK_MANUAL_INSTANTIATION
+#  include "itkConvolutionalSparseCodingFilterBase.hxx"
+#endif
+
+#endif

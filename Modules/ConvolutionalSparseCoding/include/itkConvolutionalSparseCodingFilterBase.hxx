@@ -1,0 +1,292 @@
+#ifndef itkConvolutionalSparseCodingFilterBase_hxx
+#define itkConvolutionalSparseCodingFilterBase_hxx
+
+#include "itkConvolutionalSparseCodingFilterBase.h"
+#include "itkADMMSparseCodingSolver.h"
+#include "itkFISTASparseCodingSolver.h"
+#include "itkImageAlgorithm.h"
+#include "itkImageRegionConstIterator.h"
+#include <cmath>
+
+namespace itk
+{
+template <typename TInputImage, typename TRealType>
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ConvolutionalSparseCodingFilterBase()
+{
+  this->SetNumberOfRequiredInputs(1);
+  this->AddRequiredInputName("Dictionary");
+  this->AddOptionalInputName("Weights");
+  this->AddOptionalInputName("InitialCoefficients");
+  this->SetNumberOfRequiredOutputs(2);
+  this->SetNthOutput(0, this->MakeOutput(0));
+  this->SetNthOutput(1, this->MakeOutput(1));
+}
+
+template <typename TInputImage, typename TRealType>
+DataObject::Pointer
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::MakeOutput(DataObjectPointerArraySizeType index)
+{
+  if (index == 1)
+  {
+    return RealImageType::New().GetPointer();
+  }
+  return CoefficientImageType::New().GetPointer();
+}
+
+template <typename TInputImage, typename TRealType>
+auto
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GetReconstruction() -> RealImageType *
+{
+  return dynamic_cast<RealImageType *>(this->ProcessObject::GetOutput(1));
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::VerifyPreconditions() ITKv5_CONST
+{
+  Superclass::VerifyPreconditions();
+  if (!(m_Lambda >= 0) || !std::isfinite(m_Lambda))
+  {
+    itkExceptionMacro("Lambda must be finite and non-negative, got " << m_Lambda);
+  }
+  if (m_MaximumNumberOfIterations == 0)
+  {
+    itkExceptionMacro("MaximumNumberOfIterations must be at least 1");
+  }
+  if (!(m_RelativeTolerance >= 0))
+  {
+    itkExceptionMacro("RelativeTolerance must be non-negative, got " << m_RelativeTolerance);
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::VerifyInputInformation() ITKv5_CONST
+{
+  const auto * input = this->GetInput();
+  const auto * weights = this->GetWeights();
+  if (weights != nullptr &&
+      weights->GetLargestPossibleRegion().GetSize() != input->GetLargestPossibleRegion().GetSize())
+  {
+    itkExceptionMacro("The weight image (" << weights->GetLargestPossibleRegion().GetSize()
+                                           << ") must have the size of the input image ("
+                                           << input->GetLargestPossibleRegion().GetSize() << ")");
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateOutputInformation()
+{
+  const InputImageType * input = this->GetInput();
+  const auto *           dictionary = this->GetDictionary();
+  const auto             inputRegion = input->GetLargestPossibleRegion();
+  const SizeValueType    K = dictionary->GetLargestPossibleRegion().GetSize()[ImageDimension];
+
+  typename CoefficientImageType::RegionType    region;
+  typename CoefficientImageType::SpacingType   spacing;
+  typename CoefficientImageType::PointType     origin;
+  typename CoefficientImageType::DirectionType direction;
+  direction.SetIdentity();
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    region.SetIndex(d, inputRegion.GetIndex(d));
+    region.SetSize(d, inputRegion.GetSize(d));
+    spacing[d] = input->GetSpacing()[d];
+    origin[d] = input->GetOrigin()[d];
+    for (unsigned int e = 0; e < ImageDimension; ++e)
+    {
+      direction(d, e) = input->GetDirection()(d, e);
+    }
+  }
+  region.SetIndex(ImageDimension, 0);
+  region.SetSize(ImageDimension, K);
+  spacing[ImageDimension] = 1.0;
+  origin[ImageDimension] = 0.0;
+  CoefficientImageType * coefficients = this->GetOutput(0);
+  coefficients->SetLargestPossibleRegion(region);
+  coefficients->SetSpacing(spacing);
+  coefficients->SetOrigin(origin);
+  coefficients->SetDirection(direction);
+
+  RealImageType * reconstruction = this->GetReconstruction();
+  reconstruction->CopyInformation(input);
+  reconstruction->SetLargestPossibleRegion(inputRegion);
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateInputRequestedRegion()
+{
+  for (const auto & name : this->GetInputNames())
+  {
+    if (DataObject * input = this->ProcessObject::GetInput(name))
+    {
+      input->SetRequestedRegionToLargestPossibleRegion();
+    }
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::EnlargeOutputRequestedRegion(DataObject * output)
+{
+  Superclass::EnlargeOutputRequestedRegion(output);
+  output->SetRequestedRegionToLargestPossibleRegion();
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
+{
+  const InputImageType * input = this->GetInput();
+  const auto *           dictionary = this->GetDictionary();
+  const auto             inputRegion = input->GetLargestPossibleRegion();
+  const auto             dictionarySize = dictionary->GetLargestPossibleRegion().GetSize();
+  const SizeValueType    K = dictionarySize[ImageDimension];
+
+  // The dictionary: non-empty, finite, no all-zero kernel.
+  typename MultiChannelFourierConvolution<RealType>::SizeType imageSize(ImageDimension), kernelSize(ImageDimension);
+  SizeValueType                                               taps = 1;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    imageSize[d] = inputRegion.GetSize(d);
+    kernelSize[d] = dictionarySize[d];
+    taps *= kernelSize[d];
+  }
+  if (K == 0 || taps == 0)
+  {
+    itkExceptionMacro("The dictionary is empty (size " << dictionarySize << "): it needs at least one kernel");
+  }
+  const RealType * kernels = dictionary->GetBufferPointer();
+  for (SizeValueType k = 0; k < K; ++k)
+  {
+    bool allZero = true;
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      const RealType value = kernels[k * taps + t];
+      if (!std::isfinite(value))
+      {
+        itkExceptionMacro("Kernel " << k << " of the dictionary contains a non-finite value (NaN or Inf)");
+      }
+      allZero = allZero && value == 0;
+    }
+    if (allZero)
+    {
+      itkExceptionMacro("Kernel " << k << " of the dictionary is all zero: its coefficients are undetermined");
+    }
+  }
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    if (kernelSize[d] > imageSize[d])
+    {
+      itkExceptionMacro("The kernels (" << kernelSize[d] << " pixels along axis " << d
+                                        << ") are larger than the image (" << imageSize[d] << " pixels)");
+    }
+  }
+
+  // The image as a contiguous real array.
+  const SizeValueType   pixels = inputRegion.GetNumberOfPixels();
+  std::vector<RealType> signal(pixels);
+  {
+    ImageRegionConstIterator<InputImageType> it(input, inputRegion);
+    for (SizeValueType i = 0; !it.IsAtEnd(); ++it, ++i)
+    {
+      signal[i] = static_cast<RealType>(it.Get());
+      if (!std::isfinite(signal[i]))
+      {
+        itkExceptionMacro("The input image contains a non-finite value (NaN or Inf) at index " << it.GetIndex());
+      }
+    }
+  }
+
+  auto op = MultiChannelFourierConvolution<RealType>::New();
+  op->SetImageSize(imageSize);
+  op->SetDictionary(kernels, kernelSize, static_cast<unsigned int>(K));
+  op->SetBoundary(m_BoundaryCondition);
+  op->Initialize();
+
+  if (m_Solver == SolverEnum::FISTA)
+  {
+    m_SolverObject = FISTASparseCodingSolver<RealType>::New().GetPointer();
+  }
+  else
+  {
+    m_SolverObject = ADMMSparseCodingSolver<RealType>::New().GetPointer();
+  }
+  SolverType & solver = *m_SolverObject;
+  solver.SetOperator(op);
+  solver.SetProximalOperator(this->CreateProximalOperator());
+  solver.SetLambda(m_Lambda);
+  solver.SetMaximumNumberOfIterations(m_MaximumNumberOfIterations);
+  solver.SetRelativeTolerance(m_RelativeTolerance);
+  solver.SetSignal(signal.data());
+  if (const RealImageType * weights = this->GetWeights())
+  {
+    solver.SetWeights(weights->GetBufferPointer());
+  }
+  if (const CoefficientImageType * initial = this->GetInitialCoefficients())
+  {
+    const auto size = initial->GetLargestPossibleRegion().GetSize();
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      if (size[d] != imageSize[d])
+      {
+        itkExceptionMacro("The initial coefficients (" << size << ") must have the image's grid along axis " << d);
+      }
+    }
+    if (size[ImageDimension] != K)
+    {
+      itkExceptionMacro("The initial coefficients have " << size[ImageDimension] << " maps for " << K << " kernels");
+    }
+    solver.SetInitialCoefficients(initial->GetBufferPointer());
+  }
+
+  bool aborted = false;
+  solver.AddObserver(IterationEvent(), [&](const EventObject &) {
+    m_Statistics = solver.GetStatistics();
+    this->InvokeEvent(IterationEvent());
+    this->UpdateProgress(static_cast<float>(solver.GetIteration()) / m_MaximumNumberOfIterations);
+    if (this->GetAbortGenerateData())
+    {
+      aborted = true;
+      solver.StopSolving();
+    }
+  });
+  solver.Solve();
+  m_Statistics = solver.GetStatistics();
+  m_History = solver.GetHistory();
+  if (aborted)
+  {
+    ProcessAborted exception(__FILE__, __LINE__);
+    exception.SetDescription("ConvolutionalSparseCoding aborted by the user");
+    throw exception;
+  }
+
+  CoefficientImageType * coefficients = this->GetOutput(0);
+  coefficients->SetBufferedRegion(coefficients->GetLargestPossibleRegion());
+  coefficients->Allocate();
+  solver.GetCoefficients(coefficients->GetBufferPointer());
+  RealImageType * reconstruction = this->GetReconstruction();
+  reconstruction->SetBufferedRegion(reconstruction->GetLargestPossibleRegion());
+  reconstruction->Allocate();
+  solver.GetReconstruction(reconstruction->GetBufferPointer());
+  this->UpdateProgress(1.0f);
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Lambda: " << m_Lambda << std::endl;
+  os << indent << "Solver: " << m_Solver << std::endl;
+  os << indent << "BoundaryCondition: " << m_BoundaryCondition << std::endl;
+  os << indent << "MaximumNumberOfIterations: " << m_MaximumNumberOfIterations << std::endl;
+  os << indent << "RelativeTolerance: " << m_RelativeTolerance << std::endl;
+  os << indent << "Iteration: " << m_Statistics.Iteration << std::endl;
+  os << indent << "Objective: " << m_Statistics.Objective << std::endl;
+}
+} // namespace itk
+
+#endif
