@@ -1,1 +1,269 @@
-int main(){return 0;}
+// ConvolutionalSparseCoding: sparse coding of a 2-D or 3-D image over a dictionary.
+// Also the module's benchmark entry point: the flags below are kept stable.
+#include "CSCCommandLine.h"
+#include "itkConvolutionalSparseCodingImageFilter.h"
+#include "itkGaussianDerivativeDictionary.h"
+#include "itkImageFileReader.h"
+#include "itkImageIOFactory.h"
+#include <chrono>
+#include <fstream>
+
+namespace
+{
+const char * const Usage = R"(Usage: ConvolutionalSparseCoding --input s.mha (--dictionary d.mha | --gaussian-dictionary 1,2,4)
+         --lambda 0.05 --output-coefficients x.mha [options]
+
+Solves  min_x 1/2 || w (sum_k h_k * x_k - s) ||^2 + lambda sum_k ||x_k||_1   (x >= 0 with --nonnegative)
+for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels given as an
+(N+1)-D image whose last axis indexes the kernels (kernel origin at the kernel centre).
+
+  --input FILE                 image s
+  --dictionary FILE            dictionary, (N+1)-D
+  --gaussian-dictionary S,..   or generate one: per sigma a Gaussian, its first derivatives, its Laplacian
+  --output-dictionary FILE     write the dictionary used
+  --lambda L                   sparsity weight (default 0.05)
+  --nonnegative                constrain x >= 0
+  --solver fista|admm          (default admm)
+  --boundary periodic|zeropadded   (default periodic)
+  --weights FILE               pixel weights w >= 0, the image's size
+  --initial-coefficients FILE  warm start, laid out like the coefficient output
+  --max-iterations N           (default 200)
+  --tolerance T                relative residual / change to stop at (default 1e-4; 0 = run all iterations)
+  --output-coefficients FILE   coefficient maps, (N+1)-D, last axis = kernel (required)
+  --output-reconstruction FILE sum_k h_k * x_k
+  --output-picture FILE.png    input | reconstruction | sum_k |x_k| side by side (middle slice in 3-D)
+  --report FILE.json           parameters, per-iteration objective and time, solve seconds, peak memory
+)";
+
+unsigned int
+ImageDimensionOf(const std::string & path, const std::string & what)
+{
+  if (!std::ifstream(path).good())
+  {
+    throw csc::UsageError("cannot read the " + what + " file '" + path + "'");
+  }
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::FileModeEnum::ReadMode);
+  if (!io)
+  {
+    throw csc::UsageError("the " + what + " file '" + path + "' is not an image format ITK can read");
+  }
+  io->SetFileName(path);
+  io->ReadImageInformation();
+  return io->GetNumberOfDimensions();
+}
+
+template <unsigned int VDimension>
+int
+Run(const csc::Arguments & args)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  using FilterType = itk::ConvolutionalSparseCodingImageFilter<ImageType, float>;
+  using DictionaryType = typename FilterType::DictionaryImageType;
+  using Enums = itk::ConvolutionalSparseCodingEnums;
+
+  const std::string coefficientsPath = args.Required("--output-coefficients");
+  auto              filter = FilterType::New();
+  filter->SetLambda(args.Number("--lambda", 0.05));
+  filter->SetNonNegative(args.Has("--nonnegative"));
+  const std::string solver = args.Get("--solver", "admm");
+  if (solver != "admm" && solver != "fista")
+  {
+    throw csc::UsageError("--solver must be fista or admm, got '" + solver + "'");
+  }
+  filter->SetSolver(solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
+  const std::string boundary = args.Get("--boundary", "periodic");
+  if (boundary != "periodic" && boundary != "zeropadded")
+  {
+    throw csc::UsageError("--boundary must be periodic or zeropadded, got '" + boundary + "'");
+  }
+  filter->SetBoundaryCondition(boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
+  const double iterations = args.Number("--max-iterations", 200);
+  if (iterations < 1 || iterations != std::floor(iterations))
+  {
+    throw csc::UsageError("--max-iterations must be a positive integer");
+  }
+  filter->SetMaximumNumberOfIterations(static_cast<unsigned int>(iterations));
+  filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));
+
+  const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
+  filter->SetInput(image);
+  typename DictionaryType::Pointer dictionary;
+  if (args.Has("--dictionary"))
+  {
+    const std::string path = args.Get("--dictionary");
+    const unsigned int dimension = ImageDimensionOf(path, "dictionary");
+    if (dimension != VDimension + 1)
+    {
+      throw csc::UsageError("the dictionary must be " + std::to_string(VDimension + 1) + "-D for a " +
+                            std::to_string(VDimension) + "-D image (last axis = kernel index), but '" + path +
+                            "' is " + std::to_string(dimension) + "-D");
+    }
+    dictionary = itk::ReadImage<DictionaryType>(path);
+  }
+  else if (args.Has("--gaussian-dictionary"))
+  {
+    dictionary = itk::GaussianDerivativeDictionary<float, VDimension>::Create(
+      csc::ParseNumberList(args.Get("--gaussian-dictionary"), "--gaussian-dictionary"));
+  }
+  else
+  {
+    throw csc::UsageError("give --dictionary FILE or --gaussian-dictionary SIGMAS");
+  }
+  filter->SetDictionary(dictionary);
+  if (args.Has("--weights"))
+  {
+    filter->SetWeights(itk::ReadImage<typename FilterType::RealImageType>(args.Get("--weights")));
+  }
+  if (args.Has("--initial-coefficients"))
+  {
+    filter->SetInitialCoefficients(itk::ReadImage<DictionaryType>(args.Get("--initial-coefficients")));
+  }
+
+  csc::ProgressBar progress("ConvolutionalSparseCoding");
+  filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
+    std::ostringstream detail;
+    detail << "iteration " << filter->GetIteration() << " objective " << filter->GetObjective();
+    progress.Update(double(filter->GetIteration()) / filter->GetMaximumNumberOfIterations(), detail.str());
+  });
+  const auto start = std::chrono::steady_clock::now();
+  filter->Update();
+  const double solveSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.Finish();
+
+  csc::WriteImageAtomically(filter->GetCoefficients(), coefficientsPath);
+  std::cout << "coefficients: " << coefficientsPath << "\n";
+  if (args.Has("--output-reconstruction"))
+  {
+    csc::WriteImageAtomically(filter->GetReconstruction(), args.Get("--output-reconstruction"));
+    std::cout << "reconstruction: " << args.Get("--output-reconstruction") << "\n";
+  }
+  if (args.Has("--output-dictionary"))
+  {
+    csc::WriteImageAtomically(dictionary.GetPointer(), args.Get("--output-dictionary"));
+    std::cout << "dictionary: " << args.Get("--output-dictionary") << "\n";
+  }
+  if (args.Has("--output-picture"))
+  {
+    // Middle slice of each volume; the coefficient panel is sum_k |x_k|.
+    const auto   size = image->GetLargestPossibleRegion().GetSize();
+    const size_t width = size[0], height = size[1];
+    size_t       sliceOffset = 0, pixels = 1;
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      pixels *= size[d];
+    }
+    if (VDimension == 3)
+    {
+      sliceOffset = (size[VDimension - 1] / 2) * width * height;
+    }
+    const size_t             K = dictionary->GetLargestPossibleRegion().GetSize()[VDimension];
+    std::vector<float>       input(image->GetBufferPointer() + sliceOffset,
+                             image->GetBufferPointer() + sliceOffset + width * height);
+    const float *            r = filter->GetReconstruction()->GetBufferPointer() + sliceOffset;
+    std::vector<float>       reconstruction(r, r + width * height);
+    std::vector<float>       activity(width * height, 0.0f);
+    const float *            x = filter->GetCoefficients()->GetBufferPointer();
+    for (size_t k = 0; k < K; ++k)
+    {
+      for (size_t i = 0; i < width * height; ++i)
+      {
+        activity[i] += std::abs(x[k * pixels + sliceOffset + i]);
+      }
+    }
+    const auto picture = csc::SideBySide({ input, reconstruction, activity }, width, height);
+    csc::WriteImageAtomically(picture.GetPointer(), args.Get("--output-picture"));
+    std::cout << "picture (input | reconstruction | sum_k |x_k|): " << args.Get("--output-picture") << "\n";
+  }
+
+  const auto & stats = filter->GetStatistics();
+  if (args.Has("--report"))
+  {
+    csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
+      std::ofstream out(path);
+      out << "{\n  \"tool\": \"ConvolutionalSparseCoding\",\n  \"parameters\": {"
+          << "\"input\": " << csc::JsonString(args.Get("--input"))
+          << ", \"dictionary\": " << csc::JsonString(args.Get("--dictionary", args.Get("--gaussian-dictionary")))
+          << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
+          << ", \"nonnegative\": " << (filter->GetNonNegative() ? "true" : "false")
+          << ", \"solver\": " << csc::JsonString(solver) << ", \"boundary\": " << csc::JsonString(boundary)
+          << ", \"weights\": " << (args.Has("--weights") ? csc::JsonString(args.Get("--weights")) : "null")
+          << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
+          << ", \"tolerance\": " << csc::JsonNumber(filter->GetRelativeTolerance()) << "},\n"
+          << "  \"iterations\": " << stats.Iteration << ",\n"
+          << "  \"converged\": " << (filter->GetSolverObject()->GetConverged() ? "true" : "false") << ",\n"
+          << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
+          << "  \"data_fidelity\": " << csc::JsonNumber(stats.DataFidelity) << ",\n"
+          << "  \"penalty\": " << csc::JsonNumber(stats.Penalty) << ",\n"
+          << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
+          << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << ",\n"
+          << "  \"history\": [";
+      const auto & history = filter->GetHistory();
+      for (size_t i = 0; i < history.size(); ++i)
+      {
+        out << (i ? ",\n    " : "\n    ") << "{\"iteration\": " << history[i].Iteration
+            << ", \"objective\": " << csc::JsonNumber(history[i].Objective)
+            << ", \"primal_residual\": " << csc::JsonNumber(history[i].PrimalResidual)
+            << ", \"dual_residual\": " << csc::JsonNumber(history[i].DualResidual)
+            << ", \"elapsed_seconds\": " << csc::JsonNumber(history[i].ElapsedSeconds) << "}";
+      }
+      out << "\n  ]\n}\n";
+      if (!out)
+      {
+        throw std::runtime_error("cannot write the report " + path);
+      }
+    });
+    std::cout << "report: " << args.Get("--report") << "\n";
+  }
+  std::cout << "iterations " << stats.Iteration << ", objective " << stats.Objective << ", solve " << solveSeconds
+            << " s, peak memory " << csc::PeakResidentMegabytes() << " MB\n";
+  return 0;
+}
+} // namespace
+
+int
+main(int argc, char * argv[])
+{
+  try
+  {
+    for (int i = 1; i < argc; ++i)
+    {
+      if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h")
+      {
+        std::cout << Usage;
+        return 0;
+      }
+    }
+    const csc::Arguments args(argc, argv,
+                              { "--input", "--dictionary", "--gaussian-dictionary", "--output-dictionary", "--lambda",
+                                "--solver", "--boundary", "--weights", "--initial-coefficients", "--max-iterations",
+                                "--tolerance", "--output-coefficients", "--output-reconstruction",
+                                "--output-picture", "--report" },
+                              { "--nonnegative" });
+    const unsigned int dimension = ImageDimensionOf(args.Required("--input"), "input");
+    if (dimension == 2)
+    {
+      return Run<2>(args);
+    }
+    if (dimension == 3)
+    {
+      return Run<3>(args);
+    }
+    throw csc::UsageError("the input must be a 2-D or 3-D image; '" + args.Get("--input") + "' is " +
+                          std::to_string(dimension) + "-D");
+  }
+  catch (const csc::UsageError & e)
+  {
+    std::cerr << "ConvolutionalSparseCoding: error: " << e.what() << "\n";
+    return 2;
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    std::cerr << "ConvolutionalSparseCoding: error: " << e.GetDescription() << "\n";
+    return 1;
+  }
+  catch (const std::exception & e)
+  {
+    std::cerr << "ConvolutionalSparseCoding: error: " << e.what() << "\n";
+    return 1;
+  }
+}

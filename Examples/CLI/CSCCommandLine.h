@@ -1,0 +1,272 @@
+// Helpers shared by the module's command-line tools: flags, progress, reports, safe writes,
+// pictures. Header-only; each tool includes it once.
+#ifndef CSCCommandLine_h
+#define CSCCommandLine_h
+
+#include "itkImage.h"
+#include "itkImageFileWriter.h"
+#include <sys/resource.h>
+#include <unistd.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace csc
+{
+/** An error the user caused: printed without a stack of ITK context. */
+struct UsageError : std::runtime_error
+{
+  using std::runtime_error::runtime_error;
+};
+
+/** --flag value and --switch parsing against a declared set of flags. */
+class Arguments
+{
+public:
+  Arguments(int argc, char * argv[], const std::set<std::string> & valued, const std::set<std::string> & switches)
+  {
+    for (int i = 1; i < argc; ++i)
+    {
+      const std::string arg = argv[i];
+      if (switches.count(arg))
+      {
+        m_Values[arg] = "1";
+      }
+      else if (valued.count(arg))
+      {
+        if (i + 1 >= argc)
+        {
+          throw UsageError(arg + " needs a value");
+        }
+        m_Values[arg] = argv[++i];
+      }
+      else
+      {
+        throw UsageError("unknown option '" + arg + "' (see --help)");
+      }
+    }
+  }
+  bool
+  Has(const std::string & flag) const
+  {
+    return m_Values.count(flag) > 0;
+  }
+  std::string
+  Get(const std::string & flag, const std::string & fallback = "") const
+  {
+    auto it = m_Values.find(flag);
+    return it == m_Values.end() ? fallback : it->second;
+  }
+  std::string
+  Required(const std::string & flag) const
+  {
+    if (!Has(flag))
+    {
+      throw UsageError(flag + " is required (see --help)");
+    }
+    return Get(flag);
+  }
+  double
+  Number(const std::string & flag, double fallback) const
+  {
+    if (!Has(flag))
+    {
+      return fallback;
+    }
+    try
+    {
+      size_t       used = 0;
+      const double value = std::stod(Get(flag), &used);
+      if (used != Get(flag).size() || !std::isfinite(value))
+      {
+        throw std::invalid_argument("");
+      }
+      return value;
+    }
+    catch (const std::exception &)
+    {
+      throw UsageError(flag + " needs a number, got '" + Get(flag) + "'");
+    }
+  }
+
+private:
+  std::map<std::string, std::string> m_Values;
+};
+
+/** Comma-separated numbers. */
+inline std::vector<double>
+ParseNumberList(const std::string & text, const std::string & flag)
+{
+  std::vector<double> values;
+  std::stringstream   stream(text);
+  std::string         item;
+  while (std::getline(stream, item, ','))
+  {
+    try
+    {
+      values.push_back(std::stod(item));
+    }
+    catch (const std::exception &)
+    {
+      throw UsageError(flag + ": '" + item + "' is not a number");
+    }
+  }
+  if (values.empty())
+  {
+    throw UsageError(flag + " needs a comma-separated list of numbers");
+  }
+  return values;
+}
+
+inline double
+PeakResidentMegabytes()
+{
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+/** A progress bar on stderr, drawn only when stderr is a terminal. */
+class ProgressBar
+{
+public:
+  explicit ProgressBar(std::string label)
+    : m_Label(std::move(label))
+    , m_Enabled(isatty(2) != 0)
+  {}
+  void
+  Update(double fraction, const std::string & detail)
+  {
+    if (!m_Enabled)
+    {
+      return;
+    }
+    const int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * 30);
+    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s   ", m_Label.c_str(), std::string(filled, '#').c_str(),
+                 std::string(30 - filled, '.').c_str(), static_cast<int>(fraction * 100), detail.c_str());
+    std::fflush(stderr);
+  }
+  void
+  Finish()
+  {
+    if (m_Enabled)
+    {
+      std::fprintf(stderr, "\n");
+    }
+  }
+
+private:
+  std::string m_Label;
+  bool        m_Enabled;
+};
+
+inline std::string
+JsonString(const std::string & text)
+{
+  std::string out = "\"";
+  for (char c : text)
+  {
+    if (c == '"' || c == '\\')
+    {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+inline std::string
+JsonNumber(double value)
+{
+  if (!std::isfinite(value))
+  {
+    return "null";
+  }
+  std::ostringstream stream;
+  stream.precision(12);
+  stream << value;
+  return stream.str();
+}
+
+/** Writes through a temporary file renamed into place, so a failure leaves no half-written output. */
+template <typename TWrite>
+void
+WriteAtomically(const std::string & path, TWrite && write)
+{
+  const size_t      slash = path.find_last_of('/');
+  const size_t      dot = path.find_last_of('.');
+  const bool        hasExtension = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  const std::string temporary = hasExtension ? path.substr(0, dot) + ".partial-" + std::to_string(getpid()) + path.substr(dot)
+                                             : path + ".partial-" + std::to_string(getpid());
+  try
+  {
+    write(temporary);
+  }
+  catch (...)
+  {
+    std::remove(temporary.c_str());
+    throw;
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0)
+  {
+    std::remove(temporary.c_str());
+    throw std::runtime_error("cannot move the output into place: " + path);
+  }
+}
+
+template <typename TImage>
+void
+WriteImageAtomically(const TImage * image, const std::string & path)
+{
+  WriteAtomically(path, [image](const std::string & temporary) { itk::WriteImage(image, temporary, true); });
+}
+
+using PictureType = itk::Image<unsigned char, 2>;
+
+/** Maps a 2-D float array to 8 bits between its 1st and 99th percentiles. */
+inline std::vector<unsigned char>
+ContrastStretch(const std::vector<float> & values)
+{
+  std::vector<float> sorted(values);
+  std::sort(sorted.begin(), sorted.end());
+  const float low = sorted[sorted.size() / 100];
+  const float high = sorted[sorted.size() - 1 - sorted.size() / 100];
+  const float range = high > low ? high - low : 1.0f;
+  std::vector<unsigned char> out(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+  {
+    out[i] = static_cast<unsigned char>(std::clamp((values[i] - low) / range, 0.0f, 1.0f) * 255.0f + 0.5f);
+  }
+  return out;
+}
+
+/** Panels of equal size side by side with a 4-pixel gap, each contrast-stretched. */
+inline PictureType::Pointer
+SideBySide(const std::vector<std::vector<float>> & panels, size_t width, size_t height)
+{
+  const size_t gap = 4;
+  auto         picture = PictureType::New();
+  picture->SetRegions(PictureType::SizeType{ { panels.size() * (width + gap) - gap, height } });
+  picture->Allocate(true);
+  picture->FillBuffer(255);
+  const size_t stride = picture->GetLargestPossibleRegion().GetSize()[0];
+  for (size_t p = 0; p < panels.size(); ++p)
+  {
+    const auto bytes = ContrastStretch(panels[p]);
+    for (size_t y = 0; y < height; ++y)
+    {
+      std::copy_n(bytes.begin() + y * width, width, picture->GetBufferPointer() + y * stride + p * (width + gap));
+    }
+  }
+  return picture;
+}
+} // namespace csc
+
+#endif
