@@ -173,23 +173,14 @@ ADMMSparseCodingSolver<TReal>::UpdateCoefficients() -> YStepSums
   if (this->GetProximalOperator()->IsSeparable())
   {
     // Per channel: inverse FFT, update and forward FFT while the channel is in cache.
-    std::vector<YStepSums> partial(K, YStepSums{});
-    op.ParallelFor(K, [&](SizeValueType k) {
+    return this->template ReduceOverChannels<NumberOfYStepSums>(K, [&](SizeValueType k, YStepSums & sums) {
       typename Superclass::ScratchLease x(this, stride);
       typename Superclass::ScratchLease v(this, stride);
       op.InverseFFTChannel(m_Spectra.data() + k * spectralStride, x.data());
       this->UpdateBlock(x.data(), m_Y.data() + k * stride, m_U.data() + k * stride, x.data(), stride, v.data(), stride,
-                        1, 0, n, partial[k]);
+                        1, 0, n, sums);
       op.ForwardFFTChannel(x.data(), m_Spectra.data() + k * spectralStride);
     });
-    for (const auto & p : partial)
-    {
-      for (unsigned int j = 0; j < NumberOfYStepSums; ++j)
-      {
-        total[j] += p[j];
-      }
-    }
-    return total;
   }
   // A prox coupling channels needs every channel of a pixel at once.
   op.InverseFFT(m_Spectra.data(), m_X.data(), K);

@@ -149,23 +149,13 @@ FISTASparseCodingSolver<TReal>::ProximalStep() -> StepSums
   if (m_Gradient.size() == 0)
   {
     // Separable prox: inverse FFT of the gradient and the step while the channel is in cache.
-    std::vector<StepSums> partial(K, StepSums{});
-    op.ParallelFor(K, [&](SizeValueType k) {
+    return this->template ReduceOverChannels<NumberOfStepSums>(K, [&](SizeValueType k, StepSums & sums) {
       typename Superclass::ScratchLease g(this, stride);
       typename Superclass::ScratchLease v(this, stride);
       op.InverseFFTChannel(m_Spectra.data() + k * spectralStride, g.data());
       this->StepBlock(m_X.data() + k * stride, m_XPrevious.data() + k * stride, g.data(), nullptr, stride, v.data(),
-                      stride, 1, 0, n, partial[k]);
+                      stride, 1, 0, n, sums);
     });
-    StepSums total{};
-    for (const auto & p : partial)
-    {
-      for (unsigned int j = 0; j < NumberOfStepSums; ++j)
-      {
-        total[j] += p[j];
-      }
-    }
-    return total;
   }
 
   op.InverseFFT(m_Spectra.data(), m_Gradient.data(), K);

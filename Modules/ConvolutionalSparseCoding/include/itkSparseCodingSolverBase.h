@@ -236,10 +236,27 @@ protected:
     m_Operator->ParallelFor(blocks, [&](SizeValueType b) {
       body(b * blockSize, std::min(n, (b + 1) * blockSize), partial[b]);
     });
+    return SumPartials(partial);
+  }
+
+  /** The same over channels: body(k, sums) handles channel k. */
+  template <unsigned int NSums, typename TBody>
+  std::array<double, NSums>
+  ReduceOverChannels(unsigned int channels, TBody && body) const
+  {
+    std::vector<std::array<double, NSums>> partial(channels, std::array<double, NSums>{});
+    m_Operator->ParallelFor(channels, [&](SizeValueType k) { body(k, partial[k]); });
+    return SumPartials(partial);
+  }
+
+  template <size_t NSums>
+  static std::array<double, NSums>
+  SumPartials(const std::vector<std::array<double, NSums>> & partial)
+  {
     std::array<double, NSums> total{};
     for (const auto & p : partial)
     {
-      for (unsigned int j = 0; j < NSums; ++j)
+      for (size_t j = 0; j < NSums; ++j)
       {
         total[j] += p[j];
       }
