@@ -126,6 +126,7 @@ private:
   RealBufferType    m_XPrevious;
   RealBufferType    m_Gradient;
   RealBufferType    m_XNew;
+  RealBufferType    m_BacktrackingScratch;
   ComplexBufferType m_Spectra;
   ComplexBufferType m_SignalSpectrum;
   ComplexBufferType m_AX;

@@ -42,6 +42,7 @@ FISTASparseCodingSolver<TReal>::Initialize()
   const bool storeGradient = m_Backtracking || !this->GetProximalOperator()->IsSeparable();
   m_Gradient = storeGradient ? op.AllocateSpatial(K) : RealBufferType();
   m_XNew = m_Backtracking ? op.AllocateSpatial(K) : RealBufferType();
+  m_BacktrackingScratch = m_Backtracking ? op.AllocateSpatial(1) : RealBufferType();
   this->CopyInitialCoefficients(m_X.data());
   std::copy_n(m_X.data(), m_X.size(), m_XPrevious.data());
   if (!this->IsWeighted())
@@ -172,11 +173,10 @@ FISTASparseCodingSolver<TReal>::ProximalStep() -> StepSums
     return blockStep(nullptr);
   }
   // Raise L until f(x_new) <= f(z) + <g, x_new - z> + L/2 ||x_new - z||^2.
-  RealBufferType spatial = op.AllocateSpatial(1);
   for (;;)
   {
     const StepSums sums = blockStep(m_XNew.data());
-    const double   data = this->ComputeDataFidelity(m_XNew.data(), m_Spectra.data(), spatial.data());
+    const double   data = this->ComputeDataFidelity(m_XNew.data(), m_Spectra.data(), m_BacktrackingScratch.data());
     const double   bound =
       m_DataAtZ + sums[GradientProduct] + 0.5 * m_CurrentLipschitz * sums[DistanceSquared];
     if (data <= bound * (1 + 1e-6) + 1e-12 || m_CurrentLipschitz > 1e30)
