@@ -11,6 +11,8 @@
 #include "itkNonNegativeL1ProximalOperator.h"
 #include <sys/resource.h>
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -72,6 +74,61 @@ Read(const std::string & shared, const std::string & name)
   return itk::ReadImage<itk::Image<float, VDimension>>(path);
 }
 
+/** Median time of the FFTs of one iteration: K inverse and K forward, the same plans, the
+ * same threading. */
+double
+IterationFFTSeconds(const itk::MultiChannelFourierConvolution<float> & op)
+{
+  const unsigned int  K = op.GetNumberOfKernels();
+  auto                spatial = op.AllocateSpatial(K);
+  auto                spectral = op.AllocateSpectral(K);
+  std::vector<double> fftTimes;
+  for (int repeat = 0; repeat < 15; ++repeat)
+  {
+    const auto t0 = std::chrono::steady_clock::now();
+    op.ParallelFor(K, [&](itk::SizeValueType k) {
+      op.InverseFFTChannel(spectral.data() + k * op.GetSpectralStride(), spatial.data() + k * op.GetSpatialStride());
+      op.ForwardFFTChannel(spatial.data() + k * op.GetSpatialStride(), spectral.data() + k * op.GetSpectralStride());
+    });
+    fftTimes.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return Median(fftTimes);
+}
+
+/** FFT time of one iteration (K = 36, 12x12 kernels, periodic) against N log N, for the
+ * shared cases' sizes and smooth neighbours of the 702x574 one. */
+void
+FFTScaling(unsigned planRigor)
+{
+  const std::vector<std::array<itk::SizeValueType, 2>> sizes = {
+    { 256, 256 }, { 512, 512 }, { 702, 574 }, { 704, 576 }, { 720, 576 }, { 1024, 1024 }
+  };
+  const unsigned int K = 36;
+  std::vector<float> kernels(12 * 12 * K, 0.0f);
+  for (size_t i = 0; i < kernels.size(); ++i)
+  {
+    kernels[i] = static_cast<float>((i * 7919 % 101) - 50) / 50.0f;
+  }
+  double reference = 0;
+  for (const auto & size : sizes)
+  {
+    auto op = itk::MultiChannelFourierConvolution<float>::New();
+    op->SetPlanRigor(planRigor);
+    op->SetImageSize({ size[0], size[1] });
+    op->SetDictionary(kernels.data(), { 12, 12 }, K);
+    op->Initialize();
+    const double seconds = IterationFFTSeconds(*op);
+    const double n = static_cast<double>(size[0] * size[1]);
+    const double perNLogN = seconds / (n * std::log2(n));
+    if (reference == 0)
+    {
+      reference = perNLogN;
+    }
+    std::cout << size[0] << "x" << size[1] << ": FFTs of one iteration " << std::fixed << std::setprecision(2)
+              << seconds * 1000 << " ms, time/(N log N) relative to 256x256: " << perNLogN / reference << std::endl;
+  }
+}
+
 struct Options
 {
   std::string solver = "both";
@@ -81,7 +138,9 @@ struct Options
   double      rho = 0;
   double      alpha = 1.8;
   unsigned    rhoPeriod = 10;
+  double      residualTarget = 1.0;
   std::string shared = CSC_SHARED_DIR;
+  int         planRigor = -1; // ITK's global rigor
 };
 
 void
@@ -93,6 +152,10 @@ Run(const Case & c, const std::string & solverName, const Options & options)
   const auto dsize = dictionary->GetLargestPossibleRegion().GetSize();
   const auto start = std::chrono::steady_clock::now();
   auto       op = itk::MultiChannelFourierConvolution<float>::New();
+  if (options.planRigor >= 0)
+  {
+    op->SetPlanRigor(static_cast<unsigned>(options.planRigor));
+  }
   op->SetImageSize({ isize[0], isize[1] });
   op->SetDictionary(dictionary->GetBufferPointer(), { dsize[0], dsize[1] }, dsize[2]);
   op->Initialize();
@@ -105,6 +168,7 @@ Run(const Case & c, const std::string & solverName, const Options & options)
     admm->SetRho(options.rho);
     admm->SetRelaxationParameter(options.alpha);
     admm->SetAutoRhoPeriod(options.rhoPeriod);
+    admm->SetResidualTarget(options.residualTarget);
     admm->SetMaximumNumberOfIterations(options.admmIterations);
     solver = admm;
   }
@@ -141,26 +205,17 @@ Run(const Case & c, const std::string & solverName, const Options & options)
     perIteration.push_back(history[i].ElapsedSeconds - history[i - 1].ElapsedSeconds);
   }
   const double iterationSeconds = Median(perIteration);
+  // Peak RSS of the solve, before the FFT timing below allocates its own buffers.
+  const double peakRSS = PeakRSSMegabytes();
 
-  // The FFTs of one iteration: K inverse and K forward, the same plans, the same threading.
-  const unsigned int          K = op->GetNumberOfKernels();
-  auto                        spatial = op->AllocateSpatial(K);
-  auto                        spectral = op->AllocateSpectral(K);
-  std::vector<double>         fftTimes;
-  for (int repeat = 0; repeat < 15; ++repeat)
-  {
-    const auto t0 = std::chrono::steady_clock::now();
-    op->ParallelFor(K, [&](itk::SizeValueType k) {
-      op->InverseFFTChannel(spectral.data() + k * op->GetSpectralStride(), spatial.data() + k * op->GetSpatialStride());
-      op->ForwardFFTChannel(spatial.data() + k * op->GetSpatialStride(), spectral.data() + k * op->GetSpectralStride());
-    });
-    fftTimes.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  const double fftSeconds = Median(fftTimes);
+  const unsigned int K = op->GetNumberOfKernels();
+  solver = nullptr;
+  const double fftSeconds = IterationFFTSeconds(*op);
 
   std::cout << std::fixed << std::setprecision(4);
   std::cout << c.image << " " << c.dictionary << " lambda=" << c.lambda << (c.nonNegative ? " nonneg" : "")
-            << " " << solverName << ": setup " << setup << " s, " << iterationSeconds * 1000 << " ms/iter, FFTs "
+            << " " << solverName << ": setup " << setup << " s ("
+            << (op->GetEffectivePlanRigor() == FFTW_ESTIMATE ? "FFTW_ESTIMATE" : "FFTW_MEASURE or more") << "), " << iterationSeconds * 1000 << " ms/iter, FFTs "
             << fftSeconds * 1000 << " ms (iteration/FFT " << std::setprecision(2) << iterationSeconds / fftSeconds
             << ")";
   for (double gap : { 1e-2, 1e-3, 1e-4 })
@@ -180,7 +235,7 @@ Run(const Case & c, const std::string & solverName, const Options & options)
   }
   std::cout << " | final gap " << std::scientific << std::setprecision(2)
             << (history.back().Objective - c.optimum) / c.optimum << std::fixed << " | peak RSS "
-            << std::setprecision(1) << PeakRSSMegabytes() << " MB (8KN*4 = " << 8.0 * K * isize[0] * isize[1] * 4 / 1048576
+            << std::setprecision(1) << peakRSS << " MB (8KN*4 = " << 8.0 * K * isize[0] * isize[1] * 4 / 1048576
             << " MB)" << std::endl;
 }
 } // namespace
@@ -208,14 +263,27 @@ main(int argc, char * argv[])
       options.rho = std::stod(next());
     else if (arg == "--alpha")
       options.alpha = std::stod(next());
+    else if (arg == "--residual-target")
+      options.residualTarget = std::stod(next());
     else if (arg == "--rho-period")
       options.rhoPeriod = std::stoul(next());
+    else if (arg == "--plan")
+    {
+      const std::string rigor = next();
+      options.planRigor = rigor == "estimate" ? FFTW_ESTIMATE : rigor == "patient" ? FFTW_PATIENT : FFTW_MEASURE;
+    }
+    else if (arg == "--fft-scaling")
+    {
+      FFTScaling(options.planRigor >= 0 ? static_cast<unsigned>(options.planRigor) : FFTW_MEASURE);
+      return 0;
+    }
     else if (arg == "--shared")
       options.shared = next();
     else if (arg == "--help")
     {
       std::cout << "ConvolutionalSparseCodingBenchmark [--solver admm|fista|both] [--case INDEX] [--rho R] "
-                   "[--alpha A] [--rho-period P] [--shared DIR]\n";
+                   "[--alpha A] [--rho-period P] [--residual-target T] [--plan estimate|measure|patient] [--shared DIR]\n"
+                   "ConvolutionalSparseCodingBenchmark [--plan ...] --fft-scaling\n";
       for (size_t j = 0; j < Cases.size(); ++j)
       {
         std::cout << "  case " << j << ": " << Cases[j].image << " " << Cases[j].dictionary << " lambda "

@@ -202,3 +202,33 @@ TEST(MultiChannelFourierConvolution, FFTFriendlySizeHasSmallPrimeFactors)
   EXPECT_EQ(Op::FFTFriendlySize(1), 1u);
 }
 } // namespace
+
+TEST(MultiChannelFourierConvolution, AutomaticPlanRigorMeasuresOnlySlowTransforms)
+{
+  using Op = itk::MultiChannelFourierConvolution<float>;
+  const unsigned int K = 3;
+  const auto         h = csctest::RandomVector<float>(K * 25, 10);
+  const auto         x = csctest::RandomVector<float>(K * 40 * 30, 11);
+  std::vector<float> reference(40 * 30), measured(40 * 30);
+  auto               make = [&](double threshold) {
+    auto op = Op::New();
+    op->SetImageSize({ 40, 30 });
+    op->SetDictionary(h.data(), { 5, 5 }, K);
+    op->SetAutomaticPlanningThreshold(threshold);
+    op->Initialize();
+    return op;
+  };
+  auto fast = make(1e9); // never slow enough: stays with FFTW_ESTIMATE
+  EXPECT_EQ(fast->GetPlanRigor(), Op::AutomaticPlanRigor);
+  EXPECT_EQ(fast->GetEffectivePlanRigor(), unsigned(FFTW_ESTIMATE));
+  auto slow = make(0.0); // always slow enough: re-planned with FFTW_MEASURE
+  EXPECT_EQ(slow->GetEffectivePlanRigor(), unsigned(FFTW_MEASURE));
+  // Re-planning after the kernel spectra changes no result.
+  fast->ApplyForward(x.data(), reference.data());
+  slow->ApplyForward(x.data(), measured.data());
+  const double norm = std::sqrt(csctest::Dot(reference, reference));
+  for (size_t i = 0; i < reference.size(); ++i)
+  {
+    EXPECT_NEAR(measured[i], reference[i], 1e-6 * norm);
+  }
+}

@@ -23,10 +23,13 @@ namespace itk
  * scaling is sqrt of the residual ratio, Wohlberg 2017) cut the iteration count; changing rho
  * costs nothing because Sherman-Morrison needs no factorisation.
  *
- * One iteration costs 2K FFTs (2K + 3 when weighted). For a separable prox each channel's
- * inverse FFT, prox, dual update and forward FFT run back to back on a cache-resident
- * channel. The objective reported is that of the returned y, obtained without more FFTs:
- * D y follows from D(y - u), which the x-step forms anyway, by linearity.
+ * One iteration costs 2K FFTs (2K + 3 when weighted) and one pass over the K channels:
+ * Sherman-Morrison gives x_k = b_k + conj(h_k) q with one q per frequency, so each channel
+ * finishes its x-step, runs its inverse FFT, prox, dual update and forward FFT, and adds its
+ * share of D(y - u) = sum_k h_k b_k for the next q, all while it is in cache (channels are
+ * split into one contiguous group per work unit, each group with its own accumulator). Only
+ * q is computed in a separate, single-channel pass. The objective reported is that of the
+ * returned y, obtained without more FFTs: D y follows from D(y - u) by linearity.
  *
  * \ingroup ConvolutionalSparseCoding
  */
@@ -119,21 +122,37 @@ private:
   };
   using YStepSums = std::array<double, NumberOfYStepSums>;
 
-  /** y-step and u-update on all channels, leaving FFT(y - u) in m_Spectra. */
+  /** y-step and u-update on all channels, leaving FFT(y - u) in m_Spectra and the
+   * per-group partial sums of D(y - u) in m_DBPartial. */
   YStepSums
   UpdateCoefficients();
+  /** x_k = IFFT((b_k + conj(h_k) q) / N), in place of b_k's spectrum. */
+  void
+  FinishXStepChannel(unsigned int k, RealType * x);
+  /** b_k = FFT(v), and db += h_k b_k. */
+  void
+  TransformAndAccumulate(unsigned int k, const RealType * v, ComplexType * db);
+  /** Runs body(k, db, sums) over contiguous channel groups in parallel, one D(y - u)
+   * accumulator per group, zeroed first. */
+  template <typename TBody>
+  YStepSums
+  ForEachChannelGroup(TBody && body);
+  /** db = the sum of the groups' partial D(y - u) over a block of frequencies. */
+  void
+  GatherDB(SizeValueType begin, SizeValueType length, ComplexType * db) const;
   /** The fused y/u update of a block; x and tmp may alias. */
   void
   UpdateBlock(const RealType * x, RealType * y, RealType * u, RealType * tmp, SizeValueType stride,
               RealType * scratch, SizeValueType scratchStride, unsigned int channels, SizeValueType begin,
               SizeValueType end, YStepSums & sums) const;
-  /** Unweighted: x-step, plus the data fidelity of y (returned) unless first. */
+  /** Unweighted: the x-step's per-frequency factor q, plus the data fidelity of y (returned)
+   * unless first. */
   double
   SolvePlainXStep(bool first);
   /** Weighted: y1-step; returns {primal^2, dual^2, (Ax-s)^2, y1^2, u1^2}. */
   std::array<double, 5>
   UpdateResidualSplit();
-  /** Weighted: x-step into m_Spectra, D x into m_DXNext, D(y0 - u0) into m_DB. */
+  /** Weighted: the x-step's q, D x into m_DXNext, D(y0 - u0) into m_DB. */
   void
   SolveMaskedXStep();
   /** Weighted: tracks D y0 and returns its data fidelity. */
@@ -156,7 +175,11 @@ private:
   double m_RelativePrimal{ 1.0 };
   double m_RelativeDual{ 1.0 };
 
+  // FFT(y - u) per channel; the x-step is finished channel by channel from it and m_Q.
   ComplexBufferType m_Spectra;
+  ComplexBufferType m_Q;
+  ComplexBufferType m_DBPartial;
+  unsigned int      m_NumberOfChannelGroups{ 1 };
   RealBufferType    m_Y;
   RealBufferType    m_U;
   RealBufferType    m_X;

@@ -90,10 +90,30 @@ public:
   itkSetEnumMacro(Boundary, BoundaryEnum);
   itkGetConstMacro(Boundary, BoundaryEnum);
 
-  /** FFTW planner flag for the two plans. Default FFTW_MEASURE: planning takes tens of
-   * milliseconds once, and every later transform is faster. */
+  /** Plan rigor meaning "choose by measurement" (the default). */
+  static constexpr unsigned int AutomaticPlanRigor = ~0u;
+
+  /** FFTW planner flag for the two plans (FFTW_ESTIMATE, FFTW_MEASURE, ...), or
+   * AutomaticPlanRigor (default): plan with FFTW_ESTIMATE, time the K transforms of the kernel
+   * spectra, and re-plan with FFTW_MEASURE only when they took longer than
+   * AutomaticPlanningThreshold. Measured here (BENCHMARKS.md): FFTW_MEASURE costs 0.2-0.35 s of
+   * planning whatever the size; it makes 256x256 transforms ~10% faster (not worth it for a
+   * solve of a hundred iterations) but 702x574 ones ~30% faster (worth it within a few
+   * iterations). ITK's wisdom cache (FFTWGlobalConfiguration) makes repeated planning free. */
   itkSetMacro(PlanRigor, unsigned int);
   itkGetConstMacro(PlanRigor, unsigned int);
+
+  /** Seconds the K kernel transforms may take before automatic rigor re-plans with
+   * FFTW_MEASURE. Default 0.01. */
+  itkSetMacro(AutomaticPlanningThreshold, double);
+  itkGetConstMacro(AutomaticPlanningThreshold, double);
+
+  /** The planner flag the current plans were made with. */
+  unsigned int
+  GetEffectivePlanRigor() const
+  {
+    return m_EffectivePlanRigor;
+  }
 
   /** Computes the domain, the plans and the kernel spectra. Call after the setters. */
   void
@@ -264,6 +284,9 @@ private:
 
   void
   DestroyPlans();
+  /** Replaces the plans by new ones of the given rigor; n is the size, slowest axis first. */
+  void
+  MakePlans(std::vector<int> & n, unsigned int rigor);
   /** Visits the image region of the domain row by row: f(imageOffset, domainOffset, rowLength). */
   template <typename TFunction>
   void
@@ -274,7 +297,9 @@ private:
   SizeType     m_DomainSize;
   unsigned int m_NumberOfKernels{ 0 };
   BoundaryEnum m_Boundary{ BoundaryEnum::Periodic };
-  unsigned int m_PlanRigor{ FFTW_MEASURE };
+  unsigned int m_PlanRigor{ AutomaticPlanRigor };
+  unsigned int m_EffectivePlanRigor{ FFTW_ESTIMATE };
+  double       m_AutomaticPlanningThreshold{ 0.01 };
 
   SizeValueType m_NumberOfImagePixels{ 0 };
   SizeValueType m_NumberOfDomainPixels{ 0 };

@@ -4,6 +4,7 @@
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkFFTWGlobalConfiguration.h"
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <numeric>
 
@@ -39,6 +40,27 @@ MultiChannelFourierConvolution<TReal>::DestroyPlans()
     FFTW::Destroy(m_InversePlan);
     m_InversePlan = nullptr;
   }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::MakePlans(std::vector<int> & n, unsigned int rigor)
+{
+  this->DestroyPlans();
+  {
+    // FFTW_MEASURE overwrites the arrays it plans on, so plan on scratch.
+    RealBufferType                    spatial(m_SpatialStride);
+    ComplexBufferType                 spectral(m_SpectralStride);
+    const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
+    const int                         dimension = static_cast<int>(n.size());
+    m_ForwardPlan = FFTW::PlanForward(dimension, n.data(), spatial.data(), spectral.data(), rigor);
+    m_InversePlan = FFTW::PlanInverse(dimension, n.data(), spectral.data(), spatial.data(), rigor);
+  }
+  if (m_ForwardPlan == nullptr || m_InversePlan == nullptr)
+  {
+    itkExceptionMacro("FFTW could not plan a transform of the domain size");
+  }
+  m_EffectivePlanRigor = rigor;
 }
 
 template <typename TReal>
@@ -169,23 +191,13 @@ MultiChannelFourierConvolution<TReal>::Initialize()
   });
 
   // Plans: FFTW wants row-major dimensions, slowest first, so the ITK axes reversed.
-  this->DestroyPlans();
   std::vector<int> n(dimension);
   for (unsigned int axis = 0; axis < dimension; ++axis)
   {
     n[dimension - 1 - axis] = static_cast<int>(m_DomainSize[axis]);
   }
-  {
-    RealBufferType                    spatial(m_SpatialStride);
-    ComplexBufferType                 spectral(m_SpectralStride);
-    const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
-    m_ForwardPlan = FFTW::PlanForward(dimension, n.data(), spatial.data(), spectral.data(), m_PlanRigor);
-    m_InversePlan = FFTW::PlanInverse(dimension, n.data(), spectral.data(), spatial.data(), m_PlanRigor);
-  }
-  if (m_ForwardPlan == nullptr || m_InversePlan == nullptr)
-  {
-    itkExceptionMacro("FFTW could not plan a transform of the domain size");
-  }
+  const bool automatic = m_PlanRigor == AutomaticPlanRigor;
+  this->MakePlans(n, automatic ? FFTW_ESTIMATE : m_PlanRigor);
 
   // Kernel spectra: each kernel embedded with its centre tap at the domain origin.
   const SizeValueType taps = m_Kernels.size() / m_NumberOfKernels;
@@ -216,7 +228,13 @@ MultiChannelFourierConvolution<TReal>::Initialize()
     }
   }
   m_KernelSpectra = this->AllocateSpectral(m_NumberOfKernels);
+  const auto start = std::chrono::steady_clock::now();
   this->ForwardFFT(embedded.data(), m_KernelSpectra.data(), m_NumberOfKernels);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (automatic && seconds > m_AutomaticPlanningThreshold)
+  {
+    this->MakePlans(n, FFTW_MEASURE);
+  }
 
   m_KernelSpectralEnergy.Allocate(m_NumberOfFrequencies);
   m_ParsevalWeights.Allocate(m_NumberOfFrequencies);
@@ -381,7 +399,9 @@ MultiChannelFourierConvolution<TReal>::PrintSelf(std::ostream & os, Indent inden
   printSize(m_ImageSize);
   os << indent << "DomainSize: ";
   printSize(m_DomainSize);
-  os << indent << "PlanRigor: " << m_PlanRigor << std::endl;
+  os << indent << "PlanRigor: " << (m_PlanRigor == AutomaticPlanRigor ? std::string("automatic") : std::to_string(m_PlanRigor))
+     << " (plans made with " << m_EffectivePlanRigor << ")" << std::endl;
+  os << indent << "AutomaticPlanningThreshold: " << m_AutomaticPlanningThreshold << std::endl;
   os << indent << "SpectralNormSquared: " << m_SpectralNormSquared << std::endl;
 }
 } // namespace itk
