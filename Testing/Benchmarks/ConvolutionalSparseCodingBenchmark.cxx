@@ -198,7 +198,7 @@ Run(const Case & c, const std::string & solverName, const Options & options)
   });
   solver->Solve();
 
-  const auto &        history = solver->GetHistory();
+  const auto          history = solver->GetHistory(); // a copy: the solver is released below
   std::vector<double> perIteration;
   for (size_t i = 2; i < history.size(); ++i)
   {

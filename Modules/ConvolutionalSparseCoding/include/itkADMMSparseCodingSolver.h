@@ -95,6 +95,21 @@ public:
     return m_Y.data();
   }
 
+  void
+  ReleaseWorkBuffers() override
+  {
+    for (ComplexBufferType * buffer : { &m_Spectra, &m_Q, &m_DBPartial, &m_SignalSpectrum, &m_DX, &m_DY, &m_DU,
+                                        &m_TSpectrum, &m_DXSpectrum, &m_DBSpectrum })
+    {
+      *buffer = ComplexBufferType();
+    }
+    for (RealBufferType * buffer :
+         { &m_U, &m_X, &m_Y1, &m_U1, &m_T, &m_DXSpatial, &m_DXNext, &m_DB, &m_DY0, &m_DU0 })
+    {
+      *buffer = RealBufferType();
+    }
+  }
+
 protected:
   ADMMSparseCodingSolver() = default;
   ~ADMMSparseCodingSolver() override = default;

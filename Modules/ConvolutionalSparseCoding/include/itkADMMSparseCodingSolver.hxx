@@ -41,7 +41,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   m_U = op.AllocateSpatial(K);
   m_X = this->GetProximalOperator()->IsSeparable() ? RealBufferType() : op.AllocateSpatial(K);
   m_Q = op.AllocateSpectral(1);
-  m_NumberOfChannelGroups = std::max(1u, std::min(K, op.GetMultiThreader()->GetNumberOfWorkUnits()));
+  m_NumberOfChannelGroups = op.NumberOfChannelGroups();
   m_DBPartial = op.AllocateSpectral(m_NumberOfChannelGroups);
   this->CopyInitialCoefficients(m_Y.data());
   // u = 0, so the first x-step's right-hand side is FFT(y) and D y.
@@ -227,9 +227,7 @@ ADMMSparseCodingSolver<TReal>::ForEachChannelGroup(TBody && body) -> YStepSums
   op.ParallelFor(groups, [&](SizeValueType g) {
     ComplexType * db = m_DBPartial.data() + g * S;
     std::fill_n(db, op.GetNumberOfFrequencies(), ComplexType(0));
-    const unsigned int first = static_cast<unsigned int>(g * K / groups);
-    const unsigned int last = static_cast<unsigned int>((g + 1) * K / groups);
-    for (unsigned int k = first; k < last; ++k)
+    for (unsigned int k = op.FirstChannelOfGroup(g, groups); k < op.FirstChannelOfGroup(g + 1, groups); ++k)
     {
       body(k, db, partial[g]);
     }

@@ -263,6 +263,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
     throw exception;
   }
 
+  solver.ReleaseWorkBuffers();
   CoefficientImageType * coefficients = this->GetOutput(0);
   coefficients->SetBufferedRegion(coefficients->GetLargestPossibleRegion());
   coefficients->Allocate();

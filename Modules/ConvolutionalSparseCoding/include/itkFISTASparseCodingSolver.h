@@ -73,6 +73,19 @@ public:
     return m_X.data();
   }
 
+  void
+  ReleaseWorkBuffers() override
+  {
+    for (ComplexBufferType * buffer : { &m_Spectra, &m_SignalSpectrum, &m_AX, &m_ResidualSpectrum })
+    {
+      *buffer = ComplexBufferType();
+    }
+    for (RealBufferType * buffer : { &m_XPrevious, &m_Gradient, &m_XNew, &m_BacktrackingScratch, &m_AXSpatial, &m_Residual })
+    {
+      *buffer = RealBufferType();
+    }
+  }
+
 protected:
   FISTASparseCodingSolver() = default;
   ~FISTASparseCodingSolver() override = default;

@@ -7,6 +7,7 @@
 #include "itkMultiThreaderBase.h"
 #include "itkObject.h"
 #include "itkObjectFactory.h"
+#include <algorithm>
 #include <complex>
 #include <vector>
 
@@ -249,6 +250,20 @@ public:
   {
     return m_MultiThreader.GetPointer();
   }
+  /** Channels are split into this many contiguous groups, one per work unit, for passes that
+   * keep one accumulator per group. */
+  unsigned int
+  NumberOfChannelGroups() const
+  {
+    return std::max(1u, std::min(m_NumberOfKernels, m_MultiThreader->GetNumberOfWorkUnits()));
+  }
+  /** The first channel of group g of \c groups (g == groups gives K). */
+  unsigned int
+  FirstChannelOfGroup(SizeValueType g, unsigned int groups) const
+  {
+    return static_cast<unsigned int>(g * m_NumberOfKernels / groups);
+  }
+
   /** Number of blocks a pass of \c n elements is split into for parallel reductions. */
   SizeValueType
   NumberOfBlocks(SizeValueType n, SizeValueType blockSize) const

@@ -293,39 +293,57 @@ template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y) const
 {
-  ComplexBufferType spectra = this->AllocateSpectral(m_NumberOfKernels);
-  ComplexBufferType sum = this->AllocateSpectral(1);
-  this->ForwardFFT(x, spectra.data(), m_NumberOfKernels);
-  const RealType scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
-  for (unsigned int k = 0; k < m_NumberOfKernels; ++k)
-  {
-    const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
-    const ComplexType * s = spectra.data() + k * m_SpectralStride;
-    for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+  // One spectrum and one partial sum per channel group, not K spectra.
+  const unsigned int groups = this->NumberOfChannelGroups();
+  ComplexBufferType  scratch = this->AllocateSpectral(groups);
+  ComplexBufferType  partial = this->AllocateSpectral(groups);
+  this->ParallelFor(groups, [&](SizeValueType g) {
+    ComplexType * spectrum = scratch.data() + g * m_SpectralStride;
+    ComplexType * sum = partial.data() + g * m_SpectralStride;
+    for (unsigned int k = this->FirstChannelOfGroup(g, groups); k < this->FirstChannelOfGroup(g + 1, groups); ++k)
     {
-      sum[f] += h[f] * s[f] * scale;
+      this->ForwardFFTChannel(x + k * m_SpatialStride, spectrum);
+      const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+      for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+      {
+        sum[f] += Multiply(h[f], spectrum[f]);
+      }
     }
+  });
+  const RealType scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
+  for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+  {
+    ComplexType total = partial[f];
+    for (unsigned int g = 1; g < groups; ++g)
+    {
+      total += partial[g * m_SpectralStride + f];
+    }
+    partial[f] = total * scale;
   }
-  this->InverseFFTChannel(sum.data(), y);
+  this->InverseFFTChannel(partial.data(), y);
 }
 
 template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::Adjoint(const RealType * y, RealType * x) const
 {
-  ComplexBufferType spectrum = this->AllocateSpectral(1);
-  ComplexBufferType spectra = this->AllocateSpectral(m_NumberOfKernels);
+  const unsigned int groups = this->NumberOfChannelGroups();
+  ComplexBufferType  spectrum = this->AllocateSpectral(1);
+  ComplexBufferType  scratch = this->AllocateSpectral(groups);
   this->ForwardFFTChannel(y, spectrum.data());
   const RealType scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
-  this->ParallelFor(m_NumberOfKernels, [&](SizeValueType k) {
-    const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
-    ComplexType *       out = spectra.data() + k * m_SpectralStride;
-    for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+  this->ParallelFor(groups, [&](SizeValueType g) {
+    ComplexType * out = scratch.data() + g * m_SpectralStride;
+    for (unsigned int k = this->FirstChannelOfGroup(g, groups); k < this->FirstChannelOfGroup(g + 1, groups); ++k)
     {
-      out[f] = std::conj(h[f]) * spectrum[f] * scale;
+      const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+      for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+      {
+        out[f] = MultiplyConjugate(h[f], spectrum[f]) * scale;
+      }
+      this->InverseFFTChannel(out, x + k * m_SpatialStride);
     }
   });
-  this->InverseFFT(spectra.data(), x, m_NumberOfKernels);
 }
 
 template <typename TReal>

@@ -124,6 +124,12 @@ public:
   virtual const RealType *
   GetDomainCoefficients() const = 0;
 
+  /** Frees every buffer but the solution, so that a caller copying the solution out does not
+   * hold the solver's working memory at the same time. Solve() allocates them again. */
+  virtual void
+  ReleaseWorkBuffers()
+  {}
+
   /** F at K image-sized maps, computed directly through the operator. */
   double
   EvaluateObjective(const RealType * coefficients) const;
