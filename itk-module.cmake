@@ -4,9 +4,10 @@ file(READ "${MY_CURRENT_DIR}/README.md" DOCUMENTATION)
 string(REGEX REPLACE "^#[^\n]*\n+" "" DOCUMENTATION "${DOCUMENTATION}")
 string(REGEX REPLACE "\n\n.*" "" DOCUMENTATION "${DOCUMENTATION}")
 
-# Tests live in Testing/, which ITK does not scan as a test module, so their
+# Tests (and the evaluation baseline LoGSourceDetector) live in Testing/ and Examples/, which ITK does not scan as a test module, so their
 # dependencies are compile dependencies while testing is on.
-set(_csc_test_deps ITKTestKernel ITKGoogleTest ITKConvolution ITKIOMeta ITKIOPNG)
+set(_csc_test_deps ITKTestKernel ITKGoogleTest ITKConvolution ITKIOMeta ITKIOPNG
+  ITKSmoothing ITKImageFeature)
 if(BUILD_TESTING)
   set(_csc_compile_deps ${_csc_test_deps})
 endif()

@@ -5,6 +5,8 @@
 
 #include "itkImage.h"
 #include "itkImageFileWriter.h"
+#include "itkImageIOFactory.h"
+#include <fstream>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <algorithm>
@@ -123,6 +125,24 @@ ParseNumberList(const std::string & text, const std::string & flag)
     throw UsageError(flag + " needs a comma-separated list of numbers");
   }
   return values;
+}
+
+/** The number of dimensions of an image file, with clear errors for unreadable files. */
+inline unsigned int
+ImageDimensionOf(const std::string & path, const std::string & what)
+{
+  if (!std::ifstream(path).good())
+  {
+    throw UsageError("cannot read the " + what + " file '" + path + "'");
+  }
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::FileModeEnum::ReadMode);
+  if (!io)
+  {
+    throw UsageError("the " + what + " file '" + path + "' is not an image format ITK can read");
+  }
+  io->SetFileName(path);
+  io->ReadImageInformation();
+  return io->GetNumberOfDimensions();
 }
 
 inline double

@@ -4,7 +4,6 @@
 #include "itkConvolutionalSparseCodingImageFilter.h"
 #include "itkGaussianDerivativeDictionary.h"
 #include "itkImageFileReader.h"
-#include "itkImageIOFactory.h"
 #include <chrono>
 #include <fstream>
 
@@ -34,23 +33,6 @@ for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels gi
   --output-picture FILE.png    input | reconstruction | sum_k |x_k| side by side (middle slice in 3-D)
   --report FILE.json           parameters, per-iteration objective and time, solve seconds, peak memory
 )";
-
-unsigned int
-ImageDimensionOf(const std::string & path, const std::string & what)
-{
-  if (!std::ifstream(path).good())
-  {
-    throw csc::UsageError("cannot read the " + what + " file '" + path + "'");
-  }
-  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::FileModeEnum::ReadMode);
-  if (!io)
-  {
-    throw csc::UsageError("the " + what + " file '" + path + "' is not an image format ITK can read");
-  }
-  io->SetFileName(path);
-  io->ReadImageInformation();
-  return io->GetNumberOfDimensions();
-}
 
 template <unsigned int VDimension>
 int
@@ -91,7 +73,7 @@ Run(const csc::Arguments & args)
   if (args.Has("--dictionary"))
   {
     const std::string path = args.Get("--dictionary");
-    const unsigned int dimension = ImageDimensionOf(path, "dictionary");
+    const unsigned int dimension = csc::ImageDimensionOf(path, "dictionary");
     if (dimension != VDimension + 1)
     {
       throw csc::UsageError("the dictionary must be " + std::to_string(VDimension + 1) + "-D for a " +
@@ -239,7 +221,7 @@ main(int argc, char * argv[])
                                 "--tolerance", "--output-coefficients", "--output-reconstruction",
                                 "--output-picture", "--report" },
                               { "--nonnegative" });
-    const unsigned int dimension = ImageDimensionOf(args.Required("--input"), "input");
+    const unsigned int dimension = csc::ImageDimensionOf(args.Required("--input"), "input");
     if (dimension == 2)
     {
       return Run<2>(args);

@@ -5,6 +5,7 @@
 #include "itkImage.h"
 #include "itkImageToImageFilter.h"
 #include "itkSparseCodingSolverBase.h"
+#include <vector>
 
 namespace itk
 {
@@ -145,6 +146,20 @@ protected:
   /** The prox of the penalty g. */
   virtual typename ProximalOperatorType::Pointer
   CreateProximalOperator() const = 0;
+
+  /** Lets a subclass rescale the validated kernels (K blocks of taps values) before solving,
+   * e.g. to equal l1 norms. Default: unchanged. */
+  virtual void
+  PrepareKernels(std::vector<RealType> & itkNotUsed(kernels), SizeValueType itkNotUsed(taps),
+                 unsigned int itkNotUsed(numberOfKernels)) const
+  {}
+
+  /** Lets a subclass fill its own outputs once outputs 0 and 1 hold the solution; \c signal is
+   * the image as a contiguous array. Default: nothing. */
+  virtual void
+  GenerateAdditionalOutputs(const MultiChannelFourierConvolution<RealType> & itkNotUsed(op),
+                            const std::vector<RealType> &                    itkNotUsed(signal))
+  {}
 
   void
   VerifyPreconditions() ITKv5_CONST override;

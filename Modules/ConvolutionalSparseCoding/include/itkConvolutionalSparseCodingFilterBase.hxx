@@ -158,7 +158,8 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   {
     itkExceptionMacro("The dictionary is empty (size " << dictionarySize << "): it needs at least one kernel");
   }
-  const RealType * kernels = dictionary->GetBufferPointer();
+  const RealType * given = dictionary->GetBufferPointer();
+  std::vector<RealType> kernels(given, given + K * taps);
   for (SizeValueType k = 0; k < K; ++k)
   {
     bool allZero = true;
@@ -185,6 +186,8 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
     }
   }
 
+  this->PrepareKernels(kernels, taps, static_cast<unsigned int>(K));
+
   // The image as a contiguous real array.
   const SizeValueType   pixels = inputRegion.GetNumberOfPixels();
   std::vector<RealType> signal(pixels);
@@ -202,7 +205,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
 
   auto op = MultiChannelFourierConvolution<RealType>::New();
   op->SetImageSize(imageSize);
-  op->SetDictionary(kernels, kernelSize, static_cast<unsigned int>(K));
+  op->SetDictionary(kernels.data(), kernelSize, static_cast<unsigned int>(K));
   op->SetBoundary(m_BoundaryCondition);
   op->Initialize();
 
@@ -272,6 +275,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   reconstruction->SetBufferedRegion(reconstruction->GetLargestPossibleRegion());
   reconstruction->Allocate();
   solver.GetReconstruction(reconstruction->GetBufferPointer());
+  this->GenerateAdditionalOutputs(*op, signal);
   this->UpdateProgress(1.0f);
 }
 

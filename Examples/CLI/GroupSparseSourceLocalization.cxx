@@ -1,0 +1,342 @@
+// GroupSparseSourceLocalization: finds stars, spots or cells in a 2-D or 3-D image by
+// convolutional group-sparse coding, and writes the source list, maps and an overlay picture.
+#include "CSCCommandLine.h"
+#include "itkGroupSparseSourceLocalizationFilter.h"
+#include "itkImageFileReader.h"
+#include "itkRGBPixel.h"
+#include "itkSourceKernelBank.h"
+#include <chrono>
+#include <fstream>
+
+namespace
+{
+const char * const Usage = R"(Usage: GroupSparseSourceLocalization --input image (--kernels "DESCRIPTION" | --dictionary d.mha)
+         [--groups "0;1;2,3,4"] --lambda L --output-sources sources.csv [options]
+
+Solves  min_{x>=0} 1/2 || w (sum_k h_k * x_k - s) ||^2 + lambda sum_i sum_p || x_{group p}[i] ||_2
+with every kernel scaled to unit l1 norm (a coefficient is a flux), then reports the local maxima
+of the source map y = sum of the foreground maps as sources.
+
+  --input FILE               2-D or 3-D image (any format ITK reads)
+  --kernels DESCRIPTION      kernel bank, terms separated by ';' (each term is one group):
+                               gauss:1,2,5   disk:3,5   ring:5,7   exemplar:X,Y[,R]   upsample:4/3
+                               file:kernel.mha   background:gauss:50 (background kernels, no group)
+  --dictionary FILE          or a dictionary, (N+1)-D, last axis = kernel index
+  --groups "0;1;2,3,4"       foreground groups of kernel indices (default: the description's groups,
+                             or one group per kernel with --dictionary); kernels in no group are background
+  --lambda L                 group-sparsity weight (required)
+  --weights FILE             pixel weights w >= 0
+  --threshold T              detection threshold (default 5)
+  --threshold-mode snr|absolute   T is a signal-to-noise ratio (default) or a brightness
+  --neighborhood-radius R    half-width of the non-maximum suppression box (default 1)
+  --kernel-normalization l1|l2|none   kernel scaling before solving (default l1, the paper's;
+                             maps and brightnesses are reported in flux units either way)
+  --solver admm|fista        (default admm)
+  --boundary zeropadded|periodic  (default zeropadded)
+  --max-iterations N         (default 300)
+  --tolerance T              (default 1e-4; 0 = run all iterations)
+  --output-sources FILE.csv  x,y[,z] (index), physical coordinates, amplitude, group, size, snr (required)
+  --output-source-map FILE   y, the sum of the foreground coefficient maps
+  --output-group-maps FILE   one map per group, (N+1)-D
+  --output-foreground FILE   foreground reconstruction
+  --output-background FILE   background reconstruction
+  --output-dictionary FILE   the kernels used (before unit-l1 scaling)
+  --output-overlay FILE.png  input with a circle per source, sized by its size, coloured by group
+  --report FILE.json         parameters, statistics, noise level, counts, timing
+)";
+
+std::vector<std::vector<unsigned int>>
+ParseGroups(const std::string & text)
+{
+  std::vector<std::vector<unsigned int>> groups;
+  std::stringstream                      stream(text);
+  std::string                            group;
+  while (std::getline(stream, group, ';'))
+  {
+    std::vector<unsigned int> indices;
+    for (const double value : csc::ParseNumberList(group, "--groups"))
+    {
+      if (value < 0 || value != std::floor(value))
+      {
+        throw csc::UsageError("--groups: kernel indices are non-negative integers, got " + std::to_string(value));
+      }
+      indices.push_back(static_cast<unsigned int>(value));
+    }
+    groups.push_back(indices);
+  }
+  return groups;
+}
+
+using RGBPictureType = itk::Image<itk::RGBPixel<unsigned char>, 2>;
+
+/** The input (middle slice in 3-D) contrast-stretched, with a circle per source near it. */
+template <typename TImage, typename TSources>
+RGBPictureType::Pointer
+Overlay(const TImage * image, const TSources & sources)
+{
+  constexpr unsigned int Dimension = TImage::ImageDimension;
+  const auto             size = image->GetLargestPossibleRegion().GetSize();
+  const size_t           width = size[0], height = size[1];
+  const size_t           slice = Dimension == 3 ? size[Dimension - 1] / 2 : 0;
+  const float *          first = image->GetBufferPointer() + slice * width * height;
+  const auto             gray = csc::ContrastStretch(std::vector<float>(first, first + width * height));
+  auto                   picture = RGBPictureType::New();
+  picture->SetRegions(RGBPictureType::SizeType{ { width, height } });
+  picture->Allocate();
+  itk::RGBPixel<unsigned char> * out = picture->GetBufferPointer();
+  for (size_t i = 0; i < width * height; ++i)
+  {
+    out[i].Fill(gray[i]);
+  }
+  const unsigned char palette[][3] = { { 255, 64, 64 },  { 64, 255, 64 },  { 64, 160, 255 }, { 255, 220, 0 },
+                                       { 255, 0, 255 },  { 0, 255, 255 },  { 255, 140, 0 },  { 180, 120, 255 } };
+  for (const auto & source : sources)
+  {
+    if (Dimension == 3 && std::abs(source.Index[Dimension - 1] - static_cast<double>(slice)) > 1.5)
+    {
+      continue;
+    }
+    const double        cx = source.Index[0], cy = source.Index[1];
+    const double        radius = std::max(2.5, 2.0 * source.EffectiveSize);
+    const unsigned char * colour = palette[source.Group % 8];
+    const int           steps = static_cast<int>(std::ceil(2 * 3.14159265 * radius * 2));
+    for (int s = 0; s < steps; ++s)
+    {
+      const double angle = 2 * 3.14159265358979 * s / steps;
+      const long   x = std::lround(cx + radius * std::cos(angle));
+      const long   y = std::lround(cy + radius * std::sin(angle));
+      if (x >= 0 && y >= 0 && x < static_cast<long>(width) && y < static_cast<long>(height))
+      {
+        out[y * width + x].Set(colour[0], colour[1], colour[2]);
+      }
+    }
+  }
+  return picture;
+}
+
+template <unsigned int VDimension>
+int
+Run(const csc::Arguments & args)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  using FilterType = itk::GroupSparseSourceLocalizationFilter<ImageType, float>;
+  using DictionaryType = typename FilterType::DictionaryImageType;
+  using BankType = itk::SourceKernelBank<float, VDimension>;
+  using Enums = itk::ConvolutionalSparseCodingEnums;
+
+  const std::string sourcesPath = args.Required("--output-sources");
+  if (!args.Has("--lambda"))
+  {
+    throw csc::UsageError("--lambda is required (see --help)");
+  }
+  auto filter = FilterType::New();
+  filter->SetLambda(args.Number("--lambda", 0));
+  filter->SetDetectionThreshold(args.Number("--threshold", 5.0));
+  const std::string mode = args.Get("--threshold-mode", "snr");
+  if (mode != "snr" && mode != "absolute")
+  {
+    throw csc::UsageError("--threshold-mode must be snr or absolute, got '" + mode + "'");
+  }
+  filter->SetThresholdMode(mode == "snr" ? Enums::SourceThreshold::SignalToNoise : Enums::SourceThreshold::Absolute);
+  const double radius = args.Number("--neighborhood-radius", 1);
+  if (radius < 0 || radius != std::floor(radius))
+  {
+    throw csc::UsageError("--neighborhood-radius must be a non-negative integer");
+  }
+  filter->SetNeighborhoodRadius(static_cast<unsigned int>(radius));
+  const std::string normalization = args.Get("--kernel-normalization", "l1");
+  if (normalization != "l1" && normalization != "l2" && normalization != "none")
+  {
+    throw csc::UsageError("--kernel-normalization must be l1, l2 or none, got '" + normalization + "'");
+  }
+  filter->SetKernelNormalization(normalization == "l1"   ? Enums::KernelNormalization::L1
+                                 : normalization == "l2" ? Enums::KernelNormalization::L2
+                                                         : Enums::KernelNormalization::None);
+  const std::string solver = args.Get("--solver", "admm");
+  if (solver != "admm" && solver != "fista")
+  {
+    throw csc::UsageError("--solver must be fista or admm, got '" + solver + "'");
+  }
+  filter->SetSolver(solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
+  const std::string boundary = args.Get("--boundary", "zeropadded");
+  if (boundary != "periodic" && boundary != "zeropadded")
+  {
+    throw csc::UsageError("--boundary must be periodic or zeropadded, got '" + boundary + "'");
+  }
+  filter->SetBoundaryCondition(boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
+  const double iterations = args.Number("--max-iterations", 300);
+  if (iterations < 1 || iterations != std::floor(iterations))
+  {
+    throw csc::UsageError("--max-iterations must be a positive integer");
+  }
+  filter->SetMaximumNumberOfIterations(static_cast<unsigned int>(iterations));
+  filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));
+
+  const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
+  filter->SetInput(image);
+  typename DictionaryType::Pointer dictionary;
+  std::vector<std::vector<unsigned int>> groups;
+  if (args.Has("--kernels") == args.Has("--dictionary"))
+  {
+    throw csc::UsageError("give exactly one of --kernels DESCRIPTION and --dictionary FILE");
+  }
+  if (args.Has("--dictionary"))
+  {
+    const std::string  path = args.Get("--dictionary");
+    const unsigned int dimension = csc::ImageDimensionOf(path, "dictionary");
+    if (dimension != VDimension + 1)
+    {
+      throw csc::UsageError("the dictionary must be " + std::to_string(VDimension + 1) + "-D for a " +
+                            std::to_string(VDimension) + "-D image, but '" + path + "' is " +
+                            std::to_string(dimension) + "-D");
+    }
+    dictionary = itk::ReadImage<DictionaryType>(path);
+  }
+  else
+  {
+    auto bank = BankType::New();
+    bank->AddFromDescription(args.Get("--kernels"), image);
+    dictionary = bank->GetDictionary();
+    groups = bank->GetGroups();
+  }
+  if (args.Has("--groups"))
+  {
+    groups = ParseGroups(args.Get("--groups"));
+  }
+  filter->SetDictionary(dictionary);
+  filter->SetGroups(groups);
+  if (args.Has("--weights"))
+  {
+    filter->SetWeights(itk::ReadImage<typename FilterType::RealImageType>(args.Get("--weights")));
+  }
+
+  csc::ProgressBar progress("GroupSparseSourceLocalization");
+  filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
+    std::ostringstream detail;
+    detail << "iteration " << filter->GetIteration() << " objective " << filter->GetObjective();
+    progress.Update(double(filter->GetIteration()) / filter->GetMaximumNumberOfIterations(), detail.str());
+  });
+  const auto start = std::chrono::steady_clock::now();
+  filter->Update();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.Finish();
+
+  const auto & sources = filter->GetSources();
+  csc::WriteAtomically(sourcesPath, [&](const std::string & path) {
+    std::ofstream out(path);
+    FilterType::WriteSourcesCSV(out, sources);
+    if (!out)
+    {
+      throw std::runtime_error("cannot write " + path);
+    }
+  });
+  std::cout << "sources (" << sources.size() << "): " << sourcesPath << "\n";
+  const std::pair<const char *, typename FilterType::RealImageType *> maps[] = {
+    { "--output-source-map", filter->GetSourceMap() },
+    { "--output-foreground", filter->GetForeground() },
+    { "--output-background", filter->GetBackground() }
+  };
+  for (const auto & map : maps)
+  {
+    if (args.Has(map.first))
+    {
+      csc::WriteImageAtomically(map.second, args.Get(map.first));
+      std::cout << (map.first + 9) << ": " << args.Get(map.first) << "\n";
+    }
+  }
+  if (args.Has("--output-group-maps"))
+  {
+    csc::WriteImageAtomically(filter->GetGroupMaps(), args.Get("--output-group-maps"));
+    std::cout << "group-maps: " << args.Get("--output-group-maps") << "\n";
+  }
+  if (args.Has("--output-dictionary"))
+  {
+    csc::WriteImageAtomically(dictionary.GetPointer(), args.Get("--output-dictionary"));
+    std::cout << "dictionary: " << args.Get("--output-dictionary") << "\n";
+  }
+  if (args.Has("--output-overlay"))
+  {
+    const auto picture = Overlay(image.GetPointer(), sources);
+    csc::WriteImageAtomically(picture.GetPointer(), args.Get("--output-overlay"));
+    std::cout << "overlay: " << args.Get("--output-overlay") << "\n";
+  }
+  const auto & stats = filter->GetStatistics();
+  if (args.Has("--report"))
+  {
+    csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
+      std::ofstream out(path);
+      out << "{\n  \"tool\": \"GroupSparseSourceLocalization\",\n  \"parameters\": {"
+          << "\"input\": " << csc::JsonString(args.Get("--input"))
+          << ", \"kernels\": " << csc::JsonString(args.Get("--kernels", args.Get("--dictionary")))
+          << ", \"groups\": " << filter->GetGroups().size() << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
+          << ", \"threshold\": " << csc::JsonNumber(filter->GetDetectionThreshold())
+          << ", \"threshold_mode\": " << csc::JsonString(mode) << ", \"solver\": " << csc::JsonString(solver)
+          << ", \"boundary\": " << csc::JsonString(boundary)
+          << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations() << "},\n"
+          << "  \"iterations\": " << stats.Iteration << ",\n"
+          << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
+          << "  \"noise_sigma\": " << csc::JsonNumber(filter->GetNoiseSigma()) << ",\n"
+          << "  \"sources\": " << sources.size() << ",\n"
+          << "  \"solve_seconds\": " << csc::JsonNumber(seconds) << ",\n"
+          << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
+      if (!out)
+      {
+        throw std::runtime_error("cannot write the report " + path);
+      }
+    });
+    std::cout << "report: " << args.Get("--report") << "\n";
+  }
+  std::cout << "iterations " << stats.Iteration << ", noise sigma " << filter->GetNoiseSigma() << ", "
+            << sources.size() << " sources, " << seconds << " s\n";
+  return 0;
+}
+} // namespace
+
+int
+main(int argc, char * argv[])
+{
+  try
+  {
+    for (int i = 1; i < argc; ++i)
+    {
+      if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h")
+      {
+        std::cout << Usage;
+        return 0;
+      }
+    }
+    const csc::Arguments args(argc, argv,
+                              { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights",
+                                "--threshold", "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--solver", "--boundary",
+                                "--max-iterations", "--tolerance", "--output-sources", "--output-source-map",
+                                "--output-group-maps", "--output-foreground", "--output-background",
+                                "--output-dictionary", "--output-overlay", "--report" },
+                              {});
+    const unsigned int dimension = csc::ImageDimensionOf(args.Required("--input"), "input");
+    if (dimension == 2)
+    {
+      return Run<2>(args);
+    }
+    if (dimension == 3)
+    {
+      return Run<3>(args);
+    }
+    throw csc::UsageError("the input must be a 2-D or 3-D image; '" + args.Get("--input") + "' is " +
+                          std::to_string(dimension) + "-D");
+  }
+  catch (const csc::UsageError & e)
+  {
+    std::cerr << "GroupSparseSourceLocalization: error: " << e.what() << "\n";
+    return 2;
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    std::cerr << "GroupSparseSourceLocalization: error: " << e.GetDescription() << "\n";
+    return 1;
+  }
+  catch (const std::exception & e)
+  {
+    std::cerr << "GroupSparseSourceLocalization: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,658 @@
+#ifndef itkGroupSparseSourceLocalizationFilter_hxx
+#define itkGroupSparseSourceLocalizationFilter_hxx
+
+#include "itkGroupSparseSourceLocalizationFilter.h"
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <iomanip>
+#include <numeric>
+
+namespace itk
+{
+template <typename TInputImage, typename TRealType>
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GroupSparseSourceLocalizationFilter()
+{
+  this->SetNumberOfRequiredOutputs(6);
+  for (DataObjectPointerArraySizeType index = 2; index < 6; ++index)
+  {
+    this->SetNthOutput(index, this->MakeOutput(index));
+  }
+  this->SetBoundaryCondition(ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
+  this->SetMaximumNumberOfIterations(300);
+}
+
+template <typename TInputImage, typename TRealType>
+DataObject::Pointer
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::MakeOutput(DataObjectPointerArraySizeType index)
+{
+  if (index == 3)
+  {
+    return CoefficientImageType::New().GetPointer();
+  }
+  if (index == 2 || index == 4 || index == 5)
+  {
+    return RealImageType::New().GetPointer();
+  }
+  return Superclass::MakeOutput(index);
+}
+
+template <typename TInputImage, typename TRealType>
+auto
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::EffectiveGroups(unsigned int numberOfKernels) const
+  -> GroupListType
+{
+  if (!m_Groups.empty())
+  {
+    return m_Groups;
+  }
+  GroupListType groups(numberOfKernels);
+  for (unsigned int k = 0; k < numberOfKernels; ++k)
+  {
+    groups[k] = { k };
+  }
+  return groups;
+}
+
+template <typename TInputImage, typename TRealType>
+auto
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::CreateProximalOperator() const ->
+  typename ProximalOperatorType::Pointer
+{
+  auto         prox = NonNegativeGroupL2ProximalOperator<RealType>::New();
+  const auto * dictionary = this->GetDictionary();
+  prox->SetGroups(this->EffectiveGroups(
+    static_cast<unsigned int>(dictionary->GetLargestPossibleRegion().GetSize()[ImageDimension])));
+  return prox.GetPointer();
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::VerifyPreconditions() ITKv5_CONST
+{
+  Superclass::VerifyPreconditions();
+  if (!std::isfinite(m_DetectionThreshold))
+  {
+    itkExceptionMacro("DetectionThreshold must be finite, got " << m_DetectionThreshold);
+  }
+  for (size_t p = 0; p < m_Groups.size(); ++p)
+  {
+    if (m_Groups[p].empty())
+    {
+      itkExceptionMacro("Group " << p << " is empty: every group needs at least one kernel");
+    }
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateOutputInformation()
+{
+  Superclass::GenerateOutputInformation();
+  const InputImageType * input = this->GetInput();
+  for (RealImageType * image : { this->GetSourceMap(), this->GetForeground(), this->GetBackground() })
+  {
+    image->CopyInformation(input);
+    image->SetLargestPossibleRegion(input->GetLargestPossibleRegion());
+  }
+  const SizeValueType K = this->GetDictionary()->GetLargestPossibleRegion().GetSize()[ImageDimension];
+  const CoefficientImageType * coefficients = this->GetOutput(0);
+  CoefficientImageType *       groupMaps = this->GetGroupMaps();
+  groupMaps->CopyInformation(coefficients);
+  auto region = coefficients->GetLargestPossibleRegion();
+  region.SetSize(ImageDimension, this->EffectiveGroups(static_cast<unsigned int>(K)).size());
+  groupMaps->SetLargestPossibleRegion(region);
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrepareKernels(std::vector<RealType> & kernels,
+                                                                             SizeValueType           taps,
+                                                                             unsigned int numberOfKernels) const
+{
+  // Group errors name the groups, before any work is done.
+  auto prox = NonNegativeGroupL2ProximalOperator<RealType>::New();
+  prox->SetGroups(this->EffectiveGroups(numberOfKernels));
+  prox->Validate(numberOfKernels);
+
+  const auto kernelSize = this->GetDictionary()->GetLargestPossibleRegion().GetSize();
+  m_KernelL2Norms.assign(numberOfKernels, 0.0);
+  m_KernelSizes.assign(numberOfKernels, 0.0);
+  m_KernelFluxFactors.assign(numberOfKernels, 1.0);
+  for (unsigned int k = 0; k < numberOfKernels; ++k)
+  {
+    RealType * h = kernels.data() + k * taps;
+    double     l1 = 0;
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      l1 += std::abs(h[t]);
+    }
+    double l2Given = 0;
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      l2Given += double(h[t]) * h[t];
+    }
+    const double scale = m_KernelNormalization == NormalizationEnum::L1   ? 1.0 / l1
+                         : m_KernelNormalization == NormalizationEnum::L2 ? 1.0 / std::sqrt(l2Given)
+                                                                          : 1.0;
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      h[t] = static_cast<RealType>(h[t] * scale);
+    }
+    l1 *= scale;
+    // RMS radius per axis about the |h|-weighted centroid: sigma for a Gaussian.
+    std::array<double, ImageDimension> first{}, second{};
+    double                             l2 = 0;
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      const double weight = std::abs(h[t]);
+      l2 += double(h[t]) * h[t];
+      SizeValueType rest = t;
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        const double coordinate = static_cast<double>(rest % kernelSize[d]);
+        rest /= kernelSize[d];
+        first[d] += weight * coordinate;
+        second[d] += weight * coordinate * coordinate;
+      }
+    }
+    double variance = 0;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      const double mean = first[d] / l1;
+      variance += second[d] / l1 - mean * mean;
+    }
+    m_KernelL2Norms[k] = std::sqrt(l2) / l1;
+    m_KernelFluxFactors[k] = l1;
+    m_KernelSizes[k] = std::sqrt(std::max(0.0, variance) / ImageDimension);
+  }
+  m_Kernels = kernels;
+  m_KernelTaps = taps;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    m_KernelSize[d] = kernelSize[d];
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateAdditionalOutputs(
+  const MultiChannelFourierConvolution<RealType> & op,
+  const std::vector<RealType> &                    signal)
+{
+  const unsigned int  K = op.GetNumberOfKernels();
+  const SizeValueType n = signal.size();
+  const GroupListType groups = this->EffectiveGroups(K);
+  std::vector<bool>   foreground(K, false);
+  for (const auto & group : groups)
+  {
+    for (const unsigned int k : group)
+    {
+      foreground[k] = true;
+    }
+  }
+  const RealType * x = this->GetOutput(0)->GetBufferPointer();
+
+  auto allocate = [](auto * image) {
+    image->SetBufferedRegion(image->GetLargestPossibleRegion());
+    image->Allocate();
+    return image->GetBufferPointer();
+  };
+  RealType * sourceMap = allocate(this->GetSourceMap());
+  RealType * groupMaps = allocate(this->GetGroupMaps());
+  std::fill_n(sourceMap, n, RealType(0));
+  std::fill_n(groupMaps, n * groups.size(), RealType(0));
+  for (size_t p = 0; p < groups.size(); ++p)
+  {
+    for (const unsigned int k : groups[p])
+    {
+      const RealType flux = static_cast<RealType>(m_KernelFluxFactors[k]);
+      for (SizeValueType i = 0; i < n; ++i)
+      {
+        groupMaps[p * n + i] += flux * x[k * n + i];
+        sourceMap[i] += flux * x[k * n + i];
+      }
+    }
+  }
+
+  // Foreground by one forward transform of the foreground maps; background by linearity.
+  RealType *       fg = allocate(this->GetForeground());
+  RealType *       bg = allocate(this->GetBackground());
+  const RealType * reconstruction = this->GetReconstruction()->GetBufferPointer();
+  {
+    std::vector<RealType> masked(x, x + K * n);
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      if (!foreground[k])
+      {
+        std::fill_n(masked.begin() + k * n, n, RealType(0));
+      }
+    }
+    op.ApplyForward(masked.data(), fg);
+  }
+  for (SizeValueType i = 0; i < n; ++i)
+  {
+    bg[i] = reconstruction[i] - fg[i];
+  }
+
+  // Robust noise level: 1.4826 MAD of the residual over the pixels the data term counts.
+  std::vector<double> residual;
+  residual.reserve(n);
+  const RealImageType * weights = this->GetWeights();
+  for (SizeValueType i = 0; i < n; ++i)
+  {
+    if (weights == nullptr || weights->GetBufferPointer()[i] > 0)
+    {
+      residual.push_back(double(signal[i]) - reconstruction[i]);
+    }
+  }
+  m_NoiseSigma = 0;
+  if (!residual.empty())
+  {
+    auto median = [](std::vector<double> & v) {
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      return v[v.size() / 2];
+    };
+    const double center = median(residual);
+    for (auto & r : residual)
+    {
+      r = std::abs(r - center);
+    }
+    m_NoiseSigma = 1.4826 * median(residual);
+  }
+  // Sub-pixel refinement correlates a kernel with the residual plus the source's own model.
+  std::vector<RealType> foregroundData(n);
+  for (SizeValueType i = 0; i < n; ++i)
+  {
+    foregroundData[i] = signal[i] - reconstruction[i];
+  }
+  this->DetectSources(groups, foregroundData.data());
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const GroupListType & groups,
+                                                                           RealType *            foregroundData)
+{
+  m_Sources.clear();
+  const InputImageType * input = this->GetInput();
+  const auto             region = input->GetLargestPossibleRegion();
+  const SizeValueType    n = region.GetNumberOfPixels();
+  const RealType *       y = this->GetSourceMap()->GetBufferPointer();
+  const RealType *       x = this->GetOutput(0)->GetBufferPointer();
+  const int              r = static_cast<int>(m_NeighborhoodRadius);
+
+  std::array<SizeValueType, ImageDimension> size{}, stride{};
+  SizeValueType                             s = 1;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    size[d] = region.GetSize(d);
+    stride[d] = s;
+    s *= size[d];
+  }
+  // Offsets of the box, as per-axis deltas.
+  std::vector<std::array<int, ImageDimension>> box;
+  {
+    std::array<int, ImageDimension> delta;
+    delta.fill(-r);
+    while (true)
+    {
+      box.push_back(delta);
+      unsigned int d = 0;
+      while (d < ImageDimension && ++delta[d] > r)
+      {
+        delta[d] = -r;
+        ++d;
+      }
+      if (d == ImageDimension)
+      {
+        break;
+      }
+    }
+  }
+
+  std::array<SizeValueType, ImageDimension> index{};
+  std::vector<SizeValueType>                neighbours;
+  for (SizeValueType i = 0; i < n; ++i)
+  {
+    const RealType value = y[i];
+    if (!(value > 0))
+    {
+      continue;
+    }
+    SizeValueType rest = i;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      index[d] = rest % size[d];
+      rest /= size[d];
+    }
+    neighbours.clear();
+    bool isMaximum = true;
+    for (const auto & delta : box)
+    {
+      SizeValueType q = 0;
+      bool          inside = true;
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        const long coordinate = static_cast<long>(index[d]) + delta[d];
+        if (coordinate < 0 || coordinate >= static_cast<long>(size[d]))
+        {
+          inside = false;
+          break;
+        }
+        q += static_cast<SizeValueType>(coordinate) * stride[d];
+      }
+      if (!inside)
+      {
+        continue;
+      }
+      // Plateaus: the first pixel in raster order wins.
+      if (y[q] > value || (y[q] == value && q < i))
+      {
+        isMaximum = false;
+        break;
+      }
+      neighbours.push_back(q);
+    }
+    if (!isMaximum)
+    {
+      continue;
+    }
+
+    Source              source;
+    double              brightness = 0;
+    std::array<double, ImageDimension> centroid{};
+    for (const SizeValueType q : neighbours)
+    {
+      brightness += y[q];
+      SizeValueType rest = q;
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        centroid[d] += y[q] * static_cast<double>(rest % size[d]);
+        rest /= size[d];
+      }
+    }
+    double bestSum = -1;
+    for (size_t p = 0; p < groups.size(); ++p)
+    {
+      double sum = 0;
+      for (const unsigned int k : groups[p])
+      {
+        for (const SizeValueType q : neighbours)
+        {
+          sum += m_KernelFluxFactors[k] * x[k * n + q];
+        }
+      }
+      if (sum > bestSum)
+      {
+        bestSum = sum;
+        source.Group = static_cast<unsigned int>(p);
+      }
+    }
+    double effectiveSize = 0, l2 = 0;
+    for (const unsigned int k : groups[source.Group])
+    {
+      double share = 0;
+      for (const SizeValueType q : neighbours)
+      {
+        share += m_KernelFluxFactors[k] * x[k * n + q];
+      }
+      const double alpha = bestSum > 0 ? share / bestSum : 0.0;
+      effectiveSize += alpha * m_KernelSizes[k];
+      l2 += alpha * m_KernelL2Norms[k];
+    }
+    source.Brightness = brightness;
+    source.EffectiveSize = effectiveSize;
+    source.SignalToNoise = m_NoiseSigma > 0 ? brightness * l2 / m_NoiseSigma : 0.0;
+    const double statistic =
+      m_ThresholdMode == ThresholdEnum::Absolute ? source.Brightness : source.SignalToNoise;
+    if (statistic < m_DetectionThreshold)
+    {
+      continue;
+    }
+    std::array<double, ImageDimension> position;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      position[d] = centroid[d] / brightness;
+    }
+    if (m_SubPixelRefinement)
+    {
+      unsigned int dominant = groups[source.Group].front();
+      double       largest = -1;
+      for (const unsigned int k : groups[source.Group])
+      {
+        double share = 0;
+        for (const SizeValueType q : neighbours)
+        {
+          share += m_KernelFluxFactors[k] * x[k * n + q];
+        }
+        if (share > largest)
+        {
+          largest = share;
+          dominant = k;
+        }
+      }
+      // The source's own model, added to the residual around it while refining.
+      std::vector<std::pair<SizeValueType, double>> own;
+      for (const unsigned int k : groups[source.Group])
+      {
+        const RealType * h = m_Kernels.data() + k * m_KernelTaps;
+        for (const SizeValueType q : neighbours)
+        {
+          const double coefficient = x[k * n + q];
+          if (coefficient == 0)
+          {
+            continue;
+          }
+          for (SizeValueType t = 0; t < m_KernelTaps; ++t)
+          {
+            SizeValueType rest = t, restQ = q, offset = 0, stride = 1;
+            bool          inside = true;
+            for (unsigned int d = 0; d < ImageDimension; ++d)
+            {
+              const long c = static_cast<long>(restQ % size[d]) + static_cast<long>(rest % m_KernelSize[d]) -
+                             static_cast<long>(m_KernelSize[d] / 2);
+              rest /= m_KernelSize[d];
+              restQ /= size[d];
+              if (c < 0 || c >= static_cast<long>(size[d]))
+              {
+                inside = false;
+                break;
+              }
+              offset += static_cast<SizeValueType>(c) * stride;
+              stride *= size[d];
+            }
+            if (inside)
+            {
+              own.emplace_back(offset, coefficient * h[t]);
+            }
+          }
+        }
+      }
+      for (const auto & [offset, value] : own)
+      {
+        foregroundData[offset] += static_cast<RealType>(value);
+      }
+      position = this->RefinePosition(position, dominant, size, foregroundData);
+      for (const auto & [offset, value] : own)
+      {
+        foregroundData[offset] -= static_cast<RealType>(value);
+      }
+    }
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      source.Index[d] = region.GetIndex(d) + position[d];
+    }
+    input->TransformContinuousIndexToPhysicalPoint(source.Index, source.Point);
+    m_Sources.push_back(source);
+  }
+  std::stable_sort(m_Sources.begin(), m_Sources.end(),
+                   [](const Source & a, const Source & b) { return a.Brightness > b.Brightness; });
+}
+
+template <typename TInputImage, typename TRealType>
+auto
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::RefinePosition(
+  const std::array<double, ImageDimension> &        start,
+  unsigned int                                      kernel,
+  const std::array<SizeValueType, ImageDimension> & size,
+  const RealType *                                  data) const -> std::array<double, ImageDimension>
+{
+  const RealType * h = m_Kernels.data() + kernel * m_KernelTaps;
+  // Matched-filter response at an integer position: sum_t h(t) d(p + t - centre).
+  auto response = [&](const std::array<long, ImageDimension> & p) {
+    double sum = 0;
+    for (SizeValueType t = 0; t < m_KernelTaps; ++t)
+    {
+      SizeValueType rest = t, offset = 0, stride = 1;
+      bool          inside = true;
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        const long c = p[d] + static_cast<long>(rest % m_KernelSize[d]) - static_cast<long>(m_KernelSize[d] / 2);
+        rest /= m_KernelSize[d];
+        if (c < 0 || c >= static_cast<long>(size[d]))
+        {
+          inside = false;
+          break;
+        }
+        offset += static_cast<SizeValueType>(c) * stride;
+        stride *= size[d];
+      }
+      if (inside)
+      {
+        sum += double(h[t]) * data[offset];
+      }
+    }
+    return sum;
+  };
+  std::array<long, ImageDimension> p;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    p[d] = std::lround(start[d]);
+  }
+  // Climb to the nearest maximum of the response along the axes (a few steps at most).
+  double centre = response(p);
+  for (int step = 0; step < 3; ++step)
+  {
+    bool moved = false;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      for (const long direction : { -1L, 1L })
+      {
+        auto q = p;
+        q[d] += direction;
+        if (q[d] < 0 || q[d] >= static_cast<long>(size[d]))
+        {
+          continue;
+        }
+        const double value = response(q);
+        if (value > centre)
+        {
+          centre = value;
+          p = q;
+          moved = true;
+        }
+      }
+    }
+    if (!moved)
+    {
+      break;
+    }
+  }
+  if (std::abs(double(p[0]) - start[0]) > 1.5)
+  {
+    return start;
+  }
+  std::array<double, ImageDimension> refined;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    auto before = p, after = p;
+    --before[d];
+    ++after[d];
+    refined[d] = static_cast<double>(p[d]);
+    if (before[d] < 0 || after[d] >= static_cast<long>(size[d]))
+    {
+      continue;
+    }
+    const double a = response(before), b = response(after);
+    const double curvature = a - 2 * centre + b;
+    if (curvature < 0)
+    {
+      refined[d] += std::clamp(0.5 * (a - b) / curvature, -0.5, 0.5);
+    }
+  }
+  return refined;
+}
+
+template <typename TInputImage, typename TRealType>
+auto
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GetSourcePointSet() const ->
+  typename SourcePointSetType::Pointer
+{
+  auto pointSet = SourcePointSetType::New();
+  for (size_t i = 0; i < m_Sources.size(); ++i)
+  {
+    const Source &                              source = m_Sources[i];
+    typename SourcePointSetType::PointType     point;
+    typename SourcePointSetType::PixelType     data;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      point[d] = source.Point[d];
+    }
+    data[0] = source.Brightness;
+    data[1] = source.Group;
+    data[2] = source.EffectiveSize;
+    data[3] = source.SignalToNoise;
+    pointSet->SetPoint(i, point);
+    pointSet->SetPointData(i, data);
+  }
+  return pointSet;
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::WriteSourcesCSV(std::ostream &         os,
+                                                                              const SourceListType & sources)
+{
+  const char * axes[] = { "x", "y", "z", "t" };
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    os << (d < 4 ? axes[d] : "axis") << (d >= 4 ? std::to_string(d) : std::string()) << ",";
+  }
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    os << "physical_" << (d < 4 ? axes[d] : "axis") << ",";
+  }
+  os << "amplitude,group,size,snr\n";
+  os << std::setprecision(10);
+  for (const Source & source : sources)
+  {
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      os << source.Index[d] << ",";
+    }
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      os << source.Point[d] << ",";
+    }
+    os << source.Brightness << "," << source.Group << "," << source.EffectiveSize << "," << source.SignalToNoise
+       << "\n";
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Groups: " << m_Groups.size() << (m_Groups.empty() ? " (one per kernel)" : "") << std::endl;
+  os << indent << "KernelNormalization: " << m_KernelNormalization << std::endl;
+  os << indent << "DetectionThreshold: " << m_DetectionThreshold << std::endl;
+  os << indent << "ThresholdMode: " << m_ThresholdMode << std::endl;
+  os << indent << "NeighborhoodRadius: " << m_NeighborhoodRadius << std::endl;
+  os << indent << "Sources: " << m_Sources.size() << std::endl;
+  os << indent << "NoiseSigma: " << m_NoiseSigma << std::endl;
+}
+} // namespace itk
+
+#endif
