@@ -29,6 +29,7 @@ of the source map y = sum of the foreground maps as sources.
   --threshold T              detection threshold (default 5)
   --threshold-mode snr|absolute   T is a signal-to-noise ratio (default) or a brightness
   --neighborhood-radius R    half-width of the non-maximum suppression box (default 1)
+  --merge-radius F           merge maxima closer than F times their size (default 1; 0 = off)
   --kernel-normalization l1|l2|none   kernel scaling before solving (default l1, the paper's;
                              maps and brightnesses are reported in flux units either way)
   --solver admm|fista        (default admm)
@@ -144,6 +145,12 @@ Run(const csc::Arguments & args)
     throw csc::UsageError("--neighborhood-radius must be a non-negative integer");
   }
   filter->SetNeighborhoodRadius(static_cast<unsigned int>(radius));
+  const double merge = args.Number("--merge-radius", 1.0);
+  if (merge < 0)
+  {
+    throw csc::UsageError("--merge-radius must be non-negative");
+  }
+  filter->SetMergeRadiusFactor(merge);
   const std::string normalization = args.Get("--kernel-normalization", "l1");
   if (normalization != "l1" && normalization != "l2" && normalization != "none")
   {
@@ -307,7 +314,7 @@ main(int argc, char * argv[])
     }
     const csc::Arguments args(argc, argv,
                               { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights",
-                                "--threshold", "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--solver", "--boundary",
+                                "--threshold", "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--solver", "--boundary",
                                 "--max-iterations", "--tolerance", "--output-sources", "--output-source-map",
                                 "--output-group-maps", "--output-foreground", "--output-background",
                                 "--output-dictionary", "--output-overlay", "--report" },

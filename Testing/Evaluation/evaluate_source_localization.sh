@@ -33,10 +33,12 @@ done
 mkdir -p "$out"
 
 # Family settings (chosen on sl/dev).
-star_lambda=30;  star_threshold=5;  star_background=16;  star_radius=1
-spot_lambda=30;  spot_threshold=5;  spot_background=24;  spot_radius=2
-log_star_sigmas=1,2,3;  log_star_threshold=3
-log_spot_sigmas=2,3.5,5;  log_spot_threshold=3
+# lambda in image units against unit-l2 kernels; threshold a signal-to-noise ratio; background
+# Gaussian sigma; non-maximum suppression radius; merge factor (see GroupSparseSourceLocalization --help).
+star_lambda=30;  star_threshold=2.5;  star_background=12;  star_radius=1;  star_merge=1.5
+spot_lambda=60;  spot_threshold=2.5;  spot_background=12;  spot_radius=2;  spot_merge=2
+log_star_sigmas=1,2,3;  log_star_threshold=5
+log_spot_sigmas=3,5,7;  log_spot_threshold=2.5
 
 # The kernel description of a family: file:<kernel> per kernel of kernels.json, one group each.
 bank() {
@@ -67,10 +69,10 @@ for image in "$split"/*.mha; do
     "$log_detector" --input "$image" --sigmas "${!sigmas}" --threshold "${!threshold}" --output-sources "$csv.full" > /dev/null
   else
     lambda=${family}_lambda; threshold=${family}_threshold; background=${family}_background; kernels=${family}_bank
-    radius=${family}_radius
+    radius=${family}_radius; merge=${family}_merge
     "$localize" --input "$image" --kernels "${!kernels};background:gauss:${!background}" --lambda "${!lambda}" \
-      --threshold "${!threshold}" --neighborhood-radius "${!radius}" --kernel-normalization l2 \
-      --output-sources "$csv.full" > /dev/null
+      --threshold "${!threshold}" --neighborhood-radius "${!radius}" --merge-radius "${!merge}" \
+      --kernel-normalization l2 --output-sources "$csv.full" > /dev/null
   fi
   # Keep the columns the scorer reads.
   awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) col[$i] = i; print "x,y,amplitude"; next }

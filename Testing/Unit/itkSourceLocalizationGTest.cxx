@@ -95,7 +95,8 @@ MakePlanted(const std::array<itk::SizeValueType, VDimension> & size, double sigm
 
 template <unsigned int VDimension>
 void
-ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold)
+ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold,
+                       Enums::Solver solver = Enums::Solver::ADMM)
 {
   using FilterType = itk::GroupSparseSourceLocalizationFilter<typename Planted<VDimension>::ImageType>;
   auto filter = FilterType::New();
@@ -103,6 +104,7 @@ ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold)
   filter->SetDictionary(planted.bank->GetDictionary());
   filter->SetGroups(planted.bank->GetGroups());
   filter->SetKernelNormalization(Enums::KernelNormalization::L2);
+  filter->SetSolver(solver);
   // A small lambda: the l1 shrinkage of a brightness is about lambda ||h||_1 / ||h||_2^2.
   filter->SetLambda(1.0);
   filter->SetDetectionThreshold(threshold);
@@ -150,6 +152,11 @@ ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold)
 TEST(GroupSparseSourceLocalizationFilter, FindsPlantedSourcesOnABackground2D)
 {
   ExpectPlantedRecovered<2>(MakePlanted<2>({ 64, 64 }, 1.5, 12, 20.0), 8.0);
+}
+
+TEST(GroupSparseSourceLocalizationFilter, FindsPlantedSourcesWithFISTA)
+{
+  ExpectPlantedRecovered<2>(MakePlanted<2>({ 64, 64 }, 1.5, 12, 20.0), 8.0, Enums::Solver::FISTA);
 }
 
 TEST(GroupSparseSourceLocalizationFilter, FindsPlantedPointSources3D)

@@ -81,6 +81,11 @@ public:
   /** Periodic (default) or ZeroPadded. */
   itkSetEnumMacro(BoundaryCondition, BoundaryEnum);
   itkGetConstMacro(BoundaryCondition, BoundaryEnum);
+  /** ZeroPadded only: coefficients may sit up to a kernel half-width outside the image (see
+   * SparseCodingSolverBase::SetCoefficientsBeyondImage). Default off. */
+  itkSetMacro(CoefficientsBeyondBorder, bool);
+  itkGetConstMacro(CoefficientsBeyondBorder, bool);
+  itkBooleanMacro(CoefficientsBeyondBorder);
   /** Default 200. */
   itkSetMacro(MaximumNumberOfIterations, unsigned int);
   itkGetConstMacro(MaximumNumberOfIterations, unsigned int);
@@ -179,6 +184,7 @@ private:
   double       m_Lambda{ 0.05 };
   SolverEnum   m_Solver{ SolverEnum::ADMM };
   BoundaryEnum m_BoundaryCondition{ BoundaryEnum::Periodic };
+  bool         m_CoefficientsBeyondBorder{ false };
   unsigned int m_MaximumNumberOfIterations{ 200 };
   double       m_RelativeTolerance{ 1e-4 };
 

@@ -221,6 +221,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   solver.SetOperator(op);
   solver.SetProximalOperator(this->CreateProximalOperator());
   solver.SetLambda(m_Lambda);
+  solver.SetCoefficientsBeyondImage(m_CoefficientsBeyondBorder);
   solver.SetMaximumNumberOfIterations(m_MaximumNumberOfIterations);
   solver.SetRelativeTolerance(m_RelativeTolerance);
   solver.SetSignal(signal.data());
@@ -287,6 +288,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::PrintSelf(std::ostr
   os << indent << "Lambda: " << m_Lambda << std::endl;
   os << indent << "Solver: " << m_Solver << std::endl;
   os << indent << "BoundaryCondition: " << m_BoundaryCondition << std::endl;
+  os << indent << "CoefficientsBeyondBorder: " << m_CoefficientsBeyondBorder << std::endl;
   os << indent << "MaximumNumberOfIterations: " << m_MaximumNumberOfIterations << std::endl;
   os << indent << "RelativeTolerance: " << m_RelativeTolerance << std::endl;
   os << indent << "Iteration: " << m_Statistics.Iteration << std::endl;

@@ -47,7 +47,8 @@ namespace itk
  * (SignalToNoise, the default) reaches DetectionThreshold.
  *
  * Defaults differ from the base: ZeroPadded boundary (sources near the border are not
- * wrapped around) and 300 iterations.
+ * wrapped around) with CoefficientsBeyondBorder on (sources and background just outside the
+ * image explain what reaches into it, so the border does not light up), and 300 iterations.
  *
  * \ingroup ConvolutionalSparseCoding
  */
@@ -132,6 +133,11 @@ public:
    * Default 1. */
   itkSetMacro(NeighborhoodRadius, unsigned int);
   itkGetConstMacro(NeighborhoodRadius, unsigned int);
+
+  /** Maxima closer than this factor times their larger effective size are merged into the
+   * brighter one, before thresholding. 0 disables. Default 1. */
+  itkSetMacro(MergeRadiusFactor, double);
+  itkGetConstMacro(MergeRadiusFactor, double);
 
   RealImageType *
   GetSourceMap()
@@ -230,6 +236,7 @@ private:
   double         m_DetectionThreshold{ 5.0 };
   ThresholdEnum  m_ThresholdMode{ ThresholdEnum::SignalToNoise };
   unsigned int   m_NeighborhoodRadius{ 1 };
+  double         m_MergeRadiusFactor{ 1.0 };
   SourceListType m_Sources;
   double         m_NoiseSigma{ 0 };
   // Filled by PrepareKernels (a const hook), hence mutable.

@@ -19,6 +19,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GroupSparseSourceLo
     this->SetNthOutput(index, this->MakeOutput(index));
   }
   this->SetBoundaryCondition(ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
+  this->SetCoefficientsBeyondBorder(true);
   this->SetMaximumNumberOfIterations(300);
 }
 
@@ -404,12 +405,6 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
     source.Brightness = brightness;
     source.EffectiveSize = effectiveSize;
     source.SignalToNoise = m_NoiseSigma > 0 ? brightness * l2 / m_NoiseSigma : 0.0;
-    const double statistic =
-      m_ThresholdMode == ThresholdEnum::Absolute ? source.Brightness : source.SignalToNoise;
-    if (statistic < m_DetectionThreshold)
-    {
-      continue;
-    }
     std::array<double, ImageDimension> position;
     for (unsigned int d = 0; d < ImageDimension; ++d)
     {
@@ -483,8 +478,53 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
     {
       source.Index[d] = region.GetIndex(d) + position[d];
     }
-    input->TransformContinuousIndexToPhysicalPoint(source.Index, source.Point);
     m_Sources.push_back(source);
+  }
+  std::stable_sort(m_Sources.begin(), m_Sources.end(),
+                   [](const Source & a, const Source & b) { return a.Brightness > b.Brightness; });
+
+  // A large source's coefficients may form several maxima: a maximum closer to a brighter one
+  // than MergeRadiusFactor times their larger size joins it (fluxes add, positions average).
+  SourceListType merged;
+  for (const Source & candidate : m_Sources)
+  {
+    Source * host = nullptr;
+    for (Source & accepted : merged)
+    {
+      const double reach = m_MergeRadiusFactor * std::max(accepted.EffectiveSize, candidate.EffectiveSize);
+      double       distance2 = 0;
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        distance2 += (accepted.Index[d] - candidate.Index[d]) * (accepted.Index[d] - candidate.Index[d]);
+      }
+      if (distance2 <= reach * reach)
+      {
+        host = &accepted;
+        break;
+      }
+    }
+    if (host == nullptr)
+    {
+      merged.push_back(candidate);
+      continue;
+    }
+    const double total = host->Brightness + candidate.Brightness;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      host->Index[d] = (host->Index[d] * host->Brightness + candidate.Index[d] * candidate.Brightness) / total;
+    }
+    host->Brightness = total;
+    host->SignalToNoise += candidate.SignalToNoise;
+  }
+  m_Sources.clear();
+  for (Source & source : merged)
+  {
+    const double statistic = m_ThresholdMode == ThresholdEnum::Absolute ? source.Brightness : source.SignalToNoise;
+    if (statistic >= m_DetectionThreshold)
+    {
+      input->TransformContinuousIndexToPhysicalPoint(source.Index, source.Point);
+      m_Sources.push_back(source);
+    }
   }
   std::stable_sort(m_Sources.begin(), m_Sources.end(),
                    [](const Source & a, const Source & b) { return a.Brightness > b.Brightness; });
@@ -650,6 +690,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrintSelf(std::ostr
   os << indent << "DetectionThreshold: " << m_DetectionThreshold << std::endl;
   os << indent << "ThresholdMode: " << m_ThresholdMode << std::endl;
   os << indent << "NeighborhoodRadius: " << m_NeighborhoodRadius << std::endl;
+  os << indent << "MergeRadiusFactor: " << m_MergeRadiusFactor << std::endl;
   os << indent << "Sources: " << m_Sources.size() << std::endl;
   os << indent << "NoiseSigma: " << m_NoiseSigma << std::endl;
 }

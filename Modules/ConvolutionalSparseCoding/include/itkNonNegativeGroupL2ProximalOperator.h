@@ -105,22 +105,46 @@ public:
         values[i] = std::max(values[i], RealType(0));
       }
     }
+    // Pixels in short chunks, channels outer, so that the loops vectorise (a group of one is
+    // non-negative soft thresholding, without the square root).
+    constexpr SizeValueType Chunk = 256;
+    RealType                scale[Chunk];
     for (const GroupType & group : m_Groups)
     {
-      for (SizeValueType i = begin; i < end; ++i)
+      if (group.size() == 1)
       {
-        RealType squaredNorm = 0;
-        for (const unsigned int channel : group)
+        RealType * values = v + group[0] * stride;
+        for (SizeValueType i = begin; i < end; ++i)
         {
-          const RealType positive = std::max(v[channel * stride + i], RealType(0));
-          squaredNorm += positive * positive;
+          values[i] = std::max(values[i] - threshold, RealType(0));
         }
-        const RealType norm = std::sqrt(squaredNorm);
-        const RealType scale = norm > threshold ? RealType(1) - threshold / norm : RealType(0);
+        continue;
+      }
+      for (SizeValueType first = begin; first < end; first += Chunk)
+      {
+        const SizeValueType length = std::min(Chunk, end - first);
+        std::fill_n(scale, length, RealType(0));
         for (const unsigned int channel : group)
         {
-          RealType & value = v[channel * stride + i];
-          value = scale * std::max(value, RealType(0));
+          const RealType * values = v + channel * stride + first;
+          for (SizeValueType j = 0; j < length; ++j)
+          {
+            const RealType positive = std::max(values[j], RealType(0));
+            scale[j] += positive * positive;
+          }
+        }
+        for (SizeValueType j = 0; j < length; ++j)
+        {
+          const RealType norm = std::sqrt(scale[j]);
+          scale[j] = norm > threshold ? RealType(1) - threshold / norm : RealType(0);
+        }
+        for (const unsigned int channel : group)
+        {
+          RealType * values = v + channel * stride + first;
+          for (SizeValueType j = 0; j < length; ++j)
+          {
+            values[j] = scale[j] * std::max(values[j], RealType(0));
+          }
         }
       }
     }
@@ -131,18 +155,35 @@ public:
            SizeValueType end) const override
   {
     this->EnsureValidated(channels);
-    double sum = 0.0;
+    double                  sum = 0.0;
+    constexpr SizeValueType Chunk = 256;
+    RealType                squared[Chunk];
     for (const GroupType & group : m_Groups)
     {
-      for (SizeValueType i = begin; i < end; ++i)
+      if (group.size() == 1)
       {
-        double squaredNorm = 0;
+        sum += Superclass::SumOverCoefficients(v + group[0] * stride, stride, 1, begin, end,
+                                               [](RealType value) { return std::abs(value); });
+        continue;
+      }
+      for (SizeValueType first = begin; first < end; first += Chunk)
+      {
+        const SizeValueType length = std::min(Chunk, end - first);
+        std::fill_n(squared, length, RealType(0));
         for (const unsigned int channel : group)
         {
-          const double value = v[channel * stride + i];
-          squaredNorm += value * value;
+          const RealType * values = v + channel * stride + first;
+          for (SizeValueType j = 0; j < length; ++j)
+          {
+            squared[j] += values[j] * values[j];
+          }
         }
-        sum += std::sqrt(squaredNorm);
+        double partial = 0;
+        for (SizeValueType j = 0; j < length; ++j)
+        {
+          partial += std::sqrt(double(squared[j]));
+        }
+        sum += partial;
       }
     }
     return sum;

@@ -124,6 +124,14 @@ public:
   virtual const RealType *
   GetDomainCoefficients() const = 0;
 
+  /** ZeroPadded only: let coefficients live in the whole padded domain, i.e. sources centred up
+   * to a kernel's half-width outside the image (only their part inside the image is fitted).
+   * Off (default): coefficients are confined to the image grid. The domain is padded by at least
+   * the kernel size, so every pad position stands for exactly one position outside the image.
+   * Returned coefficient maps cover the image grid either way. */
+  itkSetMacro(CoefficientsBeyondImage, bool);
+  itkGetConstMacro(CoefficientsBeyondImage, bool);
+
   /** Frees every buffer but the solution, so that a caller copying the solution out does not
    * hold the solver's working memory at the same time. Solve() allocates them again. */
   virtual void
@@ -225,7 +233,8 @@ protected:
   const uint8_t *
   GetSupportMask() const
   {
-    return m_Operator->DomainEqualsImage() ? nullptr : m_Operator->GetImageMask().data();
+    return m_Operator->DomainEqualsImage() || m_CoefficientsBeyondImage ? nullptr
+                                                                        : m_Operator->GetImageMask().data();
   }
   /** Copies the warm start (or zeros) into a domain buffer of K channels. */
   void
@@ -302,6 +311,7 @@ private:
   typename OperatorType::ConstPointer         m_Operator;
   typename ProximalOperatorType::ConstPointer m_ProximalOperator;
   double                                      m_Lambda{ 0.05 };
+  bool                                        m_CoefficientsBeyondImage{ false };
   unsigned int                                m_MaximumNumberOfIterations{ 200 };
   double                                      m_RelativeTolerance{ 1e-4 };
   const RealType *                            m_ImageSignal{ nullptr };

@@ -283,7 +283,7 @@ SparseCodingSolverBase<TReal>::ComputeLipschitzConstant() const
     for (SizeValueType i = 0; i < n; ++i)
     {
       state = state * 1664525u + 1013904223u;
-      v[k * stride + i] = support[i] ? RealType(0.5 + (state >> 8) * (1.0 / 16777216.0)) : RealType(0);
+      v[k * stride + i] = (support == nullptr || support[i]) ? RealType(0.5 + (state >> 8) * (1.0 / 16777216.0)) : RealType(0);
     }
   }
   double estimate = 0;
@@ -309,7 +309,7 @@ SparseCodingSolverBase<TReal>::ComputeLipschitzConstant() const
       for (SizeValueType i = 0; i < n; ++i)
       {
         RealType & value = v[k * stride + i];
-        value = support[i] ? value : RealType(0);
+        value = (support == nullptr || support[i]) ? value : RealType(0);
         normAfter += double(value) * value;
       }
     }
