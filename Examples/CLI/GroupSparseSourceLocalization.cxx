@@ -29,6 +29,9 @@ of the source map y = sum of the foreground maps as sources.
   --threshold T              detection threshold (default 5)
   --threshold-mode snr|absolute   T is a signal-to-noise ratio (default) or a brightness
   --neighborhood-radius R    half-width of the non-maximum suppression box (default 1)
+  --snr coefficients|matched  how the SNR is measured (default coefficients: brightness times the
+                             kernel's l2 norm; matched: the dominant kernel's correlation with the
+                             residual plus the source's own model)
   --merge-radius F           merge maxima closer than F times their size (default 1; 0 = off)
   --kernel-normalization l1|l2|none   kernel scaling before solving (default l1, the paper's;
                              maps and brightnesses are reported in flux units either way)
@@ -145,6 +148,12 @@ Run(const csc::Arguments & args)
     throw csc::UsageError("--neighborhood-radius must be a non-negative integer");
   }
   filter->SetNeighborhoodRadius(static_cast<unsigned int>(radius));
+  const std::string snr = args.Get("--snr", "coefficients");
+  if (snr != "matched" && snr != "coefficients")
+  {
+    throw csc::UsageError("--snr must be matched or coefficients, got '" + snr + "'");
+  }
+  filter->SetMatchedFilterSignalToNoise(snr == "matched");
   const double merge = args.Number("--merge-radius", 1.0);
   if (merge < 0)
   {
@@ -314,7 +323,7 @@ main(int argc, char * argv[])
     }
     const csc::Arguments args(argc, argv,
                               { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights",
-                                "--threshold", "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--solver", "--boundary",
+                                "--threshold", "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--snr", "--solver", "--boundary",
                                 "--max-iterations", "--tolerance", "--output-sources", "--output-source-map",
                                 "--output-group-maps", "--output-foreground", "--output-background",
                                 "--output-dictionary", "--output-overlay", "--report" },

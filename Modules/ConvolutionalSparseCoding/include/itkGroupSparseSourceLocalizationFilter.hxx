@@ -410,7 +410,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
     {
       position[d] = centroid[d] / brightness;
     }
-    if (m_SubPixelRefinement)
+    if (m_SubPixelRefinement || m_MatchedFilterSignalToNoise)
     {
       unsigned int dominant = groups[source.Group].front();
       double       largest = -1;
@@ -468,7 +468,20 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
       {
         foregroundData[offset] += static_cast<RealType>(value);
       }
-      position = this->RefinePosition(position, dominant, size, foregroundData);
+      if (m_MatchedFilterSignalToNoise)
+      {
+        std::array<long, ImageDimension> p;
+        for (unsigned int d = 0; d < ImageDimension; ++d)
+        {
+          p[d] = std::lround(position[d]);
+        }
+        const double noise = m_NoiseSigma * m_KernelL2Norms[dominant] * m_KernelFluxFactors[dominant];
+        source.SignalToNoise = noise > 0 ? this->KernelResponse(dominant, p, size, foregroundData) / noise : 0.0;
+      }
+      if (m_SubPixelRefinement)
+      {
+        position = this->RefinePosition(position, dominant, size, foregroundData);
+      }
       for (const auto & [offset, value] : own)
       {
         foregroundData[offset] -= static_cast<RealType>(value);
@@ -531,6 +544,41 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
 }
 
 template <typename TInputImage, typename TRealType>
+double
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::KernelResponse(
+  unsigned int                                      kernel,
+  const std::array<long, ImageDimension> &          p,
+  const std::array<SizeValueType, ImageDimension> & size,
+  const RealType *                                  data) const
+{
+  // sum_t h(t) d(p + t - centre): the correlation of the kernel with the data at p.
+  const RealType * h = m_Kernels.data() + kernel * m_KernelTaps;
+  double           sum = 0;
+  for (SizeValueType t = 0; t < m_KernelTaps; ++t)
+  {
+    SizeValueType rest = t, offset = 0, stride = 1;
+    bool          inside = true;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      const long c = p[d] + static_cast<long>(rest % m_KernelSize[d]) - static_cast<long>(m_KernelSize[d] / 2);
+      rest /= m_KernelSize[d];
+      if (c < 0 || c >= static_cast<long>(size[d]))
+      {
+        inside = false;
+        break;
+      }
+      offset += static_cast<SizeValueType>(c) * stride;
+      stride *= size[d];
+    }
+    if (inside)
+    {
+      sum += double(h[t]) * data[offset];
+    }
+  }
+  return sum;
+}
+
+template <typename TInputImage, typename TRealType>
 auto
 GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::RefinePosition(
   const std::array<double, ImageDimension> &        start,
@@ -538,32 +586,8 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::RefinePosition(
   const std::array<SizeValueType, ImageDimension> & size,
   const RealType *                                  data) const -> std::array<double, ImageDimension>
 {
-  const RealType * h = m_Kernels.data() + kernel * m_KernelTaps;
-  // Matched-filter response at an integer position: sum_t h(t) d(p + t - centre).
   auto response = [&](const std::array<long, ImageDimension> & p) {
-    double sum = 0;
-    for (SizeValueType t = 0; t < m_KernelTaps; ++t)
-    {
-      SizeValueType rest = t, offset = 0, stride = 1;
-      bool          inside = true;
-      for (unsigned int d = 0; d < ImageDimension; ++d)
-      {
-        const long c = p[d] + static_cast<long>(rest % m_KernelSize[d]) - static_cast<long>(m_KernelSize[d] / 2);
-        rest /= m_KernelSize[d];
-        if (c < 0 || c >= static_cast<long>(size[d]))
-        {
-          inside = false;
-          break;
-        }
-        offset += static_cast<SizeValueType>(c) * stride;
-        stride *= size[d];
-      }
-      if (inside)
-      {
-        sum += double(h[t]) * data[offset];
-      }
-    }
-    return sum;
+    return this->KernelResponse(kernel, p, size, data);
   };
   std::array<long, ImageDimension> p;
   for (unsigned int d = 0; d < ImageDimension; ++d)
