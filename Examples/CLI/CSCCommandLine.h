@@ -127,6 +127,36 @@ ParseNumberList(const std::string & text, const std::string & flag)
   return values;
 }
 
+/** A flag's value among fixed choices, or its default. */
+inline std::string
+Choice(const Arguments & args, const std::string & flag, const std::string & fallback,
+       const std::vector<std::string> & choices)
+{
+  const std::string value = args.Get(flag, fallback);
+  if (std::find(choices.begin(), choices.end(), value) == choices.end())
+  {
+    std::string list;
+    for (const auto & choice : choices)
+    {
+      list += (list.empty() ? "" : "|") + choice;
+    }
+    throw UsageError(flag + " must be " + list + ", got '" + value + "'");
+  }
+  return value;
+}
+
+/** A positive integer flag, or its default. */
+inline unsigned int
+PositiveInteger(const Arguments & args, const std::string & flag, double fallback)
+{
+  const double value = args.Number(flag, fallback);
+  if (value < 1 || value != std::floor(value))
+  {
+    throw UsageError(flag + " must be a positive integer");
+  }
+  return static_cast<unsigned int>(value);
+}
+
 /** The number of dimensions of an image file, with clear errors for unreadable files. */
 inline unsigned int
 ImageDimensionOf(const std::string & path, const std::string & what)
@@ -143,6 +173,53 @@ ImageDimensionOf(const std::string & path, const std::string & what)
   io->SetFileName(path);
   io->ReadImageInformation();
   return io->GetNumberOfDimensions();
+}
+
+/** The tools' common main(): --help, flags, a 2-D or 3-D run chosen by the input's dimension,
+ * and errors as exit codes (2: the user's mistake, 1: anything else), each naming the tool. */
+template <typename TRun2, typename TRun3>
+int
+Main(const char * tool, const char * usage, int argc, char * argv[], const std::set<std::string> & valued,
+     const std::set<std::string> & switches, TRun2 && run2, TRun3 && run3)
+{
+  try
+  {
+    for (int i = 1; i < argc; ++i)
+    {
+      if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h")
+      {
+        std::cout << usage;
+        return 0;
+      }
+    }
+    const Arguments    args(argc, argv, valued, switches);
+    const unsigned int dimension = ImageDimensionOf(args.Required("--input"), "input");
+    if (dimension == 2)
+    {
+      return run2(args);
+    }
+    if (dimension == 3)
+    {
+      return run3(args);
+    }
+    throw UsageError("the input must be a 2-D or 3-D image; '" + args.Get("--input") + "' is " +
+                     std::to_string(dimension) + "-D");
+  }
+  catch (const UsageError & e)
+  {
+    std::cerr << tool << ": error: " << e.what() << "\n";
+    return 2;
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    std::cerr << tool << ": error: " << e.GetDescription() << "\n";
+    return 1;
+  }
+  catch (const std::exception & e)
+  {
+    std::cerr << tool << ": error: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 inline double

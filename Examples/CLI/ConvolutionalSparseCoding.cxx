@@ -47,24 +47,11 @@ Run(const csc::Arguments & args)
   auto              filter = FilterType::New();
   filter->SetLambda(args.Number("--lambda", 0.05));
   filter->SetNonNegative(args.Has("--nonnegative"));
-  const std::string solver = args.Get("--solver", "admm");
-  if (solver != "admm" && solver != "fista")
-  {
-    throw csc::UsageError("--solver must be fista or admm, got '" + solver + "'");
-  }
+  const std::string solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
   filter->SetSolver(solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
-  const std::string boundary = args.Get("--boundary", "periodic");
-  if (boundary != "periodic" && boundary != "zeropadded")
-  {
-    throw csc::UsageError("--boundary must be periodic or zeropadded, got '" + boundary + "'");
-  }
+  const std::string boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
   filter->SetBoundaryCondition(boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
-  const double iterations = args.Number("--max-iterations", 200);
-  if (iterations < 1 || iterations != std::floor(iterations))
-  {
-    throw csc::UsageError("--max-iterations must be a positive integer");
-  }
-  filter->SetMaximumNumberOfIterations(static_cast<unsigned int>(iterations));
+  filter->SetMaximumNumberOfIterations(csc::PositiveInteger(args, "--max-iterations", 200));
   filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));
 
   const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
@@ -205,47 +192,10 @@ Run(const csc::Arguments & args)
 int
 main(int argc, char * argv[])
 {
-  try
-  {
-    for (int i = 1; i < argc; ++i)
-    {
-      if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h")
-      {
-        std::cout << Usage;
-        return 0;
-      }
-    }
-    const csc::Arguments args(argc, argv,
-                              { "--input", "--dictionary", "--gaussian-dictionary", "--output-dictionary", "--lambda",
-                                "--solver", "--boundary", "--weights", "--initial-coefficients", "--max-iterations",
-                                "--tolerance", "--output-coefficients", "--output-reconstruction",
-                                "--output-picture", "--report" },
-                              { "--nonnegative" });
-    const unsigned int dimension = csc::ImageDimensionOf(args.Required("--input"), "input");
-    if (dimension == 2)
-    {
-      return Run<2>(args);
-    }
-    if (dimension == 3)
-    {
-      return Run<3>(args);
-    }
-    throw csc::UsageError("the input must be a 2-D or 3-D image; '" + args.Get("--input") + "' is " +
-                          std::to_string(dimension) + "-D");
-  }
-  catch (const csc::UsageError & e)
-  {
-    std::cerr << "ConvolutionalSparseCoding: error: " << e.what() << "\n";
-    return 2;
-  }
-  catch (const itk::ExceptionObject & e)
-  {
-    std::cerr << "ConvolutionalSparseCoding: error: " << e.GetDescription() << "\n";
-    return 1;
-  }
-  catch (const std::exception & e)
-  {
-    std::cerr << "ConvolutionalSparseCoding: error: " << e.what() << "\n";
-    return 1;
-  }
+  return csc::Main("ConvolutionalSparseCoding", Usage, argc, argv,
+                   { "--input", "--dictionary", "--gaussian-dictionary", "--output-dictionary", "--lambda", "--solver",
+                     "--boundary", "--weights", "--initial-coefficients", "--max-iterations", "--tolerance",
+                     "--output-coefficients", "--output-reconstruction", "--output-picture", "--report" },
+                   { "--nonnegative" }, [](const csc::Arguments & args) { return Run<2>(args); },
+                   [](const csc::Arguments & args) { return Run<3>(args); });
 }

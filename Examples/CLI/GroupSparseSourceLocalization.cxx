@@ -136,11 +136,7 @@ Run(const csc::Arguments & args)
   auto filter = FilterType::New();
   filter->SetLambda(args.Number("--lambda", 0));
   filter->SetDetectionThreshold(args.Number("--threshold", 5.0));
-  const std::string mode = args.Get("--threshold-mode", "snr");
-  if (mode != "snr" && mode != "absolute")
-  {
-    throw csc::UsageError("--threshold-mode must be snr or absolute, got '" + mode + "'");
-  }
+  const std::string mode = csc::Choice(args, "--threshold-mode", "snr", { "snr", "absolute" });
   filter->SetThresholdMode(mode == "snr" ? Enums::SourceThreshold::SignalToNoise : Enums::SourceThreshold::Absolute);
   const double radius = args.Number("--neighborhood-radius", 1);
   if (radius < 0 || radius != std::floor(radius))
@@ -148,11 +144,7 @@ Run(const csc::Arguments & args)
     throw csc::UsageError("--neighborhood-radius must be a non-negative integer");
   }
   filter->SetNeighborhoodRadius(static_cast<unsigned int>(radius));
-  const std::string snr = args.Get("--snr", "coefficients");
-  if (snr != "matched" && snr != "coefficients")
-  {
-    throw csc::UsageError("--snr must be matched or coefficients, got '" + snr + "'");
-  }
+  const std::string snr = csc::Choice(args, "--snr", "coefficients", { "coefficients", "matched" });
   filter->SetMatchedFilterSignalToNoise(snr == "matched");
   const double merge = args.Number("--merge-radius", 1.0);
   if (merge < 0)
@@ -160,32 +152,15 @@ Run(const csc::Arguments & args)
     throw csc::UsageError("--merge-radius must be non-negative");
   }
   filter->SetMergeRadiusFactor(merge);
-  const std::string normalization = args.Get("--kernel-normalization", "l1");
-  if (normalization != "l1" && normalization != "l2" && normalization != "none")
-  {
-    throw csc::UsageError("--kernel-normalization must be l1, l2 or none, got '" + normalization + "'");
-  }
+  const std::string normalization = csc::Choice(args, "--kernel-normalization", "l1", { "l1", "l2", "none" });
   filter->SetKernelNormalization(normalization == "l1"   ? Enums::KernelNormalization::L1
                                  : normalization == "l2" ? Enums::KernelNormalization::L2
                                                          : Enums::KernelNormalization::None);
-  const std::string solver = args.Get("--solver", "admm");
-  if (solver != "admm" && solver != "fista")
-  {
-    throw csc::UsageError("--solver must be fista or admm, got '" + solver + "'");
-  }
+  const std::string solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
   filter->SetSolver(solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
-  const std::string boundary = args.Get("--boundary", "zeropadded");
-  if (boundary != "periodic" && boundary != "zeropadded")
-  {
-    throw csc::UsageError("--boundary must be periodic or zeropadded, got '" + boundary + "'");
-  }
+  const std::string boundary = csc::Choice(args, "--boundary", "zeropadded", { "periodic", "zeropadded" });
   filter->SetBoundaryCondition(boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
-  const double iterations = args.Number("--max-iterations", 300);
-  if (iterations < 1 || iterations != std::floor(iterations))
-  {
-    throw csc::UsageError("--max-iterations must be a positive integer");
-  }
-  filter->SetMaximumNumberOfIterations(static_cast<unsigned int>(iterations));
+  filter->SetMaximumNumberOfIterations(csc::PositiveInteger(args, "--max-iterations", 300));
   filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));
 
   const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
@@ -311,48 +286,12 @@ Run(const csc::Arguments & args)
 int
 main(int argc, char * argv[])
 {
-  try
-  {
-    for (int i = 1; i < argc; ++i)
-    {
-      if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h")
-      {
-        std::cout << Usage;
-        return 0;
-      }
-    }
-    const csc::Arguments args(argc, argv,
-                              { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights",
-                                "--threshold", "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--snr", "--solver", "--boundary",
-                                "--max-iterations", "--tolerance", "--output-sources", "--output-source-map",
-                                "--output-group-maps", "--output-foreground", "--output-background",
-                                "--output-dictionary", "--output-overlay", "--report" },
-                              {});
-    const unsigned int dimension = csc::ImageDimensionOf(args.Required("--input"), "input");
-    if (dimension == 2)
-    {
-      return Run<2>(args);
-    }
-    if (dimension == 3)
-    {
-      return Run<3>(args);
-    }
-    throw csc::UsageError("the input must be a 2-D or 3-D image; '" + args.Get("--input") + "' is " +
-                          std::to_string(dimension) + "-D");
-  }
-  catch (const csc::UsageError & e)
-  {
-    std::cerr << "GroupSparseSourceLocalization: error: " << e.what() << "\n";
-    return 2;
-  }
-  catch (const itk::ExceptionObject & e)
-  {
-    std::cerr << "GroupSparseSourceLocalization: error: " << e.GetDescription() << "\n";
-    return 1;
-  }
-  catch (const std::exception & e)
-  {
-    std::cerr << "GroupSparseSourceLocalization: error: " << e.what() << "\n";
-    return 1;
-  }
+  return csc::Main("GroupSparseSourceLocalization", Usage, argc, argv,
+                   { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights", "--threshold",
+                     "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--snr",
+                     "--solver", "--boundary", "--max-iterations", "--tolerance", "--output-sources",
+                     "--output-source-map", "--output-group-maps", "--output-foreground", "--output-background",
+                     "--output-dictionary", "--output-overlay", "--report" },
+                   {}, [](const csc::Arguments & args) { return Run<2>(args); },
+                   [](const csc::Arguments & args) { return Run<3>(args); });
 }

@@ -125,36 +125,8 @@ Run(const csc::Arguments & args)
 int
 main(int argc, char * argv[])
 {
-  try
-  {
-    for (int i = 1; i < argc; ++i)
-    {
-      if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h")
-      {
-        std::cout << Usage;
-        return 0;
-      }
-    }
-    const csc::Arguments args(argc, argv, { "--input", "--sigmas", "--threshold", "--output-sources" }, {});
-    const unsigned int   dimension = csc::ImageDimensionOf(args.Required("--input"), "input");
-    if (dimension == 2)
-    {
-      return Run<2>(args);
-    }
-    if (dimension == 3)
-    {
-      return Run<3>(args);
-    }
-    throw csc::UsageError("the input must be 2-D or 3-D");
-  }
-  catch (const csc::UsageError & e)
-  {
-    std::cerr << "LoGSourceDetector: error: " << e.what() << "\n";
-    return 2;
-  }
-  catch (const std::exception & e)
-  {
-    std::cerr << "LoGSourceDetector: error: " << e.what() << "\n";
-    return 1;
-  }
+  return csc::Main("LoGSourceDetector", Usage, argc, argv,
+                   { "--input", "--sigmas", "--threshold", "--output-sources" },
+                   {}, [](const csc::Arguments & args) { return Run<2>(args); },
+                   [](const csc::Arguments & args) { return Run<3>(args); });
 }

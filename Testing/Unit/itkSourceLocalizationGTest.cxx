@@ -136,6 +136,18 @@ ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold,
     EXPECT_NEAR(match->Brightness, planted.fluxes[j], 0.15 * planted.fluxes[j]) << "source " << j;
     EXPECT_EQ(match->Group, 0u);
   }
+  // The point set carries the same sources: physical points and brightness, group, size, SNR.
+  const auto pointSet = filter->GetSourcePointSet();
+  ASSERT_EQ(pointSet->GetNumberOfPoints(), sources.size());
+  for (size_t i = 0; i < sources.size(); ++i)
+  {
+    typename FilterType::SourcePointSetType::PixelType data;
+    ASSERT_TRUE(pointSet->GetPointData(i, &data));
+    EXPECT_NEAR(pointSet->GetPoint(i)[0], sources[i].Point[0], 1e-4); // the point set stores float coordinates
+    EXPECT_EQ(data[0], sources[i].Brightness);
+    EXPECT_EQ(data[1], sources[i].Group);
+    EXPECT_EQ(data[3], sources[i].SignalToNoise);
+  }
   // The smooth background went to the background kernel: the background output carries it.
   const float * bg = filter->GetBackground()->GetBufferPointer();
   const float * s = planted.image->GetBufferPointer();
