@@ -32,6 +32,8 @@ of the source map y = sum of the foreground maps as sources.
   --snr coefficients|matched  how the SNR is measured (default coefficients: brightness times the
                              kernel's l2 norm; matched: the dominant kernel's correlation with the
                              residual plus the source's own model)
+  --brightness debiased|coefficients   brightness as the least-squares fit of the source's kernel
+                             (default) or as the sum of its coefficients (l1-shrunk)
   --merge-radius F           merge maxima closer than F times their size (default 1; 0 = off)
   --kernel-normalization l1|l2|none   kernel scaling before solving (default l1, the paper's;
                              maps and brightnesses are reported in flux units either way)
@@ -146,6 +148,8 @@ Run(const csc::Arguments & args)
   filter->SetNeighborhoodRadius(static_cast<unsigned int>(radius));
   const std::string snr = csc::Choice(args, "--snr", "coefficients", { "coefficients", "matched" });
   filter->SetMatchedFilterSignalToNoise(snr == "matched");
+  filter->SetDebiasBrightness(csc::Choice(args, "--brightness", "debiased", { "debiased", "coefficients" }) ==
+                              "debiased");
   const double merge = args.Number("--merge-radius", 1.0);
   if (merge < 0)
   {
@@ -288,7 +292,7 @@ main(int argc, char * argv[])
 {
   return csc::Main("GroupSparseSourceLocalization", Usage, argc, argv,
                    { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights", "--threshold",
-                     "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--snr",
+                     "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--snr", "--brightness",
                      "--solver", "--boundary", "--max-iterations", "--tolerance", "--output-sources",
                      "--output-source-map", "--output-group-maps", "--output-foreground", "--output-background",
                      "--output-dictionary", "--output-overlay", "--report" },

@@ -72,7 +72,7 @@ for image in "$split"/*.mha; do
     radius=${family}_radius; merge=${family}_merge
     "$localize" --input "$image" --kernels "${!kernels};background:gauss:${!background}" --lambda "${!lambda}" \
       --threshold "${!threshold}" --neighborhood-radius "${!radius}" --merge-radius "${!merge}" \
-      --kernel-normalization l2 --output-sources "$csv.full" > /dev/null
+      --kernel-normalization l2 --brightness coefficients --output-sources "$csv.full" > /dev/null
   fi
   # Keep the columns the scorer reads.
   awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) col[$i] = i; print "x,y,amplitude"; next }

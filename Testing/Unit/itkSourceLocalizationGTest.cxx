@@ -110,11 +110,12 @@ ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold,
   filter->SetLambda(1.0);
   filter->SetDetectionThreshold(threshold);
   filter->SetNeighborhoodRadius(2); // the brightness sum covers the source's coefficient spread
-  filter->SetMaximumNumberOfIterations(400);
+  // FISTA needs more, and finer, iterations than ADMM to settle the unpenalised background.
+  filter->SetMaximumNumberOfIterations(solver == Enums::Solver::FISTA ? 2000 : 400);
+  filter->SetRelativeTolerance(solver == Enums::Solver::FISTA ? 1e-6 : 1e-4);
   filter->Update();
   const auto & sources = filter->GetSources();
-  // Every planted source found within 1 px with its brightness within 15 % (the issue asks 10 %:
-  // not met yet, the l1 shrinkage and the background kernel take up to 12 %); nothing else.
+  // Every planted source found within 1 px with its brightness within 10 %; nothing else.
   ASSERT_EQ(sources.size(), planted.positions.size()) << "noise sigma " << filter->GetNoiseSigma();
   for (size_t j = 0; j < planted.positions.size(); ++j)
   {
@@ -133,7 +134,7 @@ ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold,
       distance += std::pow(match->Index[d] - planted.positions[j][d], 2);
     }
     EXPECT_LT(std::sqrt(distance), 1.0) << "source " << j;
-    EXPECT_NEAR(match->Brightness, planted.fluxes[j], 0.15 * planted.fluxes[j]) << "source " << j;
+    EXPECT_NEAR(match->Brightness, planted.fluxes[j], 0.1 * planted.fluxes[j]) << "source " << j;
     EXPECT_EQ(match->Group, 0u);
   }
   // The point set carries the same sources: physical points and brightness, group, size, SNR.

@@ -37,8 +37,8 @@ namespace itk
  *
  * Detected sources (GetSources(), GetSourcePointSet(), WriteSourcesCSV()) are the local maxima
  * of y within a (2r+1)^N box (r = NeighborhoodRadius), each with: the sub-pixel position (the
- * y-weighted centroid of the box) as index and physical point; its brightness (sum of y over
- * the box); the winning group (largest group coefficient sum over the box); an effective size,
+ * y-weighted centroid of the box) as index and physical point; its brightness (debiased, see
+ * SetDebiasBrightness; otherwise the sum of y over the box); the winning group (largest group coefficient sum over the box); an effective size,
  * sum_k alpha_k size_k with alpha_k the share of kernel k in the winning group's sum and size_k
  * the kernel's RMS radius per axis (sigma for a Gaussian); and its signal-to-noise ratio,
  * brightness times sum_k alpha_k ||h_k||_2 over the noise level, which is estimated robustly as
@@ -143,6 +143,14 @@ public:
    * Default 1. */
   itkSetMacro(NeighborhoodRadius, unsigned int);
   itkGetConstMacro(NeighborhoodRadius, unsigned int);
+
+  /** Report each source's brightness as the least-squares amplitude of its dominant kernel on
+   * the residual plus the source's own model (free of the l1 shrinkage, which takes about
+   * lambda ||h||_1 / ||h||_2^2 off every source), instead of the sum of its coefficients.
+   * Detection (the signal-to-noise ratio) is unchanged. Default on. */
+  itkSetMacro(DebiasBrightness, bool);
+  itkGetConstMacro(DebiasBrightness, bool);
+  itkBooleanMacro(DebiasBrightness);
 
   /** Maxima closer than this factor times their larger effective size are merged into the
    * brighter one, before thresholding. 0 disables. Default 1. */
@@ -251,6 +259,7 @@ private:
   ThresholdEnum  m_ThresholdMode{ ThresholdEnum::SignalToNoise };
   unsigned int   m_NeighborhoodRadius{ 1 };
   double         m_MergeRadiusFactor{ 1.0 };
+  bool           m_DebiasBrightness{ true };
   SourceListType m_Sources;
   double         m_NoiseSigma{ 0 };
   // Filled by PrepareKernels (a const hook), hence mutable.

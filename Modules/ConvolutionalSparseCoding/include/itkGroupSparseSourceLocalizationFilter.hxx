@@ -410,7 +410,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
     {
       position[d] = centroid[d] / brightness;
     }
-    if (m_SubPixelRefinement || m_MatchedFilterSignalToNoise)
+    if (m_SubPixelRefinement || m_MatchedFilterSignalToNoise || m_DebiasBrightness)
     {
       unsigned int dominant = groups[source.Group].front();
       double       largest = -1;
@@ -468,6 +468,33 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
       {
         foregroundData[offset] += static_cast<RealType>(value);
       }
+      if (m_DebiasBrightness)
+      {
+        // Least-squares amplitude of the dominant kernel on the residual plus the source's own
+        // model, at the parabola's peak through the responses around the nearest pixel.
+        std::array<long, ImageDimension> p;
+        for (unsigned int d = 0; d < ImageDimension; ++d)
+        {
+          p[d] = std::lround(position[d]);
+        }
+        const double centre = this->KernelResponse(dominant, p, size, foregroundData);
+        double       peak = centre;
+        for (unsigned int d = 0; d < ImageDimension; ++d)
+        {
+          auto before = p, after = p;
+          --before[d];
+          ++after[d];
+          const double a = this->KernelResponse(dominant, before, size, foregroundData);
+          const double b = this->KernelResponse(dominant, after, size, foregroundData);
+          const double curvature = a - 2 * centre + b;
+          if (curvature < 0)
+          {
+            peak -= (a - b) * (a - b) / (8 * curvature);
+          }
+        }
+        const double l2 = m_KernelL2Norms[dominant], flux = m_KernelFluxFactors[dominant];
+        source.Brightness = std::max(0.0, peak / (l2 * l2 * flux));
+      }
       if (m_MatchedFilterSignalToNoise)
       {
         std::array<long, ImageDimension> p;
@@ -521,13 +548,22 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
       merged.push_back(candidate);
       continue;
     }
-    const double total = host->Brightness + candidate.Brightness;
-    for (unsigned int d = 0; d < ImageDimension; ++d)
+    // Positions average with the coefficient evidence (the SNR); a debiased brightness already
+    // fits the host's kernel to the light around it, so only coefficient sums add up.
+    const double weight = host->SignalToNoise + candidate.SignalToNoise;
+    if (weight > 0)
     {
-      host->Index[d] = (host->Index[d] * host->Brightness + candidate.Index[d] * candidate.Brightness) / total;
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        host->Index[d] =
+          (host->Index[d] * host->SignalToNoise + candidate.Index[d] * candidate.SignalToNoise) / weight;
+      }
     }
-    host->Brightness = total;
-    host->SignalToNoise += candidate.SignalToNoise;
+    if (!m_DebiasBrightness)
+    {
+      host->Brightness += candidate.Brightness;
+    }
+    host->SignalToNoise = weight;
   }
   m_Sources.clear();
   for (Source & source : merged)
@@ -715,6 +751,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrintSelf(std::ostr
   os << indent << "ThresholdMode: " << m_ThresholdMode << std::endl;
   os << indent << "NeighborhoodRadius: " << m_NeighborhoodRadius << std::endl;
   os << indent << "MergeRadiusFactor: " << m_MergeRadiusFactor << std::endl;
+  os << indent << "DebiasBrightness: " << m_DebiasBrightness << std::endl;
   os << indent << "Sources: " << m_Sources.size() << std::endl;
   os << indent << "NoiseSigma: " << m_NoiseSigma << std::endl;
 }
