@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <numeric>
 
 namespace itk
@@ -525,29 +526,66 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
 
   // A large source's coefficients may form several maxima: a maximum closer to a brighter one
   // than MergeRadiusFactor times their larger size joins it (fluxes add, positions average).
+  // Accepted sources are binned on a grid of cells as wide as the largest reach, so each
+  // candidate looks at the 3^N cells around it only.
+  double largestSize = 0;
+  for (const Source & candidate : m_Sources)
+  {
+    largestSize = std::max(largestSize, candidate.EffectiveSize);
+  }
+  const double                                  cell = std::max(1.0, m_MergeRadiusFactor * largestSize);
+  std::map<std::array<long, ImageDimension>, std::vector<size_t>> bins;
+  auto binOf = [cell](const Source & source) {
+    std::array<long, ImageDimension> bin;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      bin[d] = static_cast<long>(std::floor(source.Index[d] / cell));
+    }
+    return bin;
+  };
   SourceListType merged;
   for (const Source & candidate : m_Sources)
   {
-    Source * host = nullptr;
-    for (Source & accepted : merged)
+    // The brightest accepted source in reach (the lowest index) takes the candidate.
+    size_t                                 hostIndex = merged.size();
+    const std::array<long, ImageDimension> home = binOf(candidate);
+    for (unsigned int neighbour = 0; neighbour < std::pow(3, ImageDimension); ++neighbour)
     {
-      const double reach = m_MergeRadiusFactor * std::max(accepted.EffectiveSize, candidate.EffectiveSize);
-      double       distance2 = 0;
+      std::array<long, ImageDimension> bin = home;
+      unsigned int                      rest = neighbour;
       for (unsigned int d = 0; d < ImageDimension; ++d)
       {
-        distance2 += (accepted.Index[d] - candidate.Index[d]) * (accepted.Index[d] - candidate.Index[d]);
+        bin[d] += static_cast<long>(rest % 3) - 1;
+        rest /= 3;
       }
-      if (distance2 <= reach * reach)
+      const auto found = bins.find(bin);
+      if (found == bins.end())
       {
-        host = &accepted;
-        break;
+        continue;
+      }
+      for (const size_t index : found->second)
+      {
+        Source &     accepted = merged[index];
+        const double reach = m_MergeRadiusFactor * std::max(accepted.EffectiveSize, candidate.EffectiveSize);
+        double       distance2 = 0;
+        for (unsigned int d = 0; d < ImageDimension; ++d)
+        {
+          distance2 += (accepted.Index[d] - candidate.Index[d]) * (accepted.Index[d] - candidate.Index[d]);
+        }
+        if (distance2 <= reach * reach)
+        {
+          hostIndex = std::min(hostIndex, index);
+          break; // a bin's indices increase
+        }
       }
     }
-    if (host == nullptr)
+    if (hostIndex == merged.size())
     {
+      bins[home].push_back(merged.size());
       merged.push_back(candidate);
       continue;
     }
+    Source * host = &merged[hostIndex];
     // Positions average with the coefficient evidence (the SNR); a debiased brightness already
     // fits the host's kernel to the light around it, so only coefficient sums add up.
     const double weight = host->SignalToNoise + candidate.SignalToNoise;
