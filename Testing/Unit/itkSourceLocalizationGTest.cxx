@@ -442,3 +442,58 @@ TEST(SourceKernelBank, BuildsKernelsAndRejectsBadDescriptions)
     EXPECT_THROW(Bank::New()->AddFromDescription(description, nullptr), itk::ExceptionObject) << description;
   }
 }
+
+TEST(GroupSparseSourceLocalizationFilter, ReportsIterationsAndProgressAndAborts)
+{
+  const auto planted = MakePlanted<2>({ 64, 64 }, 1.5, 12, 20.0);
+  auto       filter = itk::GroupSparseSourceLocalizationFilter<itk::Image<float, 2>>::New();
+  filter->SetInput(planted.image);
+  filter->SetDictionary(planted.bank->GetDictionary());
+  filter->SetGroups(planted.bank->GetGroups());
+  filter->SetRelativeTolerance(0);
+  filter->SetMaximumNumberOfIterations(50);
+  unsigned int iterations = 0;
+  float        progress = 0;
+  filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) { ++iterations; });
+  filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) { progress = filter->GetProgress(); });
+  filter->Update();
+  EXPECT_EQ(iterations, 50u);
+  EXPECT_FLOAT_EQ(progress, 1.0f);
+
+  filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
+    if (filter->GetIteration() == 5)
+    {
+      filter->AbortGenerateDataOn();
+    }
+  });
+  filter->Modified();
+  EXPECT_THROW(filter->Update(), itk::ProcessAborted);
+  EXPECT_EQ(filter->GetIteration(), 5u);
+}
+
+TEST(SourceKernelBank, ExemplarIsThePatchAroundASourceAboveItsSurroundings)
+{
+  // A planted source (noise sigma 1, no background): the exemplar is its profile, border level removed.
+  const auto planted = MakePlanted<2>({ 64, 64 }, 1.5, 12, 0.0);
+  const auto p = planted.positions[5];
+  auto       bank = itk::SourceKernelBank<float, 2>::New();
+  bank->AddFromDescription("exemplar:" + std::to_string(p[0]) + "," + std::to_string(p[1]) + ",5;upsample:2",
+                           planted.image);
+  ASSERT_EQ(bank->GetNumberOfKernels(), 2u);
+  ASSERT_EQ(bank->GetGroups().size(), 1u);
+  EXPECT_EQ(bank->GetGroups()[0].size(), 2u); // the up-sampled copy joins the exemplar's group
+  const auto & exemplar = bank->GetKernels()[0];
+  EXPECT_EQ(exemplar.Size[0], 11u);
+  const auto reference = itk::SourceKernelBank<float, 2>::PixelIntegratedGaussian(1.5);
+  double     sum = 0;
+  for (const float v : exemplar.Values)
+  {
+    sum += v;
+  }
+  // The exemplar's centre holds the source's peak share (noise sigma 1 on a flux of 150-400).
+  const double peakShare = exemplar.Values[5 * 11 + 5] / sum;
+  const double expected = reference.Values[(reference.Size[0] / 2) * reference.Size[0] + reference.Size[0] / 2];
+  EXPECT_NEAR(peakShare, expected, 0.25 * expected);
+  EXPECT_EQ(bank->GetKernels()[1].Size[0], 21u);
+  EXPECT_THROW(bank->AddFromDescription("exemplar:1,1,5", planted.image), itk::ExceptionObject); // patch outside
+}
