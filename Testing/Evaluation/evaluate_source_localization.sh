@@ -35,24 +35,27 @@ mkdir -p "$out"
 # Family settings (chosen on sl/dev).
 # lambda in image units against unit-l2 kernels; threshold a signal-to-noise ratio; background
 # Gaussian sigma; non-maximum suppression radius; merge factor (see GroupSparseSourceLocalization --help).
-star_lambda=30;  star_threshold=2.5;  star_background=12;  star_radius=1;  star_merge=1.5
-spot_lambda=60;  spot_threshold=2.5;  spot_background=12;  spot_radius=2;  spot_merge=2
+# subpixel: each kernel's group also holds its copies shifted by 1/N pixel steps (1 = none).
+star_lambda=60;  star_threshold=2;    star_background=12;  star_radius=1;  star_merge=1.5;  star_subpixel=2
+spot_lambda=60;  spot_threshold=2.5;  spot_background=12;  spot_radius=2;  spot_merge=2;    spot_subpixel=1
 log_star_sigmas=1,2,3;  log_star_threshold=5
 log_spot_sigmas=3,5,7;  log_spot_threshold=2.5
 
-# The kernel description of a family: file:<kernel> per kernel of kernels.json, one group each.
+# The kernel description of a family: file:<kernel> per kernel of kernels.json, one group each
+# (with its sub-pixel shifted copies when the family's subpixel setting is above 1).
 bank() {
-  /usr/bin/python3 - "$split" "$1" <<'PY'
+  /usr/bin/python3 - "$split" "$1" "$2" <<'PY'
 import json, os, sys
-split, family = sys.argv[1], sys.argv[2]
+split, family, subpixel = sys.argv[1], sys.argv[2], int(sys.argv[3])
 kernels = json.load(open(os.path.join(split, 'kernels.json')))
-terms = ['file:' + os.path.join(split, k['file'])
+suffix = ';subpixel:%d' % subpixel if subpixel > 1 else ''
+terms = ['file:' + os.path.join(split, k['file']) + suffix
          for _, k in sorted(kernels.items(), key=lambda item: item[1]['id']) if k['family'] == family]
 print(';'.join(terms))
 PY
 }
-star_bank=$(bank stars)
-spot_bank=$(bank spots)
+star_bank=$(bank stars "$star_subpixel")
+spot_bank=$(bank spots "$spot_subpixel")
 
 shopt -s nullglob
 count=0

@@ -497,3 +497,73 @@ TEST(SourceKernelBank, ExemplarIsThePatchAroundASourceAboveItsSurroundings)
   EXPECT_EQ(bank->GetKernels()[1].Size[0], 21u);
   EXPECT_THROW(bank->AddFromDescription("exemplar:1,1,5", planted.image), itk::ExceptionObject); // patch outside
 }
+
+TEST(SourceKernelBank, SubPixelShiftedCopiesMoveTheCentroidAndJoinTheGroup)
+{
+  using Bank = itk::SourceKernelBank<double, 2>;
+  const auto gauss = Bank::PixelIntegratedGaussian(1.5);
+  const auto moved = Bank::Shifted(gauss, { { 0.5, 0.25 } });
+  // The light moves by the shift, and the shape stays: the shifted copy of a pixel-integrated
+  // Gaussian is close to the pixel-integrated Gaussian centred at the shifted point.
+  double sum = 0, cx = 0, cy = 0, error = 0, peak = 0;
+  const long w = static_cast<long>(gauss.Size[0]), c = w / 2;
+  for (long y = 0; y < w; ++y)
+  {
+    for (long x = 0; x < w; ++x)
+    {
+      const double v = moved.Values[y * w + x];
+      sum += v;
+      cx += v * (x - c);
+      cy += v * (y - c);
+      auto cell = [](double offset) {
+        return 0.5 * (std::erf((offset + 0.5) / (1.5 * std::sqrt(2.0))) - std::erf((offset - 0.5) / (1.5 * std::sqrt(2.0))));
+      };
+      const double exact = cell(x - c - 0.5) * cell(y - c - 0.25);
+      error = std::max(error, std::abs(v - exact));
+      peak = std::max(peak, exact);
+    }
+  }
+  EXPECT_NEAR(cx / sum, 0.5, 0.02);
+  EXPECT_NEAR(cy / sum, 0.25, 0.02);
+  EXPECT_LT(error, 0.02 * peak);
+
+  auto bank = Bank::New();
+  bank->AddFromDescription("gauss:1;subpixel:2;gauss:2.5;background:gauss:6", nullptr);
+  ASSERT_EQ(bank->GetNumberOfKernels(), 6u);
+  ASSERT_EQ(bank->GetGroups().size(), 2u);
+  EXPECT_EQ(bank->GetGroups()[0], (std::vector<unsigned int>{ 0, 1, 2, 3 }));
+  EXPECT_THROW(Bank::New()->AddFromDescription("gauss:1;subpixel:1.5", nullptr), itk::ExceptionObject);
+}
+
+TEST(GroupSparseSourceLocalizationFilter, SubPixelGroupsLocateOffGridSources)
+{
+  // A source at (20.5, 24.25): a group of shifted copies puts it there, not on the pixel grid.
+  using Image = itk::Image<float, 2>;
+  using Bank = itk::SourceKernelBank<float, 2>;
+  auto image = Image::New();
+  image->SetRegions(Image::SizeType{ { 48, 48 } });
+  image->Allocate(true);
+  const auto source = Bank::Shifted(Bank::PixelIntegratedGaussian(1.2), { { 0.5, 0.25 } });
+  const long w = static_cast<long>(source.Size[0]);
+  for (long y = 0; y < w; ++y)
+  {
+    for (long x = 0; x < w; ++x)
+    {
+      image->GetBufferPointer()[(24 + y - w / 2) * 48 + 20 + x - w / 2] += 500.0f * source.Values[y * w + x];
+    }
+  }
+  auto bank = Bank::New();
+  bank->AddFromDescription("gauss:1.2;subpixel:4", nullptr);
+  auto filter = itk::GroupSparseSourceLocalizationFilter<Image>::New();
+  filter->SetInput(image);
+  filter->SetDictionary(bank->GetDictionary());
+  filter->SetGroups(bank->GetGroups());
+  filter->SetKernelNormalization(Enums::KernelNormalization::L2);
+  filter->SetLambda(0.5);
+  filter->SetDetectionThreshold(1.0);
+  filter->SetThresholdMode(Enums::SourceThreshold::Absolute);
+  filter->Update();
+  ASSERT_EQ(filter->GetSources().size(), 1u);
+  EXPECT_NEAR(filter->GetSources()[0].Index[0], 20.5, 0.05);
+  EXPECT_NEAR(filter->GetSources()[0].Index[1], 24.25, 0.05);
+}

@@ -266,6 +266,7 @@ private:
   mutable std::vector<double> m_KernelL2Norms;
   mutable std::vector<double> m_KernelSizes;
   mutable std::vector<double> m_KernelFluxFactors;
+  mutable std::vector<std::array<double, ImageDimension>> m_KernelOffsets;
   mutable std::vector<RealType> m_Kernels;
   mutable SizeValueType         m_KernelTaps{ 0 };
   mutable std::array<SizeValueType, ImageDimension> m_KernelSize{};

@@ -121,6 +121,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrepareKernels(std:
   m_KernelL2Norms.assign(numberOfKernels, 0.0);
   m_KernelSizes.assign(numberOfKernels, 0.0);
   m_KernelFluxFactors.assign(numberOfKernels, 1.0);
+  m_KernelOffsets.assign(numberOfKernels, std::array<double, ImageDimension>{});
   for (unsigned int k = 0; k < numberOfKernels; ++k)
   {
     RealType * h = kernels.data() + k * taps;
@@ -163,6 +164,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrepareKernels(std:
     {
       const double mean = first[d] / l1;
       variance += second[d] / l1 - mean * mean;
+      m_KernelOffsets[k][d] = mean - static_cast<double>(kernelSize[d] / 2);
     }
     m_KernelL2Norms[k] = std::sqrt(l2) / l1;
     m_KernelFluxFactors[k] = l1;
@@ -361,17 +363,32 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
       continue;
     }
 
-    Source              source;
-    double              brightness = 0;
+    // The centroid of the light the box's coefficients put into the image: each coefficient at
+    // its pixel plus its kernel's centroid offset (zero for a centred kernel, the shift for a
+    // sub-pixel shifted copy).
+    Source                             source;
+    double                             brightness = 0;
     std::array<double, ImageDimension> centroid{};
     for (const SizeValueType q : neighbours)
     {
       brightness += y[q];
-      SizeValueType rest = q;
+      std::array<double, ImageDimension> pixel;
+      SizeValueType                      rest = q;
       for (unsigned int d = 0; d < ImageDimension; ++d)
       {
-        centroid[d] += y[q] * static_cast<double>(rest % size[d]);
+        pixel[d] = static_cast<double>(rest % size[d]);
         rest /= size[d];
+      }
+      for (const auto & group : groups)
+      {
+        for (const unsigned int k : group)
+        {
+          const double weight = m_KernelFluxFactors[k] * x[k * n + q];
+          for (unsigned int d = 0; d < ImageDimension; ++d)
+          {
+            centroid[d] += weight * (pixel[d] + m_KernelOffsets[k][d]);
+          }
+        }
       }
     }
     double bestSum = -1;

@@ -4,6 +4,7 @@
 #include "itkImage.h"
 #include "itkObject.h"
 #include "itkObjectFactory.h"
+#include <array>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ namespace itk
  *     disk:3,5  ring:5,7     one group of disks / rings of these radii (ring width 0.3 r, >= 1)
  *     exemplar:120,88[,r]    one group with the patch of half-width r (default 7) at that index
  *     upsample:4/3           adds copies of the previous term's kernels up-sampled by 4/3
+ *     subpixel:2             adds copies of the previous term's kernels shifted by every
+ *                            combination of 0, 1/2 pixel per axis (the paper's shifted versions;
+ *                            subpixel:N uses steps of 1/N), to the same group
  *     file:psf.mha           one group with the kernel read from the file
  *     background:gauss:50    background kernel(s), any of the terms above after "background:"
  *
@@ -74,6 +78,10 @@ public:
   Upsampled(const Kernel & kernel, double factor);
   static Kernel
   FromImage(const ImageType * image, const std::string & name);
+  /** The kernel moved by a sub-pixel shift per axis (cubic convolution interpolation, Keys
+   * a = -1/2), on the same grid: a source between pixels is then one coefficient away. */
+  static Kernel
+  Shifted(const Kernel & kernel, const std::array<double, VDimension> & shift);
 
   /** Adds the kernels as one foreground group; returns its index. */
   unsigned int

@@ -306,6 +306,68 @@ SourceKernelBank<TRealType, VDimension>::Upsampled(const Kernel & kernel, double
 
 template <typename TRealType, unsigned int VDimension>
 auto
+SourceKernelBank<TRealType, VDimension>::Shifted(const Kernel & kernel, const std::array<double, VDimension> & shift)
+  -> Kernel
+{
+  // Keys' cubic convolution weights, a = -1/2.
+  auto keys = [](double t) {
+    t = std::abs(t);
+    if (t < 1)
+    {
+      return (1.5 * t - 2.5) * t * t + 1;
+    }
+    if (t < 2)
+    {
+      return ((-0.5 * t + 2.5) * t - 4) * t + 2;
+    }
+    return 0.0;
+  };
+  Kernel result = kernel;
+  std::ostringstream name;
+  name << kernel.Name << "+(";
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    name << (d ? "," : "") << shift[d];
+  }
+  result.Name = name.str() + ")";
+  // Separable: shift along one axis at a time.
+  std::vector<double> values(kernel.Values.begin(), kernel.Values.end());
+  SizeValueType       stride = 1;
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    const long          length = static_cast<long>(kernel.Size[d]);
+    std::vector<double> shifted(values.size(), 0.0);
+    if (shift[d] != 0)
+    {
+      for (SizeValueType t = 0; t < values.size(); ++t)
+      {
+        const long i = static_cast<long>((t / stride) % kernel.Size[d]);
+        // Value at i comes from the source at i - shift.
+        const double from = static_cast<double>(i) - shift[d];
+        const long   base = static_cast<long>(std::floor(from));
+        double       sum = 0;
+        for (long j = base - 1; j <= base + 2; ++j)
+        {
+          if (j >= 0 && j < length)
+          {
+            sum += keys(from - static_cast<double>(j)) * values[t + (j - i) * static_cast<long>(stride)];
+          }
+        }
+        shifted[t] = sum;
+      }
+      values.swap(shifted);
+    }
+    stride *= kernel.Size[d];
+  }
+  for (SizeValueType t = 0; t < values.size(); ++t)
+  {
+    result.Values[t] = static_cast<RealType>(values[t]);
+  }
+  return result;
+}
+
+template <typename TRealType, unsigned int VDimension>
+auto
 SourceKernelBank<TRealType, VDimension>::FromImage(const ImageType * image, const std::string & name) -> Kernel
 {
   Kernel kernel;
@@ -425,6 +487,33 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
       kernels.push_back(Upsampled(kernel, numbers[0]));
     }
   }
+  else if (kind == "subpixel")
+  {
+    if (previous.empty() || numbers.size() != 1 || numbers[0] < 2 || numbers[0] != std::floor(numbers[0]))
+    {
+      itkExceptionMacro("Kernel bank term '" << term << "' needs an integer N >= 2 and a term before it");
+    }
+    const unsigned int steps = static_cast<unsigned int>(numbers[0]);
+    unsigned int       combinations = 1;
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      combinations *= steps;
+    }
+    for (const auto & kernel : previous)
+    {
+      for (unsigned int c = 1; c < combinations; ++c)
+      {
+        std::array<double, VDimension> shift;
+        unsigned int                   rest = c;
+        for (unsigned int d = 0; d < VDimension; ++d)
+        {
+          shift[d] = static_cast<double>(rest % steps) / steps;
+          rest /= steps;
+        }
+        kernels.push_back(Shifted(kernel, shift));
+      }
+    }
+  }
   else if (kind == "file")
   {
     typename ImageType::Pointer kernelImage;
@@ -442,7 +531,7 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
   {
     itkExceptionMacro("Kernel bank term '" << term
                                            << "': unknown kind '" << kind
-                                           << "' (gauss, disk, ring, exemplar, upsample, file, background:...)");
+                                           << "' (gauss, disk, ring, exemplar, upsample, subpixel, file, background:...)");
   }
   return kernels;
 }
@@ -461,7 +550,7 @@ SourceKernelBank<TRealType, VDimension>::AddFromDescription(const std::string & 
     }
     const bool        background = rawTerm.rfind("background:", 0) == 0;
     const std::string term = background ? rawTerm.substr(11) : rawTerm;
-    const bool        upsample = term.rfind("upsample:", 0) == 0;
+    const bool        upsample = term.rfind("upsample:", 0) == 0 || term.rfind("subpixel:", 0) == 0;
     auto              kernels = this->KernelsOfTerm(term, image, previous, background);
     if (upsample && previousGroup >= 0 && !background)
     {
