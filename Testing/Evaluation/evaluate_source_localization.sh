@@ -36,7 +36,7 @@ mkdir -p "$out"
 # lambda in image units against unit-l2 kernels; threshold a signal-to-noise ratio; background
 # Gaussian sigma; non-maximum suppression radius; merge factor (see GroupSparseSourceLocalization --help).
 # subpixel: each kernel's group also holds its copies shifted by 1/N pixel steps (1 = none).
-star_lambda=60;  star_threshold=2;    star_background=12;  star_radius=1;  star_merge=1.5;  star_subpixel=2
+star_lambda=75;  star_threshold=1.5;  star_background=12;  star_radius=1;  star_merge=1.5;  star_subpixel=2
 spot_lambda=60;  spot_threshold=2.5;  spot_background=12;  spot_radius=2;  spot_merge=2;    spot_subpixel=1
 log_star_sigmas=1,2,3;  log_star_threshold=5
 log_spot_sigmas=3,5,7;  log_spot_threshold=2.5
