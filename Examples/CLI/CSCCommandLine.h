@@ -3,6 +3,7 @@
 #ifndef CSCCommandLine_h
 #define CSCCommandLine_h
 
+#include "itkConvolutionalSparseCodingEnums.h"
 #include "itkImage.h"
 #include "itkImageFileWriter.h"
 #include "itkImageIOFactory.h"
@@ -10,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -155,6 +157,28 @@ PositiveInteger(const Arguments & args, const std::string & flag, double fallbac
     throw UsageError(flag + " must be a positive integer");
   }
   return static_cast<unsigned int>(value);
+}
+
+/** --solver, --boundary, --max-iterations and --tolerance, shared by the coding tools. */
+struct SolverFlags
+{
+  std::string Solver;
+  std::string Boundary;
+};
+template <typename TFilter>
+SolverFlags
+ApplySolverFlags(const Arguments & args, TFilter * filter, const std::string & defaultBoundary,
+                 unsigned int defaultIterations)
+{
+  using Enums = itk::ConvolutionalSparseCodingEnums;
+  SolverFlags flags{ Choice(args, "--solver", "admm", { "admm", "fista" }),
+                     Choice(args, "--boundary", defaultBoundary, { "periodic", "zeropadded" }) };
+  filter->SetSolver(flags.Solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
+  filter->SetBoundaryCondition(flags.Boundary == "periodic" ? Enums::Boundary::Periodic
+                                                            : Enums::Boundary::ZeroPadded);
+  filter->SetMaximumNumberOfIterations(PositiveInteger(args, "--max-iterations", defaultIterations));
+  filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));
+  return flags;
 }
 
 /** The number of dimensions of an image file, with clear errors for unreadable files. */
@@ -323,6 +347,45 @@ void
 WriteImageAtomically(const TImage * image, const std::string & path)
 {
   WriteAtomically(path, [image](const std::string & temporary) { itk::WriteImage(image, temporary, true); });
+}
+
+/** Writes the image where --flag says, if given, and tells where. */
+template <typename TImage>
+void
+WriteImageIfRequested(const Arguments & args, const std::string & flag, const TImage * image)
+{
+  if (args.Has(flag))
+  {
+    WriteImageAtomically(image, args.Get(flag));
+    std::cout << flag.substr(flag.rfind("output-") == 2 ? 9 : 2) << ": " << args.Get(flag) << "\n";
+  }
+}
+
+/** Runs the filter with a progress bar on a terminal; returns the seconds it took. */
+template <typename TFilter>
+double
+UpdateWithProgress(TFilter * filter, const std::string & label)
+{
+  ProgressBar progress(label);
+  const auto  tag = filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
+    std::ostringstream detail;
+    detail << "iteration " << filter->GetIteration() << " objective " << filter->GetObjective();
+    progress.Update(double(filter->GetIteration()) / filter->GetMaximumNumberOfIterations(), detail.str());
+  });
+  const auto start = std::chrono::steady_clock::now();
+  try
+  {
+    filter->Update();
+  }
+  catch (...)
+  {
+    filter->RemoveObserver(tag);
+    progress.Finish();
+    throw;
+  }
+  filter->RemoveObserver(tag);
+  progress.Finish();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 using PictureType = itk::Image<unsigned char, 2>;

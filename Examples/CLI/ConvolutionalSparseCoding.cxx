@@ -41,18 +41,12 @@ Run(const csc::Arguments & args)
   using ImageType = itk::Image<float, VDimension>;
   using FilterType = itk::ConvolutionalSparseCodingImageFilter<ImageType, float>;
   using DictionaryType = typename FilterType::DictionaryImageType;
-  using Enums = itk::ConvolutionalSparseCodingEnums;
 
   const std::string coefficientsPath = args.Required("--output-coefficients");
   auto              filter = FilterType::New();
   filter->SetLambda(args.Number("--lambda", 0.05));
   filter->SetNonNegative(args.Has("--nonnegative"));
-  const std::string solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
-  filter->SetSolver(solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
-  const std::string boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
-  filter->SetBoundaryCondition(boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
-  filter->SetMaximumNumberOfIterations(csc::PositiveInteger(args, "--max-iterations", 200));
-  filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));
+  const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer(), "periodic", 200);
 
   const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
   filter->SetInput(image);
@@ -88,29 +82,12 @@ Run(const csc::Arguments & args)
     filter->SetInitialCoefficients(itk::ReadImage<DictionaryType>(args.Get("--initial-coefficients")));
   }
 
-  csc::ProgressBar progress("ConvolutionalSparseCoding");
-  filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
-    std::ostringstream detail;
-    detail << "iteration " << filter->GetIteration() << " objective " << filter->GetObjective();
-    progress.Update(double(filter->GetIteration()) / filter->GetMaximumNumberOfIterations(), detail.str());
-  });
-  const auto start = std::chrono::steady_clock::now();
-  filter->Update();
-  const double solveSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  progress.Finish();
+  const double solveSeconds = csc::UpdateWithProgress(filter.GetPointer(), "ConvolutionalSparseCoding");
 
   csc::WriteImageAtomically(filter->GetCoefficients(), coefficientsPath);
   std::cout << "coefficients: " << coefficientsPath << "\n";
-  if (args.Has("--output-reconstruction"))
-  {
-    csc::WriteImageAtomically(filter->GetReconstruction(), args.Get("--output-reconstruction"));
-    std::cout << "reconstruction: " << args.Get("--output-reconstruction") << "\n";
-  }
-  if (args.Has("--output-dictionary"))
-  {
-    csc::WriteImageAtomically(dictionary.GetPointer(), args.Get("--output-dictionary"));
-    std::cout << "dictionary: " << args.Get("--output-dictionary") << "\n";
-  }
+  csc::WriteImageIfRequested(args, "--output-reconstruction", filter->GetReconstruction());
+  csc::WriteImageIfRequested(args, "--output-dictionary", dictionary.GetPointer());
   if (args.Has("--output-picture"))
   {
     // Middle slice of each volume; the coefficient panel is sum_k |x_k|.
@@ -154,7 +131,7 @@ Run(const csc::Arguments & args)
           << ", \"dictionary\": " << csc::JsonString(args.Get("--dictionary", args.Get("--gaussian-dictionary")))
           << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
           << ", \"nonnegative\": " << (filter->GetNonNegative() ? "true" : "false")
-          << ", \"solver\": " << csc::JsonString(solver) << ", \"boundary\": " << csc::JsonString(boundary)
+          << ", \"solver\": " << csc::JsonString(solverFlags.Solver) << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
           << ", \"weights\": " << (args.Has("--weights") ? csc::JsonString(args.Get("--weights")) : "null")
           << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
           << ", \"tolerance\": " << csc::JsonNumber(filter->GetRelativeTolerance()) << "},\n"

@@ -29,9 +29,6 @@ of the source map y = sum of the foreground maps as sources.
   --threshold T              detection threshold (default 5)
   --threshold-mode snr|absolute   T is a signal-to-noise ratio (default) or a brightness
   --neighborhood-radius R    half-width of the non-maximum suppression box (default 1)
-  --snr coefficients|matched  how the SNR is measured (default coefficients: brightness times the
-                             kernel's l2 norm; matched: the dominant kernel's correlation with the
-                             residual plus the source's own model)
   --brightness debiased|coefficients   brightness as the least-squares fit of the source's kernel
                              (default) or as the sum of its coefficients (l1-shrunk)
   --merge-radius F           merge maxima closer than F times their size (default 1; 0 = off)
@@ -146,8 +143,6 @@ Run(const csc::Arguments & args)
     throw csc::UsageError("--neighborhood-radius must be a non-negative integer");
   }
   filter->SetNeighborhoodRadius(static_cast<unsigned int>(radius));
-  const std::string snr = csc::Choice(args, "--snr", "coefficients", { "coefficients", "matched" });
-  filter->SetMatchedFilterSignalToNoise(snr == "matched");
   filter->SetDebiasBrightness(csc::Choice(args, "--brightness", "debiased", { "debiased", "coefficients" }) ==
                               "debiased");
   const double merge = args.Number("--merge-radius", 1.0);
@@ -160,12 +155,7 @@ Run(const csc::Arguments & args)
   filter->SetKernelNormalization(normalization == "l1"   ? Enums::KernelNormalization::L1
                                  : normalization == "l2" ? Enums::KernelNormalization::L2
                                                          : Enums::KernelNormalization::None);
-  const std::string solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
-  filter->SetSolver(solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
-  const std::string boundary = csc::Choice(args, "--boundary", "zeropadded", { "periodic", "zeropadded" });
-  filter->SetBoundaryCondition(boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
-  filter->SetMaximumNumberOfIterations(csc::PositiveInteger(args, "--max-iterations", 300));
-  filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));
+  const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer(), "zeropadded", 300);
 
   const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
   filter->SetInput(image);
@@ -205,16 +195,7 @@ Run(const csc::Arguments & args)
     filter->SetWeights(itk::ReadImage<typename FilterType::RealImageType>(args.Get("--weights")));
   }
 
-  csc::ProgressBar progress("GroupSparseSourceLocalization");
-  filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
-    std::ostringstream detail;
-    detail << "iteration " << filter->GetIteration() << " objective " << filter->GetObjective();
-    progress.Update(double(filter->GetIteration()) / filter->GetMaximumNumberOfIterations(), detail.str());
-  });
-  const auto start = std::chrono::steady_clock::now();
-  filter->Update();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  progress.Finish();
+  const double seconds = csc::UpdateWithProgress(filter.GetPointer(), "GroupSparseSourceLocalization");
 
   const auto & sources = filter->GetSources();
   csc::WriteAtomically(sourcesPath, [&](const std::string & path) {
@@ -226,29 +207,11 @@ Run(const csc::Arguments & args)
     }
   });
   std::cout << "sources (" << sources.size() << "): " << sourcesPath << "\n";
-  const std::pair<const char *, typename FilterType::RealImageType *> maps[] = {
-    { "--output-source-map", filter->GetSourceMap() },
-    { "--output-foreground", filter->GetForeground() },
-    { "--output-background", filter->GetBackground() }
-  };
-  for (const auto & map : maps)
-  {
-    if (args.Has(map.first))
-    {
-      csc::WriteImageAtomically(map.second, args.Get(map.first));
-      std::cout << (map.first + 9) << ": " << args.Get(map.first) << "\n";
-    }
-  }
-  if (args.Has("--output-group-maps"))
-  {
-    csc::WriteImageAtomically(filter->GetGroupMaps(), args.Get("--output-group-maps"));
-    std::cout << "group-maps: " << args.Get("--output-group-maps") << "\n";
-  }
-  if (args.Has("--output-dictionary"))
-  {
-    csc::WriteImageAtomically(dictionary.GetPointer(), args.Get("--output-dictionary"));
-    std::cout << "dictionary: " << args.Get("--output-dictionary") << "\n";
-  }
+  csc::WriteImageIfRequested(args, "--output-source-map", filter->GetSourceMap());
+  csc::WriteImageIfRequested(args, "--output-foreground", filter->GetForeground());
+  csc::WriteImageIfRequested(args, "--output-background", filter->GetBackground());
+  csc::WriteImageIfRequested(args, "--output-group-maps", filter->GetGroupMaps());
+  csc::WriteImageIfRequested(args, "--output-dictionary", dictionary.GetPointer());
   if (args.Has("--output-overlay"))
   {
     const auto picture = Overlay(image.GetPointer(), sources);
@@ -265,8 +228,8 @@ Run(const csc::Arguments & args)
           << ", \"kernels\": " << csc::JsonString(args.Get("--kernels", args.Get("--dictionary")))
           << ", \"groups\": " << filter->GetGroups().size() << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
           << ", \"threshold\": " << csc::JsonNumber(filter->GetDetectionThreshold())
-          << ", \"threshold_mode\": " << csc::JsonString(mode) << ", \"solver\": " << csc::JsonString(solver)
-          << ", \"boundary\": " << csc::JsonString(boundary)
+          << ", \"threshold_mode\": " << csc::JsonString(mode) << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
+          << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
           << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations() << "},\n"
           << "  \"iterations\": " << stats.Iteration << ",\n"
           << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
@@ -292,7 +255,7 @@ main(int argc, char * argv[])
 {
   return csc::Main("GroupSparseSourceLocalization", Usage, argc, argv,
                    { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights", "--threshold",
-                     "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--snr", "--brightness",
+                     "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--brightness",
                      "--solver", "--boundary", "--max-iterations", "--tolerance", "--output-sources",
                      "--output-source-map", "--output-group-maps", "--output-foreground", "--output-background",
                      "--output-dictionary", "--output-overlay", "--report" },

@@ -5,6 +5,7 @@
 #include "CSCCommandLine.h"
 #include "itkLaplacianRecursiveGaussianImageFilter.h"
 #include "itkImageFileReader.h"
+#include "itkRobustStandardDeviation.h"
 #include <fstream>
 
 namespace
@@ -50,15 +51,10 @@ Run(const csc::Arguments & args)
       }
     }
   }
-  std::vector<float> deviations(best);
-  std::nth_element(deviations.begin(), deviations.begin() + n / 2, deviations.end());
-  const float median = deviations[n / 2];
-  for (auto & d : deviations)
-  {
-    d = std::abs(d - median);
-  }
-  std::nth_element(deviations.begin(), deviations.begin() + n / 2, deviations.end());
-  const double level = median + threshold * 1.4826 * deviations[n / 2];
+  std::vector<float> samples(best);
+  std::nth_element(samples.begin(), samples.begin() + n / 2, samples.end());
+  const double median = samples[n / 2];
+  const double level = median + threshold * itk::RobustStandardDeviation(samples);
 
   std::array<size_t, VDimension> size{}, stride{};
   size_t                          s = 1;

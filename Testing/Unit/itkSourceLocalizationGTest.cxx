@@ -3,6 +3,7 @@
 #include "itkGroupSparseSourceLocalizationFilter.h"
 #include "itkSourceKernelBank.h"
 #include "gtest/gtest.h"
+#include <limits>
 #include <random>
 #include <tuple>
 
@@ -375,7 +376,7 @@ TEST(GroupSparseSourceLocalizationFilter, SolutionSatisfiesTheGroupKKTConditions
   EXPECT_GT(active, 0u);
 }
 
-TEST(GroupSparseSourceLocalizationFilter, RejectsBadGroups)
+TEST(GroupSparseSourceLocalizationFilter, RejectsBadGroupsAndParameters)
 {
   using Image = itk::Image<float, 2>;
   const auto planted = MakePlanted<2>({ 32, 32 }, 1.2, 4, 3.0);
@@ -394,6 +395,19 @@ TEST(GroupSparseSourceLocalizationFilter, RejectsBadGroups)
     filter->SetGroups(groups);
     EXPECT_THROW(filter->Update(), itk::ExceptionObject);
   }
+  // Bad detection parameters are named before any work.
+  auto filter = itk::GroupSparseSourceLocalizationFilter<Image>::New();
+  filter->SetInput(planted.image);
+  filter->SetDictionary(bank->GetDictionary());
+  filter->SetGroups(bank->GetGroups());
+  filter->SetDetectionThreshold(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  filter->SetDetectionThreshold(5.0);
+  filter->SetMergeRadiusFactor(-1.0);
+  EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  filter->SetMergeRadiusFactor(1.0);
+  filter->SetLambda(-1.0);
+  EXPECT_THROW(filter->Update(), itk::ExceptionObject);
 }
 
 TEST(SourceKernelBank, BuildsKernelsAndRejectsBadDescriptions)

@@ -5,6 +5,7 @@
 #include "itkContinuousIndex.h"
 #include "itkNonNegativeGroupL2ProximalOperator.h"
 #include "itkPointSet.h"
+#include "itkRobustStandardDeviation.h"
 #include "itkVector.h"
 #include <array>
 #include <ostream>
@@ -113,25 +114,6 @@ public:
    * each coefficient map is multiplied by its kernel's l1 norm. */
   itkSetEnumMacro(KernelNormalization, NormalizationEnum);
   itkGetConstMacro(KernelNormalization, NormalizationEnum);
-
-  /** Refine each position to the sub-pixel maximum of the correlation of the image minus its
-   * background with the source's dominant kernel (a parabola through the responses at the
-   * best pixel and its neighbours along each axis). Off (default): the centroid of the source
-   * map over the box, which measured more accurate on the shared star fields (RMSE 0.25-0.36 px
-   * against 0.26-0.46 px with refinement, BENCHMARKS.md). */
-  itkSetMacro(SubPixelRefinement, bool);
-  itkGetConstMacro(SubPixelRefinement, bool);
-  itkBooleanMacro(SubPixelRefinement);
-
-  /** How SignalToNoise is measured. On: the matched filter, the correlation of the source's
-   * dominant kernel with the residual plus the source's own model (its neighbours' light left
-   * out), over the noise level times the kernel's l2 norm: free of the l1 shrinkage and of how
-   * the coefficients split among kernels. Off: brightness times the l2 norm of the unit-l1
-   * kernel mixture over the noise level. Default off: on the shared star fields the matched
-   * filter scored F1 0.859 at best against 0.899 (BENCHMARKS.md). */
-  itkSetMacro(MatchedFilterSignalToNoise, bool);
-  itkGetConstMacro(MatchedFilterSignalToNoise, bool);
-  itkBooleanMacro(MatchedFilterSignalToNoise);
 
   /** Default 5 (a signal-to-noise ratio). */
   itkSetMacro(DetectionThreshold, double);
@@ -243,15 +225,19 @@ private:
   GroupListType
   EffectiveGroups(unsigned int numberOfKernels) const;
   void
-  DetectSources(const GroupListType & groups, RealType * foregroundData);
-  /** The correlation of \c data with a kernel (as solved) at an integer position. */
+  DetectSources(const GroupListType & groups, RealType * residualData);
+  /** visit(offset, tap) for every tap of a kernel (as solved) placed at pixel p that lands in
+   * the image. */
+  template <typename TVisit>
+  void
+  ForEachKernelTap(unsigned int kernel, const std::array<long, ImageDimension> & p,
+                   const std::array<SizeValueType, ImageDimension> & size, TVisit && visit) const;
+  /** The least-squares flux of the group's dominant kernel on the residual plus the source's own
+   * model (see SetDebiasBrightness); \c residual is restored before returning. */
   double
-  KernelResponse(unsigned int kernel, const std::array<long, ImageDimension> & p,
-                 const std::array<SizeValueType, ImageDimension> & size, const RealType * data) const;
-  /** The sub-pixel maximum, near \c start, of the correlation of \c data with a kernel. */
-  std::array<double, ImageDimension>
-  RefinePosition(const std::array<double, ImageDimension> & start, unsigned int kernel,
-                 const std::array<SizeValueType, ImageDimension> & size, const RealType * data) const;
+  DebiasedBrightness(const GroupType & group, const std::vector<SizeValueType> & neighbours,
+                     const std::array<double, ImageDimension> &        position,
+                     const std::array<SizeValueType, ImageDimension> & size, RealType * residual);
 
   GroupListType  m_Groups;
   NormalizationEnum m_KernelNormalization{ NormalizationEnum::L1 };
@@ -270,8 +256,6 @@ private:
   mutable std::vector<RealType> m_Kernels;
   mutable SizeValueType         m_KernelTaps{ 0 };
   mutable std::array<SizeValueType, ImageDimension> m_KernelSize{};
-  bool                          m_SubPixelRefinement{ false };
-  bool                          m_MatchedFilterSignalToNoise{ false };
 };
 } // namespace itk
 

@@ -77,6 +77,10 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::VerifyPreconditions
   {
     itkExceptionMacro("DetectionThreshold must be finite, got " << m_DetectionThreshold);
   }
+  if (!(m_MergeRadiusFactor >= 0) || !std::isfinite(m_MergeRadiusFactor))
+  {
+    itkExceptionMacro("MergeRadiusFactor must be finite and non-negative, got " << m_MergeRadiusFactor);
+  }
   for (size_t p = 0; p < m_Groups.size(); ++p)
   {
     if (m_Groups[p].empty())
@@ -239,7 +243,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateAdditionalO
     bg[i] = reconstruction[i] - fg[i];
   }
 
-  // Robust noise level: 1.4826 MAD of the residual over the pixels the data term counts.
+  // Robust noise level of the residual over the pixels the data term counts.
   std::vector<double> residual;
   residual.reserve(n);
   const RealImageType * weights = this->GetWeights();
@@ -250,33 +254,20 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateAdditionalO
       residual.push_back(double(signal[i]) - reconstruction[i]);
     }
   }
-  m_NoiseSigma = 0;
-  if (!residual.empty())
-  {
-    auto median = [](std::vector<double> & v) {
-      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-      return v[v.size() / 2];
-    };
-    const double center = median(residual);
-    for (auto & r : residual)
-    {
-      r = std::abs(r - center);
-    }
-    m_NoiseSigma = 1.4826 * median(residual);
-  }
-  // Sub-pixel refinement correlates a kernel with the residual plus the source's own model.
-  std::vector<RealType> foregroundData(n);
+  m_NoiseSigma = RobustStandardDeviation(residual);
+  // The residual, to which DebiasedBrightness adds each source's own model in turn.
+  std::vector<RealType> residualData(n);
   for (SizeValueType i = 0; i < n; ++i)
   {
-    foregroundData[i] = signal[i] - reconstruction[i];
+    residualData[i] = signal[i] - reconstruction[i];
   }
-  this->DetectSources(groups, foregroundData.data());
+  this->DetectSources(groups, residualData.data());
 }
 
 template <typename TInputImage, typename TRealType>
 void
 GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const GroupListType & groups,
-                                                                           RealType *            foregroundData)
+                                                                           RealType *            residualData)
 {
   m_Sources.clear();
   const InputImageType * input = this->GetInput();
@@ -428,109 +419,9 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
     {
       position[d] = centroid[d] / brightness;
     }
-    if (m_SubPixelRefinement || m_MatchedFilterSignalToNoise || m_DebiasBrightness)
+    if (m_DebiasBrightness)
     {
-      unsigned int dominant = groups[source.Group].front();
-      double       largest = -1;
-      for (const unsigned int k : groups[source.Group])
-      {
-        double share = 0;
-        for (const SizeValueType q : neighbours)
-        {
-          share += m_KernelFluxFactors[k] * x[k * n + q];
-        }
-        if (share > largest)
-        {
-          largest = share;
-          dominant = k;
-        }
-      }
-      // The source's own model, added to the residual around it while refining.
-      std::vector<std::pair<SizeValueType, double>> own;
-      for (const unsigned int k : groups[source.Group])
-      {
-        const RealType * h = m_Kernels.data() + k * m_KernelTaps;
-        for (const SizeValueType q : neighbours)
-        {
-          const double coefficient = x[k * n + q];
-          if (coefficient == 0)
-          {
-            continue;
-          }
-          for (SizeValueType t = 0; t < m_KernelTaps; ++t)
-          {
-            SizeValueType rest = t, restQ = q, offset = 0, stride = 1;
-            bool          inside = true;
-            for (unsigned int d = 0; d < ImageDimension; ++d)
-            {
-              const long c = static_cast<long>(restQ % size[d]) + static_cast<long>(rest % m_KernelSize[d]) -
-                             static_cast<long>(m_KernelSize[d] / 2);
-              rest /= m_KernelSize[d];
-              restQ /= size[d];
-              if (c < 0 || c >= static_cast<long>(size[d]))
-              {
-                inside = false;
-                break;
-              }
-              offset += static_cast<SizeValueType>(c) * stride;
-              stride *= size[d];
-            }
-            if (inside)
-            {
-              own.emplace_back(offset, coefficient * h[t]);
-            }
-          }
-        }
-      }
-      for (const auto & [offset, value] : own)
-      {
-        foregroundData[offset] += static_cast<RealType>(value);
-      }
-      if (m_DebiasBrightness)
-      {
-        // Least-squares amplitude of the dominant kernel on the residual plus the source's own
-        // model, at the parabola's peak through the responses around the nearest pixel.
-        std::array<long, ImageDimension> p;
-        for (unsigned int d = 0; d < ImageDimension; ++d)
-        {
-          p[d] = std::lround(position[d]);
-        }
-        const double centre = this->KernelResponse(dominant, p, size, foregroundData);
-        double       peak = centre;
-        for (unsigned int d = 0; d < ImageDimension; ++d)
-        {
-          auto before = p, after = p;
-          --before[d];
-          ++after[d];
-          const double a = this->KernelResponse(dominant, before, size, foregroundData);
-          const double b = this->KernelResponse(dominant, after, size, foregroundData);
-          const double curvature = a - 2 * centre + b;
-          if (curvature < 0)
-          {
-            peak -= (a - b) * (a - b) / (8 * curvature);
-          }
-        }
-        const double l2 = m_KernelL2Norms[dominant], flux = m_KernelFluxFactors[dominant];
-        source.Brightness = std::max(0.0, peak / (l2 * l2 * flux));
-      }
-      if (m_MatchedFilterSignalToNoise)
-      {
-        std::array<long, ImageDimension> p;
-        for (unsigned int d = 0; d < ImageDimension; ++d)
-        {
-          p[d] = std::lround(position[d]);
-        }
-        const double noise = m_NoiseSigma * m_KernelL2Norms[dominant] * m_KernelFluxFactors[dominant];
-        source.SignalToNoise = noise > 0 ? this->KernelResponse(dominant, p, size, foregroundData) / noise : 0.0;
-      }
-      if (m_SubPixelRefinement)
-      {
-        position = this->RefinePosition(position, dominant, size, foregroundData);
-      }
-      for (const auto & [offset, value] : own)
-      {
-        foregroundData[offset] -= static_cast<RealType>(value);
-      }
+      source.Brightness = this->DebiasedBrightness(groups[source.Group], neighbours, position, size, residualData);
     }
     for (unsigned int d = 0; d < ImageDimension; ++d)
     {
@@ -635,108 +526,117 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
 }
 
 template <typename TInputImage, typename TRealType>
-double
-GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::KernelResponse(
+template <typename TVisit>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::ForEachKernelTap(
   unsigned int                                      kernel,
   const std::array<long, ImageDimension> &          p,
   const std::array<SizeValueType, ImageDimension> & size,
-  const RealType *                                  data) const
+  TVisit &&                                         visit) const
 {
-  // sum_t h(t) d(p + t - centre): the correlation of the kernel with the data at p.
+  // Tap t of a kernel placed at p lands on pixel p + t - centre (the operator's convention).
   const RealType * h = m_Kernels.data() + kernel * m_KernelTaps;
-  double           sum = 0;
   for (SizeValueType t = 0; t < m_KernelTaps; ++t)
   {
     SizeValueType rest = t, offset = 0, stride = 1;
     bool          inside = true;
-    for (unsigned int d = 0; d < ImageDimension; ++d)
+    for (unsigned int d = 0; d < ImageDimension && inside; ++d)
     {
       const long c = p[d] + static_cast<long>(rest % m_KernelSize[d]) - static_cast<long>(m_KernelSize[d] / 2);
       rest /= m_KernelSize[d];
-      if (c < 0 || c >= static_cast<long>(size[d]))
-      {
-        inside = false;
-        break;
-      }
-      offset += static_cast<SizeValueType>(c) * stride;
+      inside = c >= 0 && c < static_cast<long>(size[d]);
+      offset += static_cast<SizeValueType>(std::max(c, 0L)) * stride;
       stride *= size[d];
     }
     if (inside)
     {
-      sum += double(h[t]) * data[offset];
+      visit(offset, h[t]);
     }
   }
-  return sum;
 }
 
 template <typename TInputImage, typename TRealType>
-auto
-GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::RefinePosition(
-  const std::array<double, ImageDimension> &        start,
-  unsigned int                                      kernel,
+double
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DebiasedBrightness(
+  const GroupType &                                 group,
+  const std::vector<SizeValueType> &                neighbours,
+  const std::array<double, ImageDimension> &        position,
   const std::array<SizeValueType, ImageDimension> & size,
-  const RealType *                                  data) const -> std::array<double, ImageDimension>
+  RealType *                                        residual)
 {
-  auto response = [&](const std::array<long, ImageDimension> & p) {
-    return this->KernelResponse(kernel, p, size, data);
-  };
-  std::array<long, ImageDimension> p;
-  for (unsigned int d = 0; d < ImageDimension; ++d)
-  {
-    p[d] = std::lround(start[d]);
-  }
-  // Climb to the nearest maximum of the response along the axes (a few steps at most).
-  double centre = response(p);
-  for (int step = 0; step < 3; ++step)
-  {
-    bool moved = false;
+  const RealType * x = this->GetOutput(0)->GetBufferPointer();
+  const SizeValueType n = this->GetInput()->GetLargestPossibleRegion().GetNumberOfPixels();
+  auto pixelOf = [&size](SizeValueType q) {
+    std::array<long, ImageDimension> p;
     for (unsigned int d = 0; d < ImageDimension; ++d)
     {
-      for (const long direction : { -1L, 1L })
+      p[d] = static_cast<long>(q % size[d]);
+      q /= size[d];
+    }
+    return p;
+  };
+  // The group's kernel with the largest flux in the box stands for the source.
+  unsigned int dominant = group.front();
+  double       largest = -1;
+  for (const unsigned int k : group)
+  {
+    double share = 0;
+    for (const SizeValueType q : neighbours)
+    {
+      share += m_KernelFluxFactors[k] * x[k * n + q];
+    }
+    if (share > largest)
+    {
+      largest = share;
+      dominant = k;
+    }
+  }
+  // Add the source's own model to the residual (removed again below), so that its neighbours'
+  // light stays out of the fit.
+  auto addOwnModel = [&](RealType sign) {
+    for (const unsigned int k : group)
+    {
+      for (const SizeValueType q : neighbours)
       {
-        auto q = p;
-        q[d] += direction;
-        if (q[d] < 0 || q[d] >= static_cast<long>(size[d]))
+        const RealType coefficient = sign * x[k * n + q];
+        if (coefficient != 0)
         {
-          continue;
-        }
-        const double value = response(q);
-        if (value > centre)
-        {
-          centre = value;
-          p = q;
-          moved = true;
+          this->ForEachKernelTap(k, pixelOf(q), size,
+                                 [&](SizeValueType offset, RealType tap) { residual[offset] += coefficient * tap; });
         }
       }
     }
-    if (!moved)
-    {
-      break;
-    }
-  }
-  if (std::abs(double(p[0]) - start[0]) > 1.5)
+  };
+  auto response = [&](const std::array<long, ImageDimension> & p) {
+    double sum = 0;
+    this->ForEachKernelTap(dominant, p, size,
+                           [&](SizeValueType offset, RealType tap) { sum += double(tap) * residual[offset]; });
+    return sum;
+  };
+  addOwnModel(RealType(1));
+  // Least squares at the peak of the parabola through the responses around the nearest pixel.
+  std::array<long, ImageDimension> p;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
   {
-    return start;
+    p[d] = std::lround(position[d]);
   }
-  std::array<double, ImageDimension> refined;
+  const double centre = response(p);
+  double       peak = centre;
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
     auto before = p, after = p;
     --before[d];
     ++after[d];
-    refined[d] = static_cast<double>(p[d]);
-    if (before[d] < 0 || after[d] >= static_cast<long>(size[d]))
-    {
-      continue;
-    }
     const double a = response(before), b = response(after);
     const double curvature = a - 2 * centre + b;
     if (curvature < 0)
     {
-      refined[d] += std::clamp(0.5 * (a - b) / curvature, -0.5, 0.5);
+      peak -= (a - b) * (a - b) / (8 * curvature);
     }
   }
-  return refined;
+  addOwnModel(RealType(-1));
+  const double l2 = m_KernelL2Norms[dominant], flux = m_KernelFluxFactors[dominant];
+  return std::max(0.0, peak / (l2 * l2 * flux));
 }
 
 template <typename TInputImage, typename TRealType>
