@@ -361,18 +361,24 @@ WriteImageIfRequested(const Arguments & args, const std::string & flag, const TI
   }
 }
 
-/** Runs the filter with a progress bar on a terminal; returns the seconds it took. */
+/** Runs the filter with a progress bar on a terminal; returns the seconds it took. If given,
+ * untilLastIteration receives the seconds from the start to the last IterationEvent (set-up
+ * and iterations, without what the filter does after the solve). */
 template <typename TFilter>
 double
-UpdateWithProgress(TFilter * filter, const std::string & label)
+UpdateWithProgress(TFilter * filter, const std::string & label, double * untilLastIteration = nullptr)
 {
   ProgressBar progress(label);
+  const auto  start = std::chrono::steady_clock::now();
   const auto  tag = filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
     std::ostringstream detail;
     detail << "iteration " << filter->GetIteration() << " objective " << filter->GetObjective();
     progress.Update(double(filter->GetIteration()) / filter->GetMaximumNumberOfIterations(), detail.str());
+    if (untilLastIteration)
+    {
+      *untilLastIteration = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
   });
-  const auto start = std::chrono::steady_clock::now();
   try
   {
     filter->Update();

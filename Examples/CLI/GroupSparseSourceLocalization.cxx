@@ -195,7 +195,8 @@ Run(const csc::Arguments & args)
     filter->SetWeights(itk::ReadImage<typename FilterType::RealImageType>(args.Get("--weights")));
   }
 
-  const double seconds = csc::UpdateWithProgress(filter.GetPointer(), "GroupSparseSourceLocalization");
+  double       solveSeconds = 0;
+  const double seconds = csc::UpdateWithProgress(filter.GetPointer(), "GroupSparseSourceLocalization", &solveSeconds);
 
   const auto & sources = filter->GetSources();
   csc::WriteAtomically(sourcesPath, [&](const std::string & path) {
@@ -235,7 +236,9 @@ Run(const csc::Arguments & args)
           << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
           << "  \"noise_sigma\": " << csc::JsonNumber(filter->GetNoiseSigma()) << ",\n"
           << "  \"sources\": " << sources.size() << ",\n"
-          << "  \"solve_seconds\": " << csc::JsonNumber(seconds) << ",\n"
+          << "  \"filter_seconds\": " << csc::JsonNumber(seconds) << ",\n"
+          << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
+          << "  \"detection_seconds\": " << csc::JsonNumber(seconds - solveSeconds) << ",\n"
           << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
       if (!out)
       {

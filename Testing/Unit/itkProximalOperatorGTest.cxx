@@ -185,6 +185,32 @@ TEST(ProximalOperators, GroupsOfOneChannelReduceToNonNegativeL1)
   EXPECT_NEAR(group->Evaluate(a.data(), 50, 3, 0, 50), l1->Evaluate(b.data(), 50, 3, 0, 50), 1e-12);
 }
 
+TEST(ProximalOperators, SingletonGroupsAreSeparableChannelByChannel)
+{
+  // Channel 1 is in no group (a background channel: non-negative, unpenalised).
+  auto group = itk::NonNegativeGroupL2ProximalOperator<double>::New();
+  group->SetGroups({ { 0 }, { 2 } });
+  group->Validate(3);
+  EXPECT_TRUE(group->IsSeparable());
+  const auto v = csctest::RandomVector<double>(3 * 50, 43);
+  auto       whole = v, byChannel = v;
+  group->Apply(whole.data(), 50, 3, 0, 50, 0.3);
+  double penalty = 0;
+  for (unsigned int k = 0; k < 3; ++k)
+  {
+    group->ApplyToChannel(k, byChannel.data() + k * 50, 0, 50, 0.3);
+    penalty += group->EvaluateChannel(k, byChannel.data() + k * 50, 0, 50);
+  }
+  for (size_t i = 0; i < v.size(); ++i)
+  {
+    EXPECT_DOUBLE_EQ(whole[i], byChannel[i]);
+  }
+  EXPECT_NEAR(penalty, group->Evaluate(whole.data(), 50, 3, 0, 50), 1e-12);
+  group->SetGroups({ { 0, 2 } });
+  group->Validate(3);
+  EXPECT_FALSE(group->IsSeparable());
+}
+
 TEST(ProximalOperators, GroupValidationNamesTheProblem)
 {
   auto prox = itk::NonNegativeGroupL2ProximalOperator<float>::New();

@@ -158,8 +158,8 @@ private:
   /** The fused y/u update of a block; x and tmp may alias. */
   void
   UpdateBlock(const RealType * x, RealType * y, RealType * u, RealType * tmp, SizeValueType stride,
-              RealType * scratch, SizeValueType scratchStride, unsigned int channels, SizeValueType begin,
-              SizeValueType end, YStepSums & sums) const;
+              RealType * scratch, SizeValueType scratchStride, unsigned int channels, unsigned int firstChannel,
+              SizeValueType begin, SizeValueType end, YStepSums & sums) const;
   /** Unweighted: the x-step's per-frequency factor q, plus the data fidelity of y (returned)
    * unless first. */
   double

@@ -56,7 +56,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
     m_DX = op.AllocateSpectral(1);
     m_DY = op.AllocateSpectral(1);
     m_DU = op.AllocateSpectral(1);
-    op.ForwardFFTChannel(this->GetDomainSignal(), m_SignalSpectrum.data());
+    op.ForwardFFTThreaded(this->GetDomainSignal(), m_SignalSpectrum.data());
     data = this->SolvePlainXStep(true);
   }
   else
@@ -82,7 +82,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
       m_T[i] = m_DY0[i]; // s + y1 - u1
       data += 0.5 * w2[i] * r * r;
     }
-    op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
+    op.ForwardFFTThreaded(m_T.data(), m_TSpectrum.data());
     this->SolveMaskedXStep();
     std::swap(m_DXSpatial, m_DXNext);
   }
@@ -98,8 +98,8 @@ template <typename TReal>
 void
 ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, RealType * u, RealType * tmp,
                                            SizeValueType stride, RealType * scratch, SizeValueType scratchStride,
-                                           unsigned int channels, SizeValueType begin, SizeValueType end,
-                                           YStepSums & sums) const
+                                           unsigned int channels, unsigned int firstChannel, SizeValueType begin,
+                                           SizeValueType end, YStepSums & sums) const
 {
   const RealType  alpha = static_cast<RealType>(m_RelaxationParameter);
   const RealType  beta = RealType(1) - alpha;
@@ -119,8 +119,7 @@ ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, Rea
       v[i] = alpha * xc[i] + beta * yc[i] + gamma * uc[i];
     }
   }
-  const auto * prox = this->GetProximalOperator();
-  prox->Apply(scratch, scratchStride, channels, 0, length, threshold);
+  this->ApplyProximal(scratch, scratchStride, channels, firstChannel, length, threshold);
   if (support)
   {
     for (unsigned int c = 0; c < channels; ++c)
@@ -132,7 +131,7 @@ ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, Rea
       }
     }
   }
-  sums[PenaltySum] += prox->Evaluate(scratch, scratchStride, channels, 0, length);
+  sums[PenaltySum] += this->EvaluateProximal(scratch, scratchStride, channels, firstChannel, length);
 
   for (unsigned int c = 0; c < channels; ++c)
   {
@@ -255,7 +254,7 @@ ADMMSparseCodingSolver<TReal>::UpdateCoefficients() -> YStepSums
       for (SizeValueType begin = 0; begin < n; begin += ADMMPixelBlock)
       {
         this->UpdateBlock(x.data(), m_Y.data() + k * stride, m_U.data() + k * stride, x.data(), stride, v.data(),
-                          ADMMPixelBlock, 1, begin, std::min(n, begin + ADMMPixelBlock), sums);
+                          ADMMPixelBlock, 1, k, begin, std::min(n, begin + ADMMPixelBlock), sums);
       }
       this->TransformAndAccumulate(k, x.data(), db);
     });
@@ -267,8 +266,8 @@ ADMMSparseCodingSolver<TReal>::UpdateCoefficients() -> YStepSums
   const YStepSums total = this->template ReduceOverBlocks<NumberOfYStepSums>(
     n, ADMMPixelBlock, [&](SizeValueType begin, SizeValueType end, YStepSums & sums) {
       typename Superclass::ScratchLease v(this, K * ADMMPixelBlock);
-      this->UpdateBlock(m_X.data(), m_Y.data(), m_U.data(), m_X.data(), stride, v.data(), ADMMPixelBlock, K, begin,
-                        end, sums);
+      this->UpdateBlock(m_X.data(), m_Y.data(), m_U.data(), m_X.data(), stride, v.data(), ADMMPixelBlock, K, 0,
+                        begin, end, sums);
     });
   this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums &) {
     this->TransformAndAccumulate(k, m_X.data() + k * stride, db);
@@ -444,7 +443,7 @@ ADMMSparseCodingSolver<TReal>::Iterate()
   else
   {
     split = this->UpdateResidualSplit();
-    op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
+    op.ForwardFFTThreaded(m_T.data(), m_TSpectrum.data());
     this->SolveMaskedXStep();
     data = this->TrackMaskedObjective();
     std::swap(m_DXSpatial, m_DXNext);

@@ -11,7 +11,9 @@ namespace itk
  *
  * Only the calls the multi-channel operator needs: plan a single-channel transform once,
  * then execute it on every channel with FFTW's new-array execute functions, which are
- * thread-safe (planning is not, so it takes ITK's FFTW lock).
+ * thread-safe (planning is not, so it takes ITK's FFTW lock). SetPlannerThreads() chooses how many
+ * threads the next plan uses: 1 for plans run on many channels at once, more for a plan that
+ * transforms one whole-domain array while nothing else runs.
  *
  * \ingroup ConvolutionalSparseCoding
  */
@@ -49,6 +51,12 @@ struct FFTWRealTraits<float>
   {
     fftwf_destroy_plan(plan);
   }
+  static void
+  SetPlannerThreads(int threads)
+  {
+    fftwf_init_threads();
+    fftwf_plan_with_nthreads(threads);
+  }
 };
 
 template <>
@@ -81,6 +89,12 @@ struct FFTWRealTraits<double>
   Destroy(PlanType plan)
   {
     fftw_destroy_plan(plan);
+  }
+  static void
+  SetPlannerThreads(int threads)
+  {
+    fftw_init_threads();
+    fftw_plan_with_nthreads(threads);
   }
 };
 } // namespace itk

@@ -118,11 +118,15 @@ private:
   /** xn = prox(z - g / L) on a block; commits xp = x, x = xn unless out is given. */
   void
   StepBlock(RealType * x, RealType * xp, const RealType * g, RealType * out, SizeValueType stride, RealType * scratch,
-            SizeValueType scratchStride, unsigned int channels, SizeValueType begin, SizeValueType end,
-            StepSums & sums) const;
-  /** z = x + beta (x - xp), its spectrum, the gradient spectrum; returns {f(x), f(z)}. */
+            SizeValueType scratchStride, unsigned int channels, unsigned int firstChannel, SizeValueType begin,
+            SizeValueType end, StepSums & sums) const;
+  /** z = x + beta (x - xp), its spectrum, the gradient spectrum; returns {f(x), f(z)}.
+   * Weighted, it stops at the spectrum of the weighted residual. */
   std::array<double, 2>
   ComputeGradient(bool first);
+  /** The gradient of the data term for channel k, in the spatial domain. */
+  void
+  GradientChannel(unsigned int k, RealType * g);
 
   bool   m_AdaptiveRestart{ true };
   bool   m_Backtracking{ false };
@@ -146,6 +150,8 @@ private:
   RealBufferType    m_AXSpatial;
   RealBufferType    m_Residual;
   ComplexBufferType m_ResidualSpectrum;
+  ComplexBufferType m_PartialSums;
+  RealBufferType    m_PartialResiduals;
 };
 } // namespace itk
 

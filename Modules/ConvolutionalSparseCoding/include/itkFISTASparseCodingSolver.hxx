@@ -38,7 +38,8 @@ FISTASparseCodingSolver<TReal>::Initialize()
 
   m_X = op.AllocateSpatial(K);
   m_XPrevious = op.AllocateSpatial(K);
-  m_Spectra = op.AllocateSpectral(K);
+  // Weighted, the gradient spectra are made channel by channel where they are used.
+  m_Spectra = !this->IsWeighted() || m_Backtracking ? op.AllocateSpectral(K) : ComplexBufferType();
   const bool storeGradient = m_Backtracking || !this->GetProximalOperator()->IsSeparable();
   m_Gradient = storeGradient ? op.AllocateSpatial(K) : RealBufferType();
   m_XNew = m_Backtracking ? op.AllocateSpatial(K) : RealBufferType();
@@ -49,13 +50,15 @@ FISTASparseCodingSolver<TReal>::Initialize()
   {
     m_SignalSpectrum = op.AllocateSpectral(1);
     m_AX = op.AllocateSpectral(1);
-    op.ForwardFFTChannel(this->GetDomainSignal(), m_SignalSpectrum.data());
+    op.ForwardFFTThreaded(this->GetDomainSignal(), m_SignalSpectrum.data());
   }
   else
   {
     m_AXSpatial = op.AllocateSpatial(1);
     m_Residual = op.AllocateSpatial(1);
     m_ResidualSpectrum = op.AllocateSpectral(1);
+    m_PartialSums = op.AllocateSpectral(op.NumberOfChannelGroups());
+    m_PartialResiduals = op.AllocateSpatial(op.NumberOfChannelGroups());
   }
   const auto   data = this->ComputeGradient(true);
   const double penalty =
@@ -70,8 +73,8 @@ template <typename TReal>
 void
 FISTASparseCodingSolver<TReal>::StepBlock(RealType * x, RealType * xp, const RealType * g, RealType * out,
                                           SizeValueType stride, RealType * scratch, SizeValueType scratchStride,
-                                          unsigned int channels, SizeValueType begin, SizeValueType end,
-                                          StepSums & sums) const
+                                          unsigned int channels, unsigned int firstChannel, SizeValueType begin,
+                                          SizeValueType end, StepSums & sums) const
 {
   const RealType      beta = static_cast<RealType>(m_Beta);
   const RealType      step = static_cast<RealType>(1.0 / m_CurrentLipschitz);
@@ -89,8 +92,7 @@ FISTASparseCodingSolver<TReal>::StepBlock(RealType * x, RealType * xp, const Rea
       v[i] = xc[i] + beta * (xc[i] - pc[i]) - step * gc[i];
     }
   }
-  const auto * prox = this->GetProximalOperator();
-  prox->Apply(scratch, scratchStride, channels, 0, length, threshold);
+  this->ApplyProximal(scratch, scratchStride, channels, firstChannel, length, threshold);
   if (support)
   {
     for (unsigned int c = 0; c < channels; ++c)
@@ -102,38 +104,56 @@ FISTASparseCodingSolver<TReal>::StepBlock(RealType * x, RealType * xp, const Rea
       }
     }
   }
-  sums[PenaltySum] += prox->Evaluate(scratch, scratchStride, channels, 0, length);
+  sums[PenaltySum] += this->EvaluateProximal(scratch, scratchStride, channels, firstChannel, length);
   for (unsigned int c = 0; c < channels; ++c)
   {
     RealType *       xc = x + c * stride;
     RealType *       pc = xp + c * stride;
     const RealType * gc = g + c * stride;
     const RealType * xn = scratch + c * scratchStride - begin;
-    RealType         restart = 0, change = 0, norm = 0, gradient = 0, distance = 0;
-    for (SizeValueType i = begin; i < end; ++i)
-    {
+    RealType *       oc = out ? out + c * stride : nullptr;
+    // Independent lanes let the compiler vectorise the five sums.
+    constexpr unsigned int Lanes = 8;
+    RealType restart[Lanes] = {}, change[Lanes] = {}, norm[Lanes] = {}, gradient[Lanes] = {}, distance[Lanes] = {};
+    auto     accumulate = [&](SizeValueType i, unsigned int l) {
       const RealType z = xc[i] + beta * (xc[i] - pc[i]);
       const RealType d = xn[i] - xc[i];
-      restart += (z - xn[i]) * d;
-      change += d * d;
-      norm += xn[i] * xn[i];
-      gradient += gc[i] * (xn[i] - z);
-      distance += (xn[i] - z) * (xn[i] - z);
-      if (out)
+      const RealType e = xn[i] - z;
+      restart[l] -= e * d;
+      change[l] += d * d;
+      norm[l] += xn[i] * xn[i];
+      gradient[l] += gc[i] * e;
+      distance[l] += e * e;
+    };
+    SizeValueType i = begin;
+    for (; i + Lanes <= end; i += Lanes)
+    {
+      for (unsigned int l = 0; l < Lanes; ++l)
       {
-        out[c * stride + i] = xn[i];
-      }
-      else
-      {
-        pc[i] = xc[i];
-        xc[i] = xn[i];
+        accumulate(i + l, l);
       }
     }
-    sums[RestartProduct] += restart;
-    sums[ChangeSquared] += change;
-    sums[XSquared] += norm;
-    sums[GradientProduct] += gradient;
-    sums[DistanceSquared] += distance;
+    for (; i < end; ++i)
+    {
+      accumulate(i, 0);
+    }
+    for (unsigned int l = 0; l < Lanes; ++l)
+    {
+      sums[RestartProduct] += restart[l];
+      sums[ChangeSquared] += change[l];
+      sums[XSquared] += norm[l];
+      sums[GradientProduct] += gradient[l];
+      sums[DistanceSquared] += distance[l];
+    }
+    if (oc)
+    {
+      std::copy(xn + begin, xn + end, oc + begin);
+    }
+    else
+    {
+      std::copy(xc + begin, xc + end, pc + begin);
+      std::copy(xn + begin, xn + end, xc + begin);
+    }
   }
 }
 
@@ -145,27 +165,31 @@ FISTASparseCodingSolver<TReal>::ProximalStep() -> StepSums
   const unsigned int   K = op.GetNumberOfKernels();
   const SizeValueType  n = op.GetNumberOfDomainPixels();
   const SizeValueType  stride = op.GetSpatialStride();
-  const SizeValueType  spectralStride = op.GetSpectralStride();
 
   if (m_Gradient.size() == 0)
   {
     // Separable prox: inverse FFT of the gradient and the step while the channel is in cache.
     return this->template ReduceOverChannels<NumberOfStepSums>(K, [&](SizeValueType k, StepSums & sums) {
       typename Superclass::ScratchLease g(this, stride);
-      typename Superclass::ScratchLease v(this, stride);
-      op.InverseFFTChannel(m_Spectra.data() + k * spectralStride, g.data());
-      this->StepBlock(m_X.data() + k * stride, m_XPrevious.data() + k * stride, g.data(), nullptr, stride, v.data(),
-                      stride, 1, 0, n, sums);
+      typename Superclass::ScratchLease v(this, FISTAPixelBlock);
+      this->GradientChannel(k, g.data());
+      // Short blocks keep the step's scratch in L1.
+      for (SizeValueType begin = 0; begin < n; begin += FISTAPixelBlock)
+      {
+        this->StepBlock(m_X.data() + k * stride, m_XPrevious.data() + k * stride, g.data(), nullptr, stride,
+                        v.data(), FISTAPixelBlock, 1, static_cast<unsigned int>(k), begin,
+                        std::min(n, begin + FISTAPixelBlock), sums);
+      }
     });
   }
 
-  op.InverseFFT(m_Spectra.data(), m_Gradient.data(), K);
+  op.ParallelFor(K, [&](SizeValueType k) { this->GradientChannel(k, m_Gradient.data() + k * stride); });
   auto blockStep = [&](RealType * out) {
     return this->template ReduceOverBlocks<NumberOfStepSums>(
       n, FISTAPixelBlock, [&](SizeValueType begin, SizeValueType end, StepSums & sums) {
         typename Superclass::ScratchLease v(this, K * FISTAPixelBlock);
         this->StepBlock(m_X.data(), m_XPrevious.data(), m_Gradient.data(), out, stride, v.data(), FISTAPixelBlock, K,
-                        begin, end, sums);
+                        0, begin, end, sums);
       });
   };
   if (!m_Backtracking)
@@ -190,6 +214,31 @@ FISTASparseCodingSolver<TReal>::ProximalStep() -> StepSums
 }
 
 template <typename TReal>
+void
+FISTASparseCodingSolver<TReal>::GradientChannel(unsigned int k, RealType * g)
+{
+  const OperatorType & op = *this->GetOperator();
+  const SizeValueType  S = op.GetSpectralStride();
+  if (!this->IsWeighted())
+  {
+    op.InverseFFTChannel(m_Spectra.data() + k * S, g);
+    return;
+  }
+  // A^T applied to the weighted residual, for channel k only.
+  const SizeValueType               F = op.GetNumberOfFrequencies();
+  const ComplexType *               h = op.GetKernelSpectra() + k * S;
+  const ComplexType *               r = m_ResidualSpectrum.data();
+  const RealType                    invN = RealType(1) / static_cast<RealType>(op.GetNumberOfDomainPixels());
+  typename Superclass::ScratchLease lease(this, 2 * S);
+  ComplexType *                     spectrum = reinterpret_cast<ComplexType *>(lease.data());
+  for (SizeValueType f = 0; f < F; ++f)
+  {
+    spectrum[f] = OperatorType::MultiplyConjugate(h[f], r[f]) * invN;
+  }
+  op.InverseFFTChannel(spectrum, g);
+}
+
+template <typename TReal>
 std::array<double, 2>
 FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
 {
@@ -205,17 +254,16 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
   const RealType       keep = first ? RealType(0) : beta / (RealType(1) + beta);
   const RealType       fresh = first ? RealType(1) : RealType(1) / (RealType(1) + beta);
 
-  // z = x + beta (x - xp), transformed channel by channel.
-  op.ParallelFor(K, [&](SizeValueType k) {
-    typename Superclass::ScratchLease z(this, stride);
-    const RealType *                  x = m_X.data() + k * stride;
-    const RealType *                  xp = m_XPrevious.data() + k * stride;
+  // z = x + beta (x - xp) of channel k, transformed into spectrum.
+  auto transformZ = [&](unsigned int k, RealType * z, ComplexType * spectrum) {
+    const RealType * x = m_X.data() + k * stride;
+    const RealType * xp = m_XPrevious.data() + k * stride;
     for (SizeValueType i = 0; i < n; ++i)
     {
-      z.data()[i] = x[i] + beta * (x[i] - xp[i]);
+      z[i] = x[i] + beta * (x[i] - xp[i]);
     }
-    op.ForwardFFTChannel(z.data(), m_Spectra.data() + k * S);
-  });
+    op.ForwardFFTChannel(z, spectrum);
+  };
 
   // Per frequency block: A z, then (unweighted) the residual and the gradient spectra.
   const bool weighted = this->IsWeighted();
@@ -245,6 +293,10 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
 
   if (!weighted)
   {
+    op.ParallelFor(K, [&](SizeValueType k) {
+      typename Superclass::ScratchLease z(this, stride);
+      transformZ(k, z.data(), m_Spectra.data() + k * S);
+    });
     const RealType * parseval = op.GetParsevalWeights();
     const auto       sums = this->template ReduceOverBlocks<2>(
       F, FISTAFrequencyBlock, [&](SizeValueType begin, SizeValueType end, std::array<double, 2> & data) {
@@ -270,17 +322,28 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
   }
 
   // Weighted: A z to the spatial domain, weight the residual there, back to the spectrum.
-  op.ParallelFor(op.NumberOfBlocks(F, FISTAFrequencyBlock), [&](SizeValueType block) {
-    const SizeValueType begin = block * FISTAFrequencyBlock;
-    const SizeValueType length = std::min(F, begin + FISTAFrequencyBlock) - begin;
-    ComplexType         az[FISTAFrequencyBlock];
-    sumKernels(begin, length, az);
-    for (SizeValueType j = 0; j < length; ++j)
+  // Each work unit sums H_k Z_k over its channels while each spectrum is fresh, so the K
+  // spectra are never stored, and transforms its sum back itself (the inverse FFT is linear);
+  // GradientChannel() applies A^T per channel later.
+  const unsigned int groups = op.NumberOfChannelGroups();
+  op.ParallelFor(groups, [&](SizeValueType group) {
+    typename Superclass::ScratchLease z(this, stride);
+    typename Superclass::ScratchLease lease(this, 2 * S);
+    ComplexType *                     spectrum = reinterpret_cast<ComplexType *>(lease.data());
+    ComplexType *                     sum = m_PartialSums.data() + group * S;
+    const unsigned int                first = op.FirstChannelOfGroup(group, groups);
+    for (unsigned int k = first; k < op.FirstChannelOfGroup(group + 1, groups); ++k)
     {
-      m_ResidualSpectrum[begin + j] = az[j] * invN;
+      transformZ(k, z.data(), spectrum);
+      const ComplexType * h = H + k * S;
+      for (SizeValueType f = 0; f < F; ++f)
+      {
+        const ComplexType term = OperatorType::Multiply(h[f], spectrum[f]);
+        sum[f] = k == first ? term : sum[f] + term;
+      }
     }
+    op.InverseFFTChannel(sum, m_PartialResiduals.data() + group * stride);
   });
-  op.InverseFFTChannel(m_ResidualSpectrum.data(), m_Residual.data());
   const RealType * s = this->GetDomainSignal();
   const RealType * w2 = this->GetSquaredWeights();
   const auto       sums = this->template ReduceOverBlocks<2>(
@@ -288,7 +351,12 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
       RealType atX = 0, atZ = 0;
       for (SizeValueType i = begin; i < end; ++i)
       {
-        const RealType az = m_Residual[i];
+        RealType az = m_PartialResiduals[i];
+        for (unsigned int group = 1; group < groups; ++group)
+        {
+          az += m_PartialResiduals[group * stride + i];
+        }
+        az *= invN;
         m_AXSpatial[i] = fresh * az + keep * m_AXSpatial[i];
         const RealType rx = m_AXSpatial[i] - s[i];
         const RealType rz = az - s[i];
@@ -299,12 +367,7 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
       data[0] += atX;
       data[1] += atZ;
     });
-  op.ForwardFFTChannel(m_Residual.data(), m_ResidualSpectrum.data());
-  op.ParallelFor(op.NumberOfBlocks(F, FISTAFrequencyBlock), [&](SizeValueType block) {
-    const SizeValueType begin = block * FISTAFrequencyBlock;
-    const SizeValueType length = std::min(F, begin + FISTAFrequencyBlock) - begin;
-    applyAdjoint(begin, length, m_ResidualSpectrum.data() + begin);
-  });
+  op.ForwardFFTThreaded(m_Residual.data(), m_ResidualSpectrum.data());
   m_DataAtZ = 0.5 * sums[1];
   return { 0.5 * sums[0], m_DataAtZ };
 }

@@ -535,22 +535,42 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::ForEachKernelTap(
   TVisit &&                                         visit) const
 {
   // Tap t of a kernel placed at p lands on pixel p + t - centre (the operator's convention).
+  // Rows along axis 0 are clipped to the image once; the other axes advance like an odometer.
   const RealType * h = m_Kernels.data() + kernel * m_KernelTaps;
-  for (SizeValueType t = 0; t < m_KernelTaps; ++t)
+  const long       width = static_cast<long>(m_KernelSize[0]);
+  const long       first = p[0] - width / 2;
+  const long       begin = std::max(0L, -first);
+  const long       end = std::min(width, static_cast<long>(size[0]) - first);
+  if (begin >= end)
   {
-    SizeValueType rest = t, offset = 0, stride = 1;
+    return;
+  }
+  std::array<long, ImageDimension> tap{};
+  for (SizeValueType row = 0; row < m_KernelTaps / m_KernelSize[0]; ++row, h += width)
+  {
     bool          inside = true;
-    for (unsigned int d = 0; d < ImageDimension && inside; ++d)
+    SizeValueType offset = 0, stride = size[0];
+    for (unsigned int d = 1; d < ImageDimension; ++d)
     {
-      const long c = p[d] + static_cast<long>(rest % m_KernelSize[d]) - static_cast<long>(m_KernelSize[d] / 2);
-      rest /= m_KernelSize[d];
-      inside = c >= 0 && c < static_cast<long>(size[d]);
+      const long c = p[d] + tap[d] - static_cast<long>(m_KernelSize[d] / 2);
+      inside = inside && c >= 0 && c < static_cast<long>(size[d]);
       offset += static_cast<SizeValueType>(std::max(c, 0L)) * stride;
       stride *= size[d];
     }
     if (inside)
     {
-      visit(offset, h[t]);
+      for (long t = begin; t < end; ++t)
+      {
+        visit(offset + static_cast<SizeValueType>(first + t), h[t]);
+      }
+    }
+    for (unsigned int d = 1; d < ImageDimension; ++d)
+    {
+      if (++tap[d] < static_cast<long>(m_KernelSize[d]))
+      {
+        break;
+      }
+      tap[d] = 0;
     }
   }
 }

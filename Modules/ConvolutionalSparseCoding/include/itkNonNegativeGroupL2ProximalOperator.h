@@ -50,10 +50,31 @@ public:
     return m_Groups;
   }
 
+  /** Separable when every group has one kernel (non-negative l1 on the grouped channels). */
   bool
   IsSeparable() const override
   {
-    return false;
+    return std::all_of(m_Groups.begin(), m_Groups.end(), [](const GroupType & group) { return group.size() == 1; });
+  }
+
+  void
+  ApplyToChannel(unsigned int channel, RealType * v, SizeValueType begin, SizeValueType end,
+                 RealType threshold) const override
+  {
+    const RealType shift = this->IsGrouped(channel) ? threshold : RealType(0);
+    for (SizeValueType i = begin; i < end; ++i)
+    {
+      v[i] = std::max(v[i] - shift, RealType(0));
+    }
+  }
+  double
+  EvaluateChannel(unsigned int channel, const RealType * v, SizeValueType begin, SizeValueType end) const override
+  {
+    if (!this->IsGrouped(channel))
+    {
+      return 0.0;
+    }
+    return Superclass::SumOverCoefficients(v, 0, 1, begin, end, [](RealType value) { return std::abs(value); });
   }
 
   void
@@ -211,6 +232,13 @@ protected:
   }
 
 private:
+  bool
+  IsGrouped(unsigned int channel) const
+  {
+    return std::any_of(m_Groups.begin(), m_Groups.end(), [channel](const GroupType & group) {
+      return std::find(group.begin(), group.end(), channel) != group.end();
+    });
+  }
   void
   EnsureValidated(unsigned int channels) const
   {

@@ -42,12 +42,25 @@ public:
   Evaluate(const RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
            SizeValueType end) const = 0;
 
-  /** True when g is a sum over single coefficients, so that Apply() may be called on one
-   * channel at a time (solvers then fuse the prox into each channel's FFT). */
+  /** True when g is a sum over single coefficients, so that ApplyToChannel() may be called on
+   * one channel at a time (solvers then fuse the prox into each channel's FFT). */
   virtual bool
   IsSeparable() const
   {
     return true;
+  }
+  /** Apply() and Evaluate() on channel \c channel alone (v points at that channel), for
+   * separable operators. The index matters to operators whose rule differs between channels. */
+  virtual void
+  ApplyToChannel(unsigned int itkNotUsed(channel), RealType * v, SizeValueType begin, SizeValueType end,
+                 RealType threshold) const
+  {
+    this->Apply(v, 0, 1, begin, end, threshold);
+  }
+  virtual double
+  EvaluateChannel(unsigned int itkNotUsed(channel), const RealType * v, SizeValueType begin, SizeValueType end) const
+  {
+    return this->Evaluate(v, 0, 1, begin, end);
   }
 
   /** Throws when the operator cannot act on \c channels channels. */

@@ -279,6 +279,30 @@ protected:
     return total;
   }
 
+  /** The prox on a block of \c channels channels starting at \c firstChannel: all K channels,
+   * or (separable operators) one. */
+  void
+  ApplyProximal(RealType * v, SizeValueType stride, unsigned int channels, unsigned int firstChannel,
+                SizeValueType length, RealType threshold) const
+  {
+    if (channels == 1 && m_Operator->GetNumberOfKernels() > 1)
+    {
+      m_ProximalOperator->ApplyToChannel(firstChannel, v, 0, length, threshold);
+      return;
+    }
+    m_ProximalOperator->Apply(v, stride, channels, 0, length, threshold);
+  }
+  double
+  EvaluateProximal(const RealType * v, SizeValueType stride, unsigned int channels, unsigned int firstChannel,
+                   SizeValueType length) const
+  {
+    if (channels == 1 && m_Operator->GetNumberOfKernels() > 1)
+    {
+      return m_ProximalOperator->EvaluateChannel(firstChannel, v, 0, length);
+    }
+    return m_ProximalOperator->Evaluate(v, stride, channels, 0, length);
+  }
+
   /** A scratch buffer for one parallel task; returned to the pool by its destructor. */
   class ScratchLease
   {

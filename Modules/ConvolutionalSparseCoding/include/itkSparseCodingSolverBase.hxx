@@ -223,7 +223,7 @@ SparseCodingSolverBase<TReal>::ComputeDataFidelity(const RealType * x,
       spectral[f] = sum * scale;
     }
   });
-  op.InverseFFTChannel(spectral, spatial);
+  op.InverseFFTThreaded(spectral, spatial);
   const RealType * s = m_Signal.data();
   const RealType * w2 = this->IsWeighted() ? m_SquaredWeights.data() : nullptr;
   double           sum = 0;
@@ -320,7 +320,9 @@ SparseCodingSolverBase<TReal>::ComputeLipschitzConstant() const
     {
       v[j] *= rescale;
     }
-    if (std::abs(estimate - previous) < 1e-4 * estimate)
+    // Power iteration approaches the norm from below: once 1.02 times it reaches the bound,
+    // the bound is the answer.
+    if (std::abs(estimate - previous) < 1e-4 * estimate || 1.02 * estimate >= bound)
     {
       break;
     }
