@@ -32,6 +32,9 @@ of the source map y = sum of the foreground maps as sources.
   --brightness debiased|coefficients   brightness as the least-squares fit of the source's kernel
                              (default) or as the sum of its coefficients (l1-shrunk)
   --merge-radius F           merge maxima closer than F times their size (default 1; 0 = off)
+  --min-contrast C           drop sources fainter than C times a brighter source within
+                             --contrast-radius times their size (artefacts; default 0 = off)
+  --contrast-radius F        (default 4)
   --kernel-normalization l1|l2|none   kernel scaling before solving (default l1, the paper's;
                              maps and brightnesses are reported in flux units either way)
   --solver admm|fista        (default admm)
@@ -151,6 +154,18 @@ Run(const csc::Arguments & args)
     throw csc::UsageError("--merge-radius must be non-negative");
   }
   filter->SetMergeRadiusFactor(merge);
+  const double contrast = args.Number("--min-contrast", 0.0);
+  if (!(contrast >= 0 && contrast < 1))
+  {
+    throw csc::UsageError("--min-contrast must lie in [0, 1)");
+  }
+  filter->SetMinimumContrast(contrast);
+  const double contrastRadius = args.Number("--contrast-radius", 4.0);
+  if (!(contrastRadius > 0))
+  {
+    throw csc::UsageError("--contrast-radius must be positive");
+  }
+  filter->SetContrastRadiusFactor(contrastRadius);
   const std::string normalization = csc::Choice(args, "--kernel-normalization", "l1", { "l1", "l2", "none" });
   filter->SetKernelNormalization(normalization == "l1"   ? Enums::KernelNormalization::L1
                                  : normalization == "l2" ? Enums::KernelNormalization::L2
@@ -258,7 +273,8 @@ main(int argc, char * argv[])
 {
   return csc::Main("GroupSparseSourceLocalization", Usage, argc, argv,
                    { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights", "--threshold",
-                     "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--brightness",
+                     "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--min-contrast",
+                     "--contrast-radius", "--brightness",
                      "--solver", "--boundary", "--max-iterations", "--tolerance", "--output-sources",
                      "--output-source-map", "--output-group-maps", "--output-foreground", "--output-background",
                      "--output-dictionary", "--output-overlay", "--report" },

@@ -34,10 +34,11 @@ mkdir -p "$out"
 
 # Family settings (chosen on sl/dev).
 # lambda in image units against unit-l2 kernels; threshold a signal-to-noise ratio; background
-# Gaussian sigma; non-maximum suppression radius; merge factor (see GroupSparseSourceLocalization --help).
+# Gaussian sigma; non-maximum suppression radius; merge factor; deblending contrast (sources fainter
+# than this fraction of a brighter one within 4 sizes are dropped; see GroupSparseSourceLocalization --help).
 # subpixel: each kernel's group also holds its copies shifted by 1/N pixel steps (1 = none).
-star_lambda=75;  star_threshold=1.5;  star_background=12;  star_radius=1;  star_merge=1.5;  star_subpixel=2
-spot_lambda=60;  spot_threshold=2.5;  spot_background=12;  spot_radius=2;  spot_merge=2;    spot_subpixel=1
+star_lambda=40;  star_threshold=2.5;  star_background=12;  star_radius=1;  star_merge=1.5;  star_contrast=0.1;  star_subpixel=2
+spot_lambda=60;  spot_threshold=2.5;  spot_background=12;  spot_radius=2;  spot_merge=2;    spot_contrast=0;    spot_subpixel=1
 log_star_sigmas=1,2,3;  log_star_threshold=5
 log_spot_sigmas=3,5,7;  log_spot_threshold=2.5
 
@@ -72,9 +73,9 @@ for image in "$split"/*.mha; do
     "$log_detector" --input "$image" --sigmas "${!sigmas}" --threshold "${!threshold}" --output-sources "$csv.full" > /dev/null
   else
     lambda=${family}_lambda; threshold=${family}_threshold; background=${family}_background; kernels=${family}_bank
-    radius=${family}_radius; merge=${family}_merge
+    radius=${family}_radius; merge=${family}_merge; contrast=${family}_contrast
     "$localize" --input "$image" --kernels "${!kernels};background:gauss:${!background}" --lambda "${!lambda}" \
-      --threshold "${!threshold}" --neighborhood-radius "${!radius}" --merge-radius "${!merge}" \
+      --threshold "${!threshold}" --neighborhood-radius "${!radius}" --merge-radius "${!merge}" --min-contrast "${!contrast}" \
       --kernel-normalization l2 --brightness coefficients --output-sources "$csv.full" > /dev/null
   fi
   # Keep the columns the scorer reads.

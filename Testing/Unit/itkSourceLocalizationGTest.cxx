@@ -3,6 +3,8 @@
 #include "itkGroupSparseSourceLocalizationFilter.h"
 #include "itkSourceKernelBank.h"
 #include "gtest/gtest.h"
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <random>
 #include <tuple>
@@ -406,8 +408,84 @@ TEST(GroupSparseSourceLocalizationFilter, RejectsBadGroupsAndParameters)
   filter->SetMergeRadiusFactor(-1.0);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
   filter->SetMergeRadiusFactor(1.0);
+  filter->SetMinimumContrast(1.0);
+  EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  filter->SetMinimumContrast(0.0);
+  filter->SetContrastRadiusFactor(0.0);
+  EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  filter->SetContrastRadiusFactor(4.0);
   filter->SetLambda(-1.0);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+}
+
+TEST(GroupSparseSourceLocalizationFilter, DeblendingContrastDropsFaintNeighboursOfBrightSources)
+{
+  // A bright source (flux 5000), a faint one (200) 5 px from it and another faint one (200)
+  // far from both, on noise of sigma 1.
+  using Image = itk::Image<float, 2>;
+  auto bank = itk::SourceKernelBank<float, 2>::New();
+  bank->AddFromDescription("gauss:1.5", nullptr);
+  const auto & kernel = bank->GetKernels()[0];
+  auto         image = Image::New();
+  image->SetRegions(Image::RegionType({ { 0, 0 } }, { { 64, 64 } }));
+  image->Allocate(true);
+  std::mt19937                     generator(11);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  float *                          s = image->GetBufferPointer();
+  for (itk::SizeValueType i = 0; i < 64 * 64; ++i)
+  {
+    s[i] = static_cast<float>(noise(generator));
+  }
+  double kernelSum = 0;
+  for (const float v : kernel.Values)
+  {
+    kernelSum += v;
+  }
+  const std::vector<std::array<long, 2>> positions = { { 20, 20 }, { 25, 20 }, { 45, 44 } };
+  const std::vector<double>              fluxes = { 5000, 200, 200 };
+  for (size_t j = 0; j < positions.size(); ++j)
+  {
+    for (itk::SizeValueType t = 0; t < kernel.Values.size(); ++t)
+    {
+      const long x = positions[j][0] + static_cast<long>(t % kernel.Size[0]) - static_cast<long>(kernel.Size[0] / 2);
+      const long y = positions[j][1] + static_cast<long>(t / kernel.Size[0]) - static_cast<long>(kernel.Size[1] / 2);
+      s[y * 64 + x] += static_cast<float>(fluxes[j] * kernel.Values[t] / kernelSum);
+    }
+  }
+  auto detect = [&](double contrast) {
+    auto filter = itk::GroupSparseSourceLocalizationFilter<Image>::New();
+    filter->SetInput(image);
+    filter->SetDictionary(bank->GetDictionary());
+    filter->SetKernelNormalization(Enums::KernelNormalization::L2);
+    filter->SetLambda(1.0);
+    filter->SetDetectionThreshold(8.0);
+    filter->SetMinimumContrast(contrast);
+    filter->Update();
+    std::vector<std::array<double, 2>> found;
+    for (const auto & source : filter->GetSources())
+    {
+      found.push_back({ source.Index[0], source.Index[1] });
+    }
+    return found;
+  };
+  auto near = [](const std::vector<std::array<double, 2>> & found, const std::array<long, 2> & p) {
+    return std::any_of(found.begin(), found.end(),
+                       [&](const auto & q) { return std::hypot(q[0] - p[0], q[1] - p[1]) < 1.0; });
+  };
+  const auto all = detect(0.0);
+  ASSERT_EQ(all.size(), 3u);
+  for (const auto & p : positions)
+  {
+    EXPECT_TRUE(near(all, p));
+  }
+  // 200 < 0.1 * 5000 within 4 sizes of the bright source: dropped; the far one stays.
+  const auto deblended = detect(0.1);
+  ASSERT_EQ(deblended.size(), 2u);
+  EXPECT_TRUE(near(deblended, positions[0]));
+  EXPECT_FALSE(near(deblended, positions[1]));
+  EXPECT_TRUE(near(deblended, positions[2]));
+  // A contrast of 0.01 keeps it (200 > 50).
+  EXPECT_EQ(detect(0.01).size(), 3u);
 }
 
 TEST(SourceKernelBank, BuildsKernelsAndRejectsBadDescriptions)

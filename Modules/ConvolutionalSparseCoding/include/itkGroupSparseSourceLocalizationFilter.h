@@ -8,6 +8,7 @@
 #include "itkRobustStandardDeviation.h"
 #include "itkVector.h"
 #include <array>
+#include <map>
 #include <ostream>
 #include <vector>
 
@@ -139,6 +140,16 @@ public:
   itkSetMacro(MergeRadiusFactor, double);
   itkGetConstMacro(MergeRadiusFactor, double);
 
+  /** Deblending contrast (as SExtractor's DEBLEND_MINCONT): a source fainter than this fraction
+   * of a brighter source within ContrastRadiusFactor times their larger effective size is
+   * dropped as that source's artefact (the ring of an Airy-like kernel, the misfit of a bright
+   * core). Brightness is compared after merging. 0 (default) keeps every source. */
+  itkSetMacro(MinimumContrast, double);
+  itkGetConstMacro(MinimumContrast, double);
+  /** Default 4. */
+  itkSetMacro(ContrastRadiusFactor, double);
+  itkGetConstMacro(ContrastRadiusFactor, double);
+
   RealImageType *
   GetSourceMap()
   {
@@ -221,6 +232,28 @@ protected:
                             const std::vector<RealType> &                    signal) override;
 
 private:
+  /** Sources binned on a grid of cells as wide as the largest reach (radius factor times the
+   * largest effective size), so that a neighbour search looks at 3^N cells only. */
+  class SourceGrid
+  {
+  public:
+    SourceGrid(const SourceListType & sources, double radiusFactor);
+    /** Records that added[index] is the source given. */
+    void
+    Add(const Source & source, size_t index);
+    /** visit(index) for every added source within radiusFactor times the larger size. */
+    template <typename TVisit>
+    void
+    ForEachInReach(const Source & source, const SourceListType & added, double radiusFactor, TVisit && visit) const;
+
+  private:
+    using Bin = std::array<long, ImageDimension>;
+    Bin
+    BinOf(const Source & source) const;
+    double                              m_Cell{ 1.0 };
+    std::map<Bin, std::vector<size_t>> m_Bins;
+  };
+
   /** The groups in use: the given ones, or one per kernel. */
   GroupListType
   EffectiveGroups(unsigned int numberOfKernels) const;
@@ -245,6 +278,8 @@ private:
   ThresholdEnum  m_ThresholdMode{ ThresholdEnum::SignalToNoise };
   unsigned int   m_NeighborhoodRadius{ 1 };
   double         m_MergeRadiusFactor{ 1.0 };
+  double         m_MinimumContrast{ 0.0 };
+  double         m_ContrastRadiusFactor{ 4.0 };
   bool           m_DebiasBrightness{ true };
   SourceListType m_Sources;
   double         m_NoiseSigma{ 0 };

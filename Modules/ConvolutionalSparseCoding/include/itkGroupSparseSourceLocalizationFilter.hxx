@@ -81,6 +81,14 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::VerifyPreconditions
   {
     itkExceptionMacro("MergeRadiusFactor must be finite and non-negative, got " << m_MergeRadiusFactor);
   }
+  if (!(m_MinimumContrast >= 0 && m_MinimumContrast < 1))
+  {
+    itkExceptionMacro("MinimumContrast must lie in [0, 1), got " << m_MinimumContrast);
+  }
+  if (!(m_ContrastRadiusFactor > 0) || !std::isfinite(m_ContrastRadiusFactor))
+  {
+    itkExceptionMacro("ContrastRadiusFactor must be finite and positive, got " << m_ContrastRadiusFactor);
+  }
   for (size_t p = 0; p < m_Groups.size(); ++p)
   {
     if (m_Groups[p].empty())
@@ -436,80 +444,39 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
   // than MergeRadiusFactor times their larger size joins it (fluxes add, positions average).
   // Accepted sources are binned on a grid of cells as wide as the largest reach, so each
   // candidate looks at the 3^N cells around it only.
-  double largestSize = 0;
-  for (const Source & candidate : m_Sources)
-  {
-    largestSize = std::max(largestSize, candidate.EffectiveSize);
-  }
-  const double                                  cell = std::max(1.0, m_MergeRadiusFactor * largestSize);
-  std::map<std::array<long, ImageDimension>, std::vector<size_t>> bins;
-  auto binOf = [cell](const Source & source) {
-    std::array<long, ImageDimension> bin;
-    for (unsigned int d = 0; d < ImageDimension; ++d)
-    {
-      bin[d] = static_cast<long>(std::floor(source.Index[d] / cell));
-    }
-    return bin;
-  };
   SourceListType merged;
-  for (const Source & candidate : m_Sources)
   {
-    // The brightest accepted source in reach (the lowest index) takes the candidate.
-    size_t                                 hostIndex = merged.size();
-    const std::array<long, ImageDimension> home = binOf(candidate);
-    for (unsigned int neighbour = 0; neighbour < std::pow(3, ImageDimension); ++neighbour)
+    SourceGrid grid(m_Sources, m_MergeRadiusFactor);
+    for (const Source & candidate : m_Sources)
     {
-      std::array<long, ImageDimension> bin = home;
-      unsigned int                      rest = neighbour;
-      for (unsigned int d = 0; d < ImageDimension; ++d)
+      // The brightest accepted source in reach (the lowest index) takes the candidate.
+      size_t hostIndex = merged.size();
+      grid.ForEachInReach(candidate, merged, m_MergeRadiusFactor,
+                          [&hostIndex](size_t index) { hostIndex = std::min(hostIndex, index); });
+      if (hostIndex == merged.size())
       {
-        bin[d] += static_cast<long>(rest % 3) - 1;
-        rest /= 3;
-      }
-      const auto found = bins.find(bin);
-      if (found == bins.end())
-      {
+        grid.Add(candidate, merged.size());
+        merged.push_back(candidate);
         continue;
       }
-      for (const size_t index : found->second)
+      Source * host = &merged[hostIndex];
+      // Positions average with the coefficient evidence (the SNR); a debiased brightness already
+      // fits the host's kernel to the light around it, so only coefficient sums add up.
+      const double weight = host->SignalToNoise + candidate.SignalToNoise;
+      if (weight > 0)
       {
-        Source &     accepted = merged[index];
-        const double reach = m_MergeRadiusFactor * std::max(accepted.EffectiveSize, candidate.EffectiveSize);
-        double       distance2 = 0;
         for (unsigned int d = 0; d < ImageDimension; ++d)
         {
-          distance2 += (accepted.Index[d] - candidate.Index[d]) * (accepted.Index[d] - candidate.Index[d]);
-        }
-        if (distance2 <= reach * reach)
-        {
-          hostIndex = std::min(hostIndex, index);
-          break; // a bin's indices increase
+          host->Index[d] =
+            (host->Index[d] * host->SignalToNoise + candidate.Index[d] * candidate.SignalToNoise) / weight;
         }
       }
-    }
-    if (hostIndex == merged.size())
-    {
-      bins[home].push_back(merged.size());
-      merged.push_back(candidate);
-      continue;
-    }
-    Source * host = &merged[hostIndex];
-    // Positions average with the coefficient evidence (the SNR); a debiased brightness already
-    // fits the host's kernel to the light around it, so only coefficient sums add up.
-    const double weight = host->SignalToNoise + candidate.SignalToNoise;
-    if (weight > 0)
-    {
-      for (unsigned int d = 0; d < ImageDimension; ++d)
+      if (!m_DebiasBrightness)
       {
-        host->Index[d] =
-          (host->Index[d] * host->SignalToNoise + candidate.Index[d] * candidate.SignalToNoise) / weight;
+        host->Brightness += candidate.Brightness;
       }
+      host->SignalToNoise = weight;
     }
-    if (!m_DebiasBrightness)
-    {
-      host->Brightness += candidate.Brightness;
-    }
-    host->SignalToNoise = weight;
   }
   m_Sources.clear();
   for (Source & source : merged)
@@ -523,6 +490,98 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
   }
   std::stable_sort(m_Sources.begin(), m_Sources.end(),
                    [](const Source & a, const Source & b) { return a.Brightness > b.Brightness; });
+  if (m_MinimumContrast > 0)
+  {
+    // Brightest first: a source is compared with every brighter source in reach.
+    SourceGrid     grid(m_Sources, m_ContrastRadiusFactor);
+    SourceListType kept;
+    for (size_t i = 0; i < m_Sources.size(); ++i)
+    {
+      const Source & source = m_Sources[i];
+      bool           artefact = false;
+      grid.ForEachInReach(source, m_Sources, m_ContrastRadiusFactor, [&](size_t index) {
+        artefact = artefact || source.Brightness < m_MinimumContrast * m_Sources[index].Brightness;
+      });
+      grid.Add(source, i);
+      if (!artefact)
+      {
+        kept.push_back(source);
+      }
+    }
+    m_Sources.swap(kept);
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::SourceGrid::SourceGrid(const SourceListType & sources,
+                                                                                    double radiusFactor)
+{
+  double largestSize = 0;
+  for (const Source & source : sources)
+  {
+    largestSize = std::max(largestSize, source.EffectiveSize);
+  }
+  m_Cell = std::max(1.0, radiusFactor * largestSize);
+}
+
+template <typename TInputImage, typename TRealType>
+auto
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::SourceGrid::BinOf(const Source & source) const -> Bin
+{
+  Bin bin;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    bin[d] = static_cast<long>(std::floor(source.Index[d] / m_Cell));
+  }
+  return bin;
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::SourceGrid::Add(const Source & source, size_t index)
+{
+  m_Bins[this->BinOf(source)].push_back(index);
+}
+
+template <typename TInputImage, typename TRealType>
+template <typename TVisit>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::SourceGrid::ForEachInReach(const Source & source,
+                                                                                        const SourceListType & added,
+                                                                                        double radiusFactor,
+                                                                                        TVisit && visit) const
+{
+  // Cells are as wide as the largest reach, so the 3^N cells around the source hold them all.
+  const Bin home = this->BinOf(source);
+  for (unsigned int neighbour = 0; neighbour < std::pow(3, ImageDimension); ++neighbour)
+  {
+    Bin          bin = home;
+    unsigned int rest = neighbour;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      bin[d] += static_cast<long>(rest % 3) - 1;
+      rest /= 3;
+    }
+    const auto found = m_Bins.find(bin);
+    if (found == m_Bins.end())
+    {
+      continue;
+    }
+    for (const size_t index : found->second)
+    {
+      const Source & other = added[index];
+      const double   reach = radiusFactor * std::max(other.EffectiveSize, source.EffectiveSize);
+      double         distance2 = 0;
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        distance2 += (other.Index[d] - source.Index[d]) * (other.Index[d] - source.Index[d]);
+      }
+      if (distance2 <= reach * reach)
+      {
+        visit(index);
+      }
+    }
+  }
 }
 
 template <typename TInputImage, typename TRealType>
@@ -726,6 +785,8 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrintSelf(std::ostr
   os << indent << "ThresholdMode: " << m_ThresholdMode << std::endl;
   os << indent << "NeighborhoodRadius: " << m_NeighborhoodRadius << std::endl;
   os << indent << "MergeRadiusFactor: " << m_MergeRadiusFactor << std::endl;
+  os << indent << "MinimumContrast: " << m_MinimumContrast << std::endl;
+  os << indent << "ContrastRadiusFactor: " << m_ContrastRadiusFactor << std::endl;
   os << indent << "DebiasBrightness: " << m_DebiasBrightness << std::endl;
   os << indent << "Sources: " << m_Sources.size() << std::endl;
   os << indent << "NoiseSigma: " << m_NoiseSigma << std::endl;
