@@ -199,12 +199,12 @@ ImageDimensionOf(const std::string & path, const std::string & what)
   return io->GetNumberOfDimensions();
 }
 
-/** The tools' common main(): --help, flags, a 2-D or 3-D run chosen by the input's dimension,
- * and errors as exit codes (2: the user's mistake, 1: anything else), each naming the tool. */
-template <typename TRun2, typename TRun3>
+/** --help, flags and errors as exit codes (2: the user's mistake, 1: anything else), each
+ * naming the tool, around body(args). */
+template <typename TBody>
 int
-Main(const char * tool, const char * usage, int argc, char * argv[], const std::set<std::string> & valued,
-     const std::set<std::string> & switches, TRun2 && run2, TRun3 && run3)
+Guarded(const char * tool, const char * usage, int argc, char * argv[], const std::set<std::string> & valued,
+        const std::set<std::string> & switches, TBody && body)
 {
   try
   {
@@ -216,18 +216,8 @@ Main(const char * tool, const char * usage, int argc, char * argv[], const std::
         return 0;
       }
     }
-    const Arguments    args(argc, argv, valued, switches);
-    const unsigned int dimension = ImageDimensionOf(args.Required("--input"), "input");
-    if (dimension == 2)
-    {
-      return run2(args);
-    }
-    if (dimension == 3)
-    {
-      return run3(args);
-    }
-    throw UsageError("the input must be a 2-D or 3-D image; '" + args.Get("--input") + "' is " +
-                     std::to_string(dimension) + "-D");
+    const Arguments args(argc, argv, valued, switches);
+    return body(args);
   }
   catch (const UsageError & e)
   {
@@ -244,6 +234,27 @@ Main(const char * tool, const char * usage, int argc, char * argv[], const std::
     std::cerr << tool << ": error: " << e.what() << "\n";
     return 1;
   }
+}
+
+/** The tools' common main(): Guarded(), with a 2-D or 3-D run chosen by the input's dimension. */
+template <typename TRun2, typename TRun3>
+int
+Main(const char * tool, const char * usage, int argc, char * argv[], const std::set<std::string> & valued,
+     const std::set<std::string> & switches, TRun2 && run2, TRun3 && run3)
+{
+  return Guarded(tool, usage, argc, argv, valued, switches, [&](const Arguments & args) {
+    const unsigned int dimension = ImageDimensionOf(args.Required("--input"), "input");
+    if (dimension == 2)
+    {
+      return run2(args);
+    }
+    if (dimension == 3)
+    {
+      return run3(args);
+    }
+    throw UsageError("the input must be a 2-D or 3-D image; '" + args.Get("--input") + "' is " +
+                     std::to_string(dimension) + "-D");
+  });
 }
 
 inline double

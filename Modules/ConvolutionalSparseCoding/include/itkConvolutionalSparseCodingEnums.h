@@ -62,6 +62,23 @@ public:
     L2 = 2
   };
 
+  /** The norm constraint on each learned kernel. L2Ball: ||h||_2 <= 1 (convex; SPORCO's
+   * default). UnitL2: ||h||_2 = 1. UnitL1: ||h||_1 = 1, the CGSC paper's equal-l1 scaling. */
+  enum class KernelNormConstraint : uint8_t
+  {
+    L2Ball = 0,
+    UnitL2 = 1,
+    UnitL1 = 2
+  };
+
+  /** Where canonicalisation puts a learned kernel's centre: its centre of energy (h^2
+   * weighted) or its largest-magnitude tap. */
+  enum class KernelCentre : uint8_t
+  {
+    CentreOfEnergy = 0,
+    EnergyPeak = 1
+  };
+
   /** The iterative solver used for the coding problem. */
   enum class Solver : uint8_t
   {
@@ -100,6 +117,27 @@ operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::KernelNormal
     default:
       return os << "L2";
   }
+}
+
+inline std::ostream &
+operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::KernelNormConstraint value)
+{
+  switch (value)
+  {
+    case ConvolutionalSparseCodingEnums::KernelNormConstraint::L2Ball:
+      return os << "L2Ball";
+    case ConvolutionalSparseCodingEnums::KernelNormConstraint::UnitL2:
+      return os << "UnitL2";
+    default:
+      return os << "UnitL1";
+  }
+}
+
+inline std::ostream &
+operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::KernelCentre value)
+{
+  return os << (value == ConvolutionalSparseCodingEnums::KernelCentre::CentreOfEnergy ? "CentreOfEnergy"
+                                                                                       : "EnergyPeak");
 }
 
 } // namespace itk

@@ -119,6 +119,10 @@ public:
   /** Computes the domain, the plans and the kernel spectra. Call after the setters. */
   void
   Initialize();
+  /** New values for the K kernels (same number and size) after Initialize(): recomputes the
+   * kernel spectra only, keeping domain and plans (dictionary learning changes them often). */
+  void
+  UpdateKernelValues(const RealType * kernels);
 
   const SizeType &
   GetDomainSize() const
@@ -317,6 +321,9 @@ private:
   /** Replaces the plans by new ones of the given rigor; n is the size, slowest axis first. */
   void
   MakePlans(std::vector<int> & n, unsigned int rigor);
+  /** Kernel spectra, sum_k |H_k|^2, the spectral norm and the Parseval weights. */
+  void
+  ComputeKernelSpectra();
   /** Visits the image region of the domain row by row: f(imageOffset, domainOffset, rowLength). */
   template <typename TFunction>
   void
@@ -330,6 +337,7 @@ private:
   unsigned int m_PlanRigor{ AutomaticPlanRigor };
   unsigned int m_EffectivePlanRigor{ FFTW_ESTIMATE };
   double       m_AutomaticPlanningThreshold{ 0.01 };
+  double       m_KernelTransformSeconds{ 0.0 };
 
   SizeValueType m_NumberOfImagePixels{ 0 };
   SizeValueType m_NumberOfDomainPixels{ 0 };

@@ -202,6 +202,18 @@ MultiChannelFourierConvolution<TReal>::Initialize()
   const bool automatic = m_PlanRigor == AutomaticPlanRigor;
   this->MakePlans(n, automatic ? FFTW_ESTIMATE : m_PlanRigor);
 
+  this->ComputeKernelSpectra();
+  if (automatic && m_KernelTransformSeconds > m_AutomaticPlanningThreshold)
+  {
+    this->MakePlans(n, FFTW_MEASURE);
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::ComputeKernelSpectra()
+{
+  const unsigned int dimension = m_ImageSize.size();
   // Kernel spectra: each kernel embedded with its centre tap at the domain origin.
   const SizeValueType taps = m_Kernels.size() / m_NumberOfKernels;
   RealBufferType      embedded = this->AllocateSpatial(m_NumberOfKernels);
@@ -233,12 +245,9 @@ MultiChannelFourierConvolution<TReal>::Initialize()
   m_KernelSpectra = this->AllocateSpectral(m_NumberOfKernels);
   const auto start = std::chrono::steady_clock::now();
   this->ForwardFFT(embedded.data(), m_KernelSpectra.data(), m_NumberOfKernels);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (automatic && seconds > m_AutomaticPlanningThreshold)
-  {
-    this->MakePlans(n, FFTW_MEASURE);
-  }
+  m_KernelTransformSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  const SizeValueType halfRow = m_DomainSize[0] / 2 + 1;
   m_KernelSpectralEnergy.Allocate(m_NumberOfFrequencies);
   m_ParsevalWeights.Allocate(m_NumberOfFrequencies);
   const bool evenRow = m_DomainSize[0] % 2 == 0;
@@ -256,6 +265,18 @@ MultiChannelFourierConvolution<TReal>::Initialize()
     const bool          single = column == 0 || (evenRow && column == halfRow - 1);
     m_ParsevalWeights[f] = (single ? RealType(1) : RealType(2)) / static_cast<RealType>(m_NumberOfDomainPixels);
   }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::UpdateKernelValues(const RealType * kernels)
+{
+  if (m_KernelSpectra.size() == 0)
+  {
+    itkExceptionMacro("UpdateKernelValues() needs Initialize() first");
+  }
+  std::copy_n(kernels, m_Kernels.size(), m_Kernels.begin());
+  this->ComputeKernelSpectra();
 }
 
 template <typename TReal>

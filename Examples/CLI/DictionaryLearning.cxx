@@ -1,0 +1,477 @@
+// DictionaryLearning: learns a convolutional dictionary from training images (itk::DictionaryLearner).
+#include "CSCCommandLine.h"
+#include "itkConvolutionalSparseCodingImageFilter.h"
+#include "itkDictionaryLearner.h"
+#include <fstream>
+
+namespace
+{
+const char * const Usage = R"(Usage: DictionaryLearning --input img1 [img2 ...] | --input-list files.txt
+         --kernels K --kernel-size 8[,8] --lambda L --output-dictionary d.mha [options]
+Learns K convolutional kernels from 2-D or 3-D training images. An input with one axis more
+than the kernels (e.g. 256x256x5 with --kernel-size 8,8) is a stack of training images along
+its last axis.
+  --input FILE [FILE ...]    training images (or stacks)
+  --input-list FILE          a text file with one training image path per line
+  --kernels K                number of kernels (default 16; taken from --initial-dictionary if given)
+  --kernel-size S[,S[,S]]    kernel size, one value for every axis or one per axis (default 8)
+  --lambda L                 sparsity weight (required)
+  --nonnegative              non-negative coefficient maps
+  --zero-mean                zero-mean kernels
+  --nonnegative-kernels      non-negative kernels
+  --kernel-norm ball|unit|l1 ||d||_2 <= 1 (default), ||d||_2 = 1, or ||d||_1 = 1
+  --initial-dictionary FILE  (N+1)-D dictionary to start from (projected onto the constraints)
+  --online                   stream the training files one at a time (memory of one image)
+  --iterations N             outer iterations, epochs when online (default 100)
+  --coding-iterations N      coding iterations per outer iteration (default 5; online: 50)
+  --dictionary-iterations N  dictionary FISTA steps per outer iteration (default 5)
+  --solver admm|fista        coding solver (default admm)
+  --boundary periodic|zeropadded  (default periodic)
+  --tolerance T              stop when the objective changes by less than T (relative; default 0)
+  --no-canonicalize          keep kernels as learned (no centring, sign fix or ordering)
+  --centre energy|peak       canonical kernel centre (default energy)
+  --seed S                   seed of the random initial dictionary (default 1)
+  --evaluate                 also report F(D): the coding optimum (to 1e-5) with the learned
+                             dictionary fixed, summed over the training images
+  --output-dictionary FILE   the learned dictionary, (N+1)-D, last axis = kernel (required)
+  --output-mosaic FILE.png   the kernels tiled, each contrast-stretched
+  --output-curve FILE.csv    iteration, objective, data fidelity, penalty, seconds
+  --output-curve-plot FILE.png  the objective per iteration
+  --report FILE.json         parameters, final objective, F(D), time, peak memory
+)";
+
+/** Training image paths: --input's values (several allowed) or --input-list's lines. */
+std::vector<std::string>
+TrainingPaths(const csc::Arguments & args, const std::vector<std::string> & extraInputs)
+{
+  std::vector<std::string> paths;
+  if (args.Has("--input") == args.Has("--input-list"))
+  {
+    throw csc::UsageError("give the training images with exactly one of --input and --input-list");
+  }
+  if (args.Has("--input"))
+  {
+    paths.push_back(args.Get("--input"));
+    paths.insert(paths.end(), extraInputs.begin(), extraInputs.end());
+  }
+  else
+  {
+    std::ifstream list(args.Get("--input-list"));
+    if (!list)
+    {
+      throw csc::UsageError("cannot read the input list '" + args.Get("--input-list") + "'");
+    }
+    for (std::string line; std::getline(list, line);)
+    {
+      line.erase(0, line.find_first_not_of(" \t\r"));
+      line.erase(line.find_last_not_of(" \t\r") + 1);
+      if (!line.empty() && line[0] != '#')
+      {
+        paths.push_back(line);
+      }
+    }
+    if (paths.empty())
+    {
+      throw csc::UsageError("the input list '" + args.Get("--input-list") + "' names no image");
+    }
+  }
+  return paths;
+}
+
+/** The K kernels tiled on a grid, each stretched between its own extremes (the central slice
+ * of 3-D kernels), magnified so that a tap is a visible square. */
+csc::PictureType::Pointer
+Mosaic(const float * kernels, const std::vector<size_t> & size, unsigned int K)
+{
+  const size_t width = size[0], height = size[1];
+  const size_t slice = size.size() > 2 ? size[2] / 2 : 0;
+  const size_t zoom = std::max<size_t>(1, 48 / std::max(width, height));
+  const size_t columns = static_cast<size_t>(std::ceil(std::sqrt(double(K))));
+  const size_t rows = (K + columns - 1) / columns;
+  const size_t gap = 2, tileW = width * zoom, tileH = height * zoom;
+  auto         picture = csc::PictureType::New();
+  picture->SetRegions(csc::PictureType::SizeType{ { columns * (tileW + gap) + gap, rows * (tileH + gap) + gap } });
+  picture->Allocate();
+  picture->FillBuffer(128);
+  const size_t stride = picture->GetLargestPossibleRegion().GetSize()[0];
+  const size_t taps = width * height * (size.size() > 2 ? size[2] : 1);
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    const float * h = kernels + k * taps + slice * width * height;
+    const auto    range = std::minmax_element(h, h + width * height);
+    const float   low = *range.first, span = std::max(*range.second - low, 1e-12f);
+    const size_t  x0 = gap + (k % columns) * (tileW + gap), y0 = gap + (k / columns) * (tileH + gap);
+    for (size_t y = 0; y < tileH; ++y)
+    {
+      for (size_t x = 0; x < tileW; ++x)
+      {
+        const float v = (h[(y / zoom) * width + x / zoom] - low) / span;
+        picture->GetBufferPointer()[(y0 + y) * stride + x0 + x] = static_cast<unsigned char>(v * 255.0f + 0.5f);
+      }
+    }
+  }
+  return picture;
+}
+
+/** A line plot of the objective per iteration: axes, grid lines at tenths, the curve. */
+csc::PictureType::Pointer
+CurvePlot(const std::vector<double> & values)
+{
+  const size_t width = 640, height = 400, margin = 30;
+  auto         picture = csc::PictureType::New();
+  picture->SetRegions(csc::PictureType::SizeType{ { width, height } });
+  picture->Allocate();
+  picture->FillBuffer(255);
+  unsigned char * p = picture->GetBufferPointer();
+  auto            set = [&](long x, long y, unsigned char v) {
+    if (x >= 0 && y >= 0 && x < long(width) && y < long(height))
+    {
+      p[y * width + x] = std::min(p[y * width + x], v);
+    }
+  };
+  for (size_t j = 0; j <= 10; ++j)
+  {
+    const long y = long(margin + j * (height - 2 * margin) / 10), x = long(margin + j * (width - 2 * margin) / 10);
+    for (size_t i = margin; i <= width - margin; ++i)
+    {
+      set(long(i), y, j == 10 ? 0 : 220);
+    }
+    for (size_t i = margin; i <= height - margin; ++i)
+    {
+      set(x, long(i), j == 0 ? 0 : 220);
+    }
+  }
+  if (values.empty())
+  {
+    return picture;
+  }
+  const auto   range = std::minmax_element(values.begin(), values.end());
+  const double low = *range.first, span = std::max(*range.second - low, 1e-12 * std::abs(low) + 1e-30);
+  auto         point = [&](size_t i) {
+    const double fx = values.size() > 1 ? double(i) / (values.size() - 1) : 0.5;
+    return std::array<double, 2>{ margin + fx * (width - 2 * margin),
+                                  height - margin - (values[i] - low) / span * (height - 2 * margin) };
+  };
+  for (size_t i = 0; i + 1 < std::max<size_t>(values.size(), 2); ++i)
+  {
+    const auto a = point(i), b = point(std::min(i + 1, values.size() - 1));
+    const int  steps = static_cast<int>(std::max(std::abs(b[0] - a[0]), std::abs(b[1] - a[1]))) + 1;
+    for (int s = 0; s <= steps; ++s)
+    {
+      const double t = double(s) / steps;
+      const long   x = std::lround(a[0] + t * (b[0] - a[0])), y = std::lround(a[1] + t * (b[1] - a[1]));
+      for (long dy = -1; dy <= 1; ++dy)
+      {
+        set(x, y + dy, 0);
+      }
+    }
+  }
+  return picture;
+}
+
+template <unsigned int VDimension>
+int
+Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool stacks,
+    const std::vector<size_t> & kernelSize)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  using StackType = itk::Image<float, VDimension + 1>;
+  using LearnerType = itk::DictionaryLearner<ImageType>;
+  using Enums = itk::ConvolutionalSparseCodingEnums;
+
+  const std::string dictionaryPath = args.Required("--output-dictionary");
+  auto              learner = LearnerType::New();
+  if (!args.Has("--lambda"))
+  {
+    throw csc::UsageError("--lambda is required (see --help)");
+  }
+  learner->SetLambda(args.Number("--lambda", 0.1));
+  learner->SetNumberOfKernels(csc::PositiveInteger(args, "--kernels", 16));
+  typename LearnerType::KernelSizeType size;
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    size[d] = kernelSize[kernelSize.size() == 1 ? 0 : d];
+  }
+  learner->SetKernelSize(size);
+  learner->SetNonNegativeCoefficients(args.Has("--nonnegative"));
+  learner->SetZeroMeanKernels(args.Has("--zero-mean"));
+  learner->SetNonNegativeKernels(args.Has("--nonnegative-kernels"));
+  const std::string norm = csc::Choice(args, "--kernel-norm", "ball", { "ball", "unit", "l1" });
+  learner->SetKernelNorm(norm == "ball"   ? Enums::KernelNormConstraint::L2Ball
+                         : norm == "unit" ? Enums::KernelNormConstraint::UnitL2
+                                          : Enums::KernelNormConstraint::UnitL1);
+  const bool online = args.Has("--online");
+  learner->SetOnline(online);
+  learner->SetNumberOfIterations(csc::PositiveInteger(args, "--iterations", 100));
+  learner->SetCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 5));
+  learner->SetOnlineCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 50));
+  learner->SetDictionaryIterations(csc::PositiveInteger(args, "--dictionary-iterations", 5));
+  const std::string solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
+  learner->SetCodingSolver(solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
+  const std::string boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
+  learner->SetBoundary(boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
+  const double tolerance = args.Number("--tolerance", 0.0);
+  if (tolerance < 0)
+  {
+    throw csc::UsageError("--tolerance must be non-negative");
+  }
+  learner->SetRelativeTolerance(tolerance);
+  learner->SetCanonicalize(!args.Has("--no-canonicalize"));
+  learner->SetCanonicalCentre(csc::Choice(args, "--centre", "energy", { "energy", "peak" }) == "energy"
+                                ? Enums::KernelCentre::CentreOfEnergy
+                                : Enums::KernelCentre::EnergyPeak);
+  const double seed = args.Number("--seed", 1);
+  if (seed < 0 || seed != std::floor(seed))
+  {
+    throw csc::UsageError("--seed must be a non-negative integer");
+  }
+  learner->SetSeed(static_cast<unsigned int>(seed));
+  if (args.Has("--initial-dictionary"))
+  {
+    const std::string path = args.Get("--initial-dictionary");
+    if (csc::ImageDimensionOf(path, "initial dictionary") != VDimension + 1)
+    {
+      throw csc::UsageError("the initial dictionary must be " + std::to_string(VDimension + 1) +
+                            "-D (kernels stacked along the last axis)");
+    }
+    learner->SetInitialDictionary(itk::ReadImage<typename LearnerType::DictionaryImageType>(path));
+  }
+
+  // Training images: in memory (batch; stacks split into their slices) or streamed (online).
+  std::vector<typename ImageType::Pointer> images;
+  if (online)
+  {
+    if (stacks)
+    {
+      throw csc::UsageError("--online streams one image per file; split the stack into files");
+    }
+    learner->SetTrainingFileNames(paths);
+  }
+  else
+  {
+    for (const std::string & path : paths)
+    {
+      if (!stacks)
+      {
+        images.push_back(itk::ReadImage<ImageType>(path));
+        continue;
+      }
+      const auto                    stack = itk::ReadImage<StackType>(path);
+      const auto                    stackSize = stack->GetLargestPossibleRegion().GetSize();
+      typename ImageType::SizeType  sliceSize;
+      size_t                        pixels = 1;
+      for (unsigned int d = 0; d < VDimension; ++d)
+      {
+        sliceSize[d] = stackSize[d];
+        pixels *= stackSize[d];
+      }
+      for (size_t z = 0; z < stackSize[VDimension]; ++z)
+      {
+        auto slice = ImageType::New();
+        slice->SetRegions(typename ImageType::RegionType(sliceSize));
+        slice->Allocate();
+        std::copy_n(stack->GetBufferPointer() + z * pixels, pixels, slice->GetBufferPointer());
+        images.push_back(slice);
+      }
+    }
+    for (const auto & image : images)
+    {
+      learner->AddTrainingImage(image);
+    }
+  }
+  std::cout << "training on " << (online ? paths.size() : images.size()) << " image(s)" << (online ? ", online" : "")
+            << "\n";
+
+  const double seconds = csc::UpdateWithProgress(learner.GetPointer(), "DictionaryLearning");
+  const auto * dictionary = learner->GetOutput();
+  csc::WriteImageAtomically(dictionary, dictionaryPath);
+  std::cout << "dictionary: " << dictionaryPath << "\n";
+
+  const auto & curve = learner->GetLearningCurve();
+  if (args.Has("--output-curve"))
+  {
+    csc::WriteAtomically(args.Get("--output-curve"), [&](const std::string & path) {
+      std::ofstream out(path);
+      out << "iteration,objective,data_fidelity,penalty,seconds\n";
+      out.precision(12);
+      for (size_t i = 0; i < curve.size(); ++i)
+      {
+        out << i + 1 << "," << curve[i].Objective << "," << curve[i].DataFidelity << "," << curve[i].Penalty << ","
+            << curve[i].Seconds << "\n";
+      }
+      if (!out)
+      {
+        throw std::runtime_error("cannot write " + path);
+      }
+    });
+    std::cout << "curve: " << args.Get("--output-curve") << "\n";
+  }
+  if (args.Has("--output-curve-plot"))
+  {
+    std::vector<double> objective;
+    for (const auto & point : curve)
+    {
+      objective.push_back(point.Objective);
+    }
+    csc::WriteImageAtomically(CurvePlot(objective).GetPointer(), args.Get("--output-curve-plot"));
+    std::cout << "curve plot: " << args.Get("--output-curve-plot") << "\n";
+  }
+  const auto           dictionarySize = dictionary->GetLargestPossibleRegion().GetSize();
+  const unsigned int   K = static_cast<unsigned int>(dictionarySize[VDimension]);
+  std::vector<size_t> learnedSize(dictionarySize.begin(), dictionarySize.begin() + VDimension);
+  if (args.Has("--output-mosaic"))
+  {
+    if (VDimension == 2)
+    {
+      learnedSize.push_back(1);
+    }
+    csc::WriteImageAtomically(Mosaic(dictionary->GetBufferPointer(), learnedSize, K).GetPointer(),
+                              args.Get("--output-mosaic"));
+    std::cout << "mosaic: " << args.Get("--output-mosaic") << "\n";
+  }
+
+  // F(D): the coding optimum with the dictionary fixed, image by image.
+  double fOfD = std::numeric_limits<double>::quiet_NaN();
+  if (args.Has("--evaluate"))
+  {
+    fOfD = 0;
+    auto evaluate = [&](const ImageType * image) {
+      auto coder = itk::ConvolutionalSparseCodingImageFilter<ImageType>::New();
+      coder->SetInput(image);
+      coder->SetDictionary(dictionary);
+      coder->SetLambda(learner->GetLambda());
+      coder->SetNonNegative(learner->GetNonNegativeCoefficients());
+      coder->SetBoundaryCondition(learner->GetBoundary());
+      coder->SetMaximumNumberOfIterations(3000);
+      coder->SetRelativeTolerance(1e-5);
+      coder->Update();
+      fOfD += coder->GetStatistics().Objective;
+    };
+    if (online)
+    {
+      for (const std::string & path : paths)
+      {
+        evaluate(itk::ReadImage<ImageType>(path));
+      }
+    }
+    for (const auto & image : images)
+    {
+      evaluate(image);
+    }
+    std::cout << "F(D) = " << fOfD << "\n";
+  }
+
+  if (args.Has("--report"))
+  {
+    csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
+      std::ofstream out(path);
+      out << "{\n  \"tool\": \"DictionaryLearning\",\n  \"parameters\": {\"kernels\": " << K << ", \"kernel_size\": [";
+      for (unsigned int d = 0; d < VDimension; ++d)
+      {
+        out << (d ? ", " : "") << dictionarySize[d];
+      }
+      out << "], \"lambda\": " << csc::JsonNumber(learner->GetLambda())
+          << ", \"nonnegative\": " << (learner->GetNonNegativeCoefficients() ? "true" : "false")
+          << ", \"zero_mean\": " << (learner->GetZeroMeanKernels() ? "true" : "false")
+          << ", \"kernel_norm\": " << csc::JsonString(norm) << ", \"online\": " << (online ? "true" : "false")
+          << ", \"iterations\": " << learner->GetNumberOfIterations() << ", \"solver\": " << csc::JsonString(solver)
+          << ", \"boundary\": " << csc::JsonString(boundary) << "},\n"
+          << "  \"training_images\": " << (online ? paths.size() : images.size()) << ",\n"
+          << "  \"iterations\": " << curve.size() << ",\n"
+          << "  \"objective\": " << csc::JsonNumber(learner->GetObjective()) << ",\n"
+          << "  \"F_of_D\": " << csc::JsonNumber(fOfD) << ",\n"
+          << "  \"learning_seconds\": " << csc::JsonNumber(seconds) << ",\n"
+          << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
+      if (!out)
+      {
+        throw std::runtime_error("cannot write the report " + path);
+      }
+    });
+    std::cout << "report: " << args.Get("--report") << "\n";
+  }
+  std::cout << "iterations " << curve.size() << ", objective " << learner->GetObjective() << ", " << seconds
+            << " s\n";
+  return 0;
+}
+} // namespace
+
+int
+main(int argc, char * argv[])
+{
+  // --input takes several values: the ones after the first go to extraInputs.
+  std::vector<char *>      kept{ argv[0] };
+  std::vector<std::string> extraInputs;
+  for (int i = 1; i < argc; ++i)
+  {
+    kept.push_back(argv[i]);
+    if (std::string(argv[i]) == "--input" && i + 1 < argc)
+    {
+      kept.push_back(argv[++i]);
+      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
+      {
+        extraInputs.push_back(argv[++i]);
+      }
+    }
+  }
+  return csc::Guarded(
+    "DictionaryLearning", Usage, static_cast<int>(kept.size()), kept.data(),
+    { "--input", "--input-list", "--kernels", "--kernel-size", "--lambda", "--kernel-norm", "--initial-dictionary",
+      "--iterations", "--coding-iterations", "--dictionary-iterations", "--solver", "--boundary", "--tolerance",
+      "--centre", "--seed", "--output-dictionary", "--output-mosaic", "--output-curve", "--output-curve-plot",
+      "--report" },
+    { "--nonnegative", "--zero-mean", "--nonnegative-kernels", "--online", "--no-canonicalize", "--evaluate" },
+    [&](const csc::Arguments & args) {
+      const auto   paths = TrainingPaths(args, extraInputs);
+      unsigned int inputDimension = 0;
+      for (const std::string & path : paths)
+      {
+        const unsigned int dimension = csc::ImageDimensionOf(path, "training image");
+        if (inputDimension != 0 && dimension != inputDimension)
+        {
+          throw csc::UsageError("training images of different dimension: '" + paths.front() + "' is " +
+                                std::to_string(inputDimension) + "-D, '" + path + "' is " + std::to_string(dimension) +
+                                "-D");
+        }
+        inputDimension = dimension;
+      }
+      // The kernels' dimension: --kernel-size's entries, else the initial dictionary's minus one,
+      // else the images'. One less than the inputs' means the inputs are stacks.
+      std::vector<size_t> kernelSize{ 8 };
+      if (args.Has("--kernel-size"))
+      {
+        kernelSize.clear();
+        for (const double v : csc::ParseNumberList(args.Get("--kernel-size"), "--kernel-size"))
+        {
+          if (v < 1 || v != std::floor(v))
+          {
+            throw csc::UsageError("--kernel-size needs positive integers");
+          }
+          kernelSize.push_back(static_cast<size_t>(v));
+        }
+      }
+      unsigned int kernelDimension = inputDimension;
+      if (kernelSize.size() > 1)
+      {
+        kernelDimension = static_cast<unsigned int>(kernelSize.size());
+      }
+      else if (args.Has("--initial-dictionary"))
+      {
+        kernelDimension = csc::ImageDimensionOf(args.Get("--initial-dictionary"), "initial dictionary") - 1;
+      }
+      const bool stacks = kernelDimension + 1 == inputDimension;
+      if (!stacks && kernelDimension != inputDimension)
+      {
+        throw csc::UsageError(std::to_string(kernelDimension) + "-D kernels do not fit " +
+                              std::to_string(inputDimension) + "-D training images");
+      }
+      if (kernelDimension == 2)
+      {
+        return Run<2>(args, paths, stacks, kernelSize);
+      }
+      if (kernelDimension == 3)
+      {
+        return Run<3>(args, paths, stacks, kernelSize);
+      }
+      throw csc::UsageError("kernels must be 2-D or 3-D, got " + std::to_string(kernelDimension) + "-D");
+    });
+}

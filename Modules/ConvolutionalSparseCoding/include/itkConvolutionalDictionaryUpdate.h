@@ -1,0 +1,131 @@
+#ifndef itkConvolutionalDictionaryUpdate_h
+#define itkConvolutionalDictionaryUpdate_h
+
+#include "itkDictionaryProjection.h"
+#include "itkMultiChannelFourierConvolution.h"
+#include "itkObject.h"
+#include "itkObjectFactory.h"
+#include <vector>
+
+namespace itk
+{
+/** \class ConvolutionalDictionaryUpdate
+ * \brief The dictionary step of convolutional dictionary learning: projected FISTA on
+ * \f[ \min_{d_k \in C} \sum_i \tfrac12 \| \textstyle\sum_k x_{i,k} \circledast d_k - s_i \|^2 \f]
+ * for fixed coefficient maps x_i.
+ *
+ * It runs on the coding operator's domain with the roles swapped: the maps' spectra X_i are
+ * computed once (AddSample()), each step embeds the kernels in the domain (the operator's
+ * UpdateKernelValues(), so the operator ends holding the new dictionary), forms the residual
+ * spectra, correlates them with the maps, and takes the kernel taps of the inverse transform
+ * (the adjoint of the embedding). With zero-padded boundaries the residual is masked to the
+ * image in the spatial domain (two more FFTs per image).
+ *
+ * The step is 1/L with L the largest eigenvalue of sum_i X_i(f)^H X_i(f) over the
+ * frequencies f. That matrix has rank at most I (images), so L is computed exactly from the
+ * I x I Gram matrix of each frequency when I <= 16, and bounded by its trace otherwise.
+ *
+ * \ingroup ConvolutionalSparseCoding
+ */
+template <typename TReal>
+class ITK_TEMPLATE_EXPORT ConvolutionalDictionaryUpdate : public Object
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(ConvolutionalDictionaryUpdate);
+  using Self = ConvolutionalDictionaryUpdate;
+  using Superclass = Object;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+  itkNewMacro(Self);
+  itkTypeMacro(ConvolutionalDictionaryUpdate, Object);
+
+  using RealType = TReal;
+  using OperatorType = MultiChannelFourierConvolution<RealType>;
+  using ComplexType = typename OperatorType::ComplexType;
+  using RealBufferType = typename OperatorType::RealBufferType;
+  using ComplexBufferType = typename OperatorType::ComplexBufferType;
+  using ProjectionType = DictionaryProjection<RealType>;
+  using KernelsType = std::vector<RealType>;
+
+  /** The coding operator (initialised); its kernels follow the dictionary. */
+  void
+  SetOperator(OperatorType * op)
+  {
+    m_Operator = op;
+    this->ClearSamples();
+  }
+  void
+  SetProjection(const ProjectionType & projection)
+  {
+    projection.Validate();
+    m_Projection = projection;
+  }
+  const ProjectionType &
+  GetProjection() const
+  {
+    return m_Projection;
+  }
+
+  void
+  ClearSamples()
+  {
+    m_Samples.clear();
+    m_Lipschitz = 0;
+  }
+  /** Adds an image (image-sized) and its K coefficient maps on the operator's domain. */
+  void
+  AddSample(const RealType * image, const RealType * domainCoefficients);
+  unsigned int
+  GetNumberOfSamples() const
+  {
+    return static_cast<unsigned int>(m_Samples.size());
+  }
+
+  /** Projects every kernel onto the constraint set. */
+  void
+  ProjectKernels(KernelsType & kernels) const;
+  /** The data term at the kernels. */
+  double
+  Evaluate(const KernelsType & kernels);
+  /** The data term and its gradient (per kernel tap) at the kernels. */
+  double
+  EvaluateWithGradient(const KernelsType & kernels, KernelsType & gradient);
+  /** L, see the class description. */
+  double
+  GetLipschitzConstant();
+  /** \c steps projected gradient steps from the kernels (FISTA momentum unless off), step
+   * stepScale / L. Leaves the operator holding the result. Returns the data term at the last
+   * point where it was evaluated (the last extrapolated point). */
+  double
+  Run(KernelsType & kernels, unsigned int steps, bool momentum = true, double stepScale = 1.0);
+
+protected:
+  ConvolutionalDictionaryUpdate() = default;
+  ~ConvolutionalDictionaryUpdate() override = default;
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+
+private:
+  double
+  Compute(const KernelsType & kernels, KernelsType * gradient);
+
+  struct Sample
+  {
+    ComplexBufferType CoefficientSpectra; // K channels
+    ComplexBufferType SignalSpectrum;     // periodic
+    RealBufferType    DomainSignal;       // zero-padded
+    ComplexBufferType Residual;           // zero-padded scratch
+  };
+
+  typename OperatorType::Pointer m_Operator;
+  ProjectionType                 m_Projection;
+  std::vector<Sample>            m_Samples;
+  double                         m_Lipschitz{ 0 };
+};
+} // namespace itk
+
+#ifndef ITK_MANUAL_INSTANTIATION
+#  include "itkConvolutionalDictionaryUpdate.hxx"
+#endif
+
+#endif

@@ -1,0 +1,354 @@
+#ifndef itkConvolutionalDictionaryUpdate_hxx
+#define itkConvolutionalDictionaryUpdate_hxx
+
+#include "itkConvolutionalDictionaryUpdate.h"
+#include <algorithm>
+#include <cmath>
+
+namespace itk
+{
+namespace
+{
+constexpr SizeValueType DictionaryFrequencyBlock = 512;
+constexpr unsigned int  LargestExactGram = 16;
+} // namespace
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::AddSample(const RealType * image, const RealType * domainCoefficients)
+{
+  if (m_Operator.IsNull())
+  {
+    itkExceptionMacro("SetOperator() before AddSample()");
+  }
+  const OperatorType & op = *m_Operator;
+  Sample               sample;
+  sample.CoefficientSpectra = op.AllocateSpectral(op.GetNumberOfKernels());
+  op.ForwardFFT(domainCoefficients, sample.CoefficientSpectra.data(), op.GetNumberOfKernels());
+  sample.DomainSignal = op.AllocateSpatial(1);
+  op.PadToDomain(image, sample.DomainSignal.data(), 1);
+  if (op.DomainEqualsImage())
+  {
+    sample.SignalSpectrum = op.AllocateSpectral(1);
+    op.ForwardFFTThreaded(sample.DomainSignal.data(), sample.SignalSpectrum.data());
+    sample.DomainSignal = RealBufferType();
+  }
+  else
+  {
+    sample.Residual = op.AllocateSpectral(1);
+  }
+  m_Samples.push_back(std::move(sample));
+  m_Lipschitz = 0;
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::ProjectKernels(KernelsType & kernels) const
+{
+  const unsigned int  K = m_Operator->GetNumberOfKernels();
+  const SizeValueType taps = kernels.size() / K;
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    m_Projection.Project(kernels.data() + k * taps, taps);
+  }
+}
+
+template <typename TReal>
+double
+ConvolutionalDictionaryUpdate<TReal>::Evaluate(const KernelsType & kernels)
+{
+  return this->Compute(kernels, nullptr);
+}
+
+template <typename TReal>
+double
+ConvolutionalDictionaryUpdate<TReal>::EvaluateWithGradient(const KernelsType & kernels, KernelsType & gradient)
+{
+  return this->Compute(kernels, &gradient);
+}
+
+template <typename TReal>
+double
+ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, KernelsType * gradient)
+{
+  if (m_Samples.empty())
+  {
+    itkExceptionMacro("No samples: AddSample() first");
+  }
+  OperatorType &      op = *m_Operator;
+  const unsigned int  K = op.GetNumberOfKernels();
+  const SizeValueType S = op.GetSpectralStride();
+  const SizeValueType F = op.GetNumberOfFrequencies();
+  const SizeValueType n = op.GetNumberOfDomainPixels();
+  const RealType      invN = RealType(1) / static_cast<RealType>(n);
+  const bool          periodic = op.DomainEqualsImage();
+  op.UpdateKernelValues(kernels.data());
+  const ComplexType * Z = op.GetKernelSpectra();
+  const RealType *    parseval = op.GetParsevalWeights();
+
+  auto sumKernels = [&](const Sample & sample, SizeValueType f) {
+    const ComplexType * X = sample.CoefficientSpectra.data();
+    ComplexType         az(0);
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      az += X[k * S + f] * Z[k * S + f];
+    }
+    return az;
+  };
+
+  double data = 0;
+  if (!periodic)
+  {
+    // The residual masked to the image, back in the Fourier domain.
+    const uint8_t * mask = op.GetImageMask().data();
+    RealBufferType  spatial = op.AllocateSpatial(1);
+    for (Sample & sample : m_Samples)
+    {
+      op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
+        const SizeValueType end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
+        for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
+        {
+          sample.Residual[f] = sumKernels(sample, f) * invN;
+        }
+      });
+      op.InverseFFTThreaded(sample.Residual.data(), spatial.data());
+      double partial = 0;
+      for (SizeValueType i = 0; i < n; ++i)
+      {
+        const RealType r = mask[i] ? spatial[i] - sample.DomainSignal[i] : RealType(0);
+        spatial[i] = r;
+        partial += double(r) * r;
+      }
+      data += 0.5 * partial;
+      op.ForwardFFTThreaded(spatial.data(), sample.Residual.data());
+    }
+  }
+
+  // Per frequency block: the residual spectra and (unless only the value is wanted) the
+  // gradient spectra G_k = sum_i conj(X_ik) R_i.
+  ComplexBufferType   G = gradient ? op.AllocateSpectral(K) : ComplexBufferType();
+  const SizeValueType blocks = op.NumberOfBlocks(F, DictionaryFrequencyBlock);
+  std::vector<double> partial(blocks, 0.0);
+  op.ParallelFor(blocks, [&](SizeValueType block) {
+    const SizeValueType begin = block * DictionaryFrequencyBlock;
+    const SizeValueType end = std::min(F, begin + DictionaryFrequencyBlock);
+    double              sum = 0;
+    for (size_t i = 0; i < m_Samples.size(); ++i)
+    {
+      const Sample &      sample = m_Samples[i];
+      const ComplexType * X = sample.CoefficientSpectra.data();
+      for (SizeValueType f = begin; f < end; ++f)
+      {
+        ComplexType r;
+        if (periodic)
+        {
+          r = sumKernels(sample, f) - sample.SignalSpectrum[f];
+          sum += parseval[f] * std::norm(r);
+        }
+        else
+        {
+          r = sample.Residual[f];
+        }
+        for (unsigned int k = 0; gradient && k < K; ++k)
+        {
+          const ComplexType term = std::conj(X[k * S + f]) * r;
+          G[k * S + f] = i == 0 ? term : G[k * S + f] + term;
+        }
+      }
+    }
+    partial[block] = sum;
+  });
+  for (const double p : partial)
+  {
+    data += 0.5 * p;
+  }
+  if (!gradient)
+  {
+    return data;
+  }
+  gradient->assign(kernels.size(), RealType(0));
+
+  // The gradient per tap: the inverse transform read where the embedding put each tap.
+  RealBufferType spatialGradient = op.AllocateSpatial(K);
+  op.InverseFFT(G.data(), spatialGradient.data(), K);
+  const auto &              kernelSize = op.GetKernelSize();
+  const auto &              domain = op.GetDomainSize();
+  const SizeValueType       taps = kernels.size() / K;
+  std::vector<SizeValueType> offsets(taps);
+  std::vector<SizeValueType> tap(kernelSize.size(), 0);
+  for (SizeValueType t = 0; t < taps; ++t)
+  {
+    SizeValueType offset = 0, stride = 1;
+    for (size_t axis = 0; axis < kernelSize.size(); ++axis)
+    {
+      offset += ((tap[axis] + domain[axis] - kernelSize[axis] / 2) % domain[axis]) * stride;
+      stride *= domain[axis];
+    }
+    offsets[t] = offset;
+    for (size_t axis = 0; axis < kernelSize.size(); ++axis)
+    {
+      if (++tap[axis] < kernelSize[axis])
+      {
+        break;
+      }
+      tap[axis] = 0;
+    }
+  }
+  const SizeValueType stride = op.GetSpatialStride();
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      (*gradient)[k * taps + t] = spatialGradient[k * stride + offsets[t]] * invN;
+    }
+  }
+  return data;
+}
+
+template <typename TReal>
+double
+ConvolutionalDictionaryUpdate<TReal>::GetLipschitzConstant()
+{
+  if (m_Lipschitz > 0 || m_Samples.empty())
+  {
+    return m_Lipschitz;
+  }
+  const OperatorType & op = *m_Operator;
+  const unsigned int   K = op.GetNumberOfKernels();
+  const SizeValueType  S = op.GetSpectralStride();
+  const SizeValueType  F = op.GetNumberOfFrequencies();
+  const size_t         I = m_Samples.size();
+  const SizeValueType  blocks = op.NumberOfBlocks(F, DictionaryFrequencyBlock);
+  std::vector<double>  largest(blocks, 0.0);
+  op.ParallelFor(blocks, [&](SizeValueType block) {
+    const SizeValueType               end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
+    std::vector<std::complex<double>> gram(I * I), v(I), w(I);
+    double                            best = 0;
+    for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
+    {
+      if (I > LargestExactGram)
+      {
+        double trace = 0;
+        for (const Sample & sample : m_Samples)
+        {
+          for (unsigned int k = 0; k < K; ++k)
+          {
+            trace += std::norm(sample.CoefficientSpectra[k * S + f]);
+          }
+        }
+        best = std::max(best, trace);
+        continue;
+      }
+      // Gram matrix B B^H of the rows x_i(f); its largest eigenvalue by power iteration.
+      for (size_t i = 0; i < I; ++i)
+      {
+        for (size_t j = i; j < I; ++j)
+        {
+          std::complex<double> sum(0);
+          for (unsigned int k = 0; k < K; ++k)
+          {
+            sum += std::complex<double>(m_Samples[i].CoefficientSpectra[k * S + f]) *
+                   std::conj(std::complex<double>(m_Samples[j].CoefficientSpectra[k * S + f]));
+          }
+          gram[i * I + j] = sum;
+          gram[j * I + i] = std::conj(sum);
+        }
+      }
+      double trace = 0;
+      for (size_t i = 0; i < I; ++i)
+      {
+        trace += gram[i * I + i].real();
+        v[i] = std::complex<double>(1.0 + 0.1 * i, 0.05 * i);
+      }
+      double estimate = trace;
+      if (I > 1 && trace > 0)
+      {
+        for (unsigned int iteration = 0; iteration < 50; ++iteration)
+        {
+          double norm = 0;
+          for (size_t i = 0; i < I; ++i)
+          {
+            w[i] = 0;
+            for (size_t j = 0; j < I; ++j)
+            {
+              w[i] += gram[i * I + j] * v[j];
+            }
+            norm += std::norm(w[i]);
+          }
+          double vNorm = 0;
+          for (size_t i = 0; i < I; ++i)
+          {
+            vNorm += std::norm(v[i]);
+          }
+          const double previous = estimate;
+          estimate = std::sqrt(norm / vNorm);
+          if (norm == 0)
+          {
+            break;
+          }
+          for (size_t i = 0; i < I; ++i)
+          {
+            v[i] = w[i] / std::sqrt(norm);
+          }
+          if (iteration > 0 && std::abs(previous - estimate) < 1e-6 * estimate)
+          {
+            break;
+          }
+        }
+        // Power iteration approaches from below; the trace bounds from above.
+        estimate = std::min(trace, 1.01 * estimate);
+      }
+      best = std::max(best, estimate);
+    }
+    largest[block] = best;
+  });
+  m_Lipschitz = *std::max_element(largest.begin(), largest.end());
+  return m_Lipschitz;
+}
+
+template <typename TReal>
+double
+ConvolutionalDictionaryUpdate<TReal>::Run(KernelsType & kernels, unsigned int steps, bool momentum, double stepScale)
+{
+  const double lipschitz = this->GetLipschitzConstant();
+  double       data = 0;
+  if (lipschitz > 0)
+  {
+    const RealType step = static_cast<RealType>(stepScale / lipschitz);
+    KernelsType    previous = kernels, z(kernels.size()), gradient(kernels.size());
+    double         t = 1;
+    for (unsigned int s = 0; s < steps; ++s)
+    {
+      const double   next = 0.5 * (1 + std::sqrt(1 + 4 * t * t));
+      const RealType beta = momentum ? static_cast<RealType>((t - 1) / next) : RealType(0);
+      for (size_t j = 0; j < kernels.size(); ++j)
+      {
+        z[j] = kernels[j] + beta * (kernels[j] - previous[j]);
+      }
+      data = this->EvaluateWithGradient(z, gradient);
+      previous = kernels;
+      for (size_t j = 0; j < kernels.size(); ++j)
+      {
+        kernels[j] = z[j] - step * gradient[j];
+      }
+      this->ProjectKernels(kernels);
+      t = next;
+    }
+  }
+  m_Operator->UpdateKernelValues(kernels.data());
+  return data;
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Samples: " << m_Samples.size() << std::endl;
+  os << indent << "Norm: " << m_Projection.GetNorm() << ", ZeroMean: " << m_Projection.GetZeroMean()
+     << ", NonNegative: " << m_Projection.GetNonNegative() << std::endl;
+  os << indent << "LipschitzConstant: " << m_Lipschitz << std::endl;
+}
+} // namespace itk
+
+#endif

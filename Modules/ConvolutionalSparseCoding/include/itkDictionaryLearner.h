@@ -1,0 +1,292 @@
+#ifndef itkDictionaryLearner_h
+#define itkDictionaryLearner_h
+
+#include "itkADMMSparseCodingSolver.h"
+#include "itkConvolutionalDictionaryUpdate.h"
+#include "itkConvolutionalSparseCodingEnums.h"
+#include "itkFISTASparseCodingSolver.h"
+#include "itkImage.h"
+#include "itkMultiChannelFourierConvolution.h"
+#include "itkProcessObject.h"
+#include <array>
+#include <chrono>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace itk
+{
+/** \class DictionaryLearner
+ * \brief Convolutional dictionary learning from one or many N-D images.
+ *
+ * Learns K kernels d_k (each supported on the given kernel size) minimising
+ * \f[ \sum_i \tfrac12 \| \textstyle\sum_k d_k \circledast x_{i,k} - s_i \|_2^2
+ *     + \lambda \sum_{i,k} \|x_{i,k}\|_1 \f]
+ * over the coefficient maps x (optionally non-negative) and the dictionary, each kernel in
+ * the constraint set of DictionaryProjection (norm, zero mean, non-negativity). The learner
+ * composes the core: the coding step is the module's ADMM or FISTA solver with the dictionary
+ * fixed (warm-started from the previous maps), and the dictionary update runs FISTA on the
+ * same Fourier-domain operator with the roles of kernels and maps swapped. FISTA was chosen
+ * for the update because one projected gradient step costs 2K FFTs plus one pass over the
+ * maps' spectra whatever the number of images, and it needs no per-frequency solves (an exact
+ * ADMM update needs a K x K, or I x I, system per frequency for I > 1 images; not built).
+ *
+ * Batch mode (default) keeps every training image and its maps in memory. Online mode
+ * (SetTrainingFileNames() with Online on) streams the images from disk one at a time: each is
+ * coded with the current dictionary, then the dictionary takes one projected gradient step
+ * on that image's data term (step 1/(L_i sqrt(epoch)), L_i the Lipschitz constant of the
+ * image's term). Memory is then that of one image, independent of the number of images.
+ *
+ * After learning the dictionary is canonicalised (SetCanonicalize): each kernel is shifted so
+ * that its centre of energy (or largest tap) sits at the kernel centre, as far as its
+ * support allows, with the opposite shift applied to its maps; its sign is fixed so that the
+ * largest-magnitude tap is positive (the maps flip with it; not with non-negative maps);
+ * kernels are ordered by usage (the l1 norm of their maps). None of this changes the model:
+ * d * x is invariant under the joint shift, sign and order (exactly so with periodic
+ * boundaries; with zero-padded ones maps shifted across the border are recomputed).
+ *
+ * Input: the training images (AddTrainingImage(), all of one size in batch mode), or file
+ * names; optional initial dictionary (SetInitialDictionary, (N+1)-D, last axis = kernel).
+ * Output 0: the dictionary as an (N+1)-D image, last axis the kernel index (the layout every
+ * filter of the module reads; kernel origin at its centre). Also: the learning curve
+ * (objective, data fidelity and penalty after each outer iteration's coding step, i.e. at
+ * the pair (D_t, X_t)) and the last batch's coefficient maps.
+ *
+ * IterationEvent after every outer iteration, ProgressEvent with it; AbortGenerateData stops
+ * after the current outer iteration and raises ProcessAborted.
+ *
+ * \ingroup ConvolutionalSparseCoding
+ */
+template <typename TImage, typename TRealType = float>
+class ITK_TEMPLATE_EXPORT DictionaryLearner : public ProcessObject
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(DictionaryLearner);
+
+  static constexpr unsigned int ImageDimension = TImage::ImageDimension;
+  using TrainingImageType = TImage;
+  using RealType = TRealType;
+  using DictionaryImageType = Image<RealType, ImageDimension + 1>;
+  using CoefficientImageType = DictionaryImageType;
+  using KernelSizeType = Size<ImageDimension>;
+  using NormEnum = ConvolutionalSparseCodingEnums::KernelNormConstraint;
+  using CentreEnum = ConvolutionalSparseCodingEnums::KernelCentre;
+  using SolverEnum = ConvolutionalSparseCodingEnums::Solver;
+  using BoundaryEnum = ConvolutionalSparseCodingEnums::Boundary;
+  using OperatorType = MultiChannelFourierConvolution<RealType>;
+
+  using Self = DictionaryLearner;
+  using Superclass = ProcessObject;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+  itkNewMacro(Self);
+  itkTypeMacro(DictionaryLearner, ProcessObject);
+
+  /** One point of the learning curve. */
+  struct CurvePoint
+  {
+    double Objective{ 0 };
+    double DataFidelity{ 0 };
+    double Penalty{ 0 };
+    double Seconds{ 0 };
+  };
+
+  /** Adds a training image (batch mode). */
+  void
+  AddTrainingImage(const TrainingImageType * image);
+  unsigned int
+  GetNumberOfTrainingImages() const;
+  /** Training images read from disk one at a time (online mode streams them; batch mode
+   * reads them all first). */
+  void
+  SetTrainingFileNames(const std::vector<std::string> & names)
+  {
+    m_TrainingFileNames = names;
+    this->Modified();
+  }
+  itkSetInputMacro(InitialDictionary, DictionaryImageType);
+  itkGetInputMacro(InitialDictionary, DictionaryImageType);
+
+  /** Number of kernels K >= 1 (ignored with an initial dictionary). Default 16. */
+  itkSetMacro(NumberOfKernels, unsigned int);
+  itkGetConstMacro(NumberOfKernels, unsigned int);
+  /** Kernel size (ignored with an initial dictionary). Default 8 along every axis. */
+  itkSetMacro(KernelSize, KernelSizeType);
+  itkGetConstMacro(KernelSize, KernelSizeType);
+  /** Lambda > 0. Default 0.1. */
+  itkSetMacro(Lambda, double);
+  itkGetConstMacro(Lambda, double);
+  /** Non-negative coefficient maps. Default off. */
+  itkSetMacro(NonNegativeCoefficients, bool);
+  itkGetConstMacro(NonNegativeCoefficients, bool);
+  itkBooleanMacro(NonNegativeCoefficients);
+  /** Outer iterations (epochs in online mode). Default 100. */
+  itkSetMacro(NumberOfIterations, unsigned int);
+  itkGetConstMacro(NumberOfIterations, unsigned int);
+  /** Coding-solver iterations per outer iteration (batch; warm-started). Default 5. */
+  itkSetMacro(CodingIterations, unsigned int);
+  itkGetConstMacro(CodingIterations, unsigned int);
+  /** Coding-solver iterations per image in online mode (cold start). Default 50. */
+  itkSetMacro(OnlineCodingIterations, unsigned int);
+  itkGetConstMacro(OnlineCodingIterations, unsigned int);
+  /** FISTA steps of the dictionary update per outer iteration (batch). Default 5. */
+  itkSetMacro(DictionaryIterations, unsigned int);
+  itkGetConstMacro(DictionaryIterations, unsigned int);
+  /** Stop when the objective changes by less than this fraction between outer iterations
+   * (batch). Default 0: run all iterations. */
+  itkSetMacro(RelativeTolerance, double);
+  itkGetConstMacro(RelativeTolerance, double);
+  /** Coding solver, ADMM (default) or FISTA. */
+  itkSetEnumMacro(CodingSolver, SolverEnum);
+  itkGetConstMacro(CodingSolver, SolverEnum);
+  /** Periodic (default, SPORCO's) or ZeroPadded. */
+  itkSetEnumMacro(Boundary, BoundaryEnum);
+  itkGetConstMacro(Boundary, BoundaryEnum);
+  /** Kernel norm constraint. Default L2Ball (||d_k||_2 <= 1). */
+  itkSetEnumMacro(KernelNorm, NormEnum);
+  itkGetConstMacro(KernelNorm, NormEnum);
+  /** Zero-mean kernels. Default off. */
+  itkSetMacro(ZeroMeanKernels, bool);
+  itkGetConstMacro(ZeroMeanKernels, bool);
+  itkBooleanMacro(ZeroMeanKernels);
+  /** Non-negative kernels. Default off. */
+  itkSetMacro(NonNegativeKernels, bool);
+  itkGetConstMacro(NonNegativeKernels, bool);
+  itkBooleanMacro(NonNegativeKernels);
+  /** Stream the training files (SetTrainingFileNames) instead of holding them. Default off. */
+  itkSetMacro(Online, bool);
+  itkGetConstMacro(Online, bool);
+  itkBooleanMacro(Online);
+  /** Canonicalise the learned dictionary (see the class description). Default on. */
+  itkSetMacro(Canonicalize, bool);
+  itkGetConstMacro(Canonicalize, bool);
+  itkBooleanMacro(Canonicalize);
+  itkSetEnumMacro(CanonicalCentre, CentreEnum);
+  itkGetConstMacro(CanonicalCentre, CentreEnum);
+  /** Seed of the random initial dictionary. Default 1. */
+  itkSetMacro(Seed, unsigned int);
+  itkGetConstMacro(Seed, unsigned int);
+
+  /** The learned dictionary. */
+  DictionaryImageType *
+  GetOutput();
+
+  const std::vector<CurvePoint> &
+  GetLearningCurve() const
+  {
+    return m_LearningCurve;
+  }
+  /** Outer iterations done. */
+  unsigned int
+  GetIteration() const
+  {
+    return static_cast<unsigned int>(m_LearningCurve.size());
+  }
+  double
+  GetObjective() const
+  {
+    return m_LearningCurve.empty() ? 0.0 : m_LearningCurve.back().Objective;
+  }
+  unsigned int
+  GetMaximumNumberOfIterations() const
+  {
+    return m_NumberOfIterations;
+  }
+  /** The last batch's coefficient maps for training image i ((N+1)-D, last axis = kernel). */
+  typename CoefficientImageType::Pointer
+  GetCoefficientMaps(unsigned int i) const;
+
+  /** Shifts, sign-fixes and orders a dictionary and its maps in place (see the class
+   * description). kernels: K kernels of kernelSize, x fastest; maps[i]: K maps of imageSize.
+   * allowSignFlip false keeps signs (non-negative maps). Exposed for tests and reuse. */
+  static void
+  CanonicalizeDictionary(std::vector<RealType> & kernels, const std::vector<SizeValueType> & kernelSize,
+                         unsigned int K, std::vector<std::vector<RealType>> & maps,
+                         const std::vector<SizeValueType> & imageSize, CentreEnum centre, bool allowSignFlip);
+
+protected:
+  DictionaryLearner();
+  ~DictionaryLearner() override = default;
+
+  using Superclass::MakeOutput;
+  DataObjectPointer
+  MakeOutput(DataObjectPointerArraySizeType idx) override;
+  void
+  GenerateOutputInformation() override;
+  void
+  GenerateData() override;
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+
+private:
+  using RealBufferType = typename OperatorType::RealBufferType;
+  using UpdateType = ConvolutionalDictionaryUpdate<RealType>;
+
+  /** A training image: its pixels and its K coefficient maps (both image-sized). */
+  struct Sample
+  {
+    std::vector<RealType> Signal;
+    std::vector<RealType> Coefficients;
+  };
+
+  void
+  VerifySettings() const;
+  /** The image's pixels (checked finite) and its size. */
+  Sample
+  ReadSample(const TrainingImageType * image, std::vector<SizeValueType> & size) const;
+  void
+  InitializeDictionary(const std::vector<SizeValueType> & imageSize);
+  void
+  PrepareOperator(const std::vector<SizeValueType> & imageSize);
+  /** Codes a sample with the current dictionary (warm-started from its maps unless cold) and
+   * hands its maps to the dictionary update; returns {data fidelity, penalty}. */
+  std::array<double, 2>
+  Code(Sample & sample, unsigned int iterations, bool cold);
+  void
+  RunBatch(std::vector<Sample> & samples);
+  void
+  RunOnline();
+  /** Records a curve point, fires IterationEvent and progress; true when aborted. */
+  bool
+  RecordIteration(double data, double penalty);
+
+  std::vector<std::string> m_TrainingFileNames;
+  unsigned int             m_NumberOfKernels{ 16 };
+  KernelSizeType           m_KernelSize;
+  double                   m_Lambda{ 0.1 };
+  bool                     m_NonNegativeCoefficients{ false };
+  unsigned int             m_NumberOfIterations{ 100 };
+  unsigned int             m_CodingIterations{ 5 };
+  unsigned int             m_OnlineCodingIterations{ 50 };
+  unsigned int             m_DictionaryIterations{ 5 };
+  double                   m_RelativeTolerance{ 0.0 };
+  SolverEnum               m_CodingSolver{ SolverEnum::ADMM };
+  BoundaryEnum             m_Boundary{ BoundaryEnum::Periodic };
+  NormEnum                 m_KernelNorm{ NormEnum::L2Ball };
+  bool                     m_ZeroMeanKernels{ false };
+  bool                     m_NonNegativeKernels{ false };
+  bool                     m_Online{ false };
+  bool                     m_Canonicalize{ true };
+  CentreEnum               m_CanonicalCentre{ CentreEnum::CentreOfEnergy };
+  unsigned int             m_Seed{ 1 };
+
+  // Working state of one run.
+  std::vector<SizeValueType>                   m_KernelSizeVector;
+  unsigned int                                 m_K{ 0 };
+  std::vector<RealType>                        m_Kernels;
+  typename OperatorType::Pointer               m_Operator;
+  typename UpdateType::Pointer                 m_Update;
+  typename ProximalOperator<RealType>::Pointer m_Proximal;
+  std::vector<CurvePoint>                      m_LearningCurve;
+  std::vector<std::vector<RealType>>           m_LastMaps;
+  std::vector<SizeValueType>                   m_LastImageSize;
+  std::chrono::steady_clock::time_point        m_Start;
+};
+} // namespace itk
+
+#ifndef ITK_MANUAL_INSTANTIATION
+#  include "itkDictionaryLearner.hxx"
+#endif
+
+#endif

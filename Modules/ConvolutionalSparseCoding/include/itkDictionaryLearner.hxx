@@ -1,0 +1,663 @@
+#ifndef itkDictionaryLearner_hxx
+#define itkDictionaryLearner_hxx
+
+#include "itkDictionaryLearner.h"
+#include "itkImageFileReader.h"
+#include "itkImageRegionConstIterator.h"
+#include "itkL1ProximalOperator.h"
+#include "itkNonNegativeL1ProximalOperator.h"
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace itk
+{
+template <typename TImage, typename TRealType>
+DictionaryLearner<TImage, TRealType>::DictionaryLearner()
+{
+  m_KernelSize.Fill(8);
+  this->SetNumberOfRequiredOutputs(1);
+  this->SetNthOutput(0, this->MakeOutput(0));
+  this->AddOptionalInputName("InitialDictionary");
+}
+
+template <typename TImage, typename TRealType>
+ProcessObject::DataObjectPointer
+DictionaryLearner<TImage, TRealType>::MakeOutput(DataObjectPointerArraySizeType)
+{
+  return DictionaryImageType::New().GetPointer();
+}
+
+template <typename TImage, typename TRealType>
+auto
+DictionaryLearner<TImage, TRealType>::GetOutput() -> DictionaryImageType *
+{
+  return dynamic_cast<DictionaryImageType *>(this->ProcessObject::GetOutput(0));
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::AddTrainingImage(const TrainingImageType * image)
+{
+  if (image == nullptr)
+  {
+    itkExceptionMacro("AddTrainingImage(nullptr)");
+  }
+  this->SetNthInput(this->GetNumberOfTrainingImages(), const_cast<TrainingImageType *>(image));
+}
+
+template <typename TImage, typename TRealType>
+unsigned int
+DictionaryLearner<TImage, TRealType>::GetNumberOfTrainingImages() const
+{
+  return static_cast<unsigned int>(this->GetNumberOfIndexedInputs());
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::GenerateOutputInformation()
+{
+  // The dictionary's grid is known before learning: kernel size times K.
+  typename DictionaryImageType::SizeType size;
+  if (const auto * initial = this->GetInitialDictionary())
+  {
+    size = initial->GetLargestPossibleRegion().GetSize();
+  }
+  else
+  {
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      size[d] = m_KernelSize[d];
+    }
+    size[ImageDimension] = m_NumberOfKernels;
+  }
+  auto * output = this->GetOutput();
+  output->SetLargestPossibleRegion(typename DictionaryImageType::RegionType(size));
+  typename DictionaryImageType::SpacingType spacing;
+  spacing.Fill(1.0);
+  output->SetSpacing(spacing);
+  typename DictionaryImageType::PointType origin;
+  origin.Fill(0.0);
+  output->SetOrigin(origin);
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::VerifySettings() const
+{
+  if (this->GetInitialDictionary() == nullptr && m_NumberOfKernels == 0)
+  {
+    itkExceptionMacro("NumberOfKernels must be at least 1, got 0");
+  }
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    if (this->GetInitialDictionary() == nullptr && m_KernelSize[d] == 0)
+    {
+      itkExceptionMacro("KernelSize must be at least 1 along every axis, got " << m_KernelSize);
+    }
+  }
+  if (!(m_Lambda > 0) || !std::isfinite(m_Lambda))
+  {
+    itkExceptionMacro("Lambda must be positive and finite, got " << m_Lambda);
+  }
+  if (m_NumberOfIterations == 0 || m_CodingIterations == 0 || m_OnlineCodingIterations == 0 ||
+      m_DictionaryIterations == 0)
+  {
+    itkExceptionMacro("NumberOfIterations, CodingIterations, OnlineCodingIterations and DictionaryIterations must "
+                      "be at least 1");
+  }
+  if (!(m_RelativeTolerance >= 0))
+  {
+    itkExceptionMacro("RelativeTolerance must be non-negative, got " << m_RelativeTolerance);
+  }
+  if (m_Online && m_TrainingFileNames.empty())
+  {
+    itkExceptionMacro("Online learning streams files: SetTrainingFileNames() is empty");
+  }
+  if (this->GetNumberOfTrainingImages() == 0 && m_TrainingFileNames.empty())
+  {
+    itkExceptionMacro("No training images: AddTrainingImage() or SetTrainingFileNames()");
+  }
+  DictionaryProjection<RealType> projection;
+  projection.SetZeroMean(m_ZeroMeanKernels);
+  projection.SetNonNegative(m_NonNegativeKernels);
+  projection.Validate();
+}
+
+template <typename TImage, typename TRealType>
+auto
+DictionaryLearner<TImage, TRealType>::ReadSample(const TrainingImageType * image, std::vector<SizeValueType> & size)
+  const -> Sample
+{
+  const auto region = image->GetLargestPossibleRegion();
+  size.resize(ImageDimension);
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    size[d] = region.GetSize(d);
+  }
+  Sample sample;
+  sample.Signal.reserve(region.GetNumberOfPixels());
+  for (ImageRegionConstIterator<TrainingImageType> it(image, region); !it.IsAtEnd(); ++it)
+  {
+    const RealType value = static_cast<RealType>(it.Get());
+    if (!std::isfinite(value))
+    {
+      itkExceptionMacro("A training image contains a non-finite value (NaN or Inf) at index " << it.GetIndex());
+    }
+    sample.Signal.push_back(value);
+  }
+  if (sample.Signal.empty())
+  {
+    itkExceptionMacro("A training image is empty");
+  }
+  return sample;
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::InitializeDictionary(const std::vector<SizeValueType> & imageSize)
+{
+  m_KernelSizeVector.assign(ImageDimension, 0);
+  SizeValueType taps = 1;
+  if (const auto * initial = this->GetInitialDictionary())
+  {
+    const auto size = initial->GetLargestPossibleRegion().GetSize();
+    m_K = static_cast<unsigned int>(size[ImageDimension]);
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      m_KernelSizeVector[d] = size[d];
+      taps *= size[d];
+    }
+    if (m_K == 0 || taps == 0)
+    {
+      itkExceptionMacro("The initial dictionary is empty (size " << size << ")");
+    }
+    m_Kernels.assign(initial->GetBufferPointer(), initial->GetBufferPointer() + m_K * taps);
+    if (!std::all_of(m_Kernels.begin(), m_Kernels.end(), [](RealType v) { return std::isfinite(v); }))
+    {
+      itkExceptionMacro("The initial dictionary contains a non-finite value (NaN or Inf)");
+    }
+  }
+  else
+  {
+    m_K = m_NumberOfKernels;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      m_KernelSizeVector[d] = m_KernelSize[d];
+      taps *= m_KernelSize[d];
+    }
+    std::mt19937                       generator(m_Seed);
+    std::normal_distribution<RealType> normal(0, 1);
+    m_Kernels.resize(m_K * taps);
+    std::generate(m_Kernels.begin(), m_Kernels.end(), [&] { return normal(generator); });
+  }
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    if (m_KernelSizeVector[d] > imageSize[d])
+    {
+      itkExceptionMacro("The kernels (" << m_KernelSizeVector[d] << " pixels along axis " << d
+                                        << ") are larger than the training images (" << imageSize[d] << ")");
+    }
+  }
+  // Onto the constraint set; a kernel the projection zeroes (a constant one made zero-mean)
+  // gets random values instead.
+  DictionaryProjection<RealType> projection;
+  projection.SetNorm(m_KernelNorm);
+  projection.SetZeroMean(m_ZeroMeanKernels);
+  projection.SetNonNegative(m_NonNegativeKernels);
+  std::mt19937                             generator(m_Seed + 1);
+  std::uniform_real_distribution<RealType> uniform(-1, 1);
+  for (unsigned int k = 0; k < m_K; ++k)
+  {
+    RealType * h = m_Kernels.data() + k * taps;
+    projection.Project(h, taps);
+    for (unsigned int attempt = 0; attempt < 10 && std::all_of(h, h + taps, [](RealType v) { return v == 0; });
+         ++attempt)
+    {
+      std::generate(h, h + taps, [&] { return uniform(generator); });
+      projection.Project(h, taps);
+    }
+  }
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::PrepareOperator(const std::vector<SizeValueType> & imageSize)
+{
+  m_Operator = OperatorType::New();
+  m_Operator->SetImageSize(imageSize);
+  m_Operator->SetDictionary(m_Kernels.data(), m_KernelSizeVector, m_K);
+  m_Operator->SetBoundary(m_Boundary);
+  m_Operator->Initialize();
+  DictionaryProjection<RealType> projection;
+  projection.SetNorm(m_KernelNorm);
+  projection.SetZeroMean(m_ZeroMeanKernels);
+  projection.SetNonNegative(m_NonNegativeKernels);
+  m_Update = UpdateType::New();
+  m_Update->SetOperator(m_Operator);
+  m_Update->SetProjection(projection);
+}
+
+template <typename TImage, typename TRealType>
+std::array<double, 2>
+DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterations, bool cold)
+{
+  typename SparseCodingSolverBase<RealType>::Pointer solver;
+  if (m_CodingSolver == SolverEnum::FISTA)
+  {
+    solver = FISTASparseCodingSolver<RealType>::New().GetPointer();
+  }
+  else
+  {
+    solver = ADMMSparseCodingSolver<RealType>::New().GetPointer();
+  }
+  solver->SetOperator(m_Operator);
+  solver->SetProximalOperator(m_Proximal);
+  solver->SetLambda(m_Lambda);
+  solver->SetMaximumNumberOfIterations(iterations);
+  solver->SetRelativeTolerance(0);
+  solver->SetSignal(sample.Signal.data());
+  solver->SetInitialCoefficients(cold ? nullptr : sample.Coefficients.data());
+  solver->Solve();
+  sample.Coefficients.resize(static_cast<size_t>(m_K) * sample.Signal.size());
+  solver->GetCoefficients(sample.Coefficients.data());
+  m_Update->AddSample(sample.Signal.data(), solver->GetDomainCoefficients());
+  return { solver->GetDataFidelity(), solver->GetPenalty() };
+}
+
+template <typename TImage, typename TRealType>
+bool
+DictionaryLearner<TImage, TRealType>::RecordIteration(double data, double penalty)
+{
+  CurvePoint point;
+  point.DataFidelity = data;
+  point.Penalty = penalty;
+  point.Objective = data + m_Lambda * penalty;
+  point.Seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_Start).count();
+  m_LearningCurve.push_back(point);
+  this->InvokeEvent(IterationEvent());
+  this->UpdateProgress(static_cast<float>(m_LearningCurve.size()) / m_NumberOfIterations);
+  return this->GetAbortGenerateData();
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::RunBatch(std::vector<Sample> & samples)
+{
+  for (unsigned int iteration = 1; iteration <= m_NumberOfIterations; ++iteration)
+  {
+    m_Update->ClearSamples();
+    double data = 0, penalty = 0;
+    for (Sample & sample : samples)
+    {
+      const auto terms = this->Code(sample, m_CodingIterations, iteration == 1);
+      data += terms[0];
+      penalty += terms[1];
+    }
+    m_Update->Run(m_Kernels, m_DictionaryIterations);
+    const double previous = this->GetObjective();
+    if (this->RecordIteration(data, penalty))
+    {
+      break;
+    }
+    if (iteration > 1 && std::abs(previous - this->GetObjective()) <= m_RelativeTolerance * this->GetObjective())
+    {
+      break;
+    }
+  }
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::RunOnline()
+{
+  std::vector<SizeValueType> operatorSize;
+  for (unsigned int epoch = 1; epoch <= m_NumberOfIterations; ++epoch)
+  {
+    double data = 0, penalty = 0;
+    for (const std::string & name : m_TrainingFileNames)
+    {
+      typename TrainingImageType::Pointer image;
+      {
+        auto reader = ImageFileReader<TrainingImageType>::New();
+        reader->SetFileName(name);
+        reader->Update();
+        image = reader->GetOutput();
+      }
+      std::vector<SizeValueType> size;
+      Sample                     sample = this->ReadSample(image, size);
+      image = nullptr;
+      if (m_Kernels.empty())
+      {
+        this->InitializeDictionary(size);
+      }
+      if (size != operatorSize)
+      {
+        for (unsigned int d = 0; d < ImageDimension; ++d)
+        {
+          if (m_KernelSizeVector[d] > size[d])
+          {
+            itkExceptionMacro("The kernels are larger than the training image " << name);
+          }
+        }
+        this->PrepareOperator(size);
+        operatorSize = size;
+      }
+      // One image at a time: code it, then one projected gradient step on its data term.
+      m_Update->ClearSamples();
+      const auto terms = this->Code(sample, m_OnlineCodingIterations, true);
+      data += terms[0];
+      penalty += terms[1];
+      m_Update->Run(m_Kernels, 1, false, 1.0 / std::sqrt(static_cast<double>(epoch)));
+      m_LastMaps.assign(1, std::move(sample.Coefficients));
+      m_LastImageSize = size;
+    }
+    if (this->RecordIteration(data, penalty))
+    {
+      break;
+    }
+  }
+  m_Update->ClearSamples();
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::GenerateData()
+{
+  m_Start = std::chrono::steady_clock::now();
+  m_LearningCurve.clear();
+  m_LastMaps.clear();
+  m_Kernels.clear();
+  this->VerifySettings();
+  if (m_NonNegativeCoefficients)
+  {
+    m_Proximal = NonNegativeL1ProximalOperator<RealType>::New().GetPointer();
+  }
+  else
+  {
+    m_Proximal = L1ProximalOperator<RealType>::New().GetPointer();
+  }
+  this->UpdateProgress(0.0f);
+
+  std::vector<Sample> samples;
+  if (m_Online)
+  {
+    this->RunOnline();
+  }
+  else
+  {
+    // Batch: every image in memory, all of one size.
+    std::vector<SizeValueType> size, first;
+    auto                       add = [&](const TrainingImageType * image, const std::string & what) {
+      samples.push_back(this->ReadSample(image, size));
+      if (first.empty())
+      {
+        first = size;
+      }
+      else if (size != first)
+      {
+        itkExceptionMacro("Training image " << what << " differs in size from the first one; batch learning "
+                                            << "needs images of one size (use online learning for mixed sizes)");
+      }
+    };
+    for (unsigned int i = 0; i < this->GetNumberOfTrainingImages(); ++i)
+    {
+      add(dynamic_cast<const TrainingImageType *>(this->GetInput(i)), std::to_string(i));
+    }
+    for (const std::string & name : m_TrainingFileNames)
+    {
+      auto reader = ImageFileReader<TrainingImageType>::New();
+      reader->SetFileName(name);
+      reader->Update();
+      add(reader->GetOutput(), name);
+    }
+    this->InitializeDictionary(first);
+    this->PrepareOperator(first);
+    this->RunBatch(samples);
+    m_LastMaps.clear();
+    for (Sample & sample : samples)
+    {
+      m_LastMaps.push_back(sample.Coefficients);
+    }
+    m_LastImageSize = first;
+  }
+  m_Update->ClearSamples();
+
+  if (m_Canonicalize)
+  {
+    CanonicalizeDictionary(m_Kernels, m_KernelSizeVector, m_K, m_LastMaps, m_LastImageSize, m_CanonicalCentre,
+                           !m_NonNegativeCoefficients);
+    if (m_Boundary == BoundaryEnum::ZeroPadded && !samples.empty())
+    {
+      // Circular shifts of the maps are exact only for periodic boundaries: refit the maps.
+      m_Operator->UpdateKernelValues(m_Kernels.data());
+      for (size_t i = 0; i < samples.size(); ++i)
+      {
+        samples[i].Coefficients = m_LastMaps[i];
+        this->Code(samples[i], m_CodingIterations, false);
+        m_LastMaps[i] = samples[i].Coefficients;
+      }
+      m_Update->ClearSamples();
+    }
+  }
+
+  auto *                               output = this->GetOutput();
+  typename DictionaryImageType::SizeType size;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    size[d] = m_KernelSizeVector[d];
+  }
+  size[ImageDimension] = m_K;
+  output->SetRegions(typename DictionaryImageType::RegionType(size));
+  output->Allocate();
+  std::copy(m_Kernels.begin(), m_Kernels.end(), output->GetBufferPointer());
+  this->UpdateProgress(1.0f);
+  if (this->GetAbortGenerateData())
+  {
+    ProcessAborted aborted(__FILE__, __LINE__);
+    aborted.SetDescription("Dictionary learning aborted after iteration " + std::to_string(this->GetIteration()));
+    throw aborted;
+  }
+}
+
+template <typename TImage, typename TRealType>
+auto
+DictionaryLearner<TImage, TRealType>::GetCoefficientMaps(unsigned int i) const -> typename CoefficientImageType::Pointer
+{
+  if (i >= m_LastMaps.size())
+  {
+    itkExceptionMacro("No coefficient maps for training image " << i << " (" << m_LastMaps.size() << " kept)");
+  }
+  auto                                   maps = CoefficientImageType::New();
+  typename CoefficientImageType::SizeType size;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    size[d] = m_LastImageSize[d];
+  }
+  size[ImageDimension] = m_K;
+  maps->SetRegions(typename CoefficientImageType::RegionType(size));
+  maps->Allocate();
+  std::copy(m_LastMaps[i].begin(), m_LastMaps[i].end(), maps->GetBufferPointer());
+  return maps;
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealType> &             kernels,
+                                                            const std::vector<SizeValueType> &  kernelSize,
+                                                            unsigned int                        K,
+                                                            std::vector<std::vector<RealType>> & maps,
+                                                            const std::vector<SizeValueType> &  imageSize,
+                                                            CentreEnum                          centre,
+                                                            bool                                allowSignFlip)
+{
+  const unsigned int  N = static_cast<unsigned int>(kernelSize.size());
+  const SizeValueType taps =
+    std::accumulate(kernelSize.begin(), kernelSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  const SizeValueType pixels =
+    std::accumulate(imageSize.begin(), imageSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  auto positionOf = [](SizeValueType index, const std::vector<SizeValueType> & size) {
+    std::vector<long> p(size.size());
+    for (size_t d = 0; d < size.size(); ++d)
+    {
+      p[d] = static_cast<long>(index % size[d]);
+      index /= size[d];
+    }
+    return p;
+  };
+  auto indexOf = [](const std::vector<long> & p, const std::vector<SizeValueType> & size) {
+    SizeValueType index = 0, stride = 1;
+    for (size_t d = 0; d < size.size(); ++d)
+    {
+      index += static_cast<SizeValueType>(p[d]) * stride;
+      stride *= size[d];
+    }
+    return index;
+  };
+
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    RealType *          h = kernels.data() + k * taps;
+    std::vector<double> centreOf(N, 0.0);
+    std::vector<long>   lowest(N, std::numeric_limits<long>::max()), highest(N, -1);
+    double              energy = 0, peak = -1;
+    SizeValueType       peakTap = 0;
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      const double e = double(h[t]) * h[t];
+      if (e == 0)
+      {
+        continue;
+      }
+      const auto p = positionOf(t, kernelSize);
+      for (unsigned int d = 0; d < N; ++d)
+      {
+        centreOf[d] += e * p[d];
+        lowest[d] = std::min(lowest[d], p[d]);
+        highest[d] = std::max(highest[d], p[d]);
+      }
+      energy += e;
+      if (e > peak)
+      {
+        peak = e;
+        peakTap = t;
+      }
+    }
+    if (energy == 0)
+    {
+      continue;
+    }
+    // The shift s moves the kernel's content by -s and its maps by +s, within the support.
+    std::vector<long> shift(N, 0);
+    bool              moved = false;
+    const auto        peakPosition = positionOf(peakTap, kernelSize);
+    for (unsigned int d = 0; d < N; ++d)
+    {
+      const double c = centre == CentreEnum::CentreOfEnergy ? centreOf[d] / energy : double(peakPosition[d]);
+      const long   wanted = std::lround(c) - static_cast<long>(kernelSize[d] / 2);
+      shift[d] = std::max(highest[d] - static_cast<long>(kernelSize[d]) + 1, std::min(lowest[d], wanted));
+      moved = moved || shift[d] != 0;
+    }
+    if (moved)
+    {
+      std::vector<RealType> shifted(taps, RealType(0));
+      for (SizeValueType t = 0; t < taps; ++t)
+      {
+        if (h[t] != 0)
+        {
+          auto p = positionOf(t, kernelSize);
+          for (unsigned int d = 0; d < N; ++d)
+          {
+            p[d] -= shift[d];
+          }
+          shifted[indexOf(p, kernelSize)] = h[t];
+        }
+      }
+      std::copy(shifted.begin(), shifted.end(), h);
+      for (auto & m : maps)
+      {
+        RealType *            x = m.data() + k * pixels;
+        std::vector<RealType> moved(pixels);
+        for (SizeValueType i = 0; i < pixels; ++i)
+        {
+          auto p = positionOf(i, imageSize);
+          for (unsigned int d = 0; d < N; ++d)
+          {
+            p[d] = (p[d] + shift[d] + static_cast<long>(imageSize[d])) % static_cast<long>(imageSize[d]);
+          }
+          moved[indexOf(p, imageSize)] = x[i];
+        }
+        std::copy(moved.begin(), moved.end(), x);
+      }
+    }
+    // Sign: the largest-magnitude tap positive.
+    const RealType * largest = std::max_element(h, h + taps, [](RealType a, RealType b) { return std::abs(a) < std::abs(b); });
+    if (allowSignFlip && *largest < 0)
+    {
+      std::for_each(h, h + taps, [](RealType & v) { v = -v; });
+      for (auto & m : maps)
+      {
+        std::for_each(m.begin() + k * pixels, m.begin() + (k + 1) * pixels, [](RealType & v) { v = -v; });
+      }
+    }
+  }
+
+  // Order by usage, the l1 norm of each kernel's maps over all images.
+  std::vector<double> usage(K, 0.0);
+  for (const auto & m : maps)
+  {
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      for (SizeValueType i = 0; i < pixels; ++i)
+      {
+        usage[k] += std::abs(m[k * pixels + i]);
+      }
+    }
+  }
+  std::vector<unsigned int> order(K);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&usage](unsigned int a, unsigned int b) { return usage[a] > usage[b]; });
+  std::vector<RealType> sortedKernels(kernels.size());
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    std::copy_n(kernels.begin() + order[k] * taps, taps, sortedKernels.begin() + k * taps);
+  }
+  kernels.swap(sortedKernels);
+  for (auto & m : maps)
+  {
+    std::vector<RealType> sortedMaps(m.size());
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      std::copy_n(m.begin() + order[k] * pixels, pixels, sortedMaps.begin() + k * pixels);
+    }
+    m.swap(sortedMaps);
+  }
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "NumberOfKernels: " << m_NumberOfKernels << std::endl;
+  os << indent << "KernelSize: " << m_KernelSize << std::endl;
+  os << indent << "Lambda: " << m_Lambda << std::endl;
+  os << indent << "NonNegativeCoefficients: " << m_NonNegativeCoefficients << std::endl;
+  os << indent << "NumberOfIterations: " << m_NumberOfIterations << std::endl;
+  os << indent << "CodingIterations: " << m_CodingIterations << std::endl;
+  os << indent << "OnlineCodingIterations: " << m_OnlineCodingIterations << std::endl;
+  os << indent << "DictionaryIterations: " << m_DictionaryIterations << std::endl;
+  os << indent << "RelativeTolerance: " << m_RelativeTolerance << std::endl;
+  os << indent << "CodingSolver: " << m_CodingSolver << std::endl;
+  os << indent << "Boundary: " << m_Boundary << std::endl;
+  os << indent << "KernelNorm: " << m_KernelNorm << std::endl;
+  os << indent << "ZeroMeanKernels: " << m_ZeroMeanKernels << std::endl;
+  os << indent << "NonNegativeKernels: " << m_NonNegativeKernels << std::endl;
+  os << indent << "Online: " << m_Online << " (" << m_TrainingFileNames.size() << " files)" << std::endl;
+  os << indent << "Canonicalize: " << m_Canonicalize << " (" << m_CanonicalCentre << ")" << std::endl;
+  os << indent << "Seed: " << m_Seed << std::endl;
+}
+} // namespace itk
+
+#endif
