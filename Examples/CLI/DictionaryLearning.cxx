@@ -23,8 +23,8 @@ its last axis.
   --initial-dictionary FILE  (N+1)-D dictionary to start from (projected onto the constraints)
   --online                   stream the training files one at a time (memory of one image)
   --iterations N             outer iterations, epochs when online (default 100)
-  --coding-iterations N      coding iterations per outer iteration (default 5; online: 50)
-  --dictionary-iterations N  dictionary FISTA steps per outer iteration (default 5)
+  --coding-iterations N      coding iterations per outer iteration (default 2; online: 50)
+  --dictionary-iterations N  dictionary-update iterations per outer iteration (default 1)
   --solver admm|fista        coding solver (default admm)
   --boundary periodic|zeropadded  (default periodic)
   --tolerance T              stop when the objective changes by less than T (relative; default 0)
@@ -203,9 +203,9 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
   const bool online = args.Has("--online");
   learner->SetOnline(online);
   learner->SetNumberOfIterations(csc::PositiveInteger(args, "--iterations", 100));
-  learner->SetCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 5));
+  learner->SetCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 2));
   learner->SetOnlineCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 50));
-  learner->SetDictionaryIterations(csc::PositiveInteger(args, "--dictionary-iterations", 5));
+  learner->SetDictionaryIterations(csc::PositiveInteger(args, "--dictionary-iterations", 1));
   const std::string solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
   learner->SetCodingSolver(solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
   const std::string boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });

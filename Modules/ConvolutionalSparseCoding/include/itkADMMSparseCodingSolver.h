@@ -82,6 +82,14 @@ public:
   itkSetMacro(ResidualTarget, double);
   itkGetConstMacro(ResidualTarget, double);
 
+  /** Solve() continues the previous Solve()'s run (its y, scaled dual u and rho) instead of
+   * starting from the initial coefficients with u = 0, when the sizes match and the problem
+   * is unweighted. For alternating schemes whose operator changes between calls (dictionary
+   * learning): a few iterations per call then make one continued ADMM run. Default off. */
+  itkSetMacro(ResumePreviousState, bool);
+  itkGetConstMacro(ResumePreviousState, bool);
+  itkBooleanMacro(ResumePreviousState);
+
   /** The current rho. */
   double
   GetCurrentRho() const
@@ -184,6 +192,7 @@ private:
   unsigned int m_AutoRhoPeriod{ 10 };
   unsigned int m_AutoRhoHorizon{ 500 };
   unsigned int m_IterationCount{ 0 };
+  bool         m_ResumePreviousState{ false };
 
   double m_CurrentRho{ 1.0 };
   double m_DualScale{ 1.0 };

@@ -27,26 +27,48 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   }
   const OperatorType & op = *this->GetOperator();
   const unsigned int   K = op.GetNumberOfKernels();
-  m_CurrentRho = m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() + 1.0;
-  m_DualScale = 1.0;
-  m_RelativePrimal = m_RelativeDual = 1.0;
-  m_IterationCount = 0;
   if (m_AutoRhoPeriod == 0)
   {
     itkExceptionMacro("AutoRhoPeriod must be at least 1");
   }
+  const SizeValueType stride = op.GetSpatialStride();
+  const bool          resume = m_ResumePreviousState && !this->IsWeighted() && m_Y.size() == K * stride &&
+                      m_U.size() == K * stride;
+  m_RelativePrimal = m_RelativeDual = 1.0;
+  if (resume)
+  {
+    // Apply a rho change the last iteration left pending.
+    const RealType gamma = static_cast<RealType>(m_DualScale);
+    std::for_each(m_U.data(), m_U.data() + K * stride, [gamma](RealType & u) { u *= gamma; });
+  }
+  else
+  {
+    m_CurrentRho = m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() + 1.0;
+    m_IterationCount = 0;
+    m_Y = op.AllocateSpatial(K);
+    m_U = op.AllocateSpatial(K);
+  }
+  m_DualScale = 1.0;
 
   m_Spectra = op.AllocateSpectral(K);
-  m_Y = op.AllocateSpatial(K);
-  m_U = op.AllocateSpatial(K);
   m_X = this->GetProximalOperator()->IsSeparable() ? RealBufferType() : op.AllocateSpatial(K);
   m_Q = op.AllocateSpectral(1);
   m_NumberOfChannelGroups = op.NumberOfChannelGroups();
   m_DBPartial = op.AllocateSpectral(m_NumberOfChannelGroups);
-  this->CopyInitialCoefficients(m_Y.data());
-  // u = 0, so the first x-step's right-hand side is FFT(y) and D y.
+  if (!resume)
+  {
+    this->CopyInitialCoefficients(m_Y.data());
+  }
+  // The first x-step's right-hand side: FFT(y - u) and D (y - u) (u = 0 unless resumed).
   this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums &) {
-    this->TransformAndAccumulate(k, m_Y.data() + k * op.GetSpatialStride(), db);
+    typename Superclass::ScratchLease t(this, stride);
+    const RealType *                  y = m_Y.data() + k * stride;
+    const RealType *                  u = m_U.data() + k * stride;
+    for (SizeValueType i = 0; i < op.GetNumberOfDomainPixels(); ++i)
+    {
+      t.data()[i] = y[i] - u[i];
+    }
+    this->TransformAndAccumulate(k, t.data(), db);
   });
 
   double data = 0;

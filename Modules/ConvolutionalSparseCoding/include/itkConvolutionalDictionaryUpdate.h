@@ -99,6 +99,27 @@ public:
   double
   Run(KernelsType & kernels, unsigned int steps, bool momentum = true, double stepScale = 1.0);
 
+  /** True when RunADMM() applies: periodic boundaries (the data term is diagonal in frequency)
+   * and at most 32 samples (a Cholesky factor of an I x I matrix per frequency). */
+  bool
+  CanSolveExactly() const;
+  /** \c steps ADMM iterations (Wohlberg's CCMOD): d solves (sum_i X_i^H X_i + rho I) d =
+   * sum_i X_i^H s_i + rho (g - u) per frequency, through the Woodbury identity with an I x I
+   * Cholesky factor; g is the projection of d + u onto the constraint set (support included);
+   * u the scaled dual. The dual is kept between calls, so that one or a few iterations per
+   * outer learning iteration continue one ADMM run (as SPORCO does); ResetDual() starts over.
+   * The kernels are g on return, and the operator holds them. */
+  void
+  RunADMM(KernelsType & kernels, unsigned int steps);
+  void
+  ResetDual()
+  {
+    m_Dual = RealBufferType();
+  }
+  /** rho of RunADMM(), in the data term's units. Default 10 (SPORCO's example). */
+  itkSetMacro(PenaltyParameter, double);
+  itkGetConstMacro(PenaltyParameter, double);
+
 protected:
   ConvolutionalDictionaryUpdate() = default;
   ~ConvolutionalDictionaryUpdate() override = default;
@@ -117,10 +138,22 @@ private:
     ComplexBufferType Residual;           // zero-padded scratch
   };
 
-  typename OperatorType::Pointer m_Operator;
-  ProjectionType                 m_Projection;
-  std::vector<Sample>            m_Samples;
-  double                         m_Lipschitz{ 0 };
+  /** Offsets in the domain of each kernel tap (where the operator embeds it). */
+  std::vector<SizeValueType>
+  TapOffsets() const;
+  /** Per frequency: sum_i conj(X_i) S_i, and the Cholesky factor of rho I + B B^H. */
+  void
+  FactorizeSystem();
+
+  typename OperatorType::Pointer    m_Operator;
+  ProjectionType                    m_Projection;
+  std::vector<Sample>               m_Samples;
+  double                            m_Lipschitz{ 0 };
+  double                            m_PenaltyParameter{ 10.0 };
+  RealBufferType                    m_Dual;
+  ComplexBufferType                 m_Correlation;
+  std::vector<std::complex<double>> m_Factors;
+  bool                              m_Factorized{ false };
 };
 } // namespace itk
 

@@ -39,6 +39,7 @@ ConvolutionalDictionaryUpdate<TReal>::AddSample(const RealType * image, const Re
   }
   m_Samples.push_back(std::move(sample));
   m_Lipschitz = 0;
+  m_Factorized = false;
 }
 
 template <typename TReal>
@@ -171,29 +172,8 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
   // The gradient per tap: the inverse transform read where the embedding put each tap.
   RealBufferType spatialGradient = op.AllocateSpatial(K);
   op.InverseFFT(G.data(), spatialGradient.data(), K);
-  const auto &              kernelSize = op.GetKernelSize();
-  const auto &              domain = op.GetDomainSize();
-  const SizeValueType       taps = kernels.size() / K;
-  std::vector<SizeValueType> offsets(taps);
-  std::vector<SizeValueType> tap(kernelSize.size(), 0);
-  for (SizeValueType t = 0; t < taps; ++t)
-  {
-    SizeValueType offset = 0, stride = 1;
-    for (size_t axis = 0; axis < kernelSize.size(); ++axis)
-    {
-      offset += ((tap[axis] + domain[axis] - kernelSize[axis] / 2) % domain[axis]) * stride;
-      stride *= domain[axis];
-    }
-    offsets[t] = offset;
-    for (size_t axis = 0; axis < kernelSize.size(); ++axis)
-    {
-      if (++tap[axis] < kernelSize[axis])
-      {
-        break;
-      }
-      tap[axis] = 0;
-    }
-  }
+  const SizeValueType              taps = kernels.size() / K;
+  const std::vector<SizeValueType> offsets = this->TapOffsets();
   const SizeValueType stride = op.GetSpatialStride();
   for (unsigned int k = 0; k < K; ++k)
   {
@@ -337,6 +317,215 @@ ConvolutionalDictionaryUpdate<TReal>::Run(KernelsType & kernels, unsigned int st
   }
   m_Operator->UpdateKernelValues(kernels.data());
   return data;
+}
+
+template <typename TReal>
+std::vector<SizeValueType>
+ConvolutionalDictionaryUpdate<TReal>::TapOffsets() const
+{
+  const auto &               kernelSize = m_Operator->GetKernelSize();
+  const auto &               domain = m_Operator->GetDomainSize();
+  SizeValueType              taps = 1;
+  for (const SizeValueType s : kernelSize)
+  {
+    taps *= s;
+  }
+  std::vector<SizeValueType> offsets(taps);
+  std::vector<SizeValueType> tap(kernelSize.size(), 0);
+  for (SizeValueType t = 0; t < taps; ++t)
+  {
+    SizeValueType offset = 0, stride = 1;
+    for (size_t axis = 0; axis < kernelSize.size(); ++axis)
+    {
+      offset += ((tap[axis] + domain[axis] - kernelSize[axis] / 2) % domain[axis]) * stride;
+      stride *= domain[axis];
+    }
+    offsets[t] = offset;
+    for (size_t axis = 0; axis < kernelSize.size(); ++axis)
+    {
+      if (++tap[axis] < kernelSize[axis])
+      {
+        break;
+      }
+      tap[axis] = 0;
+    }
+  }
+  return offsets;
+}
+
+template <typename TReal>
+bool
+ConvolutionalDictionaryUpdate<TReal>::CanSolveExactly() const
+{
+  return m_Operator.IsNotNull() && m_Operator->DomainEqualsImage() && !m_Samples.empty() && m_Samples.size() <= 32;
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
+{
+  const OperatorType & op = *m_Operator;
+  const unsigned int   K = op.GetNumberOfKernels();
+  const SizeValueType  S = op.GetSpectralStride();
+  const SizeValueType  F = op.GetNumberOfFrequencies();
+  const size_t         I = m_Samples.size();
+  const double         rho = m_PenaltyParameter;
+  m_Correlation = op.AllocateSpectral(K);
+  m_Factors.assign(F * I * I, std::complex<double>(0));
+  op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
+    const SizeValueType end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
+    for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
+    {
+      for (unsigned int k = 0; k < K; ++k)
+      {
+        ComplexType sum(0);
+        for (const Sample & sample : m_Samples)
+        {
+          sum += std::conj(sample.CoefficientSpectra[k * S + f]) * sample.SignalSpectrum[f];
+        }
+        m_Correlation[k * S + f] = sum;
+      }
+      // A = rho I + B B^H, (B B^H)_ij = sum_k X_ik conj(X_jk); its Cholesky factor L (lower).
+      std::complex<double> * L = m_Factors.data() + f * I * I;
+      for (size_t i = 0; i < I; ++i)
+      {
+        for (size_t j = 0; j <= i; ++j)
+        {
+          std::complex<double> a = i == j ? std::complex<double>(rho) : std::complex<double>(0);
+          for (unsigned int k = 0; k < K; ++k)
+          {
+            a += std::complex<double>(m_Samples[i].CoefficientSpectra[k * S + f]) *
+                 std::conj(std::complex<double>(m_Samples[j].CoefficientSpectra[k * S + f]));
+          }
+          for (size_t m = 0; m < j; ++m)
+          {
+            a -= L[i * I + m] * std::conj(L[j * I + m]);
+          }
+          L[i * I + j] = i == j ? std::complex<double>(std::sqrt(a.real())) : a / L[j * I + j].real();
+        }
+      }
+    }
+  });
+  m_Factorized = true;
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned int steps)
+{
+  if (!this->CanSolveExactly())
+  {
+    itkExceptionMacro("RunADMM() needs periodic boundaries and 1 to 32 samples; use Run()");
+  }
+  if (!m_Factorized)
+  {
+    this->FactorizeSystem();
+  }
+  OperatorType &                   op = *m_Operator;
+  const unsigned int               K = op.GetNumberOfKernels();
+  const SizeValueType              S = op.GetSpectralStride();
+  const SizeValueType              F = op.GetNumberOfFrequencies();
+  const SizeValueType              n = op.GetNumberOfDomainPixels();
+  const SizeValueType              stride = op.GetSpatialStride();
+  const SizeValueType              taps = kernels.size() / K;
+  const size_t                     I = m_Samples.size();
+  const std::vector<SizeValueType> offsets = this->TapOffsets();
+  const RealType                   rho = static_cast<RealType>(m_PenaltyParameter);
+  const RealType                   invN = RealType(1) / static_cast<RealType>(n);
+  if (m_Dual.size() != K * stride)
+  {
+    m_Dual = op.AllocateSpatial(K);
+  }
+  RealBufferType    work = op.AllocateSpatial(K);
+  ComplexBufferType spectra = op.AllocateSpectral(K);
+  for (unsigned int step = 0; step < steps; ++step)
+  {
+    // g - u on the domain (g is zero off the kernel support), to the Fourier domain.
+    op.ParallelFor(K, [&](SizeValueType k) {
+      RealType *       w = work.data() + k * stride;
+      const RealType * u = m_Dual.data() + k * stride;
+      for (SizeValueType i = 0; i < n; ++i)
+      {
+        w[i] = -u[i];
+      }
+      for (SizeValueType t = 0; t < taps; ++t)
+      {
+        w[offsets[t]] += kernels[k * taps + t];
+      }
+      op.ForwardFFTChannel(w, spectra.data() + k * S);
+    });
+    // d = (rhs - B^H y) / rho with (rho I + B B^H) y = B rhs, rhs = sum_i X_i^H S_i + rho (G - U).
+    op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
+      const SizeValueType               end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
+      std::vector<std::complex<double>> y(I);
+      std::vector<ComplexType>          rhs(K);
+      for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
+      {
+        for (unsigned int k = 0; k < K; ++k)
+        {
+          rhs[k] = m_Correlation[k * S + f] + rho * spectra[k * S + f];
+        }
+        for (size_t i = 0; i < I; ++i)
+        {
+          ComplexType sum(0);
+          const ComplexType * X = m_Samples[i].CoefficientSpectra.data();
+          for (unsigned int k = 0; k < K; ++k)
+          {
+            sum += X[k * S + f] * rhs[k];
+          }
+          y[i] = std::complex<double>(sum);
+        }
+        const std::complex<double> * L = m_Factors.data() + f * I * I;
+        for (size_t i = 0; i < I; ++i) // L z = B rhs
+        {
+          for (size_t m = 0; m < i; ++m)
+          {
+            y[i] -= L[i * I + m] * y[m];
+          }
+          y[i] /= L[i * I + i].real();
+        }
+        for (size_t i = I; i-- > 0;) // L^H y = z
+        {
+          for (size_t m = i + 1; m < I; ++m)
+          {
+            y[i] -= std::conj(L[m * I + i]) * y[m];
+          }
+          y[i] /= L[i * I + i].real();
+        }
+        for (unsigned int k = 0; k < K; ++k)
+        {
+          ComplexType correction(0);
+          for (size_t i = 0; i < I; ++i)
+          {
+            correction += std::conj(m_Samples[i].CoefficientSpectra[k * S + f]) * ComplexType(y[i]);
+          }
+          spectra[k * S + f] = (rhs[k] - correction) * (invN / rho);
+        }
+      }
+    });
+    // d to the domain; g = P(d + u) on the support; u += d - g.
+    op.InverseFFT(spectra.data(), work.data(), K);
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      RealType *       d = work.data() + k * stride;
+      RealType *       u = m_Dual.data() + k * stride;
+      RealType *       g = kernels.data() + k * taps;
+      for (SizeValueType t = 0; t < taps; ++t)
+      {
+        g[t] = d[offsets[t]] + u[offsets[t]];
+      }
+      m_Projection.Project(g, taps);
+      for (SizeValueType i = 0; i < n; ++i)
+      {
+        u[i] += d[i];
+      }
+      for (SizeValueType t = 0; t < taps; ++t)
+      {
+        u[offsets[t]] -= g[t];
+      }
+    }
+  }
+  op.UpdateKernelValues(kernels.data());
 }
 
 template <typename TReal>

@@ -236,6 +236,7 @@ DictionaryLearner<TImage, TRealType>::PrepareOperator(const std::vector<SizeValu
   projection.SetNonNegative(m_NonNegativeKernels);
   m_Update = UpdateType::New();
   m_Update->SetOperator(m_Operator);
+  m_Update->SetPenaltyParameter(m_DictionaryPenaltyParameter);
   m_Update->SetProjection(projection);
 }
 
@@ -243,14 +244,22 @@ template <typename TImage, typename TRealType>
 std::array<double, 2>
 DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterations, bool cold)
 {
-  typename SparseCodingSolverBase<RealType>::Pointer solver;
-  if (m_CodingSolver == SolverEnum::FISTA)
+  // Batch ADMM coding keeps one solver per image, so that each outer iteration continues its
+  // run (y, dual and rho) with the new dictionary; online coding starts afresh.
+  typename SparseCodingSolverBase<RealType>::Pointer solver = sample.Solver;
+  if (solver.IsNull() || cold)
   {
-    solver = FISTASparseCodingSolver<RealType>::New().GetPointer();
-  }
-  else
-  {
-    solver = ADMMSparseCodingSolver<RealType>::New().GetPointer();
+    if (m_CodingSolver == SolverEnum::FISTA)
+    {
+      solver = FISTASparseCodingSolver<RealType>::New().GetPointer();
+    }
+    else
+    {
+      auto admm = ADMMSparseCodingSolver<RealType>::New();
+      admm->SetResumePreviousState(!m_Online);
+      solver = admm.GetPointer();
+    }
+    sample.Solver = m_Online ? nullptr : solver;
   }
   solver->SetOperator(m_Operator);
   solver->SetProximalOperator(m_Proximal);
@@ -295,7 +304,14 @@ DictionaryLearner<TImage, TRealType>::RunBatch(std::vector<Sample> & samples)
       data += terms[0];
       penalty += terms[1];
     }
-    m_Update->Run(m_Kernels, m_DictionaryIterations);
+    if (m_Update->CanSolveExactly())
+    {
+      m_Update->RunADMM(m_Kernels, m_DictionaryIterations);
+    }
+    else
+    {
+      m_Update->Run(m_Kernels, m_DictionaryIterations);
+    }
     const double previous = this->GetObjective();
     if (this->RecordIteration(data, penalty))
     {
