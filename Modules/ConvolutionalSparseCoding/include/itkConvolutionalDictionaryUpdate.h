@@ -116,6 +116,24 @@ public:
   {
     m_Dual = RealBufferType();
   }
+  /** Online learning (Liu et al. 2017, surrogate variant): folds one image's statistics into
+   * the running sums A(f) = sum_i w_i X_i(f)^H X_i(f) (a K x K matrix per frequency) and
+   * b(f) = sum_i w_i X_i(f)^H S_i(f), older images weighted down by \c forgetting in [0, 1].
+   * Memory: K(K+1)/2 + K spectra, whatever the number of images. Periodic boundaries only. */
+  void
+  AccumulateSample(const RealType * image, const RealType * domainCoefficients, double forgetting);
+  /** ADMM on the surrogate 1/2 d^H A d - Re(b^H d) over the constraint set: a K x K Cholesky
+   * solve per frequency and step; rho follows the scale of A (its mean trace over K). The dual
+   * is kept between calls. */
+  void
+  RunSurrogate(KernelsType & kernels, unsigned int steps);
+  void
+  ClearAccumulation()
+  {
+    m_Gram = ComplexBufferType();
+    m_Cross = ComplexBufferType();
+  }
+
   /** rho of RunADMM(), in the data term's units. Default 10 (SPORCO's example). */
   itkSetMacro(PenaltyParameter, double);
   itkGetConstMacro(PenaltyParameter, double);
@@ -154,6 +172,14 @@ private:
   ComplexBufferType                 m_Correlation;
   std::vector<std::complex<double>> m_Factors;
   bool                              m_Factorized{ false };
+  ComplexBufferType                 m_Gram;  // packed lower triangle per frequency
+  ComplexBufferType                 m_Cross; // K channels
+
+  /** The ADMM loop shared by RunADMM() and RunSurrogate(): solve(f, rhs, out) applies the
+   * per-frequency inverse to rhs (K values) and writes d's spectrum. */
+  template <typename TSolve>
+  void
+  IterateSplitting(KernelsType & kernels, unsigned int steps, RealType rho, TSolve && solve);
 };
 } // namespace itk
 

@@ -410,17 +410,11 @@ ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
 }
 
 template <typename TReal>
+template <typename TSolve>
 void
-ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned int steps)
+ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, unsigned int steps, RealType rho,
+                                                       TSolve && solve)
 {
-  if (!this->CanSolveExactly())
-  {
-    itkExceptionMacro("RunADMM() needs periodic boundaries and 1 to 32 samples; use Run()");
-  }
-  if (!m_Factorized)
-  {
-    this->FactorizeSystem();
-  }
   OperatorType &                   op = *m_Operator;
   const unsigned int               K = op.GetNumberOfKernels();
   const SizeValueType              S = op.GetSpectralStride();
@@ -428,9 +422,7 @@ ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned in
   const SizeValueType              n = op.GetNumberOfDomainPixels();
   const SizeValueType              stride = op.GetSpatialStride();
   const SizeValueType              taps = kernels.size() / K;
-  const size_t                     I = m_Samples.size();
   const std::vector<SizeValueType> offsets = this->TapOffsets();
-  const RealType                   rho = static_cast<RealType>(m_PenaltyParameter);
   const RealType                   invN = RealType(1) / static_cast<RealType>(n);
   if (m_Dual.size() != K * stride)
   {
@@ -454,52 +446,20 @@ ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned in
       }
       op.ForwardFFTChannel(w, spectra.data() + k * S);
     });
-    // d = (rhs - B^H y) / rho with (rho I + B B^H) y = B rhs, rhs = sum_i X_i^H S_i + rho (G - U).
+    // d = M^-1 (c + rho (G - U)) per frequency, c the data term's correlation.
     op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
-      const SizeValueType               end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
-      std::vector<std::complex<double>> y(I);
-      std::vector<ComplexType>          rhs(K);
+      const SizeValueType      end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
+      std::vector<ComplexType> rhs(K), d(K);
       for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
       {
         for (unsigned int k = 0; k < K; ++k)
         {
-          rhs[k] = m_Correlation[k * S + f] + rho * spectra[k * S + f];
+          rhs[k] = spectra[k * S + f] * rho;
         }
-        for (size_t i = 0; i < I; ++i)
-        {
-          ComplexType sum(0);
-          const ComplexType * X = m_Samples[i].CoefficientSpectra.data();
-          for (unsigned int k = 0; k < K; ++k)
-          {
-            sum += X[k * S + f] * rhs[k];
-          }
-          y[i] = std::complex<double>(sum);
-        }
-        const std::complex<double> * L = m_Factors.data() + f * I * I;
-        for (size_t i = 0; i < I; ++i) // L z = B rhs
-        {
-          for (size_t m = 0; m < i; ++m)
-          {
-            y[i] -= L[i * I + m] * y[m];
-          }
-          y[i] /= L[i * I + i].real();
-        }
-        for (size_t i = I; i-- > 0;) // L^H y = z
-        {
-          for (size_t m = i + 1; m < I; ++m)
-          {
-            y[i] -= std::conj(L[m * I + i]) * y[m];
-          }
-          y[i] /= L[i * I + i].real();
-        }
+        solve(f, rhs, d);
         for (unsigned int k = 0; k < K; ++k)
         {
-          ComplexType correction(0);
-          for (size_t i = 0; i < I; ++i)
-          {
-            correction += std::conj(m_Samples[i].CoefficientSpectra[k * S + f]) * ComplexType(y[i]);
-          }
-          spectra[k * S + f] = (rhs[k] - correction) * (invN / rho);
+          spectra[k * S + f] = d[k] * invN;
         }
       }
     });
@@ -507,9 +467,9 @@ ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned in
     op.InverseFFT(spectra.data(), work.data(), K);
     for (unsigned int k = 0; k < K; ++k)
     {
-      RealType *       d = work.data() + k * stride;
-      RealType *       u = m_Dual.data() + k * stride;
-      RealType *       g = kernels.data() + k * taps;
+      RealType * d = work.data() + k * stride;
+      RealType * u = m_Dual.data() + k * stride;
+      RealType * g = kernels.data() + k * taps;
       for (SizeValueType t = 0; t < taps; ++t)
       {
         g[t] = d[offsets[t]] + u[offsets[t]];
@@ -526,6 +486,175 @@ ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned in
     }
   }
   op.UpdateKernelValues(kernels.data());
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned int steps)
+{
+  if (!this->CanSolveExactly())
+  {
+    itkExceptionMacro("RunADMM() needs periodic boundaries and 1 to 32 samples; use Run()");
+  }
+  if (!m_Factorized)
+  {
+    this->FactorizeSystem();
+  }
+  const unsigned int  K = m_Operator->GetNumberOfKernels();
+  const SizeValueType S = m_Operator->GetSpectralStride();
+  const size_t        I = m_Samples.size();
+  const double        rho = m_PenaltyParameter;
+  // Woodbury: d = (rhs - B^H y) / rho with (rho I + B B^H) y = B rhs, B's rows the maps' spectra.
+  this->IterateSplitting(kernels, steps, static_cast<RealType>(rho), [&](SizeValueType f, std::vector<ComplexType> & rhs, std::vector<ComplexType> & d) {
+    std::vector<std::complex<double>> y(I);
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      rhs[k] += m_Correlation[k * S + f];
+    }
+    for (size_t i = 0; i < I; ++i)
+    {
+      ComplexType         sum(0);
+      const ComplexType * X = m_Samples[i].CoefficientSpectra.data();
+      for (unsigned int k = 0; k < K; ++k)
+      {
+        sum += X[k * S + f] * rhs[k];
+      }
+      y[i] = std::complex<double>(sum);
+    }
+    const std::complex<double> * L = m_Factors.data() + f * I * I;
+    for (size_t i = 0; i < I; ++i)
+    {
+      for (size_t m = 0; m < i; ++m)
+      {
+        y[i] -= L[i * I + m] * y[m];
+      }
+      y[i] /= L[i * I + i].real();
+    }
+    for (size_t i = I; i-- > 0;)
+    {
+      for (size_t m = i + 1; m < I; ++m)
+      {
+        y[i] -= std::conj(L[m * I + i]) * y[m];
+      }
+      y[i] /= L[i * I + i].real();
+    }
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      ComplexType correction(0);
+      for (size_t i = 0; i < I; ++i)
+      {
+        correction += std::conj(m_Samples[i].CoefficientSpectra[k * S + f]) * ComplexType(y[i]);
+      }
+      d[k] = (rhs[k] - correction) / static_cast<RealType>(rho);
+    }
+  });
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::AccumulateSample(const RealType * image, const RealType * domainCoefficients,
+                                                       double forgetting)
+{
+  OperatorType &      op = *m_Operator;
+  if (!op.DomainEqualsImage())
+  {
+    itkExceptionMacro("AccumulateSample() needs periodic boundaries");
+  }
+  const unsigned int  K = op.GetNumberOfKernels();
+  const SizeValueType S = op.GetSpectralStride();
+  const SizeValueType F = op.GetNumberOfFrequencies();
+  const SizeValueType packed = K * (K + 1) / 2;
+  ComplexBufferType   X = op.AllocateSpectral(K);
+  op.ForwardFFT(domainCoefficients, X.data(), K);
+  RealBufferType    signal = op.AllocateSpatial(1);
+  ComplexBufferType spectrum = op.AllocateSpectral(1);
+  op.PadToDomain(image, signal.data(), 1);
+  op.ForwardFFTThreaded(signal.data(), spectrum.data());
+  const bool first = m_Gram.size() == 0;
+  if (first)
+  {
+    m_Gram = ComplexBufferType(F * packed);
+    m_Cross = op.AllocateSpectral(K);
+  }
+  const RealType beta = first ? RealType(0) : static_cast<RealType>(forgetting);
+  op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
+    const SizeValueType end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
+    for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
+    {
+      ComplexType * A = m_Gram.data() + f * packed;
+      for (unsigned int k = 0, j = 0; k < K; ++k)
+      {
+        const ComplexType xk = std::conj(X[k * S + f]);
+        for (unsigned int l = 0; l <= k; ++l, ++j)
+        {
+          A[j] = beta * A[j] + xk * X[l * S + f];
+        }
+        m_Cross[k * S + f] = beta * m_Cross[k * S + f] + xk * spectrum[f];
+      }
+    }
+  });
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::RunSurrogate(KernelsType & kernels, unsigned int steps)
+{
+  if (m_Gram.size() == 0)
+  {
+    itkExceptionMacro("RunSurrogate() needs AccumulateSample() first");
+  }
+  const unsigned int  K = m_Operator->GetNumberOfKernels();
+  const SizeValueType S = m_Operator->GetSpectralStride();
+  const SizeValueType F = m_Operator->GetNumberOfFrequencies();
+  const SizeValueType packed = K * (K + 1) / 2;
+  double              trace = 0;
+  for (SizeValueType f = 0; f < F; ++f)
+  {
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      trace += m_Gram[f * packed + k * (k + 1) / 2 + k].real();
+    }
+  }
+  const double rho = std::max(trace / (F * K), 1e-12);
+  this->IterateSplitting(kernels, steps, static_cast<RealType>(rho), [&](SizeValueType f, std::vector<ComplexType> & rhs, std::vector<ComplexType> & d) {
+    // (A + rho I) d = b + rho (G - U), by a Cholesky factor in double precision.
+    std::vector<std::complex<double>> L(K * K), y(K);
+    const ComplexType *               A = m_Gram.data() + f * packed;
+    for (unsigned int i = 0; i < K; ++i)
+    {
+      for (unsigned int j = 0; j <= i; ++j)
+      {
+        std::complex<double> a(A[i * (i + 1) / 2 + j]);
+        if (i == j)
+        {
+          a += rho;
+        }
+        for (unsigned int m = 0; m < j; ++m)
+        {
+          a -= L[i * K + m] * std::conj(L[j * K + m]);
+        }
+        L[i * K + j] = i == j ? std::complex<double>(std::sqrt(std::max(a.real(), 1e-300))) : a / L[j * K + j].real();
+      }
+      y[i] = std::complex<double>(rhs[i] + m_Cross[i * S + f]);
+    }
+    for (unsigned int i = 0; i < K; ++i)
+    {
+      for (unsigned int m = 0; m < i; ++m)
+      {
+        y[i] -= L[i * K + m] * y[m];
+      }
+      y[i] /= L[i * K + i].real();
+    }
+    for (unsigned int i = K; i-- > 0;)
+    {
+      for (unsigned int m = i + 1; m < K; ++m)
+      {
+        y[i] -= std::conj(L[m * K + i]) * y[m];
+      }
+      y[i] /= L[i * K + i].real();
+      d[i] = ComplexType(y[i]);
+    }
+  });
 }
 
 template <typename TReal>

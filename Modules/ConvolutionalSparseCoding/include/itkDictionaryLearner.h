@@ -40,10 +40,14 @@ namespace itk
  * 4.7 s with one ADMM step; with continued ADMM coding, 100 outer iterations give F(D) = 304.0.
  *
  * Batch mode (default) keeps every training image and its maps in memory. Online mode
- * (SetTrainingFileNames() with Online on) streams the images from disk one at a time: each is
- * coded with the current dictionary, then the dictionary takes one projected gradient step
- * on that image's data term (step 1/(L_i sqrt(epoch)), L_i the Lipschitz constant of the
- * image's term). Memory is then that of one image, independent of the number of images.
+ * (SetTrainingFileNames() with Online on) streams the images from disk one at a time (Liu,
+ * Garcia-Cardona, Wohlberg and Yin, "Online convolutional dictionary learning", 2017,
+ * surrogate variant): each image is coded with the current dictionary, its statistics
+ * X^H X and X^H s are folded into running sums per frequency (older images weighted down so
+ * that about one epoch counts), and the dictionary takes DictionaryIterations ADMM steps on
+ * that surrogate. Memory is K(K+1)/2 + K spectra plus one image, independent of the number
+ * of images. With zero-padded boundaries it takes a projected gradient step on each image's
+ * data term instead (step 1/(L_i sqrt(epoch))).
  *
  * After learning the dictionary is canonicalised (SetCanonicalize): each kernel is shifted so
  * that its centre of energy (or largest tap) sits at the kernel centre, as far as its
@@ -175,6 +179,12 @@ public:
   itkBooleanMacro(Canonicalize);
   itkSetEnumMacro(CanonicalCentre, CentreEnum);
   itkGetConstMacro(CanonicalCentre, CentreEnum);
+  /** Without an initial dictionary, start from patches of the training images at random
+   * places (on) or from Gaussian noise (off, default, as SPORCO). Measured on the planted test
+   * problem: no better minima than noise. */
+  itkSetMacro(InitializeFromPatches, bool);
+  itkGetConstMacro(InitializeFromPatches, bool);
+  itkBooleanMacro(InitializeFromPatches);
   /** Seed of the random initial dictionary. Default 1. */
   itkSetMacro(Seed, unsigned int);
   itkGetConstMacro(Seed, unsigned int);
@@ -248,7 +258,7 @@ private:
   Sample
   ReadSample(const TrainingImageType * image, std::vector<SizeValueType> & size) const;
   void
-  InitializeDictionary(const std::vector<SizeValueType> & imageSize);
+  InitializeDictionary(const std::vector<SizeValueType> & imageSize, const std::vector<Sample> & samples);
   void
   PrepareOperator(const std::vector<SizeValueType> & imageSize);
   /** Codes a sample with the current dictionary (warm-started from its maps unless cold) and
@@ -283,6 +293,7 @@ private:
   bool                     m_Canonicalize{ true };
   CentreEnum               m_CanonicalCentre{ CentreEnum::CentreOfEnergy };
   unsigned int             m_Seed{ 1 };
+  bool                     m_InitializeFromPatches{ false };
 
   // Working state of one run.
   std::vector<SizeValueType>                   m_KernelSizeVector;
@@ -295,6 +306,7 @@ private:
   std::vector<std::vector<RealType>>           m_LastMaps;
   std::vector<SizeValueType>                   m_LastImageSize;
   std::chrono::steady_clock::time_point        m_Start;
+  double                                       m_Forgetting{ -1.0 };
 };
 } // namespace itk
 

@@ -156,7 +156,8 @@ DictionaryLearner<TImage, TRealType>::ReadSample(const TrainingImageType * image
 
 template <typename TImage, typename TRealType>
 void
-DictionaryLearner<TImage, TRealType>::InitializeDictionary(const std::vector<SizeValueType> & imageSize)
+DictionaryLearner<TImage, TRealType>::InitializeDictionary(const std::vector<SizeValueType> & imageSize,
+                                                           const std::vector<Sample> &        samples)
 {
   m_KernelSizeVector.assign(ImageDimension, 0);
   SizeValueType taps = 1;
@@ -191,6 +192,43 @@ DictionaryLearner<TImage, TRealType>::InitializeDictionary(const std::vector<Siz
     std::normal_distribution<RealType> normal(0, 1);
     m_Kernels.resize(m_K * taps);
     std::generate(m_Kernels.begin(), m_Kernels.end(), [&] { return normal(generator); });
+    if (m_InitializeFromPatches && !samples.empty())
+    {
+      // Patches of the training images at random places, plus a little of the noise above so
+      // that no two kernels start equal.
+      for (unsigned int k = 0; k < m_K; ++k)
+      {
+        const Sample &             sample = samples[generator() % samples.size()];
+        std::vector<SizeValueType> corner(ImageDimension);
+        for (unsigned int d = 0; d < ImageDimension; ++d)
+        {
+          corner[d] = generator() % (imageSize[d] - m_KernelSizeVector[d] + 1);
+        }
+        std::vector<SizeValueType> tap(ImageDimension, 0);
+        double                     energy = 0;
+        for (SizeValueType t = 0; t < taps; ++t)
+        {
+          SizeValueType offset = 0, stride = 1;
+          for (unsigned int d = 0; d < ImageDimension; ++d)
+          {
+            offset += (corner[d] + tap[d]) * stride;
+            stride *= imageSize[d];
+          }
+          const RealType value = sample.Signal[offset];
+          energy += double(value) * value;
+          m_Kernels[k * taps + t] = value + RealType(1e-3) * m_Kernels[k * taps + t];
+          for (unsigned int d = 0; d < ImageDimension; ++d)
+          {
+            if (++tap[d] < m_KernelSizeVector[d])
+            {
+              break;
+            }
+            tap[d] = 0;
+          }
+        }
+        (void)energy;
+      }
+    }
   }
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
@@ -271,7 +309,14 @@ DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterati
   solver->Solve();
   sample.Coefficients.resize(static_cast<size_t>(m_K) * sample.Signal.size());
   solver->GetCoefficients(sample.Coefficients.data());
-  m_Update->AddSample(sample.Signal.data(), solver->GetDomainCoefficients());
+  if (m_Forgetting >= 0)
+  {
+    m_Update->AccumulateSample(sample.Signal.data(), solver->GetDomainCoefficients(), m_Forgetting);
+  }
+  else
+  {
+    m_Update->AddSample(sample.Signal.data(), solver->GetDomainCoefficients());
+  }
   return { solver->GetDataFidelity(), solver->GetPenalty() };
 }
 
@@ -329,6 +374,8 @@ void
 DictionaryLearner<TImage, TRealType>::RunOnline()
 {
   std::vector<SizeValueType> operatorSize;
+  SizeValueType              seen = 0;
+  const SizeValueType        window = m_TrainingFileNames.size();
   for (unsigned int epoch = 1; epoch <= m_NumberOfIterations; ++epoch)
   {
     double data = 0, penalty = 0;
@@ -346,7 +393,7 @@ DictionaryLearner<TImage, TRealType>::RunOnline()
       image = nullptr;
       if (m_Kernels.empty())
       {
-        this->InitializeDictionary(size);
+        this->InitializeDictionary(size, std::vector<Sample>{ sample });
       }
       if (size != operatorSize)
       {
@@ -360,12 +407,25 @@ DictionaryLearner<TImage, TRealType>::RunOnline()
         this->PrepareOperator(size);
         operatorSize = size;
       }
-      // One image at a time: code it, then one projected gradient step on its data term.
+      // One image at a time: code it, fold its statistics into the running surrogate (about the
+      // last epoch's images count) and minimise that over the dictionary; with zero-padded
+      // boundaries (no per-frequency surrogate), a projected gradient step on its data term.
+      ++seen;
+      const bool surrogate = m_Boundary == BoundaryEnum::Periodic;
       m_Update->ClearSamples();
+      m_Forgetting = surrogate ? 1.0 - 1.0 / static_cast<double>(std::min(seen, window)) : -1.0;
       const auto terms = this->Code(sample, m_OnlineCodingIterations, true);
+      m_Forgetting = -1.0;
       data += terms[0];
       penalty += terms[1];
-      m_Update->Run(m_Kernels, 1, false, 1.0 / std::sqrt(static_cast<double>(epoch)));
+      if (surrogate)
+      {
+        m_Update->RunSurrogate(m_Kernels, m_DictionaryIterations);
+      }
+      else
+      {
+        m_Update->Run(m_Kernels, 1, false, 1.0 / std::sqrt(static_cast<double>(epoch)));
+      }
       m_LastMaps.assign(1, std::move(sample.Coefficients));
       m_LastImageSize = size;
     }
@@ -428,7 +488,7 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
       reader->Update();
       add(reader->GetOutput(), name);
     }
-    this->InitializeDictionary(first);
+    this->InitializeDictionary(first, samples);
     this->PrepareOperator(first);
     this->RunBatch(samples);
     m_LastMaps.clear();

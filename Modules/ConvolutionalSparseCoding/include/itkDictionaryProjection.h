@@ -5,7 +5,9 @@
 #include "itkMacro.h"
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
+#include <vector>
 
 namespace itk
 {
@@ -22,12 +24,14 @@ namespace itk
  * Why the compositions are exact: the zero-mean set is a subspace through the origin and the
  * non-negative orthant a cone with apex at the origin; projecting onto either and then
  * scaling onto the l2 ball (centred at the origin) is the projection onto the intersection.
- * The spheres (||h||_2 = 1, ||h||_1 = 1) are not convex: projecting onto them is a
- * normalisation (the nearest point for l2; for l1 with non-negative kernels the exact
- * projection onto the simplex is used, otherwise scaling). A kernel projected to zero stays
- * zero under the sphere constraints (no nearest point exists); the learner re-seeds it.
+ * The spheres (||h||_2 = 1, ||h||_1 = 1) are not convex, but their nearest points are known:
+ * h / ||h||_2 for l2; for l1, the projection onto the l1 ball when ||h||_1 >= 1 (soft
+ * thresholding), and h + (1 - ||h||_1) sign(h) / n from inside (the facet of h's own orthant
+ * is the nearest); with non-negative kernels, the simplex. A kernel projected to zero stays
+ * zero under the l2 sphere (no nearest point exists); the learner re-seeds it.
  *
- * Zero mean and non-negativity together admit only h = 0, so Validate() rejects them.
+ * Zero mean and non-negativity together admit only h = 0, and zero mean with the l1 sphere
+ * has no projection by composition, so Validate() rejects both.
  *
  * \ingroup ConvolutionalSparseCoding
  */
@@ -77,6 +81,11 @@ public:
     {
       itkGenericExceptionMacro("Zero-mean and non-negative kernels together allow only the zero kernel");
     }
+    if (m_ZeroMean && m_Norm == NormEnum::UnitL1)
+    {
+      itkGenericExceptionMacro("Zero-mean kernels with the unit-l1 norm constraint are not supported; use an l2 "
+                               "norm constraint");
+    }
   }
 
   /** Projects the kernel of \c taps values in place. */
@@ -111,18 +120,35 @@ public:
         }
         else
         {
-          RealType norm = 0;
-          std::for_each(h, h + taps, [&norm](RealType v) { norm += std::abs(v); });
-          if (norm > 0)
-          {
-            std::for_each(h, h + taps, [norm](RealType & v) { v /= norm; });
-          }
+          ProjectOntoL1Sphere(h, taps);
         }
         break;
     }
   }
 
 private:
+  /** The nearest point of {||h||_1 = 1}: soft thresholding onto the ball from outside, the
+   * own-orthant facet from inside. */
+  static void
+  ProjectOntoL1Sphere(RealType * h, SizeValueType taps)
+  {
+    RealType norm = 0;
+    std::for_each(h, h + taps, [&norm](RealType v) { norm += std::abs(v); });
+    if (norm >= 1)
+    {
+      std::vector<RealType> magnitude(taps);
+      std::transform(h, h + taps, magnitude.begin(), [](RealType v) { return std::abs(v); });
+      ProjectOntoSimplex(magnitude.data(), taps);
+      for (SizeValueType j = 0; j < taps; ++j)
+      {
+        h[j] = h[j] < 0 ? -magnitude[j] : magnitude[j];
+      }
+      return;
+    }
+    const RealType step = (1 - norm) / static_cast<RealType>(taps);
+    std::for_each(h, h + taps, [step](RealType & v) { v += v < 0 ? -step : step; });
+  }
+
   /** The exact projection onto {h >= 0, sum h = 1} (sort-based, Held et al. 1974). */
   static void
   ProjectOntoSimplex(RealType * h, SizeValueType taps)
