@@ -396,6 +396,43 @@ TEST(DictionaryLearner, RejectsBadInput)
   EXPECT_THROW(Learner::New()->Update(), itk::ExceptionObject); // no training images
 }
 
+TEST(DictionaryLearner, ReportsIterationsProgressAndAborts)
+{
+  using Learner = itk::DictionaryLearner<Image2>;
+  auto learner = Learner::New();
+  learner->AddTrainingImage(MakeImage(csctest::RandomVector<float>(32 * 32, 4), 32, 32));
+  learner->SetNumberOfKernels(3);
+  learner->SetKernelSize({ { 5, 5 } });
+  learner->SetNumberOfIterations(10);
+  unsigned int iterations = 0;
+  float        progress = 0;
+  learner->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) { ++iterations; });
+  learner->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) { progress = learner->GetProgress(); });
+  learner->Update();
+  EXPECT_EQ(iterations, 10u);
+  EXPECT_FLOAT_EQ(progress, 1.0f);
+  // The last batch's maps: the image grid times K, one set per training image.
+  const auto maps = learner->GetCoefficientMaps(0);
+  const auto size = maps->GetLargestPossibleRegion().GetSize();
+  EXPECT_EQ(size[0], 32u);
+  EXPECT_EQ(size[2], 3u);
+  EXPECT_THROW(learner->GetCoefficientMaps(1), itk::ExceptionObject);
+
+  auto aborting = Learner::New();
+  aborting->AddTrainingImage(MakeImage(csctest::RandomVector<float>(32 * 32, 4), 32, 32));
+  aborting->SetNumberOfKernels(3);
+  aborting->SetKernelSize({ { 5, 5 } });
+  aborting->SetNumberOfIterations(50);
+  aborting->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
+    if (aborting->GetIteration() == 3)
+    {
+      aborting->AbortGenerateDataOn();
+    }
+  });
+  EXPECT_THROW(aborting->Update(), itk::ProcessAborted);
+  EXPECT_EQ(aborting->GetIteration(), 3u);
+}
+
 /** Images synthesised from K planted atoms with sparse non-negative maps and mild noise. */
 struct Planted
 {
