@@ -383,6 +383,14 @@ TEST(DictionaryLearner, RejectsBadInput)
   EXPECT_THROW(learn([](Learner * l) { l->SetNumberOfKernels(0); }), itk::ExceptionObject);
   EXPECT_THROW(learn([](Learner * l) { l->SetKernelSize({ { 40, 8 } }); }), itk::ExceptionObject);
   EXPECT_THROW(learn([](Learner * l) { l->SetLambda(-1); }), itk::ExceptionObject);
+  EXPECT_THROW(learn([](Learner * l) { l->SetDictionaryPenaltyParameter(0); }), itk::ExceptionObject);
+  EXPECT_THROW(learn([](Learner * l) { l->SetNumberOfIterations(0); }), itk::ExceptionObject);
+  EXPECT_THROW(learn([](Learner * l) {
+                 l->SetZeroMeanKernels(true);
+                 l->SetKernelNorm(Norm::UnitL1);
+               }),
+               itk::ExceptionObject);
+  EXPECT_THROW(learn([](Learner * l) { l->SetOnline(true); }), itk::ExceptionObject); // online needs files
   EXPECT_THROW(learn([](Learner * l) {
                  l->SetZeroMeanKernels(true);
                  l->SetNonNegativeKernels(true);

@@ -52,7 +52,10 @@ public:
   SetOperator(OperatorType * op)
   {
     m_Operator = op;
-    this->ClearSamples();
+    m_Samples.clear();
+    m_SpareSamples.clear();
+    m_Lipschitz = 0;
+    m_Factorized = false;
   }
   void
   SetProjection(const ProjectionType & projection)
@@ -69,8 +72,13 @@ public:
   void
   ClearSamples()
   {
+    for (Sample & sample : m_Samples)
+    {
+      m_SpareSamples.push_back(std::move(sample));
+    }
     m_Samples.clear();
     m_Lipschitz = 0;
+    m_Factorized = false;
   }
   /** Adds an image (image-sized) and its K coefficient maps on the operator's domain. */
   void
@@ -156,9 +164,9 @@ private:
     ComplexBufferType Residual;           // zero-padded scratch
   };
 
-  /** Offsets in the domain of each kernel tap (where the operator embeds it). */
-  std::vector<SizeValueType>
-  TapOffsets() const;
+  /** The I x I Gram matrix B(f) B(f)^H of the samples' map spectra at frequency f. */
+  void
+  GramMatrix(SizeValueType f, std::complex<double> * gram) const;
   /** Per frequency: sum_i conj(X_i) S_i, and the Cholesky factor of rho I + B B^H. */
   void
   FactorizeSystem();
@@ -166,9 +174,13 @@ private:
   typename OperatorType::Pointer    m_Operator;
   ProjectionType                    m_Projection;
   std::vector<Sample>               m_Samples;
+  std::vector<Sample>               m_SpareSamples;
   double                            m_Lipschitz{ 0 };
   double                            m_PenaltyParameter{ 10.0 };
   RealBufferType                    m_Dual;
+  RealBufferType                    m_Spatial;        // K channels of scratch
+  ComplexBufferType                 m_Spectra;        // K channels of scratch
+  ComplexBufferType                 m_SignalSpectrum; // one channel of scratch
   ComplexBufferType                 m_Correlation;
   std::vector<std::complex<double>> m_Factors;
   bool                              m_Factorized{ false };

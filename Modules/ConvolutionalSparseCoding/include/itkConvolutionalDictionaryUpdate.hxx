@@ -11,6 +11,18 @@ namespace
 {
 constexpr SizeValueType DictionaryFrequencyBlock = 512;
 constexpr unsigned int  LargestExactGram = 16;
+
+/** The buffer, (re)allocated by allocate() only when its size is not \c size. */
+template <typename TBuffer, typename TAllocate>
+TBuffer &
+Sized(TBuffer & buffer, size_t size, TAllocate && allocate)
+{
+  if (buffer.size() != size)
+  {
+    buffer = allocate();
+  }
+  return buffer;
+}
 } // namespace
 
 template <typename TReal>
@@ -22,20 +34,26 @@ ConvolutionalDictionaryUpdate<TReal>::AddSample(const RealType * image, const Re
     itkExceptionMacro("SetOperator() before AddSample()");
   }
   const OperatorType & op = *m_Operator;
-  Sample               sample;
-  sample.CoefficientSpectra = op.AllocateSpectral(op.GetNumberOfKernels());
-  op.ForwardFFT(domainCoefficients, sample.CoefficientSpectra.data(), op.GetNumberOfKernels());
-  sample.DomainSignal = op.AllocateSpatial(1);
+  // Buffers of cleared samples are reused: learning re-adds every image each outer iteration.
+  Sample sample;
+  if (!m_SpareSamples.empty())
+  {
+    sample = std::move(m_SpareSamples.back());
+    m_SpareSamples.pop_back();
+  }
+  const unsigned int K = op.GetNumberOfKernels();
+  Sized(sample.CoefficientSpectra, K * op.GetSpectralStride(), [&] { return op.AllocateSpectral(K); });
+  Sized(sample.DomainSignal, op.GetSpatialStride(), [&] { return op.AllocateSpatial(1); });
+  op.ForwardFFT(domainCoefficients, sample.CoefficientSpectra.data(), K);
   op.PadToDomain(image, sample.DomainSignal.data(), 1);
   if (op.DomainEqualsImage())
   {
-    sample.SignalSpectrum = op.AllocateSpectral(1);
+    Sized(sample.SignalSpectrum, op.GetSpectralStride(), [&] { return op.AllocateSpectral(1); });
     op.ForwardFFTThreaded(sample.DomainSignal.data(), sample.SignalSpectrum.data());
-    sample.DomainSignal = RealBufferType();
   }
   else
   {
-    sample.Residual = op.AllocateSpectral(1);
+    Sized(sample.Residual, op.GetSpectralStride(), [&] { return op.AllocateSpectral(1); });
   }
   m_Samples.push_back(std::move(sample));
   m_Lipschitz = 0;
@@ -102,7 +120,7 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
   {
     // The residual masked to the image, back in the Fourier domain.
     const uint8_t * mask = op.GetImageMask().data();
-    RealBufferType  spatial = op.AllocateSpatial(1);
+    RealBufferType & spatial = Sized(m_Spatial, K * op.GetSpatialStride(), [&] { return op.AllocateSpatial(K); });
     for (Sample & sample : m_Samples)
     {
       op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
@@ -127,7 +145,7 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
 
   // Per frequency block: the residual spectra and (unless only the value is wanted) the
   // gradient spectra G_k = sum_i conj(X_ik) R_i.
-  ComplexBufferType   G = gradient ? op.AllocateSpectral(K) : ComplexBufferType();
+  ComplexType * G = gradient ? Sized(m_Spectra, K * S, [&] { return op.AllocateSpectral(K); }).data() : nullptr;
   const SizeValueType blocks = op.NumberOfBlocks(F, DictionaryFrequencyBlock);
   std::vector<double> partial(blocks, 0.0);
   op.ParallelFor(blocks, [&](SizeValueType block) {
@@ -170,10 +188,11 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
   gradient->assign(kernels.size(), RealType(0));
 
   // The gradient per tap: the inverse transform read where the embedding put each tap.
-  RealBufferType spatialGradient = op.AllocateSpatial(K);
-  op.InverseFFT(G.data(), spatialGradient.data(), K);
+  RealBufferType & spatialGradient =
+    Sized(m_Spatial, K * op.GetSpatialStride(), [&] { return op.AllocateSpatial(K); });
+  op.InverseFFT(G, spatialGradient.data(), K);
   const SizeValueType              taps = kernels.size() / K;
-  const std::vector<SizeValueType> offsets = this->TapOffsets();
+  const std::vector<SizeValueType> & offsets = op.GetKernelTapOffsets();
   const SizeValueType stride = op.GetSpatialStride();
   for (unsigned int k = 0; k < K; ++k)
   {
@@ -220,20 +239,7 @@ ConvolutionalDictionaryUpdate<TReal>::GetLipschitzConstant()
         continue;
       }
       // Gram matrix B B^H of the rows x_i(f); its largest eigenvalue by power iteration.
-      for (size_t i = 0; i < I; ++i)
-      {
-        for (size_t j = i; j < I; ++j)
-        {
-          std::complex<double> sum(0);
-          for (unsigned int k = 0; k < K; ++k)
-          {
-            sum += std::complex<double>(m_Samples[i].CoefficientSpectra[k * S + f]) *
-                   std::conj(std::complex<double>(m_Samples[j].CoefficientSpectra[k * S + f]));
-          }
-          gram[i * I + j] = sum;
-          gram[j * I + i] = std::conj(sum);
-        }
-      }
+      this->GramMatrix(f, gram.data());
       double trace = 0;
       for (size_t i = 0; i < I; ++i)
       {
@@ -320,37 +326,28 @@ ConvolutionalDictionaryUpdate<TReal>::Run(KernelsType & kernels, unsigned int st
 }
 
 template <typename TReal>
-std::vector<SizeValueType>
-ConvolutionalDictionaryUpdate<TReal>::TapOffsets() const
+void
+ConvolutionalDictionaryUpdate<TReal>::GramMatrix(SizeValueType f, std::complex<double> * gram) const
 {
-  const auto &               kernelSize = m_Operator->GetKernelSize();
-  const auto &               domain = m_Operator->GetDomainSize();
-  SizeValueType              taps = 1;
-  for (const SizeValueType s : kernelSize)
+  // (B B^H)_ij = sum_k X_ik conj(X_jk), summed in the working precision.
+  const unsigned int  K = m_Operator->GetNumberOfKernels();
+  const SizeValueType S = m_Operator->GetSpectralStride();
+  const size_t        I = m_Samples.size();
+  for (size_t i = 0; i < I; ++i)
   {
-    taps *= s;
-  }
-  std::vector<SizeValueType> offsets(taps);
-  std::vector<SizeValueType> tap(kernelSize.size(), 0);
-  for (SizeValueType t = 0; t < taps; ++t)
-  {
-    SizeValueType offset = 0, stride = 1;
-    for (size_t axis = 0; axis < kernelSize.size(); ++axis)
+    const ComplexType * Xi = m_Samples[i].CoefficientSpectra.data() + f;
+    for (size_t j = 0; j <= i; ++j)
     {
-      offset += ((tap[axis] + domain[axis] - kernelSize[axis] / 2) % domain[axis]) * stride;
-      stride *= domain[axis];
-    }
-    offsets[t] = offset;
-    for (size_t axis = 0; axis < kernelSize.size(); ++axis)
-    {
-      if (++tap[axis] < kernelSize[axis])
+      const ComplexType * Xj = m_Samples[j].CoefficientSpectra.data() + f;
+      ComplexType         sum(0);
+      for (unsigned int k = 0; k < K; ++k)
       {
-        break;
+        sum += Xi[k * S] * std::conj(Xj[k * S]);
       }
-      tap[axis] = 0;
+      gram[i * I + j] = std::complex<double>(sum);
+      gram[j * I + i] = std::conj(gram[i * I + j]);
     }
   }
-  return offsets;
 }
 
 template <typename TReal>
@@ -370,7 +367,7 @@ ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
   const SizeValueType  F = op.GetNumberOfFrequencies();
   const size_t         I = m_Samples.size();
   const double         rho = m_PenaltyParameter;
-  m_Correlation = op.AllocateSpectral(K);
+  Sized(m_Correlation, K * S, [&] { return op.AllocateSpectral(K); });
   m_Factors.assign(F * I * I, std::complex<double>(0));
   op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
     const SizeValueType end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
@@ -385,18 +382,14 @@ ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
         }
         m_Correlation[k * S + f] = sum;
       }
-      // A = rho I + B B^H, (B B^H)_ij = sum_k X_ik conj(X_jk); its Cholesky factor L (lower).
+      // A = rho I + B B^H; its Cholesky factor L (lower), in place.
       std::complex<double> * L = m_Factors.data() + f * I * I;
+      this->GramMatrix(f, L);
       for (size_t i = 0; i < I; ++i)
       {
         for (size_t j = 0; j <= i; ++j)
         {
-          std::complex<double> a = i == j ? std::complex<double>(rho) : std::complex<double>(0);
-          for (unsigned int k = 0; k < K; ++k)
-          {
-            a += std::complex<double>(m_Samples[i].CoefficientSpectra[k * S + f]) *
-                 std::conj(std::complex<double>(m_Samples[j].CoefficientSpectra[k * S + f]));
-          }
+          std::complex<double> a = L[i * I + j] + (i == j ? rho : 0.0);
           for (size_t m = 0; m < j; ++m)
           {
             a -= L[i * I + m] * std::conj(L[j * I + m]);
@@ -422,14 +415,14 @@ ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, un
   const SizeValueType              n = op.GetNumberOfDomainPixels();
   const SizeValueType              stride = op.GetSpatialStride();
   const SizeValueType              taps = kernels.size() / K;
-  const std::vector<SizeValueType> offsets = this->TapOffsets();
+  const std::vector<SizeValueType> & offsets = op.GetKernelTapOffsets();
   const RealType                   invN = RealType(1) / static_cast<RealType>(n);
   if (m_Dual.size() != K * stride)
   {
     m_Dual = op.AllocateSpatial(K);
   }
-  RealBufferType    work = op.AllocateSpatial(K);
-  ComplexBufferType spectra = op.AllocateSpectral(K);
+  RealBufferType &    work = Sized(m_Spatial, K * stride, [&] { return op.AllocateSpatial(K); });
+  ComplexBufferType & spectra = Sized(m_Spectra, K * S, [&] { return op.AllocateSpectral(K); });
   for (unsigned int step = 0; step < steps; ++step)
   {
     // g - u on the domain (g is zero off the kernel support), to the Fourier domain.
@@ -564,10 +557,10 @@ ConvolutionalDictionaryUpdate<TReal>::AccumulateSample(const RealType * image, c
   const SizeValueType S = op.GetSpectralStride();
   const SizeValueType F = op.GetNumberOfFrequencies();
   const SizeValueType packed = K * (K + 1) / 2;
-  ComplexBufferType   X = op.AllocateSpectral(K);
+  ComplexBufferType & X = Sized(m_Spectra, K * S, [&] { return op.AllocateSpectral(K); });
   op.ForwardFFT(domainCoefficients, X.data(), K);
-  RealBufferType    signal = op.AllocateSpatial(1);
-  ComplexBufferType spectrum = op.AllocateSpectral(1);
+  RealBufferType &    signal = Sized(m_Spatial, K * op.GetSpatialStride(), [&] { return op.AllocateSpatial(K); });
+  ComplexBufferType & spectrum = Sized(m_SignalSpectrum, S, [&] { return op.AllocateSpectral(1); });
   op.PadToDomain(image, signal.data(), 1);
   op.ForwardFFTThreaded(signal.data(), spectrum.data());
   const bool first = m_Gram.size() == 0;

@@ -254,6 +254,9 @@ private:
 
   void
   VerifySettings() const;
+  /** The kernel constraint set of the settings (validated). */
+  DictionaryProjection<RealType>
+  MakeProjection() const;
   /** The image's pixels (checked finite) and its size. */
   Sample
   ReadSample(const TrainingImageType * image, std::vector<SizeValueType> & size) const;

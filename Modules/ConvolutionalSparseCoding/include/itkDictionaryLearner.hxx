@@ -101,6 +101,10 @@ DictionaryLearner<TImage, TRealType>::VerifySettings() const
   {
     itkExceptionMacro("Lambda must be positive and finite, got " << m_Lambda);
   }
+  if (!(m_DictionaryPenaltyParameter > 0) || !std::isfinite(m_DictionaryPenaltyParameter))
+  {
+    itkExceptionMacro("DictionaryPenaltyParameter must be positive and finite, got " << m_DictionaryPenaltyParameter);
+  }
   if (m_NumberOfIterations == 0 || m_CodingIterations == 0 || m_OnlineCodingIterations == 0 ||
       m_DictionaryIterations == 0)
   {
@@ -119,10 +123,19 @@ DictionaryLearner<TImage, TRealType>::VerifySettings() const
   {
     itkExceptionMacro("No training images: AddTrainingImage() or SetTrainingFileNames()");
   }
+  this->MakeProjection();
+}
+
+template <typename TImage, typename TRealType>
+DictionaryProjection<TRealType>
+DictionaryLearner<TImage, TRealType>::MakeProjection() const
+{
   DictionaryProjection<RealType> projection;
+  projection.SetNorm(m_KernelNorm);
   projection.SetZeroMean(m_ZeroMeanKernels);
   projection.SetNonNegative(m_NonNegativeKernels);
   projection.Validate();
+  return projection;
 }
 
 template <typename TImage, typename TRealType>
@@ -240,10 +253,7 @@ DictionaryLearner<TImage, TRealType>::InitializeDictionary(const std::vector<Siz
   }
   // Onto the constraint set; a kernel the projection zeroes (a constant one made zero-mean)
   // gets random values instead.
-  DictionaryProjection<RealType> projection;
-  projection.SetNorm(m_KernelNorm);
-  projection.SetZeroMean(m_ZeroMeanKernels);
-  projection.SetNonNegative(m_NonNegativeKernels);
+  const auto                               projection = this->MakeProjection();
   std::mt19937                             generator(m_Seed + 1);
   std::uniform_real_distribution<RealType> uniform(-1, 1);
   for (unsigned int k = 0; k < m_K; ++k)
@@ -268,14 +278,10 @@ DictionaryLearner<TImage, TRealType>::PrepareOperator(const std::vector<SizeValu
   m_Operator->SetDictionary(m_Kernels.data(), m_KernelSizeVector, m_K);
   m_Operator->SetBoundary(m_Boundary);
   m_Operator->Initialize();
-  DictionaryProjection<RealType> projection;
-  projection.SetNorm(m_KernelNorm);
-  projection.SetZeroMean(m_ZeroMeanKernels);
-  projection.SetNonNegative(m_NonNegativeKernels);
   m_Update = UpdateType::New();
   m_Update->SetOperator(m_Operator);
   m_Update->SetPenaltyParameter(m_DictionaryPenaltyParameter);
-  m_Update->SetProjection(projection);
+  m_Update->SetProjection(this->MakeProjection());
 }
 
 template <typename TImage, typename TRealType>
@@ -724,6 +730,7 @@ DictionaryLearner<TImage, TRealType>::PrintSelf(std::ostream & os, Indent indent
   os << indent << "CodingIterations: " << m_CodingIterations << std::endl;
   os << indent << "OnlineCodingIterations: " << m_OnlineCodingIterations << std::endl;
   os << indent << "DictionaryIterations: " << m_DictionaryIterations << std::endl;
+  os << indent << "DictionaryPenaltyParameter: " << m_DictionaryPenaltyParameter << std::endl;
   os << indent << "RelativeTolerance: " << m_RelativeTolerance << std::endl;
   os << indent << "CodingSolver: " << m_CodingSolver << std::endl;
   os << indent << "Boundary: " << m_Boundary << std::endl;
@@ -732,7 +739,7 @@ DictionaryLearner<TImage, TRealType>::PrintSelf(std::ostream & os, Indent indent
   os << indent << "NonNegativeKernels: " << m_NonNegativeKernels << std::endl;
   os << indent << "Online: " << m_Online << " (" << m_TrainingFileNames.size() << " files)" << std::endl;
   os << indent << "Canonicalize: " << m_Canonicalize << " (" << m_CanonicalCentre << ")" << std::endl;
-  os << indent << "Seed: " << m_Seed << std::endl;
+  os << indent << "Seed: " << m_Seed << ", InitializeFromPatches: " << m_InitializeFromPatches << std::endl;
 }
 } // namespace itk
 

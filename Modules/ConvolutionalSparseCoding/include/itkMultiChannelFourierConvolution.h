@@ -186,6 +186,13 @@ public:
   void
   InverseFFTThreaded(ComplexType * spectral, RealType * spatial) const;
 
+  /** The domain offset of each kernel tap (taps x fastest): the embedding behind the kernel
+   * spectra, tap t - centre wrapped around the domain. Its adjoint reads these offsets. */
+  const std::vector<SizeValueType> &
+  GetKernelTapOffsets() const
+  {
+    return m_KernelTapOffsets;
+  }
   /** Kernel spectra, channel k at k * GetSpectralStride(). */
   const ComplexType *
   GetKernelSpectra() const
@@ -346,6 +353,7 @@ private:
   SizeValueType m_SpectralStride{ 0 };
 
   std::vector<RealType> m_Kernels;
+  std::vector<SizeValueType> m_KernelTapOffsets;
   ComplexBufferType     m_KernelSpectra;
   RealBufferType        m_KernelSpectralEnergy;
   RealBufferType        m_ParsevalWeights;

@@ -202,6 +202,28 @@ MultiChannelFourierConvolution<TReal>::Initialize()
   const bool automatic = m_PlanRigor == AutomaticPlanRigor;
   this->MakePlans(n, automatic ? FFTW_ESTIMATE : m_PlanRigor);
 
+  // Where each kernel tap lands in the domain: tap t - centre, wrapped.
+  const SizeValueType taps = m_Kernels.size() / m_NumberOfKernels;
+  m_KernelTapOffsets.assign(taps, 0);
+  std::vector<SizeValueType> tap(dimension, 0);
+  for (SizeValueType t = 0; t < taps; ++t)
+  {
+    SizeValueType stride = 1;
+    for (unsigned int axis = 0; axis < dimension; ++axis)
+    {
+      const SizeValueType centre = m_KernelSize[axis] / 2;
+      m_KernelTapOffsets[t] += ((tap[axis] + m_DomainSize[axis] - centre) % m_DomainSize[axis]) * stride;
+      stride *= m_DomainSize[axis];
+    }
+    for (unsigned int axis = 0; axis < dimension; ++axis)
+    {
+      if (++tap[axis] < m_KernelSize[axis])
+      {
+        break;
+      }
+      tap[axis] = 0;
+    }
+  }
   this->ComputeKernelSpectra();
   if (automatic && m_KernelTransformSeconds > m_AutomaticPlanningThreshold)
   {
@@ -213,33 +235,14 @@ template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::ComputeKernelSpectra()
 {
-  const unsigned int dimension = m_ImageSize.size();
   // Kernel spectra: each kernel embedded with its centre tap at the domain origin.
-  const SizeValueType taps = m_Kernels.size() / m_NumberOfKernels;
+  const SizeValueType taps = m_KernelTapOffsets.size();
   RealBufferType      embedded = this->AllocateSpatial(m_NumberOfKernels);
   for (unsigned int k = 0; k < m_NumberOfKernels; ++k)
   {
-    std::vector<SizeValueType> tap(dimension, 0);
     for (SizeValueType t = 0; t < taps; ++t)
     {
-      SizeValueType offset = 0;
-      SizeValueType stride = 1;
-      for (unsigned int axis = 0; axis < dimension; ++axis)
-      {
-        const SizeValueType centre = m_KernelSize[axis] / 2;
-        const SizeValueType wrapped = (tap[axis] + m_DomainSize[axis] - centre) % m_DomainSize[axis];
-        offset += wrapped * stride;
-        stride *= m_DomainSize[axis];
-      }
-      embedded[k * m_SpatialStride + offset] += m_Kernels[k * taps + t];
-      for (unsigned int axis = 0; axis < dimension; ++axis)
-      {
-        if (++tap[axis] < m_KernelSize[axis])
-        {
-          break;
-        }
-        tap[axis] = 0;
-      }
+      embedded[k * m_SpatialStride + m_KernelTapOffsets[t]] += m_Kernels[k * taps + t];
     }
   }
   m_KernelSpectra = this->AllocateSpectral(m_NumberOfKernels);
