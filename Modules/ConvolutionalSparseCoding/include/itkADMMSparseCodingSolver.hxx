@@ -180,18 +180,7 @@ ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, Rea
       uc[i] = un;
       tc[i] = yn - un;
     };
-    SizeValueType i = begin;
-    for (; i + Lanes <= end; i += Lanes)
-    {
-      for (unsigned int l = 0; l < Lanes; ++l)
-      {
-        update(i + l, l);
-      }
-    }
-    for (; i < end; ++i)
-    {
-      update(i, 0);
-    }
+    Superclass::template ForEachInLanes<Lanes>(begin, end, update);
     for (unsigned int l = 0; l < Lanes; ++l)
     {
       sums[PrimalSquared] += primal[l];

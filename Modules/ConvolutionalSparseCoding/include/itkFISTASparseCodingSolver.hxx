@@ -125,18 +125,7 @@ FISTASparseCodingSolver<TReal>::StepBlock(RealType * x, RealType * xp, const Rea
       gradient[l] += gc[i] * e;
       distance[l] += e * e;
     };
-    SizeValueType i = begin;
-    for (; i + Lanes <= end; i += Lanes)
-    {
-      for (unsigned int l = 0; l < Lanes; ++l)
-      {
-        accumulate(i + l, l);
-      }
-    }
-    for (; i < end; ++i)
-    {
-      accumulate(i, 0);
-    }
+    Superclass::template ForEachInLanes<Lanes>(begin, end, accumulate);
     for (unsigned int l = 0; l < Lanes; ++l)
     {
       sums[RestartProduct] += restart[l];

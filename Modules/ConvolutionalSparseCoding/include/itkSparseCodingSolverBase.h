@@ -254,6 +254,26 @@ protected:
     return SumPartials(partial);
   }
 
+  /** body(i, lane) for i in [begin, end), lane in [0, VLanes): callers keep one partial sum per
+   * lane, which lets the compiler vectorise their sums without reassociation flags. */
+  template <unsigned int VLanes, typename TBody>
+  static void
+  ForEachInLanes(SizeValueType begin, SizeValueType end, TBody && body)
+  {
+    SizeValueType i = begin;
+    for (; i + VLanes <= end; i += VLanes)
+    {
+      for (unsigned int l = 0; l < VLanes; ++l)
+      {
+        body(i + l, l);
+      }
+    }
+    for (; i < end; ++i)
+    {
+      body(i, 0);
+    }
+  }
+
   /** The same over channels: body(k, sums) handles channel k. */
   template <unsigned int NSums, typename TBody>
   std::array<double, NSums>
