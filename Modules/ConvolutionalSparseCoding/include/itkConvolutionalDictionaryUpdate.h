@@ -164,9 +164,10 @@ private:
     ComplexBufferType Residual;           // zero-padded scratch
   };
 
-  /** The I x I Gram matrix B(f) B(f)^H of the samples' map spectra at frequency f. */
+  /** The I x I Gram matrices B(f) B(f)^H of the samples' map spectra for f in [begin, end),
+   * one after another. */
   void
-  GramMatrix(SizeValueType f, std::complex<double> * gram) const;
+  GramMatrices(SizeValueType begin, SizeValueType end, std::complex<double> * grams) const;
   /** Per frequency: sum_i conj(X_i) S_i, and the Cholesky factor of rho I + B B^H. */
   void
   FactorizeSystem();

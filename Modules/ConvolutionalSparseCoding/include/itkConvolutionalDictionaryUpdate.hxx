@@ -220,10 +220,15 @@ ConvolutionalDictionaryUpdate<TReal>::GetLipschitzConstant()
   const SizeValueType  blocks = op.NumberOfBlocks(F, DictionaryFrequencyBlock);
   std::vector<double>  largest(blocks, 0.0);
   op.ParallelFor(blocks, [&](SizeValueType block) {
-    const SizeValueType               end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
-    std::vector<std::complex<double>> gram(I * I), v(I), w(I);
-    double                            best = 0;
-    for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
+    const SizeValueType               begin = block * DictionaryFrequencyBlock;
+    const SizeValueType               end = std::min(F, begin + DictionaryFrequencyBlock);
+    std::vector<std::complex<double>> grams(I <= LargestExactGram ? (end - begin) * I * I : 0), v(I), w(I);
+    if (!grams.empty())
+    {
+      this->GramMatrices(begin, end, grams.data());
+    }
+    double best = 0;
+    for (SizeValueType f = begin; f < end; ++f)
     {
       if (I > LargestExactGram)
       {
@@ -239,7 +244,7 @@ ConvolutionalDictionaryUpdate<TReal>::GetLipschitzConstant()
         continue;
       }
       // Gram matrix B B^H of the rows x_i(f); its largest eigenvalue by power iteration.
-      this->GramMatrix(f, gram.data());
+      const std::complex<double> * gram = grams.data() + (f - begin) * I * I;
       double trace = 0;
       for (size_t i = 0; i < I; ++i)
       {
@@ -327,25 +332,36 @@ ConvolutionalDictionaryUpdate<TReal>::Run(KernelsType & kernels, unsigned int st
 
 template <typename TReal>
 void
-ConvolutionalDictionaryUpdate<TReal>::GramMatrix(SizeValueType f, std::complex<double> * gram) const
+ConvolutionalDictionaryUpdate<TReal>::GramMatrices(SizeValueType begin, SizeValueType end,
+                                                   std::complex<double> * grams) const
 {
-  // (B B^H)_ij = sum_k X_ik conj(X_jk), summed in the working precision.
-  const unsigned int  K = m_Operator->GetNumberOfKernels();
-  const SizeValueType S = m_Operator->GetSpectralStride();
-  const size_t        I = m_Samples.size();
+  // (B B^H)_ij = sum_k X_ik conj(X_jk) for each frequency of [begin, end): frequencies innermost,
+  // so that each channel is read contiguously, summed in the working precision.
+  const unsigned int       K = m_Operator->GetNumberOfKernels();
+  const SizeValueType      S = m_Operator->GetSpectralStride();
+  const size_t             I = m_Samples.size();
+  const SizeValueType      length = end - begin;
+  std::vector<ComplexType> sum(length);
   for (size_t i = 0; i < I; ++i)
   {
-    const ComplexType * Xi = m_Samples[i].CoefficientSpectra.data() + f;
     for (size_t j = 0; j <= i; ++j)
     {
-      const ComplexType * Xj = m_Samples[j].CoefficientSpectra.data() + f;
-      ComplexType         sum(0);
+      std::fill(sum.begin(), sum.end(), ComplexType(0));
       for (unsigned int k = 0; k < K; ++k)
       {
-        sum += Xi[k * S] * std::conj(Xj[k * S]);
+        const ComplexType * Xi = m_Samples[i].CoefficientSpectra.data() + k * S + begin;
+        const ComplexType * Xj = m_Samples[j].CoefficientSpectra.data() + k * S + begin;
+        for (SizeValueType f = 0; f < length; ++f)
+        {
+          sum[f] += Xi[f] * std::conj(Xj[f]);
+        }
       }
-      gram[i * I + j] = std::complex<double>(sum);
-      gram[j * I + i] = std::conj(gram[i * I + j]);
+      for (SizeValueType f = 0; f < length; ++f)
+      {
+        std::complex<double> * gram = grams + f * I * I;
+        gram[i * I + j] = std::complex<double>(sum[f]);
+        gram[j * I + i] = std::conj(gram[i * I + j]);
+      }
     }
   }
 }
@@ -370,21 +386,27 @@ ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
   Sized(m_Correlation, K * S, [&] { return op.AllocateSpectral(K); });
   m_Factors.assign(F * I * I, std::complex<double>(0));
   op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
-    const SizeValueType end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
-    for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
+    const SizeValueType begin = block * DictionaryFrequencyBlock;
+    const SizeValueType end = std::min(F, begin + DictionaryFrequencyBlock);
+    for (unsigned int k = 0; k < K; ++k)
     {
-      for (unsigned int k = 0; k < K; ++k)
+      ComplexType * correlation = m_Correlation.data() + k * S;
+      for (size_t i = 0; i < I; ++i)
       {
-        ComplexType sum(0);
-        for (const Sample & sample : m_Samples)
+        const ComplexType * X = m_Samples[i].CoefficientSpectra.data() + k * S;
+        const ComplexType * s = m_Samples[i].SignalSpectrum.data();
+        for (SizeValueType f = begin; f < end; ++f)
         {
-          sum += std::conj(sample.CoefficientSpectra[k * S + f]) * sample.SignalSpectrum[f];
+          const ComplexType term = std::conj(X[f]) * s[f];
+          correlation[f] = i == 0 ? term : correlation[f] + term;
         }
-        m_Correlation[k * S + f] = sum;
       }
+    }
+    this->GramMatrices(begin, end, m_Factors.data() + begin * I * I);
+    for (SizeValueType f = begin; f < end; ++f)
+    {
       // A = rho I + B B^H; its Cholesky factor L (lower), in place.
       std::complex<double> * L = m_Factors.data() + f * I * I;
-      this->GramMatrix(f, L);
       for (size_t i = 0; i < I; ++i)
       {
         for (size_t j = 0; j <= i; ++j)
