@@ -147,16 +147,23 @@ Choice(const Arguments & args, const std::string & flag, const std::string & fal
   return value;
 }
 
+/** An integer flag of at least \c minimum (0 or 1), or its default. */
+inline unsigned int
+BoundedInteger(const Arguments & args, const std::string & flag, double fallback, unsigned int minimum)
+{
+  const double value = args.Number(flag, fallback);
+  if (value < minimum || value != std::floor(value) || value > 4294967295.0)
+  {
+    throw UsageError(flag + (minimum == 0 ? " must be a non-negative integer" : " must be a positive integer"));
+  }
+  return static_cast<unsigned int>(value);
+}
+
 /** A positive integer flag, or its default. */
 inline unsigned int
 PositiveInteger(const Arguments & args, const std::string & flag, double fallback)
 {
-  const double value = args.Number(flag, fallback);
-  if (value < 1 || value != std::floor(value))
-  {
-    throw UsageError(flag + " must be a positive integer");
-  }
-  return static_cast<unsigned int>(value);
+  return BoundedInteger(args, flag, fallback, 1);
 }
 
 /** --solver, --boundary, --max-iterations and --tolerance, shared by the coding tools. */

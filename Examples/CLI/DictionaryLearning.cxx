@@ -34,6 +34,10 @@ its last axis.
   --no-canonicalize          keep kernels as learned (no centring, sign fix or ordering)
   --centre energy|peak       canonical kernel centre (default energy)
   --seed S                   seed of the random initial dictionary (default 1)
+  --recentre N               every N outer iterations (batch), move kernels whose energy has
+                             drifted a pixel or more back to the kernel centre, maps moved
+                             the opposite way: frees kernels stuck on cut-off shifted
+                             patterns (default 20; 0 off)
   --evaluate                 also report F(D): the coding optimum (to 1e-5) with the learned
                              dictionary fixed, summed over the training images
   --output-dictionary FILE   the learned dictionary, (N+1)-D, last axis = kernel (required)
@@ -223,12 +227,8 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
   learner->SetCanonicalCentre(csc::Choice(args, "--centre", "energy", { "energy", "peak" }) == "energy"
                                 ? Enums::KernelCentre::CentreOfEnergy
                                 : Enums::KernelCentre::EnergyPeak);
-  const double seed = args.Number("--seed", 1);
-  if (seed < 0 || seed != std::floor(seed))
-  {
-    throw csc::UsageError("--seed must be a non-negative integer");
-  }
-  learner->SetSeed(static_cast<unsigned int>(seed));
+  learner->SetSeed(csc::BoundedInteger(args, "--seed", 1, 0));
+  learner->SetRecentringInterval(csc::BoundedInteger(args, "--recentre", 20, 0));
   if (args.Has("--initial-dictionary"))
   {
     const std::string path = args.Get("--initial-dictionary");
@@ -378,7 +378,8 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
           << ", \"zero_mean\": " << (learner->GetZeroMeanKernels() ? "true" : "false")
           << ", \"kernel_norm\": " << csc::JsonString(norm) << ", \"online\": " << (online ? "true" : "false")
           << ", \"iterations\": " << learner->GetNumberOfIterations() << ", \"solver\": " << csc::JsonString(solver)
-          << ", \"boundary\": " << csc::JsonString(boundary) << "},\n"
+          << ", \"boundary\": " << csc::JsonString(boundary)
+          << ", \"recentring_interval\": " << learner->GetRecentringInterval() << "},\n"
           << "  \"training_images\": " << (online ? paths.size() : images.size()) << ",\n"
           << "  \"iterations\": " << curve.size() << ",\n"
           << "  \"objective\": " << csc::JsonNumber(learner->GetObjective()) << ",\n"
@@ -427,7 +428,7 @@ main(int argc, char * argv[])
     "DictionaryLearning", Usage, static_cast<int>(kept.size()), kept.data(),
     { "--input", "--input-list", "--kernels", "--kernel-size", "--lambda", "--kernel-norm", "--initial-dictionary",
       "--iterations", "--coding-iterations", "--dictionary-iterations", "--solver", "--boundary", "--tolerance",
-      "--centre", "--seed", "--output-dictionary", "--output-mosaic", "--output-curve", "--output-curve-plot",
+      "--centre", "--seed", "--recentre", "--output-dictionary", "--output-mosaic", "--output-curve", "--output-curve-plot",
       "--report" },
     { "--nonnegative", "--zero-mean", "--nonnegative-kernels", "--online", "--no-canonicalize", "--evaluate" },
     [&](const csc::Arguments & args) {

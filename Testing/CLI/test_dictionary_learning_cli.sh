@@ -67,4 +67,5 @@ expect_failure "kernels too large" --input "$work/slice0.mha" --kernel-size 300 
 expect_failure "different dimension" --input "$work/slice0.mha" "$cases/dl_train_hp.mha" --lambda 0.1
 expect_failure "unreadable file" --input "$work/missing.mha" --lambda 0.1
 expect_failure "no lambda" --input "$work/slice0.mha"
+expect_failure "negative recentring interval" --input "$work/slice0.mha" --lambda 0.1 --recentre -1
 echo "DictionaryLearning command line: all checks passed"

@@ -456,15 +456,17 @@ MakePlantedDictionary(unsigned int K, size_t size, unsigned int count, unsigned 
   std::mt19937                           generator(seed);
   std::normal_distribution<float>        normal(0, 1);
   std::uniform_real_distribution<float>  uniform(0, 1);
-  // Distinct smooth atoms: oriented Gabor-like patterns, zero mean, unit norm.
+  // Distinct localised atoms: Gabor patterns of K orientations, even and odd in turn, zero mean,
+  // unit norm; their largest correlation over shifts is 0.36 for K = 4 (an identifiable set).
   for (unsigned int k = 0; k < K; ++k)
   {
-    const float angle = 3.14159f * k / K, frequency = 0.6f + 0.25f * (k % 2);
+    const float angle = 3.14159f * k / K, frequency = k % 2 ? 1.8f : 1.2f, phase = k % 2 ? 1.5708f : 0.0f;
     std::vector<float> h(taps);
     for (size_t t = 0; t < taps; ++t)
     {
       const float x = float(t % 8) - 3.5f, y = float(t / 8) - 3.5f;
-      h[t] = std::exp(-(x * x + y * y) / 4.5f) * std::cos(frequency * (x * std::cos(angle) + y * std::sin(angle)));
+      h[t] = std::exp(-(x * x + y * y) / 4.5f) *
+             std::cos(frequency * (x * std::cos(angle) + y * std::sin(angle)) + phase);
     }
     const float mean = std::accumulate(h.begin(), h.end(), 0.0f) / taps;
     float       norm = 0;
@@ -532,55 +534,90 @@ BestCorrelation(const float * a, const float * b)
   return best;
 }
 
-// The planted-recovery target (every atom found with correlation >= 0.95 from a random
-// start) is not met: from random or patch starts this problem ends in local minima with
-// correlations 0.80-0.95 (BENCHMARKS.md). What is asserted: the planted dictionary is a stable
-// point of the learner, and learning from noise lowers the objective steadily.
-TEST(DictionaryLearner, PlantedDictionaryIsAStablePointAndLearningDescends)
+/** For each planted atom, the best correlation with any learned kernel. */
+std::vector<double>
+PlantedCorrelations(const Planted & planted, const float * learned, unsigned int learnedCount)
+{
+  std::vector<double> best(planted.atoms.size() / 64, 0.0);
+  for (size_t k = 0; k < best.size(); ++k)
+  {
+    for (unsigned int j = 0; j < learnedCount; ++j)
+    {
+      best[k] = std::max(best[k], BestCorrelation(planted.atoms.data() + k * 64, learned + j * 64));
+    }
+  }
+  return best;
+}
+
+itk::Image<float, 3>::Pointer
+MakeDictionaryImage(const std::vector<float> & kernels, unsigned int K)
+{
+  auto d = itk::Image<float, 3>::New();
+  d->SetRegions(itk::Image<float, 3>::RegionType({ { 0, 0, 0 } }, { { 8, 8, K } }));
+  d->Allocate();
+  std::copy(kernels.begin(), kernels.end(), d->GetBufferPointer());
+  return d;
+}
+
+itk::DictionaryLearner<Image2>::Pointer
+LearnPlanted(const Planted & planted, unsigned int K, unsigned int iterations, unsigned int seed,
+             const itk::Image<float, 3> * initial = nullptr, unsigned int recentring = 20)
+{
+  auto learner = itk::DictionaryLearner<Image2>::New();
+  for (const auto & image : planted.images)
+  {
+    learner->AddTrainingImage(image);
+  }
+  learner->SetNumberOfKernels(K);
+  learner->SetKernelSize({ { 8, 8 } });
+  learner->SetLambda(0.05);
+  learner->SetZeroMeanKernels(true);
+  learner->SetNumberOfIterations(iterations);
+  learner->SetSeed(seed);
+  learner->SetRecentringInterval(recentring);
+  learner->SetInitialDictionary(initial);
+  learner->Update();
+  return learner;
+}
+
+// The planted recovery: from random starts, every planted atom is found (correlation
+// >= 0.95 after the best shift and sign). Measured over 8 learner seeds and 5 data seeds: 40 of
+// 40 runs, worst 0.960; without recentring 6 of 40 (BENCHMARKS.md).
+TEST(DictionaryLearner, RecoversPlantedDictionaryFromRandomStarts)
 {
   const unsigned int K = 4;
   const auto         planted = MakePlantedDictionary(K, 64, 8, 21, 0.005f);
-  auto               learn = [&](bool fromTruth) {
-    auto learner = itk::DictionaryLearner<Image2>::New();
-    for (const auto & image : planted.images)
-    {
-      learner->AddTrainingImage(image);
-    }
-    learner->SetNumberOfKernels(K);
-    learner->SetKernelSize({ { 8, 8 } });
-    learner->SetLambda(0.05);
-    learner->SetZeroMeanKernels(true);
-    learner->SetNumberOfIterations(100);
-    learner->SetSeed(1);
-    if (fromTruth)
-    {
-      auto d = itk::Image<float, 3>::New();
-      d->SetRegions(itk::Image<float, 3>::RegionType({ { 0, 0, 0 } }, { { 8, 8, K } }));
-      d->Allocate();
-      std::copy(planted.atoms.begin(), planted.atoms.end(), d->GetBufferPointer());
-      learner->SetInitialDictionary(d);
-    }
-    learner->Update();
-    return learner;
-  };
-  const auto    stable = learn(true);
-  const float * learned = stable->GetOutput()->GetBufferPointer();
-  for (unsigned int k = 0; k < K; ++k)
+  const auto         truth = MakeDictionaryImage(planted.atoms, K);
+  const auto         stable = LearnPlanted(planted, K, 100, 1, truth);
+  for (const double c : PlantedCorrelations(planted, stable->GetOutput()->GetBufferPointer(), K))
   {
-    double best = 0;
-    for (unsigned int j = 0; j < K; ++j)
-    {
-      best = std::max(best, BestCorrelation(planted.atoms.data() + k * 64, learned + j * 64));
-    }
-    EXPECT_GE(best, 0.95) << "planted atom " << k;
+    EXPECT_GE(c, 0.99) << "the planted dictionary should be a stable point";
   }
-  const auto   fromNoise = learn(false);
-  const auto & curve = fromNoise->GetLearningCurve();
-  ASSERT_EQ(curve.size(), 100u);
-  EXPECT_LT(curve.back().Objective, 0.5 * curve.front().Objective);
-  EXPECT_LT(curve.back().Objective, curve[curve.size() / 2].Objective);
-  // From the truth the objective ends lower than from noise (the local minimum is worse).
-  EXPECT_LT(stable->GetObjective(), curve.back().Objective);
+  double objectiveOfSeed2 = 0;
+  for (unsigned int seed : { 1u, 2u, 3u })
+  {
+    const auto   learner = LearnPlanted(planted, K, 200, seed);
+    if (seed == 2)
+    {
+      objectiveOfSeed2 = learner->GetObjective();
+    }
+    const auto   correlations = PlantedCorrelations(planted, learner->GetOutput()->GetBufferPointer(), K);
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      EXPECT_GE(correlations[k], 0.95) << "planted atom " << k << ", learner seed " << seed;
+    }
+    const auto & curve = learner->GetLearningCurve();
+    ASSERT_EQ(curve.size(), 200u);
+    EXPECT_LT(curve.back().Objective, 0.5 * curve.front().Objective);
+    // Within 10 % of the objective at the planted dictionary.
+    EXPECT_LT(curve.back().Objective, 1.1 * stable->GetObjective()) << "learner seed " << seed;
+  }
+  // What recentring buys: without it, seed 2 ends in a local minimum (an atom locked on a
+  // shifted copy of a planted one, cut by the support).
+  const auto   unmoved = LearnPlanted(planted, K, 200, 2, nullptr, 0);
+  const auto   correlations = PlantedCorrelations(planted, unmoved->GetOutput()->GetBufferPointer(), K);
+  EXPECT_LT(*std::min_element(correlations.begin(), correlations.end()), 0.95);
+  EXPECT_GT(unmoved->GetObjective(), objectiveOfSeed2);
 }
 
 TEST(DictionaryLearner, OnlineLearningFromFilesMatchesBatch)

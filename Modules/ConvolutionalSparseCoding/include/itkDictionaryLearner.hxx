@@ -84,6 +84,13 @@ DictionaryLearner<TImage, TRealType>::GenerateOutputInformation()
 
 template <typename TImage, typename TRealType>
 void
+DictionaryLearner<TImage, TRealType>::EnlargeOutputRequestedRegion(DataObject * output)
+{
+  output->SetRequestedRegionToLargestPossibleRegion();
+}
+
+template <typename TImage, typename TRealType>
+void
 DictionaryLearner<TImage, TRealType>::VerifySettings() const
 {
   if (this->GetInitialDictionary() == nullptr && m_NumberOfKernels == 0)
@@ -372,6 +379,11 @@ DictionaryLearner<TImage, TRealType>::RunBatch(std::vector<Sample> & samples)
     {
       break;
     }
+    if (m_RecentringInterval > 0 && iteration % m_RecentringInterval == 0 &&
+        iteration + m_RecentringInterval <= m_NumberOfIterations)
+    {
+      this->RecentreKernels(samples);
+    }
   }
 }
 
@@ -496,6 +508,7 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
     }
     this->InitializeDictionary(first, samples);
     this->PrepareOperator(first);
+    m_LastImageSize = first;
     this->RunBatch(samples);
     m_LastMaps.clear();
     for (Sample & sample : samples)
@@ -588,15 +601,6 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
     }
     return p;
   };
-  auto indexOf = [](const std::vector<long> & p, const std::vector<SizeValueType> & size) {
-    SizeValueType index = 0, stride = 1;
-    for (size_t d = 0; d < size.size(); ++d)
-    {
-      index += static_cast<SizeValueType>(p[d]) * stride;
-      stride *= size[d];
-    }
-    return index;
-  };
 
   for (unsigned int k = 0; k < K; ++k)
   {
@@ -643,34 +647,10 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
     }
     if (moved)
     {
-      std::vector<RealType> shifted(taps, RealType(0));
-      for (SizeValueType t = 0; t < taps; ++t)
-      {
-        if (h[t] != 0)
-        {
-          auto p = positionOf(t, kernelSize);
-          for (unsigned int d = 0; d < N; ++d)
-          {
-            p[d] -= shift[d];
-          }
-          shifted[indexOf(p, kernelSize)] = h[t];
-        }
-      }
-      std::copy(shifted.begin(), shifted.end(), h);
+      ShiftKernel(h, kernelSize, shift);
       for (auto & m : maps)
       {
-        RealType *            x = m.data() + k * pixels;
-        std::vector<RealType> moved(pixels);
-        for (SizeValueType i = 0; i < pixels; ++i)
-        {
-          auto p = positionOf(i, imageSize);
-          for (unsigned int d = 0; d < N; ++d)
-          {
-            p[d] = (p[d] + shift[d] + static_cast<long>(imageSize[d])) % static_cast<long>(imageSize[d]);
-          }
-          moved[indexOf(p, imageSize)] = x[i];
-        }
-        std::copy(moved.begin(), moved.end(), x);
+        ShiftMap(m.data() + k * pixels, imageSize, shift);
       }
     }
     // Sign: the largest-magnitude tap positive.
@@ -719,6 +699,123 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
 
 template <typename TImage, typename TRealType>
 void
+DictionaryLearner<TImage, TRealType>::ShiftKernel(RealType *                         kernel,
+                                                  const std::vector<SizeValueType> & kernelSize,
+                                                  const std::vector<long> &          shift)
+{
+  const SizeValueType taps =
+    std::accumulate(kernelSize.begin(), kernelSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  std::vector<RealType> shifted(taps, RealType(0));
+  for (SizeValueType t = 0; t < taps; ++t)
+  {
+    SizeValueType rest = t, target = 0, stride = 1;
+    bool          inside = true;
+    for (size_t d = 0; d < kernelSize.size(); ++d)
+    {
+      const long p = static_cast<long>(rest % kernelSize[d]) - shift[d];
+      rest /= kernelSize[d];
+      inside = inside && p >= 0 && p < static_cast<long>(kernelSize[d]);
+      target += static_cast<SizeValueType>(p) * stride;
+      stride *= kernelSize[d];
+    }
+    if (inside)
+    {
+      shifted[target] = kernel[t];
+    }
+  }
+  std::copy(shifted.begin(), shifted.end(), kernel);
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::ShiftMap(RealType *                         map,
+                                               const std::vector<SizeValueType> & imageSize,
+                                               const std::vector<long> &          shift)
+{
+  const SizeValueType pixels =
+    std::accumulate(imageSize.begin(), imageSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  std::vector<RealType> moved(pixels);
+  for (SizeValueType i = 0; i < pixels; ++i)
+  {
+    SizeValueType rest = i, target = 0, stride = 1;
+    for (size_t d = 0; d < imageSize.size(); ++d)
+    {
+      const long size = static_cast<long>(imageSize[d]);
+      const long p = static_cast<long>(rest % imageSize[d]) + shift[d];
+      rest /= imageSize[d];
+      target += static_cast<SizeValueType>(((p % size) + size) % size) * stride;
+      stride *= imageSize[d];
+    }
+    moved[target] = map[i];
+  }
+  std::copy(moved.begin(), moved.end(), map);
+}
+
+template <typename TImage, typename TRealType>
+bool
+DictionaryLearner<TImage, TRealType>::RecentreKernels(std::vector<Sample> & samples)
+{
+  const unsigned int  N = ImageDimension;
+  const SizeValueType taps = m_Kernels.size() / m_K;
+  const auto          projection = this->MakeProjection();
+  bool                anyMoved = false;
+  for (unsigned int k = 0; k < m_K; ++k)
+  {
+    RealType *          h = m_Kernels.data() + k * taps;
+    std::vector<double> centre(N, 0.0);
+    double              energy = 0;
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      const double  e = double(h[t]) * h[t];
+      SizeValueType rest = t;
+      for (unsigned int d = 0; d < N; ++d)
+      {
+        centre[d] += e * static_cast<double>(rest % m_KernelSizeVector[d]);
+        rest /= m_KernelSizeVector[d];
+      }
+      energy += e;
+    }
+    if (energy == 0)
+    {
+      continue;
+    }
+    // Whole pixels only, towards the centre: an offset below one pixel (the half pixel of an
+    // even size included) is left alone, so a centred kernel never oscillates.
+    std::vector<long> shift(N, 0);
+    bool              moved = false;
+    for (unsigned int d = 0; d < N; ++d)
+    {
+      const double offset = centre[d] / energy - 0.5 * static_cast<double>(m_KernelSizeVector[d] - 1);
+      shift[d] = static_cast<long>(offset);
+      moved = moved || shift[d] != 0;
+    }
+    if (!moved)
+    {
+      continue;
+    }
+    ShiftKernel(h, m_KernelSizeVector, shift);
+    projection.Project(h, taps);
+    for (Sample & sample : samples)
+    {
+      ShiftMap(sample.Coefficients.data() + k * sample.Signal.size(), m_LastImageSize, shift);
+    }
+    anyMoved = true;
+  }
+  if (anyMoved)
+  {
+    // The ADMM states (coding and dictionary) belong to the old kernels: restart them warm.
+    m_Operator->UpdateKernelValues(m_Kernels.data());
+    m_Update->ResetDual();
+    for (Sample & sample : samples)
+    {
+      sample.Solver = nullptr;
+    }
+  }
+  return anyMoved;
+}
+
+template <typename TImage, typename TRealType>
+void
 DictionaryLearner<TImage, TRealType>::PrintSelf(std::ostream & os, Indent indent) const
 {
   Superclass::PrintSelf(os, indent);
@@ -739,7 +836,8 @@ DictionaryLearner<TImage, TRealType>::PrintSelf(std::ostream & os, Indent indent
   os << indent << "NonNegativeKernels: " << m_NonNegativeKernels << std::endl;
   os << indent << "Online: " << m_Online << " (" << m_TrainingFileNames.size() << " files)" << std::endl;
   os << indent << "Canonicalize: " << m_Canonicalize << " (" << m_CanonicalCentre << ")" << std::endl;
-  os << indent << "Seed: " << m_Seed << ", InitializeFromPatches: " << m_InitializeFromPatches << std::endl;
+  os << indent << "Seed: " << m_Seed << ", InitializeFromPatches: " << m_InitializeFromPatches
+     << ", RecentringInterval: " << m_RecentringInterval << std::endl;
 }
 } // namespace itk
 
