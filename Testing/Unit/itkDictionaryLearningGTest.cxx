@@ -620,6 +620,28 @@ TEST(DictionaryLearner, RecoversPlantedDictionaryFromRandomStarts)
   EXPECT_GT(unmoved->GetObjective(), objectiveOfSeed2);
 }
 
+TEST(DictionaryLearner, RunsAgainWithAnotherKernelSize)
+{
+  const auto planted = MakePlantedDictionary(2, 32, 2, 5);
+  auto       learner = itk::DictionaryLearner<Image2>::New();
+  for (const auto & image : planted.images)
+  {
+    learner->AddTrainingImage(image);
+  }
+  learner->SetNumberOfKernels(3);
+  learner->SetLambda(0.05);
+  learner->SetNumberOfIterations(3);
+  learner->SetKernelSize({ { 8, 8 } });
+  learner->Update();
+  learner->SetKernelSize({ { 5, 6 } });
+  learner->SetNumberOfKernels(2);
+  ASSERT_NO_THROW(learner->Update());
+  const auto size = learner->GetOutput()->GetBufferedRegion().GetSize();
+  EXPECT_EQ(size[0], 5u);
+  EXPECT_EQ(size[1], 6u);
+  EXPECT_EQ(size[2], 2u);
+}
+
 TEST(DictionaryLearner, OnlineLearningFromFilesMatchesBatch)
 {
   const unsigned int       K = 4;
