@@ -49,6 +49,15 @@ namespace itk
  * of images. With zero-padded boundaries it takes a projected gradient step on each image's
  * data term instead (step 1/(L_i sqrt(epoch))).
  *
+ * That step is the Hebbian rule of the LCA deconvolutional-network paper (Delta f_j ~ r * z_j):
+ * ConvolutionalDictionaryUpdate::Run(kernels, 1, false, rate) moves d_j by the rate times
+ * sum_p r(p) z_j(p - q), r the residual of the image's code z, then projects. The Hebbian
+ * variant is therefore online mode with an LCA coding solver; it waits for that solver (the
+ * coding solver is chosen by SetCodingSolver), the update needs nothing new.
+ *
+ * Batch learning recentres drifted kernels every SetRecentringInterval() outer iterations,
+ * which frees kernels caught on support-cut shifted copies of a pattern (see there).
+ *
  * After learning the dictionary is canonicalised (SetCanonicalize): each kernel is shifted so
  * that its centre of energy (or largest tap) sits at the kernel centre, as far as its
  * support allows, with the opposite shift applied to its maps; its sign is fixed so that the
