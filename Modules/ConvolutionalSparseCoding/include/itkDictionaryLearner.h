@@ -294,9 +294,16 @@ private:
   Code(Sample & sample, unsigned int iterations, bool cold);
   void
   RunBatch(std::vector<Sample> & samples);
-  /** See SetRecentringInterval(); true when a kernel moved. */
-  bool
+  /** See SetRecentringInterval(). */
+  void
   RecentreKernels(std::vector<Sample> & samples);
+  /** Allocates an (N+1)-D stack (size per axis, K along the last) holding the values. */
+  static void
+  FillStack(DictionaryImageType * stack, const std::vector<SizeValueType> & size, unsigned int K,
+            const std::vector<RealType> & values);
+  /** A kernel's centre of energy, per axis in tap units; empty for an all-zero kernel. */
+  static std::vector<double>
+  CentreOfEnergy(const RealType * kernel, const std::vector<SizeValueType> & kernelSize);
   /** Moves a kernel's content by -shift within its support (what leaves it is dropped). */
   static void
   ShiftKernel(RealType * kernel, const std::vector<SizeValueType> & kernelSize, const std::vector<long> & shift);

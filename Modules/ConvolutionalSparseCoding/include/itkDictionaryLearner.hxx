@@ -515,7 +515,6 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
     {
       m_LastMaps.push_back(sample.Coefficients);
     }
-    m_LastImageSize = first;
   }
   m_Update->ClearSamples();
 
@@ -537,16 +536,7 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
     }
   }
 
-  auto *                               output = this->GetOutput();
-  typename DictionaryImageType::SizeType size;
-  for (unsigned int d = 0; d < ImageDimension; ++d)
-  {
-    size[d] = m_KernelSizeVector[d];
-  }
-  size[ImageDimension] = m_K;
-  output->SetRegions(typename DictionaryImageType::RegionType(size));
-  output->Allocate();
-  std::copy(m_Kernels.begin(), m_Kernels.end(), output->GetBufferPointer());
+  FillStack(this->GetOutput(), m_KernelSizeVector, m_K, m_Kernels);
   this->UpdateProgress(1.0f);
   if (this->GetAbortGenerateData())
   {
@@ -564,16 +554,8 @@ DictionaryLearner<TImage, TRealType>::GetCoefficientMaps(unsigned int i) const -
   {
     itkExceptionMacro("No coefficient maps for training image " << i << " (" << m_LastMaps.size() << " kept)");
   }
-  auto                                   maps = CoefficientImageType::New();
-  typename CoefficientImageType::SizeType size;
-  for (unsigned int d = 0; d < ImageDimension; ++d)
-  {
-    size[d] = m_LastImageSize[d];
-  }
-  size[ImageDimension] = m_K;
-  maps->SetRegions(typename CoefficientImageType::RegionType(size));
-  maps->Allocate();
-  std::copy(m_LastMaps[i].begin(), m_LastMaps[i].end(), maps->GetBufferPointer());
+  auto maps = CoefficientImageType::New();
+  FillStack(maps.GetPointer(), m_LastImageSize, m_K, m_LastMaps[i]);
   return maps;
 }
 
@@ -604,11 +586,15 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
 
   for (unsigned int k = 0; k < K; ++k)
   {
-    RealType *          h = kernels.data() + k * taps;
-    std::vector<double> centreOf(N, 0.0);
-    std::vector<long>   lowest(N, std::numeric_limits<long>::max()), highest(N, -1);
-    double              energy = 0, peak = -1;
-    SizeValueType       peakTap = 0;
+    RealType * h = kernels.data() + k * taps;
+    const auto centreOfEnergy = CentreOfEnergy(h, kernelSize);
+    if (centreOfEnergy.empty())
+    {
+      continue;
+    }
+    std::vector<long> lowest(N, std::numeric_limits<long>::max()), highest(N, -1);
+    double            peak = -1;
+    SizeValueType     peakTap = 0;
     for (SizeValueType t = 0; t < taps; ++t)
     {
       const double e = double(h[t]) * h[t];
@@ -619,20 +605,14 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
       const auto p = positionOf(t, kernelSize);
       for (unsigned int d = 0; d < N; ++d)
       {
-        centreOf[d] += e * p[d];
         lowest[d] = std::min(lowest[d], p[d]);
         highest[d] = std::max(highest[d], p[d]);
       }
-      energy += e;
       if (e > peak)
       {
         peak = e;
         peakTap = t;
       }
-    }
-    if (energy == 0)
-    {
-      continue;
     }
     // The shift s moves the kernel's content by -s and its maps by +s, within the support.
     std::vector<long> shift(N, 0);
@@ -640,7 +620,7 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
     const auto        peakPosition = positionOf(peakTap, kernelSize);
     for (unsigned int d = 0; d < N; ++d)
     {
-      const double c = centre == CentreEnum::CentreOfEnergy ? centreOf[d] / energy : double(peakPosition[d]);
+      const double c = centre == CentreEnum::CentreOfEnergy ? centreOfEnergy[d] : double(peakPosition[d]);
       const long   wanted = std::lround(c) - static_cast<long>(kernelSize[d] / 2);
       shift[d] = std::max(highest[d] - static_cast<long>(kernelSize[d]) + 1, std::min(lowest[d], wanted));
       moved = moved || shift[d] != 0;
@@ -699,6 +679,55 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
 
 template <typename TImage, typename TRealType>
 void
+DictionaryLearner<TImage, TRealType>::FillStack(DictionaryImageType *              stack,
+                                                const std::vector<SizeValueType> & size,
+                                                unsigned int                       K,
+                                                const std::vector<RealType> &      values)
+{
+  typename DictionaryImageType::SizeType stackSize;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    stackSize[d] = size[d];
+  }
+  stackSize[ImageDimension] = K;
+  stack->SetRegions(typename DictionaryImageType::RegionType(stackSize));
+  stack->Allocate();
+  std::copy(values.begin(), values.end(), stack->GetBufferPointer());
+}
+
+template <typename TImage, typename TRealType>
+std::vector<double>
+DictionaryLearner<TImage, TRealType>::CentreOfEnergy(const RealType *                   kernel,
+                                                     const std::vector<SizeValueType> & kernelSize)
+{
+  const SizeValueType taps =
+    std::accumulate(kernelSize.begin(), kernelSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  std::vector<double> centre(kernelSize.size(), 0.0);
+  double              energy = 0;
+  for (SizeValueType t = 0; t < taps; ++t)
+  {
+    const double  e = double(kernel[t]) * kernel[t];
+    SizeValueType rest = t;
+    for (size_t d = 0; d < kernelSize.size(); ++d)
+    {
+      centre[d] += e * static_cast<double>(rest % kernelSize[d]);
+      rest /= kernelSize[d];
+    }
+    energy += e;
+  }
+  if (energy == 0)
+  {
+    return {};
+  }
+  for (double & c : centre)
+  {
+    c /= energy;
+  }
+  return centre;
+}
+
+template <typename TImage, typename TRealType>
+void
 DictionaryLearner<TImage, TRealType>::ShiftKernel(RealType *                         kernel,
                                                   const std::vector<SizeValueType> & kernelSize,
                                                   const std::vector<long> &          shift)
@@ -752,7 +781,7 @@ DictionaryLearner<TImage, TRealType>::ShiftMap(RealType *                       
 }
 
 template <typename TImage, typename TRealType>
-bool
+void
 DictionaryLearner<TImage, TRealType>::RecentreKernels(std::vector<Sample> & samples)
 {
   const unsigned int  N = ImageDimension;
@@ -761,21 +790,9 @@ DictionaryLearner<TImage, TRealType>::RecentreKernels(std::vector<Sample> & samp
   bool                anyMoved = false;
   for (unsigned int k = 0; k < m_K; ++k)
   {
-    RealType *          h = m_Kernels.data() + k * taps;
-    std::vector<double> centre(N, 0.0);
-    double              energy = 0;
-    for (SizeValueType t = 0; t < taps; ++t)
-    {
-      const double  e = double(h[t]) * h[t];
-      SizeValueType rest = t;
-      for (unsigned int d = 0; d < N; ++d)
-      {
-        centre[d] += e * static_cast<double>(rest % m_KernelSizeVector[d]);
-        rest /= m_KernelSizeVector[d];
-      }
-      energy += e;
-    }
-    if (energy == 0)
+    RealType * h = m_Kernels.data() + k * taps;
+    const auto centre = CentreOfEnergy(h, m_KernelSizeVector);
+    if (centre.empty())
     {
       continue;
     }
@@ -785,7 +802,7 @@ DictionaryLearner<TImage, TRealType>::RecentreKernels(std::vector<Sample> & samp
     bool              moved = false;
     for (unsigned int d = 0; d < N; ++d)
     {
-      const double offset = centre[d] / energy - 0.5 * static_cast<double>(m_KernelSizeVector[d] - 1);
+      const double offset = centre[d] - 0.5 * static_cast<double>(m_KernelSizeVector[d] - 1);
       shift[d] = static_cast<long>(offset);
       moved = moved || shift[d] != 0;
     }
@@ -811,7 +828,6 @@ DictionaryLearner<TImage, TRealType>::RecentreKernels(std::vector<Sample> & samp
       sample.Solver = nullptr;
     }
   }
-  return anyMoved;
 }
 
 template <typename TImage, typename TRealType>
