@@ -388,27 +388,43 @@ UpdateWithProgress(TFilter * filter, const std::string & label, double * untilLa
 {
   ProgressBar progress(label);
   const auto  start = std::chrono::steady_clock::now();
-  const auto  tag = filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
-    std::ostringstream detail;
-    detail << "iteration " << filter->GetIteration() << " objective " << filter->GetObjective();
-    progress.Update(double(filter->GetIteration()) / filter->GetMaximumNumberOfIterations(), detail.str());
+  bool        iterating = true;
+  // The bar follows ProgressEvent, which also covers work after the last iteration (source
+  // fitting); the detail names the iteration while the solver runs.
+  const auto iterationTag = filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
+    iterating = filter->GetIteration() < filter->GetMaximumNumberOfIterations();
     if (untilLastIteration)
     {
       *untilLastIteration = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   });
+  const auto progressTag = filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+    std::ostringstream detail;
+    if (iterating)
+    {
+      detail << "iteration " << filter->GetIteration() << " objective " << filter->GetObjective();
+    }
+    else
+    {
+      detail << "after the solve";
+    }
+    progress.Update(filter->GetProgress(), detail.str());
+  });
+  auto removeObservers = [&]() {
+    filter->RemoveObserver(iterationTag);
+    filter->RemoveObserver(progressTag);
+    progress.Finish();
+  };
   try
   {
     filter->Update();
   }
   catch (...)
   {
-    filter->RemoveObserver(tag);
-    progress.Finish();
+    removeObservers();
     throw;
   }
-  filter->RemoveObserver(tag);
-  progress.Finish();
+  removeObservers();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 

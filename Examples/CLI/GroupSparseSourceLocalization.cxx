@@ -35,6 +35,12 @@ of the source map y = sum of the foreground maps as sources.
   --min-contrast C           drop sources fainter than C times a brighter source within
                              --contrast-radius times their size (artefacts; default 0 = off)
   --contrast-radius F        (default 4)
+  --fit-sources              fit every source at a continuous position with its own kernel, a
+                             background and a Poisson-plus-read noise model (SourceModelFitter),
+                             starting from the maxima; --threshold is then the fitted SNR
+                             (sqrt of the chi-square drop); merging and contrast are the fitter's
+  --candidate-threshold T    with --fit-sources: coefficient SNR from which maxima seed the fit (default 1)
+  --model-threshold T        with --fit-sources: SNR below which a source leaves the model (default 3)
   --kernel-normalization l1|l2|none   kernel scaling before solving (default l1, the paper's;
                              maps and brightnesses are reported in flux units either way)
   --solver admm|fista        (default admm)
@@ -166,6 +172,18 @@ Run(const csc::Arguments & args)
     throw csc::UsageError("--contrast-radius must be positive");
   }
   filter->SetContrastRadiusFactor(contrastRadius);
+  filter->SetSourceFitting(args.Has("--fit-sources"));
+  filter->SetCandidateThreshold(args.Number("--candidate-threshold", 1.0));
+  const double modelThreshold = args.Number("--model-threshold", 3.0);
+  if (!(modelThreshold > 0))
+  {
+    throw csc::UsageError("--model-threshold must be positive");
+  }
+  filter->GetSourceFitter()->SetModelThreshold(modelThreshold);
+  if (!args.Has("--fit-sources") && (args.Has("--candidate-threshold") || args.Has("--model-threshold")))
+  {
+    throw csc::UsageError("--candidate-threshold and --model-threshold need --fit-sources");
+  }
   const std::string normalization = csc::Choice(args, "--kernel-normalization", "l1", { "l1", "l2", "none" });
   filter->SetKernelNormalization(normalization == "l1"   ? Enums::KernelNormalization::L1
                                  : normalization == "l2" ? Enums::KernelNormalization::L2
@@ -246,10 +264,18 @@ Run(const csc::Arguments & args)
           << ", \"threshold\": " << csc::JsonNumber(filter->GetDetectionThreshold())
           << ", \"threshold_mode\": " << csc::JsonString(mode) << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
           << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
-          << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations() << "},\n"
+          << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
+          << ", \"fit_sources\": " << (filter->GetSourceFitting() ? "true" : "false") << "},\n"
           << "  \"iterations\": " << stats.Iteration << ",\n"
           << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
-          << "  \"noise_sigma\": " << csc::JsonNumber(filter->GetNoiseSigma()) << ",\n"
+          << "  \"noise_sigma\": " << csc::JsonNumber(filter->GetNoiseSigma()) << ",\n";
+      if (filter->GetSourceFitting())
+      {
+        out << "  \"fitted_noise_variance\": {\"offset\": "
+            << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceOffset())
+            << ", \"slope\": " << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceSlope()) << "},\n";
+      }
+      out
           << "  \"sources\": " << sources.size() << ",\n"
           << "  \"filter_seconds\": " << csc::JsonNumber(seconds) << ",\n"
           << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
@@ -274,10 +300,10 @@ main(int argc, char * argv[])
   return csc::Main("GroupSparseSourceLocalization", Usage, argc, argv,
                    { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights", "--threshold",
                      "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--min-contrast",
-                     "--contrast-radius", "--brightness",
+                     "--contrast-radius", "--brightness", "--candidate-threshold", "--model-threshold",
                      "--solver", "--boundary", "--max-iterations", "--tolerance", "--output-sources",
                      "--output-source-map", "--output-group-maps", "--output-foreground", "--output-background",
                      "--output-dictionary", "--output-overlay", "--report" },
-                   {}, [](const csc::Arguments & args) { return Run<2>(args); },
+                   { "--fit-sources" }, [](const csc::Arguments & args) { return Run<2>(args); },
                    [](const csc::Arguments & args) { return Run<3>(args); });
 }

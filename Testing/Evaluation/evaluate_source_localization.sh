@@ -37,8 +37,10 @@ mkdir -p "$out"
 # Gaussian sigma; non-maximum suppression radius; merge factor; deblending contrast (sources fainter
 # than this fraction of a brighter one within 4 sizes are dropped; see GroupSparseSourceLocalization --help).
 # subpixel: each kernel's group also holds its copies shifted by 1/N pixel steps (1 = none).
-star_lambda=40;  star_threshold=2.5;  star_background=12;  star_radius=1;  star_merge=1.5;  star_contrast=0.1;  star_subpixel=2
-spot_lambda=60;  spot_threshold=2.5;  spot_background=12;  spot_radius=2;  spot_merge=2;    spot_contrast=0;    spot_subpixel=1
+# fit: 1 fits the sources (--fit-sources: continuous positions, unshrunk fluxes, a Poisson noise model;
+# the threshold is then the fitted SNR, and merging and contrast are the fitter's own tests).
+star_lambda=40;  star_threshold=4.5;  star_background=12;  star_radius=1;  star_merge=1.5;  star_contrast=0;    star_subpixel=1;  star_fit=1
+spot_lambda=60;  spot_threshold=2.5;  spot_background=12;  spot_radius=2;  spot_merge=2;    spot_contrast=0;    spot_subpixel=1;  spot_fit=0
 log_star_sigmas=1,2,3;  log_star_threshold=5
 log_spot_sigmas=3,5,7;  log_spot_threshold=2.5
 
@@ -73,10 +75,12 @@ for image in "$split"/*.mha; do
     "$log_detector" --input "$image" --sigmas "${!sigmas}" --threshold "${!threshold}" --output-sources "$csv.full" > /dev/null
   else
     lambda=${family}_lambda; threshold=${family}_threshold; background=${family}_background; kernels=${family}_bank
-    radius=${family}_radius; merge=${family}_merge; contrast=${family}_contrast
+    radius=${family}_radius; merge=${family}_merge; contrast=${family}_contrast; fit=${family}_fit
+    fitting=()
+    [[ ${!fit} == 1 ]] && fitting=(--fit-sources)
     "$localize" --input "$image" --kernels "${!kernels};background:gauss:${!background}" --lambda "${!lambda}" \
       --threshold "${!threshold}" --neighborhood-radius "${!radius}" --merge-radius "${!merge}" --min-contrast "${!contrast}" \
-      --kernel-normalization l2 --brightness coefficients --output-sources "$csv.full" > /dev/null
+      --kernel-normalization l2 --brightness coefficients "${fitting[@]}" --output-sources "$csv.full" > /dev/null
   fi
   # Keep the columns the scorer reads.
   awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) col[$i] = i; print "x,y,amplitude"; next }

@@ -166,6 +166,14 @@ protected:
                             const std::vector<RealType> &                    itkNotUsed(signal))
   {}
 
+  /** The part of the progress (0 to 1) the solver's iterations cover; a subclass with work
+   * after the solve keeps the rest for it. Default 1. */
+  virtual double
+  GetSolverProgressShare() const
+  {
+    return 1.0;
+  }
+
   void
   VerifyPreconditions() ITKv5_CONST override;
   /** The dictionary lives outside the image's physical space: only the weights are checked. */

@@ -250,7 +250,8 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   solver.AddObserver(IterationEvent(), [&](const EventObject &) {
     m_Statistics = solver.GetStatistics();
     this->InvokeEvent(IterationEvent());
-    this->UpdateProgress(static_cast<float>(solver.GetIteration()) / m_MaximumNumberOfIterations);
+    this->UpdateProgress(static_cast<float>(this->GetSolverProgressShare() * solver.GetIteration() /
+                                            m_MaximumNumberOfIterations));
     if (this->GetAbortGenerateData())
     {
       aborted = true;

@@ -2,6 +2,7 @@
 #define itkGroupSparseSourceLocalizationFilter_hxx
 
 #include "itkGroupSparseSourceLocalizationFilter.h"
+#include "itkKernelTapVisitor.h"
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -22,6 +23,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GroupSparseSourceLo
   this->SetBoundaryCondition(ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
   this->SetCoefficientsBeyondBorder(true);
   this->SetMaximumNumberOfIterations(300);
+  m_SourceFitter = SourceFitterType::New();
 }
 
 template <typename TInputImage, typename TRealType>
@@ -80,6 +82,15 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::VerifyPreconditions
   if (!(m_MergeRadiusFactor >= 0) || !std::isfinite(m_MergeRadiusFactor))
   {
     itkExceptionMacro("MergeRadiusFactor must be finite and non-negative, got " << m_MergeRadiusFactor);
+  }
+  if (!std::isfinite(m_CandidateThreshold))
+  {
+    itkExceptionMacro("CandidateThreshold must be finite, got " << m_CandidateThreshold);
+  }
+  if (m_SourceFitting && m_ThresholdMode == ThresholdEnum::SignalToNoise && !(m_DetectionThreshold > 0))
+  {
+    itkExceptionMacro("With SourceFitting the DetectionThreshold (a signal-to-noise ratio) must be positive, got "
+                      << m_DetectionThreshold);
   }
   if (!(m_MinimumContrast >= 0 && m_MinimumContrast < 1))
   {
@@ -269,13 +280,141 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateAdditionalO
   {
     residualData[i] = signal[i] - reconstruction[i];
   }
-  this->DetectSources(groups, residualData.data());
+  if (!m_SourceFitting)
+  {
+    this->DetectSources(groups, residualData.data(),
+                        { m_DetectionThreshold, m_ThresholdMode, m_MergeRadiusFactor, m_MinimumContrast,
+                          m_DebiasBrightness });
+    return;
+  }
+  this->DetectSources(groups, residualData.data(),
+                      { m_CandidateThreshold, ThresholdEnum::SignalToNoise, 0.0, 0.0, false });
+  this->FitSources(groups, signal);
 }
 
 template <typename TInputImage, typename TRealType>
 void
-GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const GroupListType & groups,
-                                                                           RealType *            residualData)
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::FitSources(const GroupListType &         groups,
+                                                                        const std::vector<RealType> & signal)
+{
+  const InputImageType * input = this->GetInput();
+  const auto             region = input->GetLargestPossibleRegion();
+  const SizeValueType    n = region.GetNumberOfPixels();
+  const unsigned int     K = static_cast<unsigned int>(m_KernelFluxFactors.size());
+
+  // Foreground kernels for the fitter (its kernel j is dictionary kernel sourceKernels[j]);
+  // the others form the background operator.
+  std::vector<unsigned int> sourceKernels, groupOfKernel(K, 0);
+  std::vector<bool>         foreground(K, false);
+  for (size_t p = 0; p < groups.size(); ++p)
+  {
+    for (const unsigned int k : groups[p])
+    {
+      groupOfKernel[k] = static_cast<unsigned int>(p);
+      foreground[k] = true;
+    }
+  }
+  std::vector<RealType> sourceTaps, backgroundTaps;
+  unsigned int          backgroundCount = 0;
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    auto & target = foreground[k] ? sourceTaps : backgroundTaps;
+    target.insert(target.end(), m_Kernels.begin() + k * m_KernelTaps, m_Kernels.begin() + (k + 1) * m_KernelTaps);
+    if (foreground[k])
+    {
+      sourceKernels.push_back(k);
+    }
+    else
+    {
+      ++backgroundCount;
+    }
+  }
+  typename SourceFitterType::SizeArrayType imageSize, kernelSize;
+  typename MultiChannelFourierConvolution<RealType>::SizeType operatorImageSize(ImageDimension),
+    operatorKernelSize(ImageDimension);
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    imageSize[d] = region.GetSize(d);
+    kernelSize[d] = m_KernelSize[d];
+    operatorImageSize[d] = imageSize[d];
+    operatorKernelSize[d] = kernelSize[d];
+  }
+  typename MultiChannelFourierConvolution<RealType>::Pointer background;
+  if (backgroundCount > 0)
+  {
+    background = MultiChannelFourierConvolution<RealType>::New();
+    background->SetImageSize(operatorImageSize);
+    background->SetDictionary(backgroundTaps.data(), operatorKernelSize, backgroundCount);
+    background->SetBoundary(this->GetBoundaryCondition());
+    background->Initialize();
+  }
+
+  SourceFitterType & fitter = *m_SourceFitter;
+  fitter.SetImage(signal.data(), imageSize);
+  fitter.SetWeights(this->GetWeights() ? this->GetWeights()->GetBufferPointer() : nullptr);
+  fitter.SetSourceKernels(sourceTaps.data(), kernelSize, static_cast<unsigned int>(sourceKernels.size()));
+  fitter.SetBackgroundOperator(background.GetPointer(), this->GetCoefficientsBeyondBorder());
+  fitter.SetInitialModel(this->GetForeground()->GetBufferPointer(), this->GetBackground()->GetBufferPointer());
+  const double share = this->GetSolverProgressShare();
+  fitter.SetProgressCallback([this, share](double fraction) {
+    this->UpdateProgress(static_cast<float>(share + (1 - share) * fraction));
+    return !this->GetAbortGenerateData();
+  });
+
+  // Candidates brightest first (m_Sources is sorted so); the fitter tries every kernel.
+  std::vector<unsigned int> firstFitterKernelOfGroup(groups.size(), 0);
+  for (size_t j = sourceKernels.size(); j-- > 0;)
+  {
+    firstFitterKernelOfGroup[groupOfKernel[sourceKernels[j]]] = static_cast<unsigned int>(j);
+  }
+  std::vector<typename SourceFitterType::Candidate> candidates;
+  for (const Source & source : m_Sources)
+  {
+    typename SourceFitterType::Candidate candidate;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      candidate.Position[d] = source.Index[d] - static_cast<double>(region.GetIndex(d));
+    }
+    candidate.Kernel = firstFitterKernelOfGroup[source.Group];
+    candidates.push_back(candidate);
+  }
+  fitter.Fit(candidates);
+  fitter.SetProgressCallback(nullptr);
+  if (fitter.GetAborted())
+  {
+    ProcessAborted exception(__FILE__, __LINE__);
+    exception.SetDescription("GroupSparseSourceLocalizationFilter aborted by the user");
+    throw exception;
+  }
+
+  m_Sources.clear();
+  for (const auto & fitted : fitter.GetSources())
+  {
+    Source source;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      source.Index[d] = fitted.Position[d] + static_cast<double>(region.GetIndex(d));
+    }
+    source.Brightness = fitted.Flux;
+    source.Group = groupOfKernel[sourceKernels[fitted.Kernel]];
+    source.EffectiveSize = fitter.GetKernelSize(fitted.Kernel);
+    source.SignalToNoise = fitted.SignalToNoise;
+    const double statistic = m_ThresholdMode == ThresholdEnum::Absolute ? source.Brightness : source.SignalToNoise;
+    if (statistic >= m_DetectionThreshold)
+    {
+      input->TransformContinuousIndexToPhysicalPoint(source.Index, source.Point);
+      m_Sources.push_back(source);
+    }
+  }
+  fitter.GetForeground(this->GetForeground()->GetBufferPointer());
+  std::copy_n(fitter.GetBackground().data(), n, this->GetBackground()->GetBufferPointer());
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const GroupListType &       groups,
+                                                                           RealType *                  residualData,
+                                                                           const DetectionSettings &   settings)
 {
   m_Sources.clear();
   const InputImageType * input = this->GetInput();
@@ -427,7 +566,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
     {
       position[d] = centroid[d] / brightness;
     }
-    if (m_DebiasBrightness)
+    if (settings.DebiasBrightness)
     {
       source.Brightness = this->DebiasedBrightness(groups[source.Group], neighbours, position, size, residualData);
     }
@@ -446,12 +585,12 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
   // candidate looks at the 3^N cells around it only.
   SourceListType merged;
   {
-    SourceGrid grid(m_Sources, m_MergeRadiusFactor);
+    SourceGrid grid(m_Sources, settings.MergeRadiusFactor);
     for (const Source & candidate : m_Sources)
     {
       // The brightest accepted source in reach (the lowest index) takes the candidate.
       size_t hostIndex = merged.size();
-      grid.ForEachInReach(candidate, merged, m_MergeRadiusFactor,
+      grid.ForEachInReach(candidate, merged, settings.MergeRadiusFactor,
                           [&hostIndex](size_t index) { hostIndex = std::min(hostIndex, index); });
       if (hostIndex == merged.size())
       {
@@ -471,7 +610,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
             (host->Index[d] * host->SignalToNoise + candidate.Index[d] * candidate.SignalToNoise) / weight;
         }
       }
-      if (!m_DebiasBrightness)
+      if (!settings.DebiasBrightness)
       {
         host->Brightness += candidate.Brightness;
       }
@@ -481,8 +620,8 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
   m_Sources.clear();
   for (Source & source : merged)
   {
-    const double statistic = m_ThresholdMode == ThresholdEnum::Absolute ? source.Brightness : source.SignalToNoise;
-    if (statistic >= m_DetectionThreshold)
+    const double statistic = settings.Mode == ThresholdEnum::Absolute ? source.Brightness : source.SignalToNoise;
+    if (statistic >= settings.Threshold)
     {
       input->TransformContinuousIndexToPhysicalPoint(source.Index, source.Point);
       m_Sources.push_back(source);
@@ -490,7 +629,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
   }
   std::stable_sort(m_Sources.begin(), m_Sources.end(),
                    [](const Source & a, const Source & b) { return a.Brightness > b.Brightness; });
-  if (m_MinimumContrast > 0)
+  if (settings.MinimumContrast > 0)
   {
     // Brightest first: a source is compared with every brighter source in reach.
     SourceGrid     grid(m_Sources, m_ContrastRadiusFactor);
@@ -500,7 +639,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
       const Source & source = m_Sources[i];
       bool           artefact = false;
       grid.ForEachInReach(source, m_Sources, m_ContrastRadiusFactor, [&](size_t index) {
-        artefact = artefact || source.Brightness < m_MinimumContrast * m_Sources[index].Brightness;
+        artefact = artefact || source.Brightness < settings.MinimumContrast * m_Sources[index].Brightness;
       });
       grid.Add(source, i);
       if (!artefact)
@@ -593,45 +732,9 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::ForEachKernelTap(
   const std::array<SizeValueType, ImageDimension> & size,
   TVisit &&                                         visit) const
 {
-  // Tap t of a kernel placed at p lands on pixel p + t - centre (the operator's convention).
-  // Rows along axis 0 are clipped to the image once; the other axes advance like an odometer.
   const RealType * h = m_Kernels.data() + kernel * m_KernelTaps;
-  const long       width = static_cast<long>(m_KernelSize[0]);
-  const long       first = p[0] - width / 2;
-  const long       begin = std::max(0L, -first);
-  const long       end = std::min(width, static_cast<long>(size[0]) - first);
-  if (begin >= end)
-  {
-    return;
-  }
-  std::array<long, ImageDimension> tap{};
-  for (SizeValueType row = 0; row < m_KernelTaps / m_KernelSize[0]; ++row, h += width)
-  {
-    bool          inside = true;
-    SizeValueType offset = 0, stride = size[0];
-    for (unsigned int d = 1; d < ImageDimension; ++d)
-    {
-      const long c = p[d] + tap[d] - static_cast<long>(m_KernelSize[d] / 2);
-      inside = inside && c >= 0 && c < static_cast<long>(size[d]);
-      offset += static_cast<SizeValueType>(std::max(c, 0L)) * stride;
-      stride *= size[d];
-    }
-    if (inside)
-    {
-      for (long t = begin; t < end; ++t)
-      {
-        visit(offset + static_cast<SizeValueType>(first + t), h[t]);
-      }
-    }
-    for (unsigned int d = 1; d < ImageDimension; ++d)
-    {
-      if (++tap[d] < static_cast<long>(m_KernelSize[d]))
-      {
-        break;
-      }
-      tap[d] = 0;
-    }
-  }
+  ForEachKernelTapInImage<ImageDimension>(p, m_KernelSize, size,
+                                          [&](SizeValueType offset, SizeValueType t) { visit(offset, h[t]); });
 }
 
 template <typename TInputImage, typename TRealType>
@@ -788,6 +891,9 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrintSelf(std::ostr
   os << indent << "MinimumContrast: " << m_MinimumContrast << std::endl;
   os << indent << "ContrastRadiusFactor: " << m_ContrastRadiusFactor << std::endl;
   os << indent << "DebiasBrightness: " << m_DebiasBrightness << std::endl;
+  os << indent << "SourceFitting: " << m_SourceFitting << std::endl;
+  os << indent << "CandidateThreshold: " << m_CandidateThreshold << std::endl;
+  os << indent << "SourceFitter: " << m_SourceFitter.GetPointer() << std::endl;
   os << indent << "Sources: " << m_Sources.size() << std::endl;
   os << indent << "NoiseSigma: " << m_NoiseSigma << std::endl;
 }
