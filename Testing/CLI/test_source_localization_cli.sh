@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end checks of the source-localization command line, run by ctest:
 #   test_source_localization_cli.sh BUILD_DIR SHARED_DIR
-# 1. the evaluation script on a two-image split (one star field, one spot image) laid out like
-#    sl/dev, scored by the shared scorer: F1 must reach 0.9 (stars) and 0.85 (spots);
-# 2. the CLI's outputs (CSV header, overlay PNG, report) on the star field;
+# 1. the evaluation script on a two-image split (one star field, fitted; one spot image) laid out
+#    like sl/dev, scored by the shared scorer: F1 must reach 0.95 (stars) and 0.85 (spots);
+# 2. the CLI's outputs (CSV header, overlay PNG, report) on the star field, with and without
+#    source fitting;
 # 3. bad input exits 2 or 1 with a message and leaves no output behind.
 set -euo pipefail
 build=$1
@@ -21,7 +22,7 @@ for name in star_09 spot_04; do
   ln -s "$dev/$name.mha" "$dev/${name}_gt.csv" "$split/"
 done
 CSC_BUILD_DIR=$build bash "$root/Testing/Evaluation/evaluate_source_localization.sh" "$split" "$work/det"
-for name in star_09:0.9 spot_04:0.85; do
+for name in star_09:0.95 spot_04:0.85; do
   image=${name%%:*}; floor=${name##*:}
   f1=$(/usr/bin/python3 "$shared/tools/score_sl.py" --gt "$dev/${image}_gt.csv" --det "$work/det/$image.csv" |
     /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["f1"])')
@@ -36,6 +37,13 @@ head -1 "$work/s.csv" | grep -q '^x,y,physical_x,physical_y,amplitude,group,size
 [[ $(wc -l < "$work/s.csv") -gt 50 ]]
 [[ $(head -c 4 "$work/s.png" | tail -c 3) == PNG ]]
 grep -q '"sources":' "$work/s.json"
+# Source fitting: fitted noise model in the report, sources with fitted SNR >= the threshold.
+"$tool" --input "$dev/star_09.mha" --kernels "gauss:1,2;background:gauss:12" --kernel-normalization l2 \
+  --lambda 30 --fit-sources --threshold 6 --output-sources "$work/f.csv" --report "$work/f.json" > /dev/null
+grep -q '"fitted_noise_variance"' "$work/f.json"
+grep -q '"fit_sources": true' "$work/f.json"
+[[ $(wc -l < "$work/f.csv") -gt 50 ]]
+awk -F, 'NR > 1 && $8 < 6 { bad = 1 } END { exit bad }' "$work/f.csv"
 
 expect_failure() { # expected exit code, then the command
   local code=$1; shift
@@ -47,6 +55,10 @@ expect_failure 2 "$tool" --input "$work/missing.mha" --kernels gauss:1 --lambda 
 expect_failure 2 "$tool" --input "$dev/star_09.mha" --kernels gauss:1 --output-sources "$work/bad.csv"
 expect_failure 1 "$tool" --input "$dev/star_09.mha" --kernels "blob:3" --lambda 1 --output-sources "$work/bad.csv"
 expect_failure 1 "$tool" --input "$dev/star_09.mha" --kernels "gauss:1,2" --groups "0;0,1" --lambda 1 \
+  --output-sources "$work/bad.csv"
+expect_failure 2 "$tool" --input "$dev/star_09.mha" --kernels gauss:1 --lambda 1 --model-threshold 2 \
+  --output-sources "$work/bad.csv"
+expect_failure 2 "$tool" --input "$dev/star_09.mha" --kernels gauss:1 --lambda 1 --fit-sources --model-threshold 0 \
   --output-sources "$work/bad.csv"
 [[ ! -e $work/bad.csv ]] && ! ls "$work"/bad.partial* > /dev/null 2>&1
 echo "source localization CLI: all checks passed"
