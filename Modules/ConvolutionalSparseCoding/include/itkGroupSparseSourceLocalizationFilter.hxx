@@ -2,7 +2,7 @@
 #define itkGroupSparseSourceLocalizationFilter_hxx
 
 #include "itkGroupSparseSourceLocalizationFilter.h"
-#include "itkKernelTapVisitor.h"
+#include "itkKernelGeometry.h"
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -166,32 +166,20 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrepareKernels(std:
       h[t] = static_cast<RealType>(h[t] * scale);
     }
     l1 *= scale;
-    // RMS radius per axis about the |h|-weighted centroid: sigma for a Gaussian.
-    std::array<double, ImageDimension> first{}, second{};
-    double                             l2 = 0;
+    double l2 = 0;
     for (SizeValueType t = 0; t < taps; ++t)
     {
-      const double weight = std::abs(h[t]);
       l2 += double(h[t]) * h[t];
-      SizeValueType rest = t;
-      for (unsigned int d = 0; d < ImageDimension; ++d)
-      {
-        const double coordinate = static_cast<double>(rest % kernelSize[d]);
-        rest /= kernelSize[d];
-        first[d] += weight * coordinate;
-        second[d] += weight * coordinate * coordinate;
-      }
     }
-    double variance = 0;
+    // The centroid offset from the centre tap (a sub-pixel shifted copy's shift) and the size.
+    const auto shape = ComputeKernelShape<ImageDimension>(h, kernelSize);
     for (unsigned int d = 0; d < ImageDimension; ++d)
     {
-      const double mean = first[d] / l1;
-      variance += second[d] / l1 - mean * mean;
-      m_KernelOffsets[k][d] = mean - static_cast<double>(kernelSize[d] / 2);
+      m_KernelOffsets[k][d] = shape.Centroid[d] - static_cast<double>(kernelSize[d] / 2);
     }
     m_KernelL2Norms[k] = std::sqrt(l2) / l1;
     m_KernelFluxFactors[k] = l1;
-    m_KernelSizes[k] = std::sqrt(std::max(0.0, variance) / ImageDimension);
+    m_KernelSizes[k] = shape.RMSRadius;
   }
   m_Kernels = kernels;
   m_KernelTaps = taps;

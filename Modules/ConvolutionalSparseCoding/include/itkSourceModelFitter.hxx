@@ -2,7 +2,7 @@
 #define itkSourceModelFitter_hxx
 
 #include "itkSourceModelFitter.h"
-#include "itkKernelTapVisitor.h"
+#include "itkKernelGeometry.h"
 #include "itkMacro.h"
 #include <algorithm>
 #include <cmath>
@@ -175,30 +175,8 @@ SourceModelFitter<TReal, VDimension>::SetSourceKernels(const RealType *      ker
         model.Values[offset] = static_cast<RealType>(h[t] * scale);
       }
     }
-    // RMS radius per axis about the |h|-weighted centroid (sigma for a Gaussian), and the sum.
-    std::array<double, VDimension> first{}, second{};
-    double                         l1 = 0;
-    for (SizeValueType t = 0; t < model.Taps; ++t)
-    {
-      const double weight = std::abs(double(model.Values[t]));
-      l1 += weight;
-      model.Sum += model.Values[t];
-      SizeValueType rest = t;
-      for (unsigned int d = 0; d < VDimension; ++d)
-      {
-        const double c = static_cast<double>(rest % model.Size[d]);
-        rest /= model.Size[d];
-        first[d] += weight * c;
-        second[d] += weight * c * c;
-      }
-    }
-    double variance = 0;
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      const double mean = first[d] / l1;
-      variance += second[d] / l1 - mean * mean;
-    }
-    model.RMSRadius = std::sqrt(std::max(0.0, variance) / VDimension);
+    model.Sum = std::accumulate(model.Values.begin(), model.Values.end(), 0.0);
+    model.RMSRadius = ComputeKernelShape<VDimension>(model.Values.data(), model.Size).RMSRadius;
 
     // Fourier shifting: the kernel on a periodic grid with room around it.
     typename OperatorType::SizeType grid(VDimension), size(VDimension);

@@ -1,9 +1,10 @@
-#ifndef itkKernelTapVisitor_h
-#define itkKernelTapVisitor_h
+#ifndef itkKernelGeometry_h
+#define itkKernelGeometry_h
 
 #include "itkIntTypes.h"
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace itk
 {
@@ -64,6 +65,54 @@ ForEachKernelTapInImage(const std::array<long, VDimension> &          anchor,
       tap[d] = 0;
     }
   }
+}
+/** The centroid (in tap coordinates) and the RMS radius of |h| over a kernel of \c size taps per
+ * axis (x fastest): the radius is the root of the mean per-axis variance, sigma for a Gaussian.
+ * The module's "size" of a source kernel. */
+template <unsigned int VDimension>
+struct KernelShape
+{
+  std::array<double, VDimension> Centroid{};
+  double                         RMSRadius{ 0 };
+};
+
+template <unsigned int VDimension, typename TReal, typename TSize>
+KernelShape<VDimension>
+ComputeKernelShape(const TReal * h, const TSize & size)
+{
+  SizeValueType taps = 1;
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    taps *= size[d];
+  }
+  std::array<double, VDimension> first{}, second{};
+  double                         total = 0;
+  for (SizeValueType t = 0; t < taps; ++t)
+  {
+    const double  weight = std::abs(static_cast<double>(h[t]));
+    SizeValueType rest = t;
+    total += weight;
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      const double coordinate = static_cast<double>(rest % size[d]);
+      rest /= size[d];
+      first[d] += weight * coordinate;
+      second[d] += weight * coordinate * coordinate;
+    }
+  }
+  KernelShape<VDimension> shape;
+  if (!(total > 0))
+  {
+    return shape;
+  }
+  double variance = 0;
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    shape.Centroid[d] = first[d] / total;
+    variance += second[d] / total - shape.Centroid[d] * shape.Centroid[d];
+  }
+  shape.RMSRadius = std::sqrt(std::max(0.0, variance) / VDimension);
+  return shape;
 }
 } // namespace itk
 
