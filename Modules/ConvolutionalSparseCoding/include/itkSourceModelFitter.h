@@ -279,7 +279,7 @@ private:
   unsigned int
   AddSequentially(const std::vector<Candidate> & candidates, double threshold);
   std::vector<Candidate>
-  ResidualCandidates() const;
+  ResidualCandidates();
   /** FISTA on background coefficients (and, with \c withSources, the amplitudes) of the
    * weighted data term; weights \c W times \c mask when given. Rebuilds the residual. */
   void
@@ -321,6 +321,9 @@ private:
     double                                      HalfWidth{ 0 };
     typename OperatorType::Pointer              Shift;
     std::array<std::vector<double>, VDimension> Frequencies;
+    // Scratch of EvaluateShiftedKernel (the fitter runs in one thread).
+    mutable typename OperatorType::ComplexBufferType ShiftedSpectrum, Spectrum;
+    mutable typename OperatorType::RealBufferType    Spatial;
   };
   std::vector<KernelModel> m_KernelModels;
   /** Every kernel centred in the box of the largest, for the matched filters. */
@@ -342,6 +345,11 @@ private:
   double       m_ForegroundMaskLevel{ 0.3 };
   bool         m_PoissonNoise{ true };
   std::function<bool(double)> m_ProgressCallback;
+
+  // Matched filters of the residual search (h_k and h_k^2), made once per fit.
+  typename OperatorType::Pointer m_MatchedFilter;
+  typename OperatorType::Pointer m_MatchedFilterEnergy;
+  mutable std::vector<RealType>  m_GaussNewtonColumns;
 
   // State.
   std::vector<Source>          m_State;

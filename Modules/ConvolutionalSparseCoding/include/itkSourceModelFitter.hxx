@@ -107,7 +107,8 @@ SourceModelFitter<TReal, VDimension>::SetSourceKernels(const RealType *      ker
     itkExceptionMacro("SourceModelFitter needs at least one source kernel with taps");
   }
   m_NumberOfKernels = count;
-  m_KernelModels.assign(count, KernelModel());
+  m_KernelModels.clear();
+  m_KernelModels.resize(count);
   auto coordinates = [&kernelSize](SizeValueType t) {
     std::array<long, VDimension> c;
     for (unsigned int d = 0; d < VDimension; ++d)
@@ -191,6 +192,9 @@ SourceModelFitter<TReal, VDimension>::SetSourceKernels(const RealType *      ker
     model.Shift->SetBoundary(ConvolutionalSparseCodingEnums::Boundary::Periodic);
     model.Shift->SetPlanRigor(FFTW_ESTIMATE);
     model.Shift->Initialize();
+    model.ShiftedSpectrum = model.Shift->AllocateSpectral(1);
+    model.Spectrum = model.Shift->AllocateSpectral(1);
+    model.Spatial = model.Shift->AllocateSpatial(1);
     for (unsigned int d = 0; d < VDimension; ++d)
     {
       const SizeValueType length = grid[d];
@@ -310,9 +314,9 @@ SourceModelFitter<TReal, VDimension>::EvaluateShiftedKernel(unsigned int        
       phase[d][j] = std::polar(1.0, -model.Frequencies[d][j] * shift[d]);
     }
   }
-  auto               shifted = op.AllocateSpectral(1);
-  auto               scratch = op.AllocateSpectral(1);
-  auto               spatial = op.AllocateSpatial(1);
+  auto &             shifted = model.ShiftedSpectrum;
+  auto &             scratch = model.Spectrum;
+  auto &             spatial = model.Spatial;
   const ComplexType * h = op.GetKernelSpectra();
   const SizeValueType halfRow = grid[0] / 2 + 1;
   // visit(f, j): frequency f of the half spectrum with its per-axis indices j (x halved).
@@ -435,7 +439,8 @@ SourceModelFitter<TReal, VDimension>::GaussNewtonStep(Source & source) const
   // Model of the residual around the source: a h(x - p - d) ~ a h + sum_j (a d_j) dh/dshift_j.
   constexpr unsigned int n = VDimension + 1;
   const SizeValueType    taps = m_KernelModels[source.Kernel].Taps;
-  std::vector<RealType>  columns(n * taps);
+  std::vector<RealType> & columns = m_GaussNewtonColumns;
+  columns.resize(n * taps);
   PositionType           shift;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
@@ -881,37 +886,42 @@ SourceModelFitter<TReal, VDimension>::AddSequentially(const std::vector<Candidat
 
 template <typename TReal, unsigned int VDimension>
 auto
-SourceModelFitter<TReal, VDimension>::ResidualCandidates() const -> std::vector<Candidate>
+SourceModelFitter<TReal, VDimension>::ResidualCandidates() -> std::vector<Candidate>
 {
   // Matched filter of every kernel: z_k = (h_k correlated with W r) / sqrt(h_k^2 correlated with W).
-  typename OperatorType::SizeType imageSize(VDimension), kernelSize(VDimension);
-  for (unsigned int d = 0; d < VDimension; ++d)
+  if (!m_MatchedFilter)
   {
-    imageSize[d] = m_Size[d];
-    kernelSize[d] = m_CommonSize[d];
+    typename OperatorType::SizeType imageSize(VDimension), kernelSize(VDimension);
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      imageSize[d] = m_Size[d];
+      kernelSize[d] = m_CommonSize[d];
+    }
+    auto makeOperator = [&](const RealType * kernels) {
+      auto op = OperatorType::New();
+      op->SetImageSize(imageSize);
+      op->SetDictionary(kernels, kernelSize, m_NumberOfKernels);
+      op->SetBoundary(ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
+      op->SetPlanRigor(FFTW_ESTIMATE);
+      op->Initialize();
+      return op;
+    };
+    std::vector<RealType> squared(m_CommonKernels.size());
+    for (size_t t = 0; t < squared.size(); ++t)
+    {
+      squared[t] = m_CommonKernels[t] * m_CommonKernels[t];
+    }
+    m_MatchedFilter = makeOperator(m_CommonKernels.data());
+    m_MatchedFilterEnergy = makeOperator(squared.data());
   }
-  std::vector<RealType> squared(m_CommonKernels.size());
-  for (size_t t = 0; t < squared.size(); ++t)
-  {
-    squared[t] = m_CommonKernels[t] * m_CommonKernels[t];
-  }
-  auto makeOperator = [&](const RealType * kernels) {
-    auto op = OperatorType::New();
-    op->SetImageSize(imageSize);
-    op->SetDictionary(kernels, kernelSize, m_NumberOfKernels);
-    op->SetBoundary(ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
-    op->SetPlanRigor(FFTW_ESTIMATE);
-    op->Initialize();
-    return op;
-  };
   const SizeValueType   n = m_NumberOfPixels;
   std::vector<RealType> weighted(n), numerator(m_NumberOfKernels * n), denominator(m_NumberOfKernels * n);
   for (SizeValueType i = 0; i < n; ++i)
   {
     weighted[i] = m_W[i] * m_Residual[i];
   }
-  makeOperator(m_CommonKernels.data())->ApplyAdjoint(weighted.data(), numerator.data());
-  makeOperator(squared.data())->ApplyAdjoint(m_W.data(), denominator.data());
+  m_MatchedFilter->ApplyAdjoint(weighted.data(), numerator.data());
+  m_MatchedFilterEnergy->ApplyAdjoint(m_W.data(), denominator.data());
   std::vector<RealType>     z(n, RealType(0));
   std::vector<unsigned int> best(n, 0);
   for (unsigned int k = 0; k < m_NumberOfKernels; ++k)
@@ -1307,6 +1317,8 @@ SourceModelFitter<TReal, VDimension>::Fit(const std::vector<Candidate> & candida
   m_Aborted = false;
   m_Sources.clear();
   m_State.clear();
+  m_MatchedFilter = nullptr;
+  m_MatchedFilterEnergy = nullptr;
   const SizeValueType n = m_NumberOfPixels;
 
   // Noise model and weights from the coding solution.
