@@ -241,7 +241,6 @@ private:
     bool                         Alive{ true };
     std::vector<RealType>        Taps;
   };
-  using SourceState = Source;
 
   void
   VerifyInputs() const;
@@ -295,8 +294,12 @@ private:
   Neighbours(const PositionType & position, double radius) const;
   void
   BuildGrid();
+  /** The cell of a position (cells offset by one so that positions just outside the image have
+   * cells too) and the hash-table slot of a cell. */
+  std::array<long, VDimension>
+  GridCell(const PositionType & position) const;
   SizeValueType
-  GridSlot(const PositionType & position) const;
+  GridSlot(const std::array<long, VDimension> & cell) const;
   bool
   ReportProgress(double fraction);
   double

@@ -605,23 +605,32 @@ SourceModelFitter<TReal, VDimension>::BuildGrid()
   {
     if (m_State[i].Alive)
     {
-      m_Grid[this->GridSlot(m_State[i].Position)].push_back(i);
+      m_Grid[this->GridSlot(this->GridCell(m_State[i].Position))].push_back(i);
     }
   }
 }
 
 template <typename TReal, unsigned int VDimension>
-SizeValueType
-SourceModelFitter<TReal, VDimension>::GridSlot(const PositionType & position) const
+std::array<long, VDimension>
+SourceModelFitter<TReal, VDimension>::GridCell(const PositionType & position) const
 {
-  // Cells are offset by one cell so that positions just outside the image get cells too; the
-  // table is hashed modulo its size.
+  std::array<long, VDimension> cell;
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    cell[d] = std::min(static_cast<long>(m_GridSize[d]) - 1,
+                       std::max(0L, static_cast<long>(std::floor((position[d] + m_GridCell) / m_GridCell))));
+  }
+  return cell;
+}
+
+template <typename TReal, unsigned int VDimension>
+SizeValueType
+SourceModelFitter<TReal, VDimension>::GridSlot(const std::array<long, VDimension> & cell) const
+{
   SizeValueType key = 0, stride = 1;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
-    const auto c = static_cast<SizeValueType>(
-      std::min<double>(m_GridSize[d] - 1, std::max(0.0, std::floor((position[d] + m_GridCell) / m_GridCell))));
-    key += c * stride;
+    key += static_cast<SizeValueType>(cell[d]) * stride;
     stride *= m_GridSize[d];
   }
   return key % m_Grid.size();
@@ -634,24 +643,18 @@ SourceModelFitter<TReal, VDimension>::Neighbours(const PositionType & position, 
   // Slots are hashed, so one may hold far sources: distances decide.
   std::vector<size_t>          found;
   const long                   reach = static_cast<long>(std::ceil(radius / m_GridCell));
+  const auto                   centre = this->GridCell(position);
   std::array<long, VDimension> low, high, c;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
-    const long centre = static_cast<long>(std::floor((position[d] + m_GridCell) / m_GridCell));
-    low[d] = std::max(0L, centre - reach - 1);
-    high[d] = std::min(static_cast<long>(m_GridSize[d]) - 1, centre + reach + 1);
+    low[d] = std::max(0L, centre[d] - reach);
+    high[d] = std::min(static_cast<long>(m_GridSize[d]) - 1, centre[d] + reach);
     c[d] = low[d];
   }
   std::vector<SizeValueType> visited;
   while (true)
   {
-    SizeValueType key = 0, stride = 1;
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      key += static_cast<SizeValueType>(c[d]) * stride;
-      stride *= m_GridSize[d];
-    }
-    const SizeValueType slot = key % m_Grid.size();
+    const SizeValueType slot = this->GridSlot(c);
     if (std::find(visited.begin(), visited.end(), slot) == visited.end())
     {
       visited.push_back(slot);
@@ -879,7 +882,7 @@ SourceModelFitter<TReal, VDimension>::AddSequentially(const std::vector<Candidat
     }
     m_State.push_back(std::move(source));
     ++added;
-    m_Grid[this->GridSlot(m_State.back().Position)].push_back(m_State.size() - 1);
+    m_Grid[this->GridSlot(this->GridCell(m_State.back().Position))].push_back(m_State.size() - 1);
   }
   return added;
 }
