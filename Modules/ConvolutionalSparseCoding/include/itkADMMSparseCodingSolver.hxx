@@ -197,15 +197,9 @@ void
 ADMMSparseCodingSolver<TReal>::FinishXStepChannel(unsigned int k, RealType * x)
 {
   const OperatorType & op = *this->GetOperator();
-  const SizeValueType  F = op.GetNumberOfFrequencies();
-  const ComplexType *  h = op.GetKernelSpectra() + k * op.GetSpectralStride();
-  const ComplexType *  q = m_Q.data();
   ComplexType *        b = m_Spectra.data() + k * op.GetSpectralStride();
   const RealType       invN = RealType(1) / static_cast<RealType>(op.GetNumberOfDomainPixels());
-  for (SizeValueType f = 0; f < F; ++f)
-  {
-    b[f] = (b[f] + OperatorType::MultiplyConjugate(h[f], q[f])) * invN;
-  }
+  op.AddAdjointChannelProduct(k, m_Q.data(), b, invN, 0, op.GetNumberOfFrequencies());
   op.InverseFFTChannel(b, x);
 }
 
@@ -214,14 +208,9 @@ void
 ADMMSparseCodingSolver<TReal>::TransformAndAccumulate(unsigned int k, const RealType * v, ComplexType * db)
 {
   const OperatorType & op = *this->GetOperator();
-  const SizeValueType  F = op.GetNumberOfFrequencies();
-  const ComplexType *  h = op.GetKernelSpectra() + k * op.GetSpectralStride();
   ComplexType *        b = m_Spectra.data() + k * op.GetSpectralStride();
   op.ForwardFFTChannel(v, b);
-  for (SizeValueType f = 0; f < F; ++f)
-  {
-    db[f] += OperatorType::Multiply(h[f], b[f]);
-  }
+  op.AccumulateChannelProduct(k, b, db, 0, op.GetNumberOfFrequencies());
 }
 
 template <typename TReal>
@@ -308,7 +297,6 @@ ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first)
 {
   const OperatorType & op = *this->GetOperator();
   const SizeValueType  F = op.GetNumberOfFrequencies();
-  const RealType *     energy = op.GetKernelSpectralEnergy();
   const RealType *     parseval = op.GetParsevalWeights();
   const ComplexType *  sHat = m_SignalSpectrum.data();
   const RealType       rho = static_cast<RealType>(m_CurrentRho);
@@ -336,11 +324,10 @@ ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first)
         m_DY[f] = dy;
         m_DU[f] = du;
         partial += parseval[f] * std::norm(dy - sHat[f]);
-        // Sherman-Morrison: x_k = b_k + conj(h_k) q with q = (s - c) / rho.
-        const RealType    e = energy[f];
-        const ComplexType c = (e * sHat[f] + rho * db[j]) / (rho + e);
-        m_Q[f] = (sHat[f] - c) / rho;
-        m_DX[f] = db[j] + e * m_Q[f];
+        // Sherman-Morrison: x_k = b_k + conj(h_k) q.
+        const auto terms = op.SolveShermanMorrison(f, sHat[f], db[j], rho);
+        m_Q[f] = terms.Q;
+        m_DX[f] = db[j] + terms.Energy * terms.Q;
       }
       data[0] += partial;
     });
@@ -383,7 +370,6 @@ ADMMSparseCodingSolver<TReal>::SolveMaskedXStep()
 {
   const OperatorType & op = *this->GetOperator();
   const SizeValueType  F = op.GetNumberOfFrequencies();
-  const RealType *     energy = op.GetKernelSpectralEnergy();
   const RealType       invN = RealType(1) / static_cast<RealType>(op.GetNumberOfDomainPixels());
 
   op.ParallelFor(op.NumberOfBlocks(F, ADMMFrequencyBlock), [&](SizeValueType block) {
@@ -394,11 +380,10 @@ ADMMSparseCodingSolver<TReal>::SolveMaskedXStep()
     for (SizeValueType j = 0; j < length; ++j)
     {
       const SizeValueType f = begin + j;
-      const RealType      e = energy[f];
-      const ComplexType   t = m_TSpectrum[f];
-      const ComplexType   c = (e * t + db[j]) / (RealType(1) + e);
-      m_Q[f] = t - c;
-      m_DXSpectrum[f] = c * invN;
+      // rho = 1: the masked x-step's system (D^H D + I).
+      const auto terms = op.SolveShermanMorrison(f, m_TSpectrum[f], db[j], RealType(1));
+      m_Q[f] = terms.Q;
+      m_DXSpectrum[f] = terms.AX * invN;
       m_DBSpectrum[f] = db[j] * invN;
     }
   });

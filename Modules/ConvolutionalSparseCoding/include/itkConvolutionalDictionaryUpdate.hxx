@@ -2,6 +2,7 @@
 #define itkConvolutionalDictionaryUpdate_hxx
 
 #include "itkConvolutionalDictionaryUpdate.h"
+#include "itkSmallHermitianSystem.h"
 #include <algorithm>
 #include <cmath>
 
@@ -102,17 +103,9 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
   const RealType      invN = RealType(1) / static_cast<RealType>(n);
   const bool          periodic = op.DomainEqualsImage();
   op.UpdateKernelValues(kernels.data());
-  const ComplexType * Z = op.GetKernelSpectra();
   const RealType *    parseval = op.GetParsevalWeights();
-
-  auto sumKernels = [&](const Sample & sample, SizeValueType f) {
-    const ComplexType * X = sample.CoefficientSpectra.data();
-    ComplexType         az(0);
-    for (unsigned int k = 0; k < K; ++k)
-    {
-      az += X[k * S + f] * Z[k * S + f];
-    }
-    return az;
+  auto                sumKernels = [&](const Sample & sample, SizeValueType f) {
+    return op.SynthesizeFrequency(sample.CoefficientSpectra.data(), f);
   };
 
   double data = 0;
@@ -168,10 +161,9 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
         {
           r = sample.Residual[f];
         }
-        for (unsigned int k = 0; gradient && k < K; ++k)
+        if (gradient)
         {
-          const ComplexType term = std::conj(X[k * S + f]) * r;
-          G[k * S + f] = i == 0 ? term : G[k * S + f] + term;
+          OperatorType::AccumulateStackAdjoint(X, r, G, K, S, f, i == 0);
         }
       }
     }
@@ -335,35 +327,13 @@ void
 ConvolutionalDictionaryUpdate<TReal>::GramMatrices(SizeValueType begin, SizeValueType end,
                                                    std::complex<double> * grams) const
 {
-  // (B B^H)_ij = sum_k X_ik conj(X_jk) for each frequency of [begin, end): frequencies innermost,
-  // so that each channel is read contiguously, summed in the working precision.
-  const unsigned int       K = m_Operator->GetNumberOfKernels();
-  const SizeValueType      S = m_Operator->GetSpectralStride();
-  const size_t             I = m_Samples.size();
-  const SizeValueType      length = end - begin;
-  std::vector<ComplexType> sum(length);
-  for (size_t i = 0; i < I; ++i)
+  std::vector<const ComplexType *> stacks;
+  for (const Sample & sample : m_Samples)
   {
-    for (size_t j = 0; j <= i; ++j)
-    {
-      std::fill(sum.begin(), sum.end(), ComplexType(0));
-      for (unsigned int k = 0; k < K; ++k)
-      {
-        const ComplexType * Xi = m_Samples[i].CoefficientSpectra.data() + k * S + begin;
-        const ComplexType * Xj = m_Samples[j].CoefficientSpectra.data() + k * S + begin;
-        for (SizeValueType f = 0; f < length; ++f)
-        {
-          sum[f] += Xi[f] * std::conj(Xj[f]);
-        }
-      }
-      for (SizeValueType f = 0; f < length; ++f)
-      {
-        std::complex<double> * gram = grams + f * I * I;
-        gram[i * I + j] = std::complex<double>(sum[f]);
-        gram[j * I + i] = std::conj(gram[i * I + j]);
-      }
-    }
+    stacks.push_back(sample.CoefficientSpectra.data());
   }
+  OperatorType::GramMatrices(stacks, m_Operator->GetNumberOfKernels(), m_Operator->GetSpectralStride(), begin, end,
+                             grams);
 }
 
 template <typename TReal>
@@ -390,35 +360,18 @@ ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
     const SizeValueType end = std::min(F, begin + DictionaryFrequencyBlock);
     for (unsigned int k = 0; k < K; ++k)
     {
-      ComplexType * correlation = m_Correlation.data() + k * S;
       for (size_t i = 0; i < I; ++i)
       {
-        const ComplexType * X = m_Samples[i].CoefficientSpectra.data() + k * S;
-        const ComplexType * s = m_Samples[i].SignalSpectrum.data();
-        for (SizeValueType f = begin; f < end; ++f)
-        {
-          const ComplexType term = std::conj(X[f]) * s[f];
-          correlation[f] = i == 0 ? term : correlation[f] + term;
-        }
+        OperatorType::AccumulateConjugateProduct(m_Samples[i].CoefficientSpectra.data() + k * S,
+                                                 m_Samples[i].SignalSpectrum.data(), m_Correlation.data() + k * S,
+                                                 begin, end, i == 0);
       }
     }
     this->GramMatrices(begin, end, m_Factors.data() + begin * I * I);
     for (SizeValueType f = begin; f < end; ++f)
     {
-      // A = rho I + B B^H; its Cholesky factor L (lower), in place.
-      std::complex<double> * L = m_Factors.data() + f * I * I;
-      for (size_t i = 0; i < I; ++i)
-      {
-        for (size_t j = 0; j <= i; ++j)
-        {
-          std::complex<double> a = L[i * I + j] + (i == j ? rho : 0.0);
-          for (size_t m = 0; m < j; ++m)
-          {
-            a -= L[i * I + m] * std::conj(L[j * I + m]);
-          }
-          L[i * I + j] = i == j ? std::complex<double>(std::sqrt(a.real())) : a / L[j * I + j].real();
-        }
-      }
+      // rho I + B B^H, factorised in place.
+      SmallHermitianSystem::Factorize(m_Factors.data() + f * I * I, I, rho);
     }
   });
   m_Factorized = true;
@@ -519,50 +472,27 @@ ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned in
   const SizeValueType S = m_Operator->GetSpectralStride();
   const size_t        I = m_Samples.size();
   const double        rho = m_PenaltyParameter;
+  std::vector<const ComplexType *> stacks;
+  for (const Sample & sample : m_Samples)
+  {
+    stacks.push_back(sample.CoefficientSpectra.data());
+  }
   // Woodbury: d = (rhs - B^H y) / rho with (rho I + B B^H) y = B rhs, B's rows the maps' spectra.
-  this->IterateSplitting(kernels, steps, static_cast<RealType>(rho), [&](SizeValueType f, std::vector<ComplexType> & rhs, std::vector<ComplexType> & d) {
-    std::vector<std::complex<double>> y(I);
-    for (unsigned int k = 0; k < K; ++k)
-    {
-      rhs[k] += m_Correlation[k * S + f];
-    }
-    for (size_t i = 0; i < I; ++i)
-    {
-      ComplexType         sum(0);
-      const ComplexType * X = m_Samples[i].CoefficientSpectra.data();
-      for (unsigned int k = 0; k < K; ++k)
-      {
-        sum += X[k * S + f] * rhs[k];
-      }
-      y[i] = std::complex<double>(sum);
-    }
-    const std::complex<double> * L = m_Factors.data() + f * I * I;
-    for (size_t i = 0; i < I; ++i)
-    {
-      for (size_t m = 0; m < i; ++m)
-      {
-        y[i] -= L[i * I + m] * y[m];
-      }
-      y[i] /= L[i * I + i].real();
-    }
-    for (size_t i = I; i-- > 0;)
-    {
-      for (size_t m = i + 1; m < I; ++m)
-      {
-        y[i] -= std::conj(L[m * I + i]) * y[m];
-      }
-      y[i] /= L[i * I + i].real();
-    }
-    for (unsigned int k = 0; k < K; ++k)
-    {
-      ComplexType correction(0);
-      for (size_t i = 0; i < I; ++i)
-      {
-        correction += std::conj(m_Samples[i].CoefficientSpectra[k * S + f]) * ComplexType(y[i]);
-      }
-      d[k] = (rhs[k] - correction) / static_cast<RealType>(rho);
-    }
-  });
+  this->IterateSplitting(kernels, steps, static_cast<RealType>(rho),
+                         [&](SizeValueType f, std::vector<ComplexType> & rhs, std::vector<ComplexType> & d) {
+                           std::vector<std::complex<double>> y(I);
+                           for (unsigned int k = 0; k < K; ++k)
+                           {
+                             rhs[k] += m_Correlation[k * S + f];
+                           }
+                           OperatorType::ApplyStacks(stacks, K, S, f, rhs.data(), y.data());
+                           SmallHermitianSystem::Solve(m_Factors.data() + f * I * I, I, y.data());
+                           OperatorType::ApplyStacksAdjoint(stacks, K, S, f, y.data(), d.data());
+                           for (unsigned int k = 0; k < K; ++k)
+                           {
+                             d[k] = (rhs[k] - d[k]) / static_cast<RealType>(rho);
+                           }
+                         });
 }
 
 template <typename TReal>
@@ -596,16 +526,8 @@ ConvolutionalDictionaryUpdate<TReal>::AccumulateSample(const RealType * image, c
     const SizeValueType end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
     for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
     {
-      ComplexType * A = m_Gram.data() + f * packed;
-      for (unsigned int k = 0, j = 0; k < K; ++k)
-      {
-        const ComplexType xk = std::conj(X[k * S + f]);
-        for (unsigned int l = 0; l <= k; ++l, ++j)
-        {
-          A[j] = beta * A[j] + xk * X[l * S + f];
-        }
-        m_Cross[k * S + f] = beta * m_Cross[k * S + f] + xk * spectrum[f];
-      }
+      OperatorType::AccumulateStackOuterProduct(X.data(), spectrum[f], K, S, f, beta, m_Gram.data() + f * packed,
+                                                m_Cross.data());
     }
   });
 }
@@ -639,34 +561,14 @@ ConvolutionalDictionaryUpdate<TReal>::RunSurrogate(KernelsType & kernels, unsign
     {
       for (unsigned int j = 0; j <= i; ++j)
       {
-        std::complex<double> a(A[i * (i + 1) / 2 + j]);
-        if (i == j)
-        {
-          a += rho;
-        }
-        for (unsigned int m = 0; m < j; ++m)
-        {
-          a -= L[i * K + m] * std::conj(L[j * K + m]);
-        }
-        L[i * K + j] = i == j ? std::complex<double>(std::sqrt(std::max(a.real(), 1e-300))) : a / L[j * K + j].real();
+        L[i * K + j] = std::complex<double>(A[i * (i + 1) / 2 + j]);
       }
       y[i] = std::complex<double>(rhs[i] + m_Cross[i * S + f]);
     }
+    SmallHermitianSystem::Factorize(L.data(), K, rho, 1e-300);
+    SmallHermitianSystem::Solve(L.data(), K, y.data());
     for (unsigned int i = 0; i < K; ++i)
     {
-      for (unsigned int m = 0; m < i; ++m)
-      {
-        y[i] -= L[i * K + m] * y[m];
-      }
-      y[i] /= L[i * K + i].real();
-    }
-    for (unsigned int i = K; i-- > 0;)
-    {
-      for (unsigned int m = i + 1; m < K; ++m)
-      {
-        y[i] -= std::conj(L[m * K + i]) * y[m];
-      }
-      y[i] /= L[i * K + i].real();
       d[i] = ComplexType(y[i]);
     }
   });

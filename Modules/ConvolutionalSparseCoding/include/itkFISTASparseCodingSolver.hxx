@@ -214,16 +214,10 @@ FISTASparseCodingSolver<TReal>::GradientChannel(unsigned int k, RealType * g)
     return;
   }
   // A^T applied to the weighted residual, for channel k only.
-  const SizeValueType               F = op.GetNumberOfFrequencies();
-  const ComplexType *               h = op.GetKernelSpectra() + k * S;
-  const ComplexType *               r = m_ResidualSpectrum.data();
   const RealType                    invN = RealType(1) / static_cast<RealType>(op.GetNumberOfDomainPixels());
   typename Superclass::ScratchLease lease(this, 2 * S);
   ComplexType *                     spectrum = reinterpret_cast<ComplexType *>(lease.data());
-  for (SizeValueType f = 0; f < F; ++f)
-  {
-    spectrum[f] = OperatorType::MultiplyConjugate(h[f], r[f]) * invN;
-  }
+  op.AdjointChannelProduct(k, m_ResidualSpectrum.data(), spectrum, invN, 0, op.GetNumberOfFrequencies());
   op.InverseFFTChannel(spectrum, g);
 }
 
@@ -237,7 +231,6 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
   const SizeValueType  F = op.GetNumberOfFrequencies();
   const SizeValueType  stride = op.GetSpatialStride();
   const SizeValueType  n = op.GetNumberOfDomainPixels();
-  const ComplexType *  H = op.GetKernelSpectra();
   const RealType       beta = static_cast<RealType>(m_Beta);
   const RealType       invN = RealType(1) / static_cast<RealType>(n);
   const RealType       keep = first ? RealType(0) : beta / (RealType(1) + beta);
@@ -254,32 +247,7 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
     op.ForwardFFTChannel(z, spectrum);
   };
 
-  // Per frequency block: A z, then (unweighted) the residual and the gradient spectra.
   const bool weighted = this->IsWeighted();
-  auto       sumKernels = [&](SizeValueType begin, SizeValueType length, ComplexType * az) {
-    std::fill_n(az, length, ComplexType(0));
-    for (unsigned int k = 0; k < K; ++k)
-    {
-      const ComplexType * h = H + k * S + begin;
-      const ComplexType * z = m_Spectra.data() + k * S + begin;
-      for (SizeValueType j = 0; j < length; ++j)
-      {
-        az[j] += OperatorType::Multiply(h[j], z[j]);
-      }
-    }
-  };
-  auto applyAdjoint = [&](SizeValueType begin, SizeValueType length, const ComplexType * r) {
-    for (unsigned int k = 0; k < K; ++k)
-    {
-      const ComplexType * h = H + k * S + begin;
-      ComplexType *       g = m_Spectra.data() + k * S + begin;
-      for (SizeValueType j = 0; j < length; ++j)
-      {
-        g[j] = OperatorType::MultiplyConjugate(h[j], r[j]) * invN;
-      }
-    }
-  };
-
   if (!weighted)
   {
     op.ParallelFor(K, [&](SizeValueType k) {
@@ -291,7 +259,7 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
       F, FISTAFrequencyBlock, [&](SizeValueType begin, SizeValueType end, std::array<double, 2> & data) {
         const SizeValueType length = end - begin;
         ComplexType         az[FISTAFrequencyBlock];
-        sumKernels(begin, length, az);
+        op.SynthesizeBlock(m_Spectra.data(), begin, end, az);
         RealType atX = 0, atZ = 0;
         for (SizeValueType j = 0; j < length; ++j)
         {
@@ -304,7 +272,7 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
         }
         data[0] += atX;
         data[1] += atZ;
-        applyAdjoint(begin, length, az);
+        op.AdjointBlock(az, m_Spectra.data(), begin, end, invN);
       });
     m_DataAtZ = 0.5 * sums[1];
     return { 0.5 * sums[0], m_DataAtZ };
@@ -324,12 +292,7 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
     for (unsigned int k = first; k < op.FirstChannelOfGroup(group + 1, groups); ++k)
     {
       transformZ(k, z.data(), spectrum);
-      const ComplexType * h = H + k * S;
-      for (SizeValueType f = 0; f < F; ++f)
-      {
-        const ComplexType term = OperatorType::Multiply(h[f], spectrum[f]);
-        sum[f] = k == first ? term : sum[f] + term;
-      }
+      op.AccumulateChannelProduct(k, spectrum, sum, 0, F, k == first);
     }
     op.InverseFFTChannel(sum, m_PartialResiduals.data() + group * stride);
   });

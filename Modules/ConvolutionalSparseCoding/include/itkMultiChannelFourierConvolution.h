@@ -310,6 +310,186 @@ public:
     return ComplexType(a.real() * b.real() + a.imag() * b.imag(), a.real() * b.imag() - a.imag() * b.real());
   }
 
+  /** \name Spectral products
+   * Every product with the kernel spectra (A, A^T, A^T A per frequency) is written here once;
+   * solvers and learners call these inside their own fused passes, on frequency ranges
+   * [begin, end) of one channel or of all K channels (channel k at k * GetSpectralStride()).
+   * No other file of the module spells out a spectral product or calls FFTW; check with
+   *   grep -nE "fftw_|FFTW::|Multiply(Conjugate)?\(|std::conj|std::polar" include/*.h* \
+   *     | grep -vE "itk(MultiChannelFourierConvolution|FFTWRealTraits|SmallHermitianSystem)"
+   * (SmallHermitianSystem: the dictionary update's per-frequency Cholesky solves). */
+  //@{
+  /** sum[f] += H_k(f) x(f); with \c overwrite, sum[f] = H_k(f) x(f). */
+  void
+  AccumulateChannelProduct(unsigned int k, const ComplexType * x, ComplexType * sum, SizeValueType begin,
+                           SizeValueType end, bool overwrite = false) const
+  {
+    const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+    if (overwrite)
+    {
+      for (SizeValueType f = begin; f < end; ++f)
+      {
+        sum[f] = Multiply(h[f], x[f]);
+      }
+      return;
+    }
+    for (SizeValueType f = begin; f < end; ++f)
+    {
+      sum[f] += Multiply(h[f], x[f]);
+    }
+  }
+  /** out[f] = scale conj(H_k(f)) r(f): channel k of A^T. */
+  void
+  AdjointChannelProduct(unsigned int k, const ComplexType * r, ComplexType * out, RealType scale,
+                        SizeValueType begin, SizeValueType end) const
+  {
+    const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+    for (SizeValueType f = begin; f < end; ++f)
+    {
+      out[f] = MultiplyConjugate(h[f], r[f]) * scale;
+    }
+  }
+  /** b[f] = scale (b[f] + conj(H_k(f)) q(f)): channel k of b + A^T q. */
+  void
+  AddAdjointChannelProduct(unsigned int k, const ComplexType * q, ComplexType * b, RealType scale,
+                           SizeValueType begin, SizeValueType end) const
+  {
+    const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+    for (SizeValueType f = begin; f < end; ++f)
+    {
+      b[f] = (b[f] + MultiplyConjugate(h[f], q[f])) * scale;
+    }
+  }
+  /** out[j] = sum_k H_k(f) X_k(f) for f = begin + j < end: A on a block of frequencies, X
+   * holding K channels. \c out may be channel 0 of X. */
+  void
+  SynthesizeBlock(const ComplexType * X, SizeValueType begin, SizeValueType end, ComplexType * out) const
+  {
+    for (SizeValueType f = begin; f < end; ++f)
+    {
+      out[f - begin] = this->SynthesizeFrequency(X, f);
+    }
+  }
+  /** sum_k H_k(f) X_k(f) at one frequency. */
+  ComplexType
+  SynthesizeFrequency(const ComplexType * X, SizeValueType f) const
+  {
+    const ComplexType * H = m_KernelSpectra.data();
+    ComplexType         sum = Multiply(H[f], X[f]);
+    for (unsigned int k = 1; k < m_NumberOfKernels; ++k)
+    {
+      sum += Multiply(H[k * m_SpectralStride + f], X[k * m_SpectralStride + f]);
+    }
+    return sum;
+  }
+  /** G_k(f) = scale conj(H_k(f)) r(f - begin) for every k and f in [begin, end): A^T on a block,
+   * r indexed from the block's start. */
+  void
+  AdjointBlock(const ComplexType * r, ComplexType * G, SizeValueType begin, SizeValueType end, RealType scale) const
+  {
+    for (unsigned int k = 0; k < m_NumberOfKernels; ++k)
+    {
+      this->AdjointChannelProduct(k, r - begin, G + k * m_SpectralStride, scale, begin, end);
+    }
+  }
+  /** The per-frequency solve of (A^H A + rho I) x = A^H s + rho v by Sherman-Morrison:
+   * x = v + A^H q with q = (s - c) / rho, c = (e s + rho A v) / (rho + e), e = sum_k |H_k|^2;
+   * c is then A x. Arguments: s(f), (A v)(f) and rho. */
+  struct ShermanMorrisonTerms
+  {
+    ComplexType Q;
+    ComplexType AX;
+    RealType    Energy;
+  };
+  ShermanMorrisonTerms
+  SolveShermanMorrison(SizeValueType f, const ComplexType & s, const ComplexType & av, RealType rho) const
+  {
+    const RealType    e = m_KernelSpectralEnergy[f];
+    const ComplexType c = (e * s + rho * av) / (rho + e);
+    return { (s - c) / rho, c, e };
+  }
+  /** A x on the domain from K stored spectra: x is transformed into \c spectralScratch (K
+   * channels), summed per frequency block in parallel, and transformed back by all threads into
+   * \c y. Faster than Forward() when K spectra fit in memory. */
+  void
+  ForwardThroughSpectra(const RealType * x, ComplexType * spectralScratch, RealType * y) const;
+  /** Kernel k shifted by \c shift pixels (continuous, x first) by Fourier interpolation on this
+   * operator's periodic domain, read back at the kernel's taps; with \c derivatives, also the N
+   * derivatives with respect to the shift (N blocks of taps). Scratch: two spectral channels and
+   * one spatial channel. */
+  void
+  EvaluateShiftedKernel(unsigned int k, const double * shift, RealType * values, RealType * derivatives,
+                        ComplexType * spectralScratch, RealType * spatialScratch) const;
+  //@}
+
+  /** \name Products of two channel stacks
+   * The same products where the coefficient spectra play the kernels' part (the dictionary
+   * update of convolutional dictionary learning): stacks of K channels spaced \c S. */
+  //@{
+  /** out_i = sum_k X_ik(f) v_k for each of the I stacks (v: K contiguous values). */
+  static void
+  ApplyStacks(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S, SizeValueType f,
+              const ComplexType * v, std::complex<double> * out)
+  {
+    for (size_t i = 0; i < stacks.size(); ++i)
+    {
+      ComplexType sum(0);
+      for (unsigned int k = 0; k < K; ++k)
+      {
+        sum += Multiply(stacks[i][k * S + f], v[k]);
+      }
+      out[i] = std::complex<double>(sum);
+    }
+  }
+  /** out_k = sum_i conj(X_ik(f)) y_i (y: I values): the adjoint of ApplyStacks(). */
+  static void
+  ApplyStacksAdjoint(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
+                     SizeValueType f, const std::complex<double> * y, ComplexType * out)
+  {
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      ComplexType sum(0);
+      for (size_t i = 0; i < stacks.size(); ++i)
+      {
+        sum += MultiplyConjugate(stacks[i][k * S + f], ComplexType(y[i]));
+      }
+      out[k] = sum;
+    }
+  }
+  /** out[f] (+)= conj(x(f)) r(f) over [begin, end): one channel of a stack's adjoint. */
+  static void
+  AccumulateConjugateProduct(const ComplexType * x, const ComplexType * r, ComplexType * out, SizeValueType begin,
+                             SizeValueType end, bool overwrite)
+  {
+    for (SizeValueType f = begin; f < end; ++f)
+    {
+      const ComplexType term = MultiplyConjugate(x[f], r[f]);
+      out[f] = overwrite ? term : out[f] + term;
+    }
+  }
+  /** G_k(f) (+)= conj(X_k(f)) r(f) for every k: the adjoint of x -> sum_k X_k x_k. */
+  static void
+  AccumulateStackAdjoint(const ComplexType * X, const ComplexType & r, ComplexType * G, unsigned int K,
+                         SizeValueType S, SizeValueType f, bool overwrite)
+  {
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      const ComplexType term = MultiplyConjugate(X[k * S + f], r);
+      G[k * S + f] = overwrite ? term : G[k * S + f] + term;
+    }
+  }
+  /** The I x I Gram matrices (B B^H)_ij = sum_k X_ik conj(X_jk) of I stacks for each f in
+   * [begin, end), one matrix after another (row-major, double). */
+  static void
+  GramMatrices(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
+               SizeValueType begin, SizeValueType end, std::complex<double> * grams);
+  /** A(f) = beta A(f) + X(f)^H X(f) (packed lower triangle, K(K+1)/2 values) and
+   * b_k(f) = beta b_k(f) + conj(X_k(f)) s(f). */
+  static void
+  AccumulateStackOuterProduct(const ComplexType * X, const ComplexType & s, unsigned int K, SizeValueType S,
+                              SizeValueType f, RealType beta, ComplexType * A, ComplexType * b);
+  //@}
+
   /** Smallest size >= n whose prime factors are all in {2, 3, 5, 7}. */
   static SizeValueType
   FFTFriendlySize(SizeValueType n);
@@ -359,6 +539,8 @@ private:
   RealBufferType        m_ParsevalWeights;
   double                m_SpectralNormSquared{ 0.0 };
   std::vector<uint8_t>  m_ImageMask;
+  /** Angular frequency of each stored index along each axis (x: the half row). */
+  std::vector<std::vector<double>> m_AxisFrequencies;
 
   typename FFTW::PlanType m_ForwardPlan{ nullptr };
   typename FFTW::PlanType m_InversePlan{ nullptr };

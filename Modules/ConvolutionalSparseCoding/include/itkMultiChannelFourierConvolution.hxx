@@ -3,6 +3,7 @@
 
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkFFTWGlobalConfiguration.h"
+#include "itkMath.h"
 #include <algorithm>
 #include <chrono>
 #include <mutex>
@@ -224,6 +225,18 @@ MultiChannelFourierConvolution<TReal>::Initialize()
       tap[axis] = 0;
     }
   }
+  m_AxisFrequencies.assign(dimension, {});
+  for (unsigned int axis = 0; axis < dimension; ++axis)
+  {
+    const SizeValueType length = m_DomainSize[axis];
+    const SizeValueType stored = axis == 0 ? length / 2 + 1 : length;
+    m_AxisFrequencies[axis].resize(stored);
+    for (SizeValueType j = 0; j < stored; ++j)
+    {
+      const double signedIndex = j <= length / 2 ? double(j) : double(j) - double(length);
+      m_AxisFrequencies[axis][j] = 2.0 * itk::Math::pi * signedIndex / double(length);
+    }
+  }
   this->ComputeKernelSpectra();
   if (automatic && m_KernelTransformSeconds > m_AutomaticPlanningThreshold)
   {
@@ -344,11 +357,7 @@ MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y)
     for (unsigned int k = this->FirstChannelOfGroup(g, groups); k < this->FirstChannelOfGroup(g + 1, groups); ++k)
     {
       this->ForwardFFTChannel(x + k * m_SpatialStride, spectrum);
-      const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
-      for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
-      {
-        sum[f] += Multiply(h[f], spectrum[f]);
-      }
+      this->AccumulateChannelProduct(k, spectrum, sum, 0, m_NumberOfFrequencies);
     }
   });
   const RealType scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
@@ -366,6 +375,25 @@ MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y)
 
 template <typename TReal>
 void
+MultiChannelFourierConvolution<TReal>::ForwardThroughSpectra(const RealType * x,
+                                                             ComplexType *    spectral,
+                                                             RealType *       y) const
+{
+  constexpr SizeValueType block = 4096;
+  const RealType          scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
+  this->ForwardFFT(x, spectral, m_NumberOfKernels);
+  this->ParallelFor(this->NumberOfBlocks(m_NumberOfFrequencies, block), [&](SizeValueType b) {
+    const SizeValueType end = std::min(m_NumberOfFrequencies, (b + 1) * block);
+    for (SizeValueType f = b * block; f < end; ++f)
+    {
+      spectral[f] = this->SynthesizeFrequency(spectral, f) * scale;
+    }
+  });
+  this->InverseFFTThreaded(spectral, y);
+}
+
+template <typename TReal>
+void
 MultiChannelFourierConvolution<TReal>::Adjoint(const RealType * y, RealType * x) const
 {
   const unsigned int groups = this->NumberOfChannelGroups();
@@ -377,14 +405,143 @@ MultiChannelFourierConvolution<TReal>::Adjoint(const RealType * y, RealType * x)
     ComplexType * out = scratch.data() + g * m_SpectralStride;
     for (unsigned int k = this->FirstChannelOfGroup(g, groups); k < this->FirstChannelOfGroup(g + 1, groups); ++k)
     {
-      const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
-      for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
-      {
-        out[f] = MultiplyConjugate(h[f], spectrum[f]) * scale;
-      }
+      this->AdjointChannelProduct(k, spectrum.data(), out, scale, 0, m_NumberOfFrequencies);
       this->InverseFFTChannel(out, x + k * m_SpatialStride);
     }
   });
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::EvaluateShiftedKernel(unsigned int   k,
+                                                             const double * shift,
+                                                             RealType *     values,
+                                                             RealType *     derivatives,
+                                                             ComplexType *  spectralScratch,
+                                                             RealType *     spatialScratch) const
+{
+  const unsigned int dimension = m_DomainSize.size();
+  // Per-axis phase factors exp(-i w shift) of h(x - shift).
+  std::vector<std::vector<std::complex<double>>> phase(dimension);
+  for (unsigned int d = 0; d < dimension; ++d)
+  {
+    phase[d].resize(m_AxisFrequencies[d].size());
+    for (size_t j = 0; j < phase[d].size(); ++j)
+    {
+      phase[d][j] = std::polar(1.0, -m_AxisFrequencies[d][j] * shift[d]);
+    }
+  }
+  ComplexType *       shifted = spectralScratch;
+  ComplexType *       scratch = spectralScratch + m_SpectralStride;
+  const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+  const SizeValueType halfRow = m_DomainSize[0] / 2 + 1;
+  // visit(f, j): frequency f of the half spectrum with its per-axis indices j (x halved).
+  auto forEachFrequency = [&](auto && visit) {
+    std::vector<SizeValueType> j(dimension, 0);
+    for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+    {
+      visit(f, j);
+      for (unsigned int d = 0; d < dimension; ++d)
+      {
+        if (++j[d] < (d == 0 ? halfRow : m_DomainSize[d]))
+        {
+          break;
+        }
+        j[d] = 0;
+      }
+    }
+  };
+  forEachFrequency([&](SizeValueType f, const std::vector<SizeValueType> & j) {
+    std::complex<double> factor = phase[0][j[0]];
+    for (unsigned int d = 1; d < dimension; ++d)
+    {
+      factor *= phase[d][j[d]];
+    }
+    shifted[f] = ComplexType(std::complex<double>(h[f]) * factor);
+  });
+  const SizeValueType taps = m_KernelTapOffsets.size();
+  const RealType      scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
+  auto                inverse = [&](RealType * out) {
+    this->InverseFFTChannel(scratch, spatialScratch);
+    for (SizeValueType t = 0; t < taps; ++t)
+    {
+      out[t] = spatialScratch[m_KernelTapOffsets[t]] * scale;
+    }
+  };
+  std::copy_n(shifted, m_NumberOfFrequencies, scratch);
+  inverse(values);
+  if (derivatives == nullptr)
+  {
+    return;
+  }
+  // d/dshift h(x - shift) <-> -i w H exp(-i w shift).
+  for (unsigned int axis = 0; axis < dimension; ++axis)
+  {
+    forEachFrequency([&](SizeValueType f, const std::vector<SizeValueType> & j) {
+      scratch[f] = shifted[f] * ComplexType(0, -static_cast<RealType>(m_AxisFrequencies[axis][j[axis]]));
+    });
+    inverse(derivatives + axis * taps);
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::GramMatrices(const std::vector<const ComplexType *> & stacks,
+                                                    unsigned int                             K,
+                                                    SizeValueType                            S,
+                                                    SizeValueType                            begin,
+                                                    SizeValueType                            end,
+                                                    std::complex<double> *                   grams)
+{
+  // Frequencies innermost, so that each channel is read contiguously; summed in the working
+  // precision.
+  const size_t             I = stacks.size();
+  const SizeValueType      length = end - begin;
+  std::vector<ComplexType> sum(length);
+  for (size_t i = 0; i < I; ++i)
+  {
+    for (size_t j = 0; j <= i; ++j)
+    {
+      std::fill(sum.begin(), sum.end(), ComplexType(0));
+      for (unsigned int k = 0; k < K; ++k)
+      {
+        const ComplexType * Xi = stacks[i] + k * S + begin;
+        const ComplexType * Xj = stacks[j] + k * S + begin;
+        for (SizeValueType f = 0; f < length; ++f)
+        {
+          sum[f] += MultiplyConjugate(Xj[f], Xi[f]);
+        }
+      }
+      for (SizeValueType f = 0; f < length; ++f)
+      {
+        std::complex<double> * gram = grams + f * I * I;
+        gram[i * I + j] = std::complex<double>(sum[f]);
+        gram[j * I + i] = std::conj(gram[i * I + j]);
+      }
+    }
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::AccumulateStackOuterProduct(const ComplexType * X,
+                                                                   const ComplexType & s,
+                                                                   unsigned int        K,
+                                                                   SizeValueType       S,
+                                                                   SizeValueType       f,
+                                                                   RealType            beta,
+                                                                   ComplexType *       A,
+                                                                   ComplexType *       b)
+{
+  for (unsigned int k = 0, j = 0; k < K; ++k)
+  {
+    const ComplexType & xk = X[k * S + f];
+    for (unsigned int l = 0; l <= k; ++l, ++j)
+    {
+      A[j] = beta * A[j] + MultiplyConjugate(xk, X[l * S + f]);
+    }
+    b[k * S + f] = beta * b[k * S + f] + MultiplyConjugate(xk, s);
+  }
 }
 
 template <typename TReal>

@@ -323,9 +323,8 @@ private:
     double                                      Sum{ 0 };
     double                                      HalfWidth{ 0 };
     typename OperatorType::Pointer              Shift;
-    std::array<std::vector<double>, VDimension> Frequencies;
     // Scratch of EvaluateShiftedKernel (the fitter runs in one thread).
-    mutable typename OperatorType::ComplexBufferType ShiftedSpectrum, Spectrum;
+    mutable typename OperatorType::ComplexBufferType Spectrum;
     mutable typename OperatorType::RealBufferType    Spatial;
   };
   std::vector<KernelModel> m_KernelModels;

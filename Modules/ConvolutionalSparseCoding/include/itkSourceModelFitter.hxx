@@ -192,20 +192,8 @@ SourceModelFitter<TReal, VDimension>::SetSourceKernels(const RealType *      ker
     model.Shift->SetBoundary(ConvolutionalSparseCodingEnums::Boundary::Periodic);
     model.Shift->SetPlanRigor(FFTW_ESTIMATE);
     model.Shift->Initialize();
-    model.ShiftedSpectrum = model.Shift->AllocateSpectral(1);
-    model.Spectrum = model.Shift->AllocateSpectral(1);
+    model.Spectrum = model.Shift->AllocateSpectral(2);
     model.Spatial = model.Shift->AllocateSpatial(1);
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      const SizeValueType length = grid[d];
-      const SizeValueType stored = d == 0 ? length / 2 + 1 : length;
-      model.Frequencies[d].resize(stored);
-      for (SizeValueType j = 0; j < stored; ++j)
-      {
-        const double signedIndex = j <= length / 2 ? double(j) : double(j) - double(length);
-        model.Frequencies[d][j] = 2.0 * itk::Math::pi * signedIndex / double(length);
-      }
-    }
   }
   // The common box for the matched filters.
   SizeValueType commonTaps = 1;
@@ -298,74 +286,8 @@ SourceModelFitter<TReal, VDimension>::EvaluateShiftedKernel(unsigned int        
                                                             RealType *           values,
                                                             RealType *           derivatives) const
 {
-  using ComplexType = typename OperatorType::ComplexType;
   const KernelModel & model = m_KernelModels[k];
-  const OperatorType & op = *model.Shift;
-  const SizeValueType  frequencies = op.GetNumberOfFrequencies();
-  const auto &         grid = op.GetDomainSize();
-  const SizeValueType  taps = model.Taps;
-  // Per-axis phase factors exp(-i w shift) of h(x - shift).
-  std::array<std::vector<std::complex<double>>, VDimension> phase;
-  for (unsigned int d = 0; d < VDimension; ++d)
-  {
-    phase[d].resize(model.Frequencies[d].size());
-    for (size_t j = 0; j < phase[d].size(); ++j)
-    {
-      phase[d][j] = std::polar(1.0, -model.Frequencies[d][j] * shift[d]);
-    }
-  }
-  auto &             shifted = model.ShiftedSpectrum;
-  auto &             scratch = model.Spectrum;
-  auto &             spatial = model.Spatial;
-  const ComplexType * h = op.GetKernelSpectra();
-  const SizeValueType halfRow = grid[0] / 2 + 1;
-  // visit(f, j): frequency f of the half spectrum with its per-axis indices j (x halved).
-  auto forEachFrequency = [&](auto && visit) {
-    std::array<SizeValueType, VDimension> j{};
-    for (SizeValueType f = 0; f < frequencies; ++f)
-    {
-      visit(f, j);
-      for (unsigned int d = 0; d < VDimension; ++d)
-      {
-        if (++j[d] < (d == 0 ? halfRow : grid[d]))
-        {
-          break;
-        }
-        j[d] = 0;
-      }
-    }
-  };
-  forEachFrequency([&](SizeValueType f, const std::array<SizeValueType, VDimension> & j) {
-    std::complex<double> factor = phase[0][j[0]];
-    for (unsigned int d = 1; d < VDimension; ++d)
-    {
-      factor *= phase[d][j[d]];
-    }
-    shifted[f] = ComplexType(std::complex<double>(h[f]) * factor);
-  });
-  const auto &   offsets = op.GetKernelTapOffsets();
-  const RealType scale = RealType(1) / static_cast<RealType>(op.GetNumberOfDomainPixels());
-  auto           inverse = [&](RealType * out) {
-    op.InverseFFTChannel(scratch.data(), spatial.data());
-    for (SizeValueType t = 0; t < taps; ++t)
-    {
-      out[t] = spatial[offsets[t]] * scale;
-    }
-  };
-  std::copy_n(shifted.data(), frequencies, scratch.data());
-  inverse(values);
-  if (derivatives == nullptr)
-  {
-    return;
-  }
-  // d/dshift h(x - shift) <-> -i w H exp(-i w shift).
-  for (unsigned int axis = 0; axis < VDimension; ++axis)
-  {
-    forEachFrequency([&](SizeValueType f, const std::array<SizeValueType, VDimension> & j) {
-      scratch[f] = shifted[f] * ComplexType(0, -static_cast<RealType>(model.Frequencies[axis][j[axis]]));
-    });
-    inverse(derivatives + axis * taps);
-  }
+  model.Shift->EvaluateShiftedKernel(0, shift.data(), values, derivatives, model.Spectrum.data(), model.Spatial.data());
 }
 
 template <typename TReal, unsigned int VDimension>

@@ -205,25 +205,7 @@ SparseCodingSolverBase<TReal>::ComputeDataFidelity(const RealType * x,
                                                    RealType *       spatial) const
 {
   const OperatorType & op = *m_Operator;
-  const unsigned int   K = op.GetNumberOfKernels();
-  const SizeValueType  S = op.GetSpectralStride();
-  const ComplexType *  H = op.GetKernelSpectra();
-  const RealType       scale = RealType(1) / static_cast<RealType>(op.GetNumberOfDomainPixels());
-  op.ForwardFFT(x, spectral, K);
-  op.ParallelFor(op.NumberOfBlocks(op.GetNumberOfFrequencies(), 4096), [&](SizeValueType b) {
-    const SizeValueType begin = b * 4096;
-    const SizeValueType end = std::min(op.GetNumberOfFrequencies(), begin + 4096);
-    for (SizeValueType f = begin; f < end; ++f)
-    {
-      ComplexType sum = H[f] * spectral[f];
-      for (unsigned int k = 1; k < K; ++k)
-      {
-        sum += H[k * S + f] * spectral[k * S + f];
-      }
-      spectral[f] = sum * scale;
-    }
-  });
-  op.InverseFFTThreaded(spectral, spatial);
+  op.ForwardThroughSpectra(x, spectral, spatial);
   const RealType * s = m_Signal.data();
   const RealType * w2 = this->IsWeighted() ? m_SquaredWeights.data() : nullptr;
   double           sum = 0;
