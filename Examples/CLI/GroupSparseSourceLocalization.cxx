@@ -145,7 +145,7 @@ Run(const csc::Arguments & args)
   filter->SetLambda(args.Number("--lambda", 0));
   filter->SetDetectionThreshold(args.Number("--threshold", 5.0));
   const std::string mode = csc::Choice(args, "--threshold-mode", "snr", { "snr", "absolute" });
-  filter->SetThresholdMode(mode == "snr" ? Enums::SourceThreshold::SignalToNoise : Enums::SourceThreshold::Absolute);
+  filter->SetThresholdMode(mode == "snr" ? itk::SourceLocalizationEnums::SourceThreshold::SignalToNoise : itk::SourceLocalizationEnums::SourceThreshold::Absolute);
   const double radius = args.Number("--neighborhood-radius", 1);
   if (radius < 0 || radius != std::floor(radius))
   {
@@ -185,9 +185,9 @@ Run(const csc::Arguments & args)
     throw csc::UsageError("--candidate-threshold and --model-threshold need --fit-sources");
   }
   const std::string normalization = csc::Choice(args, "--kernel-normalization", "l1", { "l1", "l2", "none" });
-  filter->SetKernelNormalization(normalization == "l1"   ? Enums::KernelNormalization::L1
-                                 : normalization == "l2" ? Enums::KernelNormalization::L2
-                                                         : Enums::KernelNormalization::None);
+  filter->SetKernelNormalization(normalization == "l1"   ? itk::SourceLocalizationEnums::KernelNormalization::L1
+                                 : normalization == "l2" ? itk::SourceLocalizationEnums::KernelNormalization::L2
+                                                         : itk::SourceLocalizationEnums::KernelNormalization::None);
   const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer(), "zeropadded", 300);
 
   const auto image = itk::ReadImage<ImageType>(args.Required("--input"));

@@ -799,3 +799,45 @@ TEST(DictionaryLearner, OnlineLearningFromFilesMatchesBatch)
   std::remove(directory);
 }
 } // namespace
+
+TEST(DictionaryLearner, CodesWithClonesOfAGivenSolverObject)
+{
+  const auto planted = MakePlantedDictionary(2, 32, 2, 5);
+  auto       learn = [&](auto configure) {
+    auto learner = itk::DictionaryLearner<Image2>::New();
+    for (const auto & image : planted.images)
+    {
+      learner->AddTrainingImage(image);
+    }
+    learner->SetNumberOfKernels(3);
+    learner->SetKernelSize({ { 5, 5 } });
+    learner->SetLambda(0.05);
+    learner->SetNumberOfIterations(5);
+    configure(learner.GetPointer());
+    learner->Update();
+    const auto * d = learner->GetOutput();
+    return std::vector<float>(d->GetBufferPointer(),
+                              d->GetBufferPointer() + d->GetBufferedRegion().GetNumberOfPixels());
+  };
+  // A default ADMM object learns exactly what the enum does.
+  const auto byEnum = learn([](auto *) {});
+  auto       admm = itk::ADMMSparseCodingSolver<float>::New();
+  const auto byObject = learn([&](auto * l) { l->SetCodingSolver(admm); });
+  ASSERT_EQ(byEnum.size(), byObject.size());
+  for (size_t i = 0; i < byEnum.size(); ++i)
+  {
+    EXPECT_FLOAT_EQ(byEnum[i], byObject[i]) << i;
+  }
+  // The given object is a prototype: each image codes with a clone, the object stays unused.
+  EXPECT_EQ(admm->GetOperator(), nullptr);
+  // Its own settings reach the clones: another fixed rho learns another dictionary.
+  admm->SetRho(50.0);
+  admm->AutoRhoOff();
+  const auto otherRho = learn([&](auto * l) { l->SetCodingSolver(admm); });
+  double     difference = 0;
+  for (size_t i = 0; i < byEnum.size(); ++i)
+  {
+    difference += std::abs(byEnum[i] - otherRho[i]);
+  }
+  EXPECT_GT(difference, 1e-3);
+}

@@ -1,5 +1,6 @@
 #include "itkCSCTestHelpers.h"
 #include "itkConvolutionalSparseCodingImageFilter.h"
+#include "itkSparseCodingSolverFactory.h"
 #include "itkTestingMacros.h"
 #include "gtest/gtest.h"
 
@@ -251,3 +252,69 @@ TEST_F(BadInput, AbortStopsTheSolverAndRaisesProcessAborted)
   EXPECT_EQ(m_Filter->GetIteration(), 3u);
 }
 } // namespace
+
+TEST(ConvolutionalSparseCodingImageFilter, UsesAGivenSolverObjectWithItsOwnSettings)
+{
+  const auto p = MakeProblem2D();
+  auto       admm = itk::ADMMSparseCodingSolver<float>::New();
+  admm->SetRho(7.5);
+  admm->AutoRhoOff();
+  auto filter = Filter2D::New();
+  filter->SetInput(p.image);
+  filter->SetDictionary(p.dictionary);
+  filter->SetLambda(1e-2);
+  filter->SetMaximumNumberOfIterations(30);
+  filter->SetRelativeTolerance(0);
+  filter->SetSolver(admm);
+  EXPECT_EQ(filter->GetSolverObject(), admm.GetPointer());
+  unsigned int events = 0;
+  filter->AddObserver(itk::IterationEvent(), [&events](const itk::EventObject &) { ++events; });
+  filter->Update();
+  // The caller's rho, kept fixed; the filter's lambda and iteration count.
+  EXPECT_DOUBLE_EQ(admm->GetCurrentRho(), 7.5);
+  EXPECT_EQ(admm->GetIteration(), 30u);
+  EXPECT_DOUBLE_EQ(admm->GetLambda(), 1e-2);
+  for (const auto & statistics : filter->GetHistory())
+  {
+    EXPECT_DOUBLE_EQ(statistics.StepOrPenaltyParameter, 7.5);
+  }
+  EXPECT_EQ(events, 30u);
+  // A second update through the same object fires each iteration once (no observer left behind).
+  filter->SetLambda(2e-2);
+  filter->Update();
+  EXPECT_EQ(events, 60u);
+  // The enum replaces the object again.
+  filter->SetSolver(itk::ConvolutionalSparseCodingEnums::Solver::FISTA);
+  filter->Update();
+  EXPECT_NE(dynamic_cast<itk::FISTASparseCodingSolver<float> *>(filter->GetSolverObject()), nullptr);
+}
+
+TEST(SparseCodingSolver, CloneCopiesSettingsButNotTheProblem)
+{
+  auto fista = itk::FISTASparseCodingSolver<float>::New();
+  fista->SetBacktracking(true);
+  fista->SetBacktrackingFactor(3.0);
+  fista->SetLambda(0.25);
+  fista->SetMaximumNumberOfIterations(17);
+  auto clone = fista->Clone();
+  EXPECT_TRUE(clone->GetBacktracking());
+  EXPECT_DOUBLE_EQ(clone->GetBacktrackingFactor(), 3.0);
+  EXPECT_DOUBLE_EQ(clone->GetLambda(), 0.25);
+  EXPECT_EQ(clone->GetMaximumNumberOfIterations(), 17u);
+  EXPECT_EQ(clone->GetOperator(), nullptr);
+  auto admm = itk::ADMMSparseCodingSolver<double>::New();
+  admm->SetRho(3.0);
+  admm->SetRelaxationParameter(1.5);
+  admm->SetAutoRhoPeriod(4);
+  auto admmClone = admm->Clone();
+  EXPECT_DOUBLE_EQ(admmClone->GetRho(), 3.0);
+  EXPECT_DOUBLE_EQ(admmClone->GetRelaxationParameter(), 1.5);
+  EXPECT_EQ(admmClone->GetAutoRhoPeriod(), 4u);
+  // The factory maps every enum value to its solver.
+  EXPECT_NE(dynamic_cast<itk::FISTASparseCodingSolver<float> *>(
+              itk::CreateSparseCodingSolver<float>(itk::ConvolutionalSparseCodingEnums::Solver::FISTA).GetPointer()),
+            nullptr);
+  EXPECT_NE(dynamic_cast<itk::ADMMSparseCodingSolver<float> *>(
+              itk::CreateSparseCodingSolver<float>(itk::ConvolutionalSparseCodingEnums::Solver::ADMM).GetPointer()),
+            nullptr);
+}

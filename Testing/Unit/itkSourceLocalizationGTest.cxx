@@ -107,7 +107,7 @@ ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold,
   filter->SetInput(planted.image);
   filter->SetDictionary(planted.bank->GetDictionary());
   filter->SetGroups(planted.bank->GetGroups());
-  filter->SetKernelNormalization(Enums::KernelNormalization::L2);
+  filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::L2);
   filter->SetSolver(solver);
   // A small lambda: the l1 shrinkage of a brightness is about lambda ||h||_1 / ||h||_2^2.
   filter->SetLambda(1.0);
@@ -218,7 +218,7 @@ TEST(GroupSparseSourceLocalizationFilter, SourcesBeyondTheBorderAreModelledFromO
     auto filter = itk::GroupSparseSourceLocalizationFilter<Image>::New();
     filter->SetInput(image);
     filter->SetDictionary(bank->GetDictionary());
-    filter->SetKernelNormalization(Enums::KernelNormalization::L2);
+    filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::L2);
     filter->SetLambda(2.0);
     filter->SetDetectionThreshold(10.0);
     filter->SetCoefficientsBeyondBorder(beyond);
@@ -261,7 +261,7 @@ TEST(GroupSparseSourceLocalizationFilter, SingletonGroupsReproduceNonNegativeSpa
   bank->AddFromDescription("gauss:1;gauss:2;gauss:3", nullptr);
   auto group = itk::GroupSparseSourceLocalizationFilter<Image, double>::New();
   auto plain = itk::ConvolutionalSparseCodingImageFilter<Image, double>::New();
-  group->SetKernelNormalization(Enums::KernelNormalization::None);
+  group->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::None);
   group->SetGroups({ { 0 }, { 1 }, { 2 } });
   plain->SetNonNegative(true);
   for (auto * filter : std::initializer_list<itk::ConvolutionalSparseCodingFilterBase<Image, double> *>{ group, plain })
@@ -301,7 +301,7 @@ TEST(GroupSparseSourceLocalizationFilter, SolutionSatisfiesTheGroupKKTConditions
   filter->SetInput(image);
   filter->SetDictionary(bank->GetDictionary());
   filter->SetGroups(bank->GetGroups());
-  filter->SetKernelNormalization(Enums::KernelNormalization::None);
+  filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::None);
   filter->SetBoundaryCondition(Enums::Boundary::Periodic);
   const double lambda = 1.5;
   filter->SetLambda(lambda);
@@ -456,7 +456,7 @@ TEST(GroupSparseSourceLocalizationFilter, DeblendingContrastDropsFaintNeighbours
     auto filter = itk::GroupSparseSourceLocalizationFilter<Image>::New();
     filter->SetInput(image);
     filter->SetDictionary(bank->GetDictionary());
-    filter->SetKernelNormalization(Enums::KernelNormalization::L2);
+    filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::L2);
     filter->SetLambda(1.0);
     filter->SetDetectionThreshold(8.0);
     filter->SetMinimumContrast(contrast);
@@ -650,10 +650,10 @@ TEST(GroupSparseSourceLocalizationFilter, SubPixelGroupsLocateOffGridSources)
   filter->SetInput(image);
   filter->SetDictionary(bank->GetDictionary());
   filter->SetGroups(bank->GetGroups());
-  filter->SetKernelNormalization(Enums::KernelNormalization::L2);
+  filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::L2);
   filter->SetLambda(0.5);
   filter->SetDetectionThreshold(1.0);
-  filter->SetThresholdMode(Enums::SourceThreshold::Absolute);
+  filter->SetThresholdMode(itk::SourceLocalizationEnums::SourceThreshold::Absolute);
   filter->Update();
   ASSERT_EQ(filter->GetSources().size(), 1u);
   EXPECT_NEAR(filter->GetSources()[0].Index[0], 20.5, 0.05);

@@ -551,7 +551,7 @@ TEST(GroupSparseSourceLocalizationFilter, SourceFittingFindsSubpixelSourcesWithF
   filter->SetInput(image);
   filter->SetDictionary(dictionary);
   filter->SetGroups({ { 0 } });
-  filter->SetKernelNormalization(Enums::KernelNormalization::L2);
+  filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::L2);
   filter->SetLambda(20);
   filter->SetDetectionThreshold(5);
   auto exercise = [&filter]() -> int {

@@ -123,6 +123,8 @@ protected:
   ~ADMMSparseCodingSolver() override = default;
   void
   PrintSelf(std::ostream & os, Indent indent) const override;
+  LightObject::Pointer
+  InternalClone() const override;
 
   void
   Initialize() override;

@@ -123,38 +123,20 @@ ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, Rea
                                            unsigned int channels, unsigned int firstChannel, SizeValueType begin,
                                            SizeValueType end, YStepSums & sums) const
 {
-  const RealType  alpha = static_cast<RealType>(m_RelaxationParameter);
-  const RealType  beta = RealType(1) - alpha;
-  const RealType  gamma = static_cast<RealType>(m_DualScale);
-  const RealType  threshold = static_cast<RealType>(this->GetLambda() / m_CurrentRho);
-  const uint8_t * support = this->GetSupportMask();
-  const SizeValueType length = end - begin;
-
-  for (unsigned int c = 0; c < channels; ++c)
-  {
-    const RealType * xc = x + c * stride;
-    const RealType * yc = y + c * stride;
-    const RealType * uc = u + c * stride;
-    RealType *       v = scratch + c * scratchStride - begin;
-    for (SizeValueType i = begin; i < end; ++i)
-    {
-      v[i] = alpha * xc[i] + beta * yc[i] + gamma * uc[i];
-    }
-  }
-  this->ApplyProximal(scratch, scratchStride, channels, firstChannel, length, threshold);
-  if (support)
-  {
-    for (unsigned int c = 0; c < channels; ++c)
-    {
-      RealType * v = scratch + c * scratchStride - begin;
+  const RealType alpha = static_cast<RealType>(m_RelaxationParameter);
+  const RealType beta = RealType(1) - alpha;
+  const RealType gamma = static_cast<RealType>(m_DualScale);
+  const RealType threshold = static_cast<RealType>(this->GetLambda() / m_CurrentRho);
+  sums[PenaltySum] += this->ProximalBlock(
+    scratch, scratchStride, channels, firstChannel, begin, end, threshold, [&](unsigned int c, RealType * v) {
+      const RealType * xc = x + c * stride;
+      const RealType * yc = y + c * stride;
+      const RealType * uc = u + c * stride;
       for (SizeValueType i = begin; i < end; ++i)
       {
-        v[i] = support[i] ? v[i] : RealType(0);
+        v[i] = alpha * xc[i] + beta * yc[i] + gamma * uc[i];
       }
-    }
-  }
-  sums[PenaltySum] += this->EvaluateProximal(scratch, scratchStride, channels, firstChannel, length);
-
+    });
   for (unsigned int c = 0; c < channels; ++c)
   {
     const RealType * xc = x + c * stride;
@@ -490,6 +472,27 @@ bool
 ADMMSparseCodingSolver<TReal>::Converged() const
 {
   return std::max(m_RelativePrimal, m_RelativeDual) < this->GetRelativeTolerance();
+}
+
+template <typename TReal>
+LightObject::Pointer
+ADMMSparseCodingSolver<TReal>::InternalClone() const
+{
+  LightObject::Pointer pointer = Superclass::InternalClone();
+  auto *               clone = dynamic_cast<Self *>(pointer.GetPointer());
+  if (clone == nullptr)
+  {
+    itkExceptionMacro("Clone of " << this->GetNameOfClass() << " has another type");
+  }
+  clone->m_Rho = m_Rho;
+  clone->m_RelaxationParameter = m_RelaxationParameter;
+  clone->m_AutoRho = m_AutoRho;
+  clone->m_ResidualRatio = m_ResidualRatio;
+  clone->m_ResidualTarget = m_ResidualTarget;
+  clone->m_AutoRhoPeriod = m_AutoRhoPeriod;
+  clone->m_AutoRhoHorizon = m_AutoRhoHorizon;
+  clone->m_ResumePreviousState = m_ResumePreviousState;
+  return pointer;
 }
 
 template <typename TReal>

@@ -3,6 +3,7 @@
 
 #include "itkConvolutionalDictionaryUpdate.h"
 #include "itkSmallHermitianSystem.h"
+#include "itkSparseCodingSolverBase.h"
 #include <algorithm>
 #include <cmath>
 
@@ -299,11 +300,11 @@ ConvolutionalDictionaryUpdate<TReal>::Run(KernelsType & kernels, unsigned int st
   {
     const RealType step = static_cast<RealType>(stepScale / lipschitz);
     KernelsType    previous = kernels, z(kernels.size()), gradient(kernels.size());
-    double         t = 1;
+    NesterovMomentum policy;
     for (unsigned int s = 0; s < steps; ++s)
     {
-      const double   next = 0.5 * (1 + std::sqrt(1 + 4 * t * t));
-      const RealType beta = momentum ? static_cast<RealType>((t - 1) / next) : RealType(0);
+      const double   next = policy.Advance();
+      const RealType beta = momentum ? static_cast<RealType>(next) : RealType(0);
       for (size_t j = 0; j < kernels.size(); ++j)
       {
         z[j] = kernels[j] + beta * (kernels[j] - previous[j]);
@@ -315,7 +316,6 @@ ConvolutionalDictionaryUpdate<TReal>::Run(KernelsType & kernels, unsigned int st
         kernels[j] = z[j] - step * gradient[j];
       }
       this->ProjectKernels(kernels);
-      t = next;
     }
   }
   m_Operator->UpdateKernelValues(kernels.data());

@@ -24,7 +24,8 @@
 namespace itk
 {
 /** \class ConvolutionalSparseCodingEnums
- * \brief Enumerations shared by the convolutional sparse coding core and filters.
+ * \brief Enumerations of the convolutional sparse coding core (boundary, solver) and of
+ * dictionary learning. The source-localization wing has its own: SourceLocalizationEnums.
  * \ingroup ConvolutionalSparseCoding
  */
 class ConvolutionalSparseCodingEnums
@@ -40,26 +41,6 @@ public:
   {
     Periodic = 0,
     ZeroPadded = 1
-  };
-
-  /** What a source-detection threshold is compared with. Absolute: the source's brightness
-   * (flux). SignalToNoise: its matched-filter signal-to-noise ratio, brightness times the
-   * l2 norm of its (unit-l1) kernel over the robust noise estimate. */
-  enum class SourceThreshold : uint8_t
-  {
-    Absolute = 0,
-    SignalToNoise = 1
-  };
-
-  /** How source-localization kernels are scaled before solving. L1: unit l1 norm, the CGSC
-   * paper's choice (a coefficient is a flux, but the penalty then costs the same for a blob
-   * however it is split among kernels and pixels). L2: unit l2 norm (the penalty favours the
-   * kernel that matches; lambda is a matched-filter threshold in image units). None: as given. */
-  enum class KernelNormalization : uint8_t
-  {
-    None = 0,
-    L1 = 1,
-    L2 = 2
   };
 
   /** The norm constraint on each learned kernel. L2Ball: ||h||_2 <= 1 (convex; SPORCO's
@@ -97,26 +78,6 @@ inline std::ostream &
 operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::Solver value)
 {
   return os << (value == ConvolutionalSparseCodingEnums::Solver::FISTA ? "FISTA" : "ADMM");
-}
-
-inline std::ostream &
-operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::SourceThreshold value)
-{
-  return os << (value == ConvolutionalSparseCodingEnums::SourceThreshold::Absolute ? "Absolute" : "SignalToNoise");
-}
-
-inline std::ostream &
-operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::KernelNormalization value)
-{
-  switch (value)
-  {
-    case ConvolutionalSparseCodingEnums::KernelNormalization::None:
-      return os << "None";
-    case ConvolutionalSparseCodingEnums::KernelNormalization::L1:
-      return os << "L1";
-    default:
-      return os << "L2";
-  }
 }
 
 inline std::ostream &

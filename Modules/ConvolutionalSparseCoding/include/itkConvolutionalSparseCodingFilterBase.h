@@ -75,9 +75,32 @@ public:
   /** Lambda >= 0. Default 0.05. */
   itkSetMacro(Lambda, double);
   itkGetConstMacro(Lambda, double);
-  /** FISTA or ADMM (default). */
-  itkSetEnumMacro(Solver, SolverEnum);
+  /** The solver by name, FISTA or ADMM (default): a solver with default settings is made by
+   * CreateSparseCodingSolver() at each update. Replaces a solver object given before. */
+  void
+  SetSolver(SolverEnum solver)
+  {
+    if (m_Solver != solver || m_GivenSolver.IsNotNull())
+    {
+      m_Solver = solver;
+      m_GivenSolver = nullptr;
+      this->Modified();
+    }
+  }
   itkGetConstMacro(Solver, SolverEnum);
+  /** The solver as an object, with its own settings as the caller made them (ADMM's rho, FISTA's
+   * backtracking, ...). The filter sets its operator, its prox and the filter's Lambda,
+   * MaximumNumberOfIterations, RelativeTolerance and CoefficientsBeyondBorder; it keeps the
+   * object between updates. nullptr returns to the Solver enum. */
+  void
+  SetSolver(SolverType * solver)
+  {
+    if (m_GivenSolver.GetPointer() != solver)
+    {
+      m_GivenSolver = solver;
+      this->Modified();
+    }
+  }
   /** Periodic (default) or ZeroPadded. */
   itkSetEnumMacro(BoundaryCondition, BoundaryEnum);
   itkGetConstMacro(BoundaryCondition, BoundaryEnum);
@@ -103,11 +126,17 @@ public:
   RealImageType *
   GetReconstruction();
 
-  /** The solver of the last (or current) update; its getters give the statistics. */
+  /** The solver of the last (or current) update, or the one given by SetSolver(object) before
+   * the first; its getters give the statistics and its setters configure the next update. */
+  SolverType *
+  GetSolverObject()
+  {
+    return m_GivenSolver.IsNotNull() ? m_GivenSolver.GetPointer() : m_SolverObject.GetPointer();
+  }
   const SolverType *
   GetSolverObject() const
   {
-    return m_SolverObject.GetPointer();
+    return m_GivenSolver.IsNotNull() ? m_GivenSolver.GetPointer() : m_SolverObject.GetPointer();
   }
   /** Statistics of the last iteration. */
   const StatisticsType &
@@ -197,6 +226,7 @@ private:
   double       m_RelativeTolerance{ 1e-4 };
 
   typename SolverType::Pointer m_SolverObject;
+  typename SolverType::Pointer m_GivenSolver;
   StatisticsType               m_Statistics;
   std::vector<StatisticsType>  m_History;
 };

@@ -2,8 +2,7 @@
 #define itkConvolutionalSparseCodingFilterBase_hxx
 
 #include "itkConvolutionalSparseCodingFilterBase.h"
-#include "itkADMMSparseCodingSolver.h"
-#include "itkFISTASparseCodingSolver.h"
+#include "itkSparseCodingSolverFactory.h"
 #include "itkImageAlgorithm.h"
 #include "itkImageRegionConstIterator.h"
 #include <cmath>
@@ -209,14 +208,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   op->SetBoundary(m_BoundaryCondition);
   op->Initialize();
 
-  if (m_Solver == SolverEnum::FISTA)
-  {
-    m_SolverObject = FISTASparseCodingSolver<RealType>::New().GetPointer();
-  }
-  else
-  {
-    m_SolverObject = ADMMSparseCodingSolver<RealType>::New().GetPointer();
-  }
+  m_SolverObject = m_GivenSolver.IsNotNull() ? m_GivenSolver : CreateSparseCodingSolver<RealType>(m_Solver);
   SolverType & solver = *m_SolverObject;
   solver.SetOperator(op);
   solver.SetProximalOperator(this->CreateProximalOperator());
@@ -247,7 +239,14 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   }
 
   bool aborted = false;
-  solver.AddObserver(IterationEvent(), [&](const EventObject &) {
+  // The observer leaves with this update, however it ends: a given solver outlives it.
+  struct ObserverGuard
+  {
+    SolverType &  Solver;
+    unsigned long Tag;
+    ~ObserverGuard() { Solver.RemoveObserver(Tag); }
+  };
+  const ObserverGuard guard{ solver, solver.AddObserver(IterationEvent(), [&](const EventObject &) {
     m_Statistics = solver.GetStatistics();
     this->InvokeEvent(IterationEvent());
     this->UpdateProgress(static_cast<float>(this->GetSolverProgressShare() * solver.GetIteration() /
@@ -257,7 +256,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
       aborted = true;
       solver.StopSolving();
     }
-  });
+  }) };
   solver.Solve();
   m_Statistics = solver.GetStatistics();
   m_History = solver.GetHistory();
@@ -287,7 +286,14 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::PrintSelf(std::ostr
 {
   Superclass::PrintSelf(os, indent);
   os << indent << "Lambda: " << m_Lambda << std::endl;
-  os << indent << "Solver: " << m_Solver << std::endl;
+  if (m_GivenSolver.IsNotNull())
+  {
+    os << indent << "Solver: the given " << m_GivenSolver->GetNameOfClass() << std::endl;
+  }
+  else
+  {
+    os << indent << "Solver: " << m_Solver << std::endl;
+  }
   os << indent << "BoundaryCondition: " << m_BoundaryCondition << std::endl;
   os << indent << "CoefficientsBeyondBorder: " << m_CoefficientsBeyondBorder << std::endl;
   os << indent << "MaximumNumberOfIterations: " << m_MaximumNumberOfIterations << std::endl;

@@ -1,10 +1,9 @@
 #ifndef itkDictionaryLearner_h
 #define itkDictionaryLearner_h
 
-#include "itkADMMSparseCodingSolver.h"
 #include "itkConvolutionalDictionaryUpdate.h"
 #include "itkConvolutionalSparseCodingEnums.h"
-#include "itkFISTASparseCodingSolver.h"
+#include "itkSparseCodingSolverFactory.h"
 #include "itkImage.h"
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkProcessObject.h"
@@ -161,9 +160,37 @@ public:
    * (batch). Default 0: run all iterations. */
   itkSetMacro(RelativeTolerance, double);
   itkGetConstMacro(RelativeTolerance, double);
-  /** Coding solver, ADMM (default) or FISTA. */
-  itkSetEnumMacro(CodingSolver, SolverEnum);
+  /** Coding solver by name, ADMM (default) or FISTA (CreateSparseCodingSolver()). Replaces a
+   * solver object given before. */
+  void
+  SetCodingSolver(SolverEnum solver)
+  {
+    if (m_CodingSolver != solver || m_GivenCodingSolver.IsNotNull())
+    {
+      m_CodingSolver = solver;
+      m_GivenCodingSolver = nullptr;
+      this->Modified();
+    }
+  }
   itkGetConstMacro(CodingSolver, SolverEnum);
+  /** Coding solver as an object with the caller's own settings: each image gets a Clone() of it
+   * (batch learning keeps one per image, so that ADMM continues its run across outer
+   * iterations). The learner sets operator, prox, Lambda and iterations. nullptr returns to the
+   * enum. */
+  void
+  SetCodingSolver(SparseCodingSolverBase<RealType> * solver)
+  {
+    if (m_GivenCodingSolver.GetPointer() != solver)
+    {
+      m_GivenCodingSolver = solver;
+      this->Modified();
+    }
+  }
+  SparseCodingSolverBase<RealType> *
+  GetCodingSolverObject()
+  {
+    return m_GivenCodingSolver.GetPointer();
+  }
   /** Periodic (default, SPORCO's) or ZeroPadded. */
   itkSetEnumMacro(Boundary, BoundaryEnum);
   itkGetConstMacro(Boundary, BoundaryEnum);
@@ -328,6 +355,7 @@ private:
   double                   m_DictionaryPenaltyParameter{ 10.0 };
   double                   m_RelativeTolerance{ 0.0 };
   SolverEnum               m_CodingSolver{ SolverEnum::ADMM };
+  typename SparseCodingSolverBase<RealType>::Pointer m_GivenCodingSolver;
   BoundaryEnum             m_Boundary{ BoundaryEnum::Periodic };
   NormEnum                 m_KernelNorm{ NormEnum::L2Ball };
   bool                     m_ZeroMeanKernels{ false };

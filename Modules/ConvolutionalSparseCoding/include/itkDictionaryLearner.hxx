@@ -300,15 +300,12 @@ DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterati
   typename SparseCodingSolverBase<RealType>::Pointer solver = sample.Solver;
   if (solver.IsNull() || cold)
   {
-    if (m_CodingSolver == SolverEnum::FISTA)
+    solver = m_GivenCodingSolver.IsNotNull()
+               ? dynamic_cast<SparseCodingSolverBase<RealType> *>(m_GivenCodingSolver->Clone().GetPointer())
+               : CreateSparseCodingSolver<RealType>(m_CodingSolver).GetPointer();
+    if (auto * admm = dynamic_cast<ADMMSparseCodingSolver<RealType> *>(solver.GetPointer()))
     {
-      solver = FISTASparseCodingSolver<RealType>::New().GetPointer();
-    }
-    else
-    {
-      auto admm = ADMMSparseCodingSolver<RealType>::New();
       admm->SetResumePreviousState(!m_Online);
-      solver = admm.GetPointer();
     }
     sample.Solver = m_Online ? nullptr : solver;
   }
@@ -845,7 +842,8 @@ DictionaryLearner<TImage, TRealType>::PrintSelf(std::ostream & os, Indent indent
   os << indent << "DictionaryIterations: " << m_DictionaryIterations << std::endl;
   os << indent << "DictionaryPenaltyParameter: " << m_DictionaryPenaltyParameter << std::endl;
   os << indent << "RelativeTolerance: " << m_RelativeTolerance << std::endl;
-  os << indent << "CodingSolver: " << m_CodingSolver << std::endl;
+  os << indent << "CodingSolver: " << m_CodingSolver
+     << (m_GivenCodingSolver.IsNotNull() ? " (a given solver object)" : "") << std::endl;
   os << indent << "Boundary: " << m_Boundary << std::endl;
   os << indent << "KernelNorm: " << m_KernelNorm << std::endl;
   os << indent << "ZeroMeanKernels: " << m_ZeroMeanKernels << std::endl;

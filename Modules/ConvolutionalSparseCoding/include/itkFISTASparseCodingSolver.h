@@ -91,6 +91,8 @@ protected:
   ~FISTASparseCodingSolver() override = default;
   void
   PrintSelf(std::ostream & os, Indent indent) const override;
+  LightObject::Pointer
+  InternalClone() const override;
 
   void
   Initialize() override;
@@ -134,8 +136,7 @@ private:
   double m_LipschitzConstant{ 0.0 };
 
   double m_CurrentLipschitz{ 1.0 };
-  double m_Momentum{ 1.0 };
-  double m_Beta{ 0.0 };
+  NesterovMomentum m_Momentum;
   double m_DataAtZ{ 0.0 };
   double m_RelativeChange{ 1.0 };
 

@@ -32,8 +32,7 @@ FISTASparseCodingSolver<TReal>::Initialize()
   {
     itkExceptionMacro("The Lipschitz constant is zero: the kernels or the weights are all zero");
   }
-  m_Momentum = 1.0;
-  m_Beta = 0.0;
+  m_Momentum.Restart();
   m_RelativeChange = 1.0;
 
   m_X = op.AllocateSpatial(K);
@@ -76,35 +75,19 @@ FISTASparseCodingSolver<TReal>::StepBlock(RealType * x, RealType * xp, const Rea
                                           unsigned int channels, unsigned int firstChannel, SizeValueType begin,
                                           SizeValueType end, StepSums & sums) const
 {
-  const RealType      beta = static_cast<RealType>(m_Beta);
-  const RealType      step = static_cast<RealType>(1.0 / m_CurrentLipschitz);
-  const RealType      threshold = static_cast<RealType>(this->GetLambda() / m_CurrentLipschitz);
-  const uint8_t *     support = this->GetSupportMask();
-  const SizeValueType length = end - begin;
-  for (unsigned int c = 0; c < channels; ++c)
-  {
-    const RealType * xc = x + c * stride;
-    const RealType * pc = xp + c * stride;
-    const RealType * gc = g + c * stride;
-    RealType *       v = scratch + c * scratchStride - begin;
-    for (SizeValueType i = begin; i < end; ++i)
-    {
-      v[i] = xc[i] + beta * (xc[i] - pc[i]) - step * gc[i];
-    }
-  }
-  this->ApplyProximal(scratch, scratchStride, channels, firstChannel, length, threshold);
-  if (support)
-  {
-    for (unsigned int c = 0; c < channels; ++c)
-    {
-      RealType * v = scratch + c * scratchStride - begin;
+  const RealType beta = static_cast<RealType>(m_Momentum.GetBeta());
+  const RealType step = static_cast<RealType>(1.0 / m_CurrentLipschitz);
+  const RealType threshold = static_cast<RealType>(this->GetLambda() / m_CurrentLipschitz);
+  sums[PenaltySum] += this->ProximalBlock(
+    scratch, scratchStride, channels, firstChannel, begin, end, threshold, [&](unsigned int c, RealType * v) {
+      const RealType * xc = x + c * stride;
+      const RealType * pc = xp + c * stride;
+      const RealType * gc = g + c * stride;
       for (SizeValueType i = begin; i < end; ++i)
       {
-        v[i] = support[i] ? v[i] : RealType(0);
+        v[i] = xc[i] + beta * (xc[i] - pc[i]) - step * gc[i];
       }
-    }
-  }
-  sums[PenaltySum] += this->EvaluateProximal(scratch, scratchStride, channels, firstChannel, length);
+    });
   for (unsigned int c = 0; c < channels; ++c)
   {
     RealType *       xc = x + c * stride;
@@ -231,7 +214,7 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
   const SizeValueType  F = op.GetNumberOfFrequencies();
   const SizeValueType  stride = op.GetSpatialStride();
   const SizeValueType  n = op.GetNumberOfDomainPixels();
-  const RealType       beta = static_cast<RealType>(m_Beta);
+  const RealType       beta = static_cast<RealType>(m_Momentum.GetBeta());
   const RealType       invN = RealType(1) / static_cast<RealType>(n);
   const RealType       keep = first ? RealType(0) : beta / (RealType(1) + beta);
   const RealType       fresh = first ? RealType(1) : RealType(1) / (RealType(1) + beta);
@@ -331,14 +314,11 @@ FISTASparseCodingSolver<TReal>::Iterate()
   const StepSums sums = this->ProximalStep();
   if (m_AdaptiveRestart && sums[RestartProduct] > 0)
   {
-    m_Momentum = 1.0;
-    m_Beta = 0.0;
+    m_Momentum.Restart();
   }
   else
   {
-    const double next = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * m_Momentum * m_Momentum));
-    m_Beta = (m_Momentum - 1.0) / next;
-    m_Momentum = next;
+    m_Momentum.Advance();
   }
   const auto data = this->ComputeGradient(false);
   m_RelativeChange = std::sqrt(sums[ChangeSquared]) / std::max(std::sqrt(sums[XSquared]), 1e-30);
@@ -357,6 +337,23 @@ bool
 FISTASparseCodingSolver<TReal>::Converged() const
 {
   return m_RelativeChange < this->GetRelativeTolerance();
+}
+
+template <typename TReal>
+LightObject::Pointer
+FISTASparseCodingSolver<TReal>::InternalClone() const
+{
+  LightObject::Pointer pointer = Superclass::InternalClone();
+  auto *               clone = dynamic_cast<Self *>(pointer.GetPointer());
+  if (clone == nullptr)
+  {
+    itkExceptionMacro("Clone of " << this->GetNameOfClass() << " has another type");
+  }
+  clone->m_AdaptiveRestart = m_AdaptiveRestart;
+  clone->m_Backtracking = m_Backtracking;
+  clone->m_BacktrackingFactor = m_BacktrackingFactor;
+  clone->m_LipschitzConstant = m_LipschitzConstant;
+  return pointer;
 }
 
 template <typename TReal>

@@ -2,6 +2,7 @@
 #define itkGroupSparseSourceLocalizationFilter_h
 
 #include "itkConvolutionalSparseCodingFilterBase.h"
+#include "itkSourceLocalizationEnums.h"
 #include "itkContinuousIndex.h"
 #include "itkNonNegativeGroupL2ProximalOperator.h"
 #include "itkPointSet.h"
@@ -89,8 +90,8 @@ public:
   using typename Superclass::CoefficientImageType;
   using typename Superclass::ProximalOperatorType;
   using typename Superclass::DataObjectPointerArraySizeType;
-  using ThresholdEnum = ConvolutionalSparseCodingEnums::SourceThreshold;
-  using NormalizationEnum = ConvolutionalSparseCodingEnums::KernelNormalization;
+  using ThresholdEnum = SourceLocalizationEnums::SourceThreshold;
+  using NormalizationEnum = SourceLocalizationEnums::KernelNormalization;
   using GroupType = std::vector<unsigned int>;
   using GroupListType = std::vector<GroupType>;
   using PointType = typename InputImageType::PointType;

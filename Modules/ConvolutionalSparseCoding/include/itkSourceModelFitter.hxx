@@ -3,6 +3,7 @@
 
 #include "itkSourceModelFitter.h"
 #include "itkKernelGeometry.h"
+#include "itkSparseCodingSolverBase.h"
 #include "itkMacro.h"
 #include <algorithm>
 #include <cmath>
@@ -1041,7 +1042,7 @@ SourceModelFitter<TReal, VDimension>::Polish(const std::vector<uint8_t> * mask, 
     addSources(a, model.data());
   };
 
-  double t = 1;
+  NesterovMomentum policy;
   for (unsigned int iteration = 0; iteration < iterations; ++iteration)
   {
     evaluateModel(z.data(), za);
@@ -1086,11 +1087,9 @@ SourceModelFitter<TReal, VDimension>::Polish(const std::vector<uint8_t> * mask, 
     }
     if (agreement > 0)
     {
-      t = 1;
+      policy.Restart();
     }
-    const double tNext = 0.5 * (1 + std::sqrt(1 + 4 * t * t));
-    const double momentum = (t - 1) / tNext;
-    t = tNext;
+    const double momentum = policy.Advance();
     for (SizeValueType j = 0; j < B * stride; ++j)
     {
       const RealType next = gradient[j];

@@ -5,6 +5,7 @@
 #include "itkProximalOperator.h"
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 
 namespace itk
@@ -30,6 +31,45 @@ struct SparseCodingIterationStatistics
   double StepOrPenaltyParameter{ 0 };
   /** Seconds since Solve() started, set-up included. */
   double ElapsedSeconds{ 0 };
+};
+
+/** \class NesterovMomentum
+ * \brief The one momentum policy of the module's accelerated proximal gradient loops (the FISTA
+ * solver, the dictionary update, the source fitter's polish): t_{k+1} = (1 + sqrt(1 + 4 t_k^2))
+ * / 2 and extrapolation beta = (t_k - 1) / t_{k+1} (Beck and Teboulle, "A fast iterative
+ * shrinkage-thresholding algorithm for linear inverse problems", SIAM J. Imaging Sciences
+ * 2009); Restart() starts over (O'Donoghue and Candes, "Adaptive restart for accelerated
+ * gradient schemes", Found. Comput. Math. 2015), the caller deciding when.
+ * \ingroup ConvolutionalSparseCoding
+ */
+class NesterovMomentum
+{
+public:
+  /** t = 1 and no extrapolation. */
+  void
+  Restart()
+  {
+    m_T = 1.0;
+    m_Beta = 0.0;
+  }
+  /** One step: returns the new extrapolation factor beta. */
+  double
+  Advance()
+  {
+    const double next = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * m_T * m_T));
+    m_Beta = (m_T - 1.0) / next;
+    m_T = next;
+    return m_Beta;
+  }
+  double
+  GetBeta() const
+  {
+    return m_Beta;
+  }
+
+private:
+  double m_T{ 1.0 };
+  double m_Beta{ 0.0 };
 };
 
 /** \class SparseCodingSolverBase
@@ -200,6 +240,11 @@ protected:
   ~SparseCodingSolverBase() override = default;
   void
   PrintSelf(std::ostream & os, Indent indent) const override;
+  /** Clone() gives a solver of the same type with the same settings (Lambda, iterations,
+   * tolerance, prox, CoefficientsBeyondImage and each subclass's own), without operator,
+   * signal or state: how the dictionary learner makes one solver per image from the caller's. */
+  LightObject::Pointer
+  InternalClone() const override;
 
   /** Sets up buffers and the statistics of iteration 0. */
   virtual void
@@ -321,6 +366,35 @@ protected:
       return m_ProximalOperator->EvaluateChannel(firstChannel, v, 0, length);
     }
     return m_ProximalOperator->Evaluate(v, stride, channels, 0, length);
+  }
+
+  /** The prox step on a block of pixels [begin, end) that FISTA and ADMM share: fill(c, v)
+   * writes the prox argument of channel c (of \c channels from \c firstChannel) at v[i], i in
+   * [begin, end); then the prox with \c threshold, the support mask, and the penalty g of the
+   * result, which is returned. The result stays in the scratch (channel c at c * scratchStride). */
+  template <typename TFill>
+  double
+  ProximalBlock(RealType * scratch, SizeValueType scratchStride, unsigned int channels, unsigned int firstChannel,
+                SizeValueType begin, SizeValueType end, RealType threshold, TFill && fill) const
+  {
+    for (unsigned int c = 0; c < channels; ++c)
+    {
+      fill(c, scratch + c * scratchStride - begin);
+    }
+    const SizeValueType length = end - begin;
+    this->ApplyProximal(scratch, scratchStride, channels, firstChannel, length, threshold);
+    if (const uint8_t * support = this->GetSupportMask())
+    {
+      for (unsigned int c = 0; c < channels; ++c)
+      {
+        RealType * v = scratch + c * scratchStride - begin;
+        for (SizeValueType i = begin; i < end; ++i)
+        {
+          v[i] = support[i] ? v[i] : RealType(0);
+        }
+      }
+    }
+    return this->EvaluateProximal(scratch, scratchStride, channels, firstChannel, length);
   }
 
   /** A scratch buffer for one parallel task; returned to the pool by its destructor. */

@@ -340,6 +340,24 @@ SparseCodingSolverBase<TReal>::ScratchLease::~ScratchLease()
 }
 
 template <typename TReal>
+LightObject::Pointer
+SparseCodingSolverBase<TReal>::InternalClone() const
+{
+  LightObject::Pointer clone = Superclass::InternalClone();
+  auto *               solver = dynamic_cast<Self *>(clone.GetPointer());
+  if (solver == nullptr)
+  {
+    itkExceptionMacro("Clone of " << this->GetNameOfClass() << " is not a sparse coding solver");
+  }
+  solver->m_ProximalOperator = m_ProximalOperator;
+  solver->m_Lambda = m_Lambda;
+  solver->m_CoefficientsBeyondImage = m_CoefficientsBeyondImage;
+  solver->m_MaximumNumberOfIterations = m_MaximumNumberOfIterations;
+  solver->m_RelativeTolerance = m_RelativeTolerance;
+  return clone;
+}
+
+template <typename TReal>
 void
 SparseCodingSolverBase<TReal>::PrintSelf(std::ostream & os, Indent indent) const
 {
