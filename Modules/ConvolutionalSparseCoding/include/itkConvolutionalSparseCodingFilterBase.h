@@ -181,12 +181,13 @@ protected:
   virtual typename ProximalOperatorType::Pointer
   CreateProximalOperator() const = 0;
 
-  /** Lets a subclass rescale the validated kernels (K blocks of taps values) before solving,
-   * e.g. to equal l1 norms. Default: unchanged. */
-  virtual void
-  PrepareKernels(std::vector<RealType> & itkNotUsed(kernels), SizeValueType itkNotUsed(taps),
-                 unsigned int itkNotUsed(numberOfKernels)) const
-  {}
+  /** Lets a subclass rescale the validated kernels (K blocks of taps values, x fastest) before
+   * solving, e.g. to equal l1 norms: returns the kernels to solve with. Default: unchanged. */
+  virtual std::vector<RealType>
+  PrepareKernels(const std::vector<RealType> & kernels, unsigned int itkNotUsed(numberOfKernels))
+  {
+    return kernels;
+  }
 
   /** Lets a subclass fill its own outputs once outputs 0 and 1 hold the solution; \c signal is
    * the image as a contiguous array. Default: nothing. */

@@ -185,7 +185,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
     }
   }
 
-  this->PrepareKernels(kernels, taps, static_cast<unsigned int>(K));
+  kernels = this->PrepareKernels(kernels, static_cast<unsigned int>(K));
 
   // The image as a contiguous real array.
   const SizeValueType   pixels = inputRegion.GetNumberOfPixels();
@@ -202,11 +202,8 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
     }
   }
 
-  auto op = MultiChannelFourierConvolution<RealType>::New();
-  op->SetImageSize(imageSize);
-  op->SetDictionary(kernels.data(), kernelSize, static_cast<unsigned int>(K));
-  op->SetBoundary(m_BoundaryCondition);
-  op->Initialize();
+  const auto op = MultiChannelFourierConvolution<RealType>::Create(imageSize, kernels.data(), kernelSize,
+                                                                  static_cast<unsigned int>(K), m_BoundaryCondition);
 
   m_SolverObject = m_GivenSolver.IsNotNull() ? m_GivenSolver : CreateSparseCodingSolver<RealType>(m_Solver);
   SolverType & solver = *m_SolverObject;

@@ -280,11 +280,7 @@ template <typename TImage, typename TRealType>
 void
 DictionaryLearner<TImage, TRealType>::PrepareOperator(const std::vector<SizeValueType> & imageSize)
 {
-  m_Operator = OperatorType::New();
-  m_Operator->SetImageSize(imageSize);
-  m_Operator->SetDictionary(m_Kernels.data(), m_KernelSizeVector, m_K);
-  m_Operator->SetBoundary(m_Boundary);
-  m_Operator->Initialize();
+  m_Operator = OperatorType::Create(imageSize, m_Kernels.data(), m_KernelSizeVector, m_K, m_Boundary);
   m_Update = UpdateType::New();
   m_Update->SetOperator(m_Operator);
   m_Update->SetPenaltyParameter(m_DictionaryPenaltyParameter);

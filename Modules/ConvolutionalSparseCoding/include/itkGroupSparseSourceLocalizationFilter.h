@@ -7,6 +7,7 @@
 #include "itkNonNegativeGroupL2ProximalOperator.h"
 #include "itkPointSet.h"
 #include "itkRobustStandardDeviation.h"
+#include "itkSourceMapDetector.h"
 #include "itkSourceModelFitter.h"
 #include "itkVector.h"
 #include <array>
@@ -221,18 +222,18 @@ public:
   const std::vector<double> &
   GetKernelL2Norms() const
   {
-    return m_KernelL2Norms;
+    return m_KernelSet.L2Norms;
   }
   /** Per kernel: the l1 norm of the kernel as solved (the coefficient-to-flux factor). */
   const std::vector<double> &
   GetKernelFluxFactors() const
   {
-    return m_KernelFluxFactors;
+    return m_KernelSet.FluxFactors;
   }
   const std::vector<double> &
   GetKernelSizes() const
   {
-    return m_KernelSizes;
+    return m_KernelSet.Sizes;
   }
 
   /** CSV with a header: x, y[, z...] (index coordinates), physical coordinates, amplitude
@@ -256,51 +257,23 @@ protected:
   VerifyPreconditions() ITKv5_CONST override;
   void
   GenerateOutputInformation() override;
-  void
-  PrepareKernels(std::vector<RealType> & kernels, SizeValueType taps, unsigned int numberOfKernels) const override;
+  /** Validates the groups and scales the kernels (KernelNormalization); keeps the kernel set. */
+  std::vector<RealType>
+  PrepareKernels(const std::vector<RealType> & kernels, unsigned int numberOfKernels) override;
   void
   GenerateAdditionalOutputs(const MultiChannelFourierConvolution<RealType> & op,
                             const std::vector<RealType> &                    signal) override;
 
 private:
-  /** Sources binned on a grid of cells as wide as the largest reach (radius factor times the
-   * largest effective size), so that a neighbour search looks at 3^N cells only. */
-  class SourceGrid
-  {
-  public:
-    SourceGrid(const SourceListType & sources, double radiusFactor);
-    /** Records that added[index] is the source given. */
-    void
-    Add(const Source & source, size_t index);
-    /** visit(index) for every added source within radiusFactor times the larger size. */
-    template <typename TVisit>
-    void
-    ForEachInReach(const Source & source, const SourceListType & added, double radiusFactor, TVisit && visit) const;
-
-  private:
-    using Bin = std::array<long, ImageDimension>;
-    Bin
-    BinOf(const Source & source) const;
-    double                              m_Cell{ 1.0 };
-    std::map<Bin, std::vector<size_t>> m_Bins;
-  };
+  using KernelSetType = SourceKernelSet<RealType, ImageDimension>;
+  using DetectorType = SourceMapDetector<RealType, ImageDimension>;
 
   /** The groups in use: the given ones, or one per kernel. */
   GroupListType
   EffectiveGroups(unsigned int numberOfKernels) const;
-  /** How DetectSources tests and measures maxima. */
-  struct DetectionSettings
-  {
-    double        Threshold;
-    ThresholdEnum Mode;
-    double        MergeRadiusFactor;
-    double        MinimumContrast;
-    bool          DebiasBrightness;
-  };
-  /** Maxima of the source map with their statistics, merged, tested and (contrast above 0)
-   * cleared of artefacts, into m_Sources. */
+  /** The source map's sources (SourceMapDetector) into m_Sources, with physical points. */
   void
-  DetectSources(const GroupListType & groups, RealType * residualData, const DetectionSettings & settings);
+  DetectSources(const GroupListType & groups, RealType * residual, const typename DetectorType::Settings & settings);
   /** Replaces m_Sources (the candidates) by the fitted sources; fills outputs 4 and 5. */
   void
   FitSources(const GroupListType & groups, const std::vector<RealType> & signal);
@@ -309,19 +282,6 @@ private:
   {
     return m_SourceFitting ? 0.6 : 1.0;
   }
-  /** visit(offset, tap) for every tap of a kernel (as solved) placed at pixel p that lands in
-   * the image. */
-  template <typename TVisit>
-  void
-  ForEachKernelTap(unsigned int kernel, const std::array<long, ImageDimension> & p,
-                   const std::array<SizeValueType, ImageDimension> & size, TVisit && visit) const;
-  /** The least-squares flux of the group's dominant kernel on the residual plus the source's own
-   * model (see SetDebiasBrightness); \c residual is restored before returning. */
-  double
-  DebiasedBrightness(const GroupType & group, const std::vector<SizeValueType> & neighbours,
-                     const std::array<double, ImageDimension> &        position,
-                     const std::array<SizeValueType, ImageDimension> & size, RealType * residual);
-
   GroupListType  m_Groups;
   NormalizationEnum m_KernelNormalization{ NormalizationEnum::L1 };
   double         m_DetectionThreshold{ 5.0 };
@@ -336,14 +296,7 @@ private:
   typename SourceFitterType::Pointer m_SourceFitter;
   SourceListType m_Sources;
   double         m_NoiseSigma{ 0 };
-  // Filled by PrepareKernels (a const hook), hence mutable.
-  mutable std::vector<double> m_KernelL2Norms;
-  mutable std::vector<double> m_KernelSizes;
-  mutable std::vector<double> m_KernelFluxFactors;
-  mutable std::vector<std::array<double, ImageDimension>> m_KernelOffsets;
-  mutable std::vector<RealType> m_Kernels;
-  mutable SizeValueType         m_KernelTaps{ 0 };
-  mutable std::array<SizeValueType, ImageDimension> m_KernelSize{};
+  KernelSetType  m_KernelSet;
 };
 } // namespace itk
 

@@ -116,6 +116,21 @@ public:
     return m_EffectivePlanRigor;
   }
 
+  /** An initialised operator in one call: image grid, \c count kernels of \c kernelSize taps,
+   * boundary and plan rigor. The one place the module builds an operator. */
+  static Pointer
+  Create(const SizeType & imageSize, const RealType * kernels, const SizeType & kernelSize, unsigned int count,
+         BoundaryEnum boundary, unsigned int planRigor = AutomaticPlanRigor)
+  {
+    Pointer op = New();
+    op->SetImageSize(imageSize);
+    op->SetDictionary(kernels, kernelSize, count);
+    op->SetBoundary(boundary);
+    op->SetPlanRigor(planRigor);
+    op->Initialize();
+    return op;
+  }
+
   /** Computes the domain, the plans and the kernel spectra. Call after the setters. */
   void
   Initialize();

@@ -2,6 +2,8 @@
 #define itkSourceModelFitter_h
 
 #include "itkMultiChannelFourierConvolution.h"
+#include "itkSourceNeighbourhood.h"
+#include "itkSparseCodingSolverBase.h"
 #include "itkObject.h"
 #include "itkObjectFactory.h"
 #include <array>
@@ -271,6 +273,18 @@ private:
   Sweep(const std::vector<size_t> & indices);
   void
   ChooseKernels();
+  /** Alive pairs closer than MergeRadiusFactor times the sum of their RMS radii, closest first. */
+  struct SourcePair
+  {
+    double distance;
+    size_t a, b;
+  };
+  std::vector<SourcePair>
+  ClosePairs() const;
+  /** Replaces a pair by one source (its neighbours refitted) unless that raises chi-square by
+   * more than MergeThreshold^2; restores the pair otherwise. */
+  void
+  TestMerge(const SourcePair & pair);
   void
   MergeCloseSources();
   void
@@ -283,6 +297,21 @@ private:
    * weighted data term; weights \c W times \c mask when given. Rebuilds the residual. */
   void
   Polish(const std::vector<uint8_t> * mask, unsigned int iterations, bool withSources);
+  using RealBufferType = typename OperatorType::RealBufferType;
+  /** The Lipschitz constant of the polish's gradient (background and amplitude blocks). */
+  double
+  PolishLipschitzConstant(const std::vector<RealType> & weights, const std::vector<size_t> & sources) const;
+  /** The polish's projected step from (z, za) to the new iterate (written over the gradient),
+   * then the shared momentum policy (restart when the step goes against the momentum). */
+  void
+  PolishMomentumStep(NesterovMomentum & policy, double step, RealBufferType & z, RealBufferType & previous,
+                     RealBufferType & gradient, std::vector<double> & za, std::vector<double> & previousAmplitudes,
+                     std::vector<double> & gradientAmplitudes) const;
+  /** Keeps the polished background coefficients and amplitudes; rebuilds the residual and the
+   * sources' SNR. */
+  void
+  KeepPolished(const RealBufferType & coefficients, const std::vector<size_t> & sources,
+               const std::vector<double> & amplitudes);
   void
   UpdateNoiseModel(const RealType * model, const RealType * residual);
   void
@@ -292,14 +321,9 @@ private:
   /** Indices of alive sources within \c radius of \c position (grid of cells). */
   std::vector<size_t>
   Neighbours(const PositionType & position, double radius) const;
+  /** The grid of the alive sources, cells a kernel half-width wide. */
   void
   BuildGrid();
-  /** The cell of a position (cells offset by one so that positions just outside the image have
-   * cells too) and the hash-table slot of a cell. */
-  std::array<long, VDimension>
-  GridCell(const PositionType & position) const;
-  SizeValueType
-  GridSlot(const std::array<long, VDimension> & cell) const;
   bool
   ReportProgress(double fraction);
   double
@@ -361,9 +385,7 @@ private:
   typename OperatorType::RealBufferType m_BackgroundCoefficients;
   double                       m_NoiseOffset{ 0 };
   double                       m_NoiseSlope{ 0 };
-  double                       m_GridCell{ 1 };
-  std::vector<std::vector<size_t>> m_Grid;
-  SizeArrayType                m_GridSize{};
+  SourcePointGrid<VDimension>  m_Grid;
   std::vector<FittedSource>    m_Sources;
   bool                         m_Aborted{ false };
 };
