@@ -219,6 +219,14 @@ protected:
   GenerateData() override;
 
 private:
+  /** The dictionary as K blocks of taps, checked: non-empty, finite, no all-zero kernel, no
+   * larger than the image. */
+  std::vector<RealType>
+  ReadKernels() const;
+  /** The input image as a contiguous real array, checked finite. */
+  std::vector<RealType>
+  ReadSignal() const;
+
   double       m_Lambda{ 0.05 };
   SolverEnum   m_Solver{ SolverEnum::ADMM };
   BoundaryEnum m_BoundaryCondition{ BoundaryEnum::Periodic };

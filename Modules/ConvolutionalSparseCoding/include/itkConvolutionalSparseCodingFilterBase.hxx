@@ -135,23 +135,18 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::EnlargeOutputReques
 }
 
 template <typename TInputImage, typename TRealType>
-void
-ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
+auto
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadKernels() const -> std::vector<RealType>
 {
-  const InputImageType * input = this->GetInput();
-  const auto *           dictionary = this->GetDictionary();
-  const auto             inputRegion = input->GetLargestPossibleRegion();
-  const auto             dictionarySize = dictionary->GetLargestPossibleRegion().GetSize();
-  const SizeValueType    K = dictionarySize[ImageDimension];
-
+  const auto          inputRegion = this->GetInput()->GetLargestPossibleRegion();
+  const auto *        dictionary = this->GetDictionary();
+  const auto          dictionarySize = dictionary->GetLargestPossibleRegion().GetSize();
+  const SizeValueType K = dictionarySize[ImageDimension];
   // The dictionary: non-empty, finite, no all-zero kernel.
-  typename MultiChannelFourierConvolution<RealType>::SizeType imageSize(ImageDimension), kernelSize(ImageDimension);
-  SizeValueType                                               taps = 1;
+  SizeValueType taps = 1;
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
-    imageSize[d] = inputRegion.GetSize(d);
-    kernelSize[d] = dictionarySize[d];
-    taps *= kernelSize[d];
+    taps *= dictionarySize[d];
   }
   if (K == 0 || taps == 0)
   {
@@ -178,15 +173,22 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   }
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
-    if (kernelSize[d] > imageSize[d])
+    if (dictionarySize[d] > inputRegion.GetSize(d))
     {
-      itkExceptionMacro("The kernels (" << kernelSize[d] << " pixels along axis " << d
-                                        << ") are larger than the image (" << imageSize[d] << " pixels)");
+      itkExceptionMacro("The kernels (" << dictionarySize[d] << " pixels along axis " << d
+                                        << ") are larger than the image (" << inputRegion.GetSize(d) << " pixels)");
     }
   }
 
-  kernels = this->PrepareKernels(kernels, static_cast<unsigned int>(K));
+  return kernels;
+}
 
+template <typename TInputImage, typename TRealType>
+auto
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadSignal() const -> std::vector<RealType>
+{
+  const InputImageType * input = this->GetInput();
+  const auto             inputRegion = input->GetLargestPossibleRegion();
   // The image as a contiguous real array.
   const SizeValueType   pixels = inputRegion.GetNumberOfPixels();
   std::vector<RealType> signal(pixels);
@@ -202,6 +204,25 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
     }
   }
 
+  return signal;
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
+{
+  const auto          inputRegion = this->GetInput()->GetLargestPossibleRegion();
+  const auto          dictionarySize = this->GetDictionary()->GetLargestPossibleRegion().GetSize();
+  const SizeValueType K = dictionarySize[ImageDimension];
+
+  typename MultiChannelFourierConvolution<RealType>::SizeType imageSize(ImageDimension), kernelSize(ImageDimension);
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    imageSize[d] = inputRegion.GetSize(d);
+    kernelSize[d] = dictionarySize[d];
+  }
+  const std::vector<RealType> kernels = this->PrepareKernels(this->ReadKernels(), static_cast<unsigned int>(K));
+  const std::vector<RealType> signal = this->ReadSignal();
   const auto op = MultiChannelFourierConvolution<RealType>::Create(imageSize, kernels.data(), kernelSize,
                                                                   static_cast<unsigned int>(K), m_BoundaryCondition);
 

@@ -125,6 +125,13 @@ private:
   std::vector<Kernel>
   KernelsOfTerm(const std::string & term, const ImageType * image, const std::vector<Kernel> & previous,
                 bool background) const;
+  /** "subpixel:N": each kernel of the previous term shifted by every multiple of 1/N pixel. */
+  std::vector<Kernel>
+  SubpixelCopies(const std::string & term, const std::vector<double> & numbers,
+                 const std::vector<Kernel> & previous) const;
+  /** "exemplar:x,y[,r]": the image patch about an index. */
+  Kernel
+  ExemplarOfTerm(const std::string & term, const std::vector<double> & numbers, const ImageType * image) const;
 
   std::vector<Kernel> m_Kernels;
   GroupListType       m_Groups;

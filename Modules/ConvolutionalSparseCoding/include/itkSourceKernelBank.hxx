@@ -406,6 +406,63 @@ SourceKernelBank<TRealType, VDimension>::AddBackground(const std::vector<Kernel>
 
 template <typename TRealType, unsigned int VDimension>
 auto
+SourceKernelBank<TRealType, VDimension>::SubpixelCopies(const std::string & term, const std::vector<double> & numbers,
+                                                        const std::vector<Kernel> & previous) const
+  -> std::vector<Kernel>
+{
+  std::vector<Kernel> kernels;
+  if (previous.empty() || numbers.size() != 1 || numbers[0] < 2 || numbers[0] != std::floor(numbers[0]))
+  {
+    itkExceptionMacro("Kernel bank term '" << term << "' needs an integer N >= 2 and a term before it");
+  }
+  const unsigned int steps = static_cast<unsigned int>(numbers[0]);
+  unsigned int       combinations = 1;
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    combinations *= steps;
+  }
+  for (const auto & kernel : previous)
+  {
+    for (unsigned int c = 1; c < combinations; ++c)
+    {
+      std::array<double, VDimension> shift;
+      unsigned int                   rest = c;
+      for (unsigned int d = 0; d < VDimension; ++d)
+      {
+        shift[d] = static_cast<double>(rest % steps) / steps;
+        rest /= steps;
+      }
+      kernels.push_back(Shifted(kernel, shift));
+    }
+  }
+
+  return kernels;
+}
+
+template <typename TRealType, unsigned int VDimension>
+auto
+SourceKernelBank<TRealType, VDimension>::ExemplarOfTerm(const std::string & term, const std::vector<double> & numbers,
+                                                        const ImageType * image) const -> Kernel
+{
+  if (image == nullptr)
+  {
+    itkExceptionMacro("Kernel bank term '" << term << "' needs the image");
+  }
+  if (numbers.size() != VDimension && numbers.size() != VDimension + 1)
+  {
+    itkExceptionMacro("Kernel bank term '" << term << "' needs " << VDimension << " index coordinates and optionally a radius");
+  }
+  typename ImageType::IndexType center;
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    center[d] = static_cast<IndexValueType>(std::lround(numbers[d]));
+  }
+  const unsigned int radius = numbers.size() > VDimension ? static_cast<unsigned int>(numbers[VDimension]) : 7u;
+  return Exemplar(image, center, radius);
+}
+
+template <typename TRealType, unsigned int VDimension>
+auto
 SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term, const ImageType * image,
                                                       const std::vector<Kernel> & previous, bool background) const
   -> std::vector<Kernel>
@@ -460,21 +517,7 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
   }
   else if (kind == "exemplar")
   {
-    if (image == nullptr)
-    {
-      itkExceptionMacro("Kernel bank term '" << term << "' needs the image");
-    }
-    if (numbers.size() != VDimension && numbers.size() != VDimension + 1)
-    {
-      itkExceptionMacro("Kernel bank term '" << term << "' needs " << VDimension << " index coordinates and optionally a radius");
-    }
-    typename ImageType::IndexType center;
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      center[d] = static_cast<IndexValueType>(std::lround(numbers[d]));
-    }
-    const unsigned int radius = numbers.size() > VDimension ? static_cast<unsigned int>(numbers[VDimension]) : 7u;
-    kernels.push_back(Exemplar(image, center, radius));
+    kernels.push_back(this->ExemplarOfTerm(term, numbers, image));
   }
   else if (kind == "upsample")
   {
@@ -489,30 +532,7 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
   }
   else if (kind == "subpixel")
   {
-    if (previous.empty() || numbers.size() != 1 || numbers[0] < 2 || numbers[0] != std::floor(numbers[0]))
-    {
-      itkExceptionMacro("Kernel bank term '" << term << "' needs an integer N >= 2 and a term before it");
-    }
-    const unsigned int steps = static_cast<unsigned int>(numbers[0]);
-    unsigned int       combinations = 1;
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      combinations *= steps;
-    }
-    for (const auto & kernel : previous)
-    {
-      for (unsigned int c = 1; c < combinations; ++c)
-      {
-        std::array<double, VDimension> shift;
-        unsigned int                   rest = c;
-        for (unsigned int d = 0; d < VDimension; ++d)
-        {
-          shift[d] = static_cast<double>(rest % steps) / steps;
-          rest /= steps;
-        }
-        kernels.push_back(Shifted(kernel, shift));
-      }
-    }
+    kernels = this->SubpixelCopies(term, numbers, previous);
   }
   else if (kind == "file")
   {
