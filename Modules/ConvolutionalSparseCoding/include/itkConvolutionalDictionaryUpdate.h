@@ -25,6 +25,11 @@ namespace itk
  * frequencies f. That matrix has rank at most I (images), so L is computed exactly from the
  * I x I Gram matrix of each frequency when I <= 16, and bounded by its trace otherwise.
  *
+ * References: Garcia-Cardona and Wohlberg, "Convolutional dictionary learning: A comparative
+ * review and new algorithms", IEEE Trans. Comput. Imaging 4(3), 2018 (the ADMM update CCMOD and
+ * its per-frequency solves); Beck and Teboulle, "A fast iterative shrinkage-thresholding
+ * algorithm for linear inverse problems", SIAM J. Imaging Sci. 2(1), 2009 (the projected FISTA).
+ *
  * \ingroup ConvolutionalSparseCoding
  */
 template <typename TReal>

@@ -16,6 +16,11 @@ namespace itk
  *            + \lambda\, g(x) \f]
  * for an N-D image s. Subclasses choose g (CreateProximalOperator()) and add outputs.
  *
+ * Convolutional sparse coding as in Wohlberg, "Efficient algorithms for convolutional sparse
+ * representations", IEEE Trans. Image Process. 25(1), 2016 (convolutional basis pursuit
+ * denoising), with pixel weights (ibid., mask decoupling). The solver is an object
+ * (SetSolver(object), or one made from the Solver enum by CreateSparseCodingSolver()).
+ *
  * Inputs: the image (input 0), the dictionary (named "Dictionary": an (N+1)-D image whose
  * last axis indexes the K kernels, kernel origin at the kernel centre), optional weights w >= 0
  * ("Weights", the image's size) and optional initial coefficients ("InitialCoefficients",

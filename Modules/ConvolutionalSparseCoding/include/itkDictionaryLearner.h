@@ -22,9 +22,12 @@ namespace itk
  * Learns K kernels d_k (each supported on the given kernel size) minimising
  * \f[ \sum_i \tfrac12 \| \textstyle\sum_k d_k \circledast x_{i,k} - s_i \|_2^2
  *     + \lambda \sum_{i,k} \|x_{i,k}\|_1 \f]
+ * (Garcia-Cardona and Wohlberg, "Convolutional dictionary learning: A comparative review and
+ * new algorithms", IEEE Trans. Comput. Imaging 4(3), 2018)
  * over the coefficient maps x (optionally non-negative) and the dictionary, each kernel in
  * the constraint set of DictionaryProjection (norm, zero mean, non-negativity). The learner
- * composes the core: the coding step is the module's ADMM (or FISTA) solver with the
+ * composes the core: the coding step is a coding solver (ADMM by default, FISTA, or a solver
+ * object given to SetCodingSolver) with the
  * dictionary fixed, and the dictionary update (ConvolutionalDictionaryUpdate) runs on the same
  * Fourier-domain operator with the roles of kernels and maps swapped. In batch mode both steps
  * continue one ADMM run each across outer iterations (y, dual and rho are kept while the other
@@ -47,12 +50,6 @@ namespace itk
  * that surrogate. Memory is K(K+1)/2 + K spectra plus one image, independent of the number
  * of images. With zero-padded boundaries it takes a projected gradient step on each image's
  * data term instead (step 1/(L_i sqrt(epoch))).
- *
- * That step is the Hebbian rule of the LCA deconvolutional-network paper (Delta f_j ~ r * z_j):
- * ConvolutionalDictionaryUpdate::Run(kernels, 1, false, rate) moves d_j by the rate times
- * sum_p r(p) z_j(p - q), r the residual of the image's code z, then projects. The Hebbian
- * variant is therefore online mode with an LCA coding solver; it waits for that solver (the
- * coding solver is chosen by SetCodingSolver), the update needs nothing new.
  *
  * Batch learning recentres drifted kernels every SetRecentringInterval() outer iterations,
  * which frees kernels caught on support-cut shifted copies of a pattern (see there).

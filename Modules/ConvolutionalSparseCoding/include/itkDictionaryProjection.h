@@ -33,6 +33,9 @@ namespace itk
  * Zero mean and non-negativity together admit only h = 0, and zero mean with the l1 sphere
  * has no projection by composition, so Validate() rejects both.
  *
+ * Used by the dictionary update of Garcia-Cardona and Wohlberg, "Convolutional dictionary
+ * learning: A comparative review and new algorithms", IEEE Trans. Comput. Imaging 4(3), 2018.
+ *
  * \ingroup ConvolutionalSparseCoding
  */
 template <typename TReal>

@@ -16,6 +16,9 @@ namespace itk
  * (N+1)-D image, last axis = kernel index, as the coding filters read it. It needs no
  * training, which makes it the module's default for a first look at an image.
  *
+ *
+ * Reference: Lindeberg, "Scale-space theory in computer vision", Kluwer, 1994 (Gaussian
+ * derivatives as a fixed, multi-scale filter bank).
  * \ingroup ConvolutionalSparseCoding
  */
 template <typename TReal, unsigned int VDimension>

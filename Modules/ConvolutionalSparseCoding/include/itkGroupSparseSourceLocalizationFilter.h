@@ -23,7 +23,8 @@ namespace itk
  * Solves the CGSC problem
  * \f[ \min_{x \ge 0} \tfrac12 \| w \odot (\textstyle\sum_k h_k \circledast x_k - s) \|_2^2
  *     + \lambda \sum_i \sum_p \| x_{\aleph_p}[i] \|_2 \f]
- * where the foreground groups \f$\aleph_1..\aleph_P\f$ (SetGroups) partition some of the
+ * (del Aguila Pla and Jalden, "Convolutional group-sparse coding and source localization",
+ * IEEE ICASSP 2018; the CGSC paper), where the foreground groups \f$\aleph_1..\aleph_P\f$ (SetGroups) partition some of the
  * kernel indices: a source at pixel i is explained by one group of kernels (e.g. several
  * sizes of one shape). Kernels in no group are background kernels (e.g. a broad Gaussian):
  * non-negative and not penalised, so a smooth background is absorbed and not reported.

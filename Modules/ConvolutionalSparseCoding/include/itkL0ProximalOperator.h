@@ -11,6 +11,9 @@ namespace itk
  * \f[ \mathrm{prox}_{t g}(v) = v \text{ if } v^2 > 2t, \text{ else } 0 \f]
  * Non-convex: solvers using it find a stationary point, not the global minimum.
  *
+ *
+ * Reference (hard thresholding): Blumensath and Davies, "Iterative thresholding for sparse
+ * approximations", J. Fourier Anal. Appl. 14, 2008.
  * \ingroup ConvolutionalSparseCoding
  */
 template <typename TReal>

@@ -10,6 +10,9 @@ namespace itk
  *
  * \f[ \mathrm{prox}_{t g}(v) = \mathrm{sign}(v)\max(|v| - t, 0) \f]
  *
+ *
+ * Reference (soft thresholding, the prox of the l1 norm): Parikh and Boyd, "Proximal
+ * algorithms", Foundations and Trends in Optimization 1(3), 2014, section 6.5.2.
  * \ingroup ConvolutionalSparseCoding
  */
 template <typename TReal>

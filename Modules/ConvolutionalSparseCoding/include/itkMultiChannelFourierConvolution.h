@@ -36,6 +36,11 @@ namespace itk
  * - Spectra are unnormalised DFTs; InverseFFT() returns N times the inverse (N = domain
  *   pixels), so callers fold 1/N into a pass they make anyway.
  *
+ * The Fourier-domain evaluation follows Bristow, Eriksson and Lucey, "Fast convolutional sparse
+ * coding", CVPR 2013, and Wohlberg, "Efficient algorithms for convolutional sparse
+ * representations", IEEE Trans. Image Process. 25(1), 2016; transforms by FFTW (Frigo and
+ * Johnson, "The design and implementation of FFTW3", Proc. IEEE 93(2), 2005).
+ *
  * One real-to-complex and one complex-to-real FFTW plan are made once per size (under
  * ITK's FFTW lock) and executed on each channel in parallel through the multi-threader.
  *

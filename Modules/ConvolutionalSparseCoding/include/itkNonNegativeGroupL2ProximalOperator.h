@@ -18,6 +18,10 @@ namespace itk
  *
  * Not separable: Apply() needs all channels of a pixel.
  *
+ *
+ * Reference: Yuan and Lin, "Model selection and estimation in regression with grouped
+ * variables", J. R. Stat. Soc. B 68, 2006 (the group lasso); with non-negativity as in del
+ * Aguila Pla and Jalden, "Convolutional group-sparse coding and source localization", ICASSP 2018.
  * \ingroup ConvolutionalSparseCoding
  */
 template <typename TReal>

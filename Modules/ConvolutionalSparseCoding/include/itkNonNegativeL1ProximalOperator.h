@@ -10,6 +10,9 @@ namespace itk
  *
  * \f[ \mathrm{prox}_{t g}(v) = \max(v - t, 0) \f]
  *
+ *
+ * Reference: Parikh and Boyd, "Proximal algorithms", Foundations and Trends in Optimization
+ * 1(3), 2014 (the prox of l1 plus the indicator of the non-negative orthant).
  * \ingroup ConvolutionalSparseCoding
  */
 template <typename TReal>

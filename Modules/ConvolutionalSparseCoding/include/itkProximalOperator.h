@@ -16,6 +16,9 @@ namespace itk
  * spaced \c stride apart, so a solver can fuse the prox into a pass it makes anyway and
  * keep the block in cache. Each operator also evaluates its penalty g, for the objective.
  *
+ *
+ * Reference: Parikh and Boyd, "Proximal algorithms", Foundations and Trends in Optimization
+ * 1(3), 2014.
  * \ingroup ConvolutionalSparseCoding
  */
 template <typename TReal>

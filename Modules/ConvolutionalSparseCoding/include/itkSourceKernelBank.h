@@ -15,7 +15,8 @@ namespace itk
  * users need not hand-craft kernels.
  *
  * Kernels: pixel-integrated isotropic Gaussians (the Gaussian integrated over each pixel with
- * erf, as the CGSC paper does), disks and rings (spots; pixel-integrated by 8 samples per axis),
+ * erf, as the CGSC paper does: del Aguila Pla and Jalden, "Convolutional group-sparse coding
+ * and source localization", IEEE ICASSP 2018), disks and rings (spots; pixel-integrated by 8 samples per axis),
  * a patch cut from the image around an exemplar source (minus the median of the patch border,
  * clipped at 0), an up-sampled copy of a kernel (multilinear interpolation; larger sources of
  * the same shape) and any N-D image read from a file. Every kernel has an odd size with its

@@ -30,7 +30,9 @@ namespace itk
  * kernels fit imperfectly leaves residual light that a penalised model turns into false
  * sources and a background that dips. Fitting the sources where they are (sub-pixel shifts by
  * Fourier interpolation of each kernel) with unshrunk amplitudes, and testing every source by
- * the drop in chi-square it brings, is the classic photometry answer (DAOPHOT's ALLSTAR);
+ * the drop in chi-square it brings, is the classic photometry answer (DAOPHOT's ALLSTAR: Stetson, "DAOPHOT: A computer program for
+ * crowded-field stellar photometry", PASP 99, 1987, and Stetson and Harris, "CCD photometry of
+ * the globular cluster M92", AJ 96, 1988);
  * the coding solution gives it the candidates, the foreground to mask while the background is
  * first estimated, and the noise level.
  *

@@ -79,6 +79,10 @@ private:
  * with A a MultiChannelFourierConvolution, g given by a ProximalOperator, and x confined
  * to the image region when the domain is padded (ZeroPadded boundary).
  *
+ * The problem is convolutional basis pursuit denoising (Wohlberg, "Efficient algorithms for
+ * convolutional sparse representations", IEEE Trans. Image Process. 25(1), 2016) with any
+ * prox-friendly penalty; each subclass names the algorithm it follows.
+ *
  * Solve() calls Initialize(), then per iteration Iterate(), records the statistics, fires
  * IterationEvent and stops on StopSolving(), on MaximumNumberOfIterations, or when
  * Converged() says the relative tolerance is met. Subclasses add only their step.
