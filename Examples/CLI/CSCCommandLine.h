@@ -181,8 +181,7 @@ ApplySolverFlags(const Arguments & args, TFilter * filter, const std::string & d
   SolverFlags flags{ Choice(args, "--solver", "admm", { "admm", "fista" }),
                      Choice(args, "--boundary", defaultBoundary, { "periodic", "zeropadded" }) };
   filter->SetSolver(flags.Solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
-  filter->SetBoundaryCondition(flags.Boundary == "periodic" ? Enums::Boundary::Periodic
-                                                            : Enums::Boundary::ZeroPadded);
+  filter->SetBoundaryCondition(flags.Boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
   filter->SetMaximumNumberOfIterations(PositiveInteger(args, "--max-iterations", defaultIterations));
   filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));
   return flags;
@@ -288,8 +287,13 @@ public:
       return;
     }
     const int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * 30);
-    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s   ", m_Label.c_str(), std::string(filled, '#').c_str(),
-                 std::string(30 - filled, '.').c_str(), static_cast<int>(fraction * 100), detail.c_str());
+    std::fprintf(stderr,
+                 "\r%s [%s%s] %3d%% %s   ",
+                 m_Label.c_str(),
+                 std::string(filled, '#').c_str(),
+                 std::string(30 - filled, '.').c_str(),
+                 static_cast<int>(fraction * 100),
+                 detail.c_str());
     std::fflush(stderr);
   }
   void
@@ -342,8 +346,9 @@ WriteAtomically(const std::string & path, TWrite && write)
   const size_t      slash = path.find_last_of('/');
   const size_t      dot = path.find_last_of('.');
   const bool        hasExtension = dot != std::string::npos && (slash == std::string::npos || dot > slash);
-  const std::string temporary = hasExtension ? path.substr(0, dot) + ".partial-" + std::to_string(getpid()) + path.substr(dot)
-                                             : path + ".partial-" + std::to_string(getpid());
+  const std::string temporary = hasExtension
+                                  ? path.substr(0, dot) + ".partial-" + std::to_string(getpid()) + path.substr(dot)
+                                  : path + ".partial-" + std::to_string(getpid());
   try
   {
     write(temporary);
@@ -410,7 +415,7 @@ UpdateWithProgress(TFilter * filter, const std::string & label, double * untilLa
     }
     progress.Update(filter->GetProgress(), detail.str());
   });
-  auto removeObservers = [&]() {
+  auto       removeObservers = [&]() {
     filter->RemoveObserver(iterationTag);
     filter->RemoveObserver(progressTag);
     progress.Finish();
@@ -436,9 +441,9 @@ ContrastStretch(const std::vector<float> & values)
 {
   std::vector<float> sorted(values);
   std::sort(sorted.begin(), sorted.end());
-  const float low = sorted[sorted.size() / 100];
-  const float high = sorted[sorted.size() - 1 - sorted.size() / 100];
-  const float range = high > low ? high - low : 1.0f;
+  const float                low = sorted[sorted.size() / 100];
+  const float                high = sorted[sorted.size() - 1 - sorted.size() / 100];
+  const float                range = high > low ? high - low : 1.0f;
   std::vector<unsigned char> out(values.size());
   for (size_t i = 0; i < values.size(); ++i)
   {

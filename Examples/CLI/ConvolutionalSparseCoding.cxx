@@ -9,7 +9,8 @@
 
 namespace
 {
-const char * const Usage = R"(Usage: ConvolutionalSparseCoding --input s.mha (--dictionary d.mha | --gaussian-dictionary 1,2,4)
+const char * const Usage =
+  R"(Usage: ConvolutionalSparseCoding --input s.mha (--dictionary d.mha | --gaussian-dictionary 1,2,4)
          --lambda 0.05 --output-coefficients x.mha [options]
 
 Solves  min_x 1/2 || w (sum_k h_k * x_k - s) ||^2 + lambda sum_k ||x_k||_1   (x >= 0 with --nonnegative)
@@ -53,13 +54,13 @@ Run(const csc::Arguments & args)
   typename DictionaryType::Pointer dictionary;
   if (args.Has("--dictionary"))
   {
-    const std::string path = args.Get("--dictionary");
+    const std::string  path = args.Get("--dictionary");
     const unsigned int dimension = csc::ImageDimensionOf(path, "dictionary");
     if (dimension != VDimension + 1)
     {
       throw csc::UsageError("the dictionary must be " + std::to_string(VDimension + 1) + "-D for a " +
-                            std::to_string(VDimension) + "-D image (last axis = kernel index), but '" + path +
-                            "' is " + std::to_string(dimension) + "-D");
+                            std::to_string(VDimension) + "-D image (last axis = kernel index), but '" + path + "' is " +
+                            std::to_string(dimension) + "-D");
     }
     dictionary = itk::ReadImage<DictionaryType>(path);
   }
@@ -102,13 +103,13 @@ Run(const csc::Arguments & args)
     {
       sliceOffset = (size[VDimension - 1] / 2) * width * height;
     }
-    const size_t             K = dictionary->GetLargestPossibleRegion().GetSize()[VDimension];
-    std::vector<float>       input(image->GetBufferPointer() + sliceOffset,
+    const size_t       K = dictionary->GetLargestPossibleRegion().GetSize()[VDimension];
+    std::vector<float> input(image->GetBufferPointer() + sliceOffset,
                              image->GetBufferPointer() + sliceOffset + width * height);
-    const float *            r = filter->GetReconstruction()->GetBufferPointer() + sliceOffset;
-    std::vector<float>       reconstruction(r, r + width * height);
-    std::vector<float>       activity(width * height, 0.0f);
-    const float *            x = filter->GetCoefficients()->GetBufferPointer();
+    const float *      r = filter->GetReconstruction()->GetBufferPointer() + sliceOffset;
+    std::vector<float> reconstruction(r, r + width * height);
+    std::vector<float> activity(width * height, 0.0f);
+    const float *      x = filter->GetCoefficients()->GetBufferPointer();
     for (size_t k = 0; k < K; ++k)
     {
       for (size_t i = 0; i < width * height; ++i)
@@ -131,7 +132,8 @@ Run(const csc::Arguments & args)
           << ", \"dictionary\": " << csc::JsonString(args.Get("--dictionary", args.Get("--gaussian-dictionary")))
           << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
           << ", \"nonnegative\": " << (filter->GetNonNegative() ? "true" : "false")
-          << ", \"solver\": " << csc::JsonString(solverFlags.Solver) << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
+          << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
+          << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
           << ", \"weights\": " << (args.Has("--weights") ? csc::JsonString(args.Get("--weights")) : "null")
           << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
           << ", \"tolerance\": " << csc::JsonNumber(filter->GetRelativeTolerance()) << "},\n"
@@ -169,10 +171,27 @@ Run(const csc::Arguments & args)
 int
 main(int argc, char * argv[])
 {
-  return csc::Main("ConvolutionalSparseCoding", Usage, argc, argv,
-                   { "--input", "--dictionary", "--gaussian-dictionary", "--output-dictionary", "--lambda", "--solver",
-                     "--boundary", "--weights", "--initial-coefficients", "--max-iterations", "--tolerance",
-                     "--output-coefficients", "--output-reconstruction", "--output-picture", "--report" },
-                   { "--nonnegative" }, [](const csc::Arguments & args) { return Run<2>(args); },
-                   [](const csc::Arguments & args) { return Run<3>(args); });
+  return csc::Main(
+    "ConvolutionalSparseCoding",
+    Usage,
+    argc,
+    argv,
+    { "--input",
+      "--dictionary",
+      "--gaussian-dictionary",
+      "--output-dictionary",
+      "--lambda",
+      "--solver",
+      "--boundary",
+      "--weights",
+      "--initial-coefficients",
+      "--max-iterations",
+      "--tolerance",
+      "--output-coefficients",
+      "--output-reconstruction",
+      "--output-picture",
+      "--report" },
+    { "--nonnegative" },
+    [](const csc::Arguments & args) { return Run<2>(args); },
+    [](const csc::Arguments & args) { return Run<3>(args); });
 }

@@ -259,10 +259,10 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
         images.push_back(itk::ReadImage<ImageType>(path));
         continue;
       }
-      const auto                    stack = itk::ReadImage<StackType>(path);
-      const auto                    stackSize = stack->GetLargestPossibleRegion().GetSize();
-      typename ImageType::SizeType  sliceSize;
-      size_t                        pixels = 1;
+      const auto                   stack = itk::ReadImage<StackType>(path);
+      const auto                   stackSize = stack->GetLargestPossibleRegion().GetSize();
+      typename ImageType::SizeType sliceSize;
+      size_t                       pixels = 1;
       for (unsigned int d = 0; d < VDimension; ++d)
       {
         sliceSize[d] = stackSize[d];
@@ -319,8 +319,8 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
     csc::WriteImageAtomically(CurvePlot(objective).GetPointer(), args.Get("--output-curve-plot"));
     std::cout << "curve plot: " << args.Get("--output-curve-plot") << "\n";
   }
-  const auto           dictionarySize = dictionary->GetLargestPossibleRegion().GetSize();
-  const unsigned int   K = static_cast<unsigned int>(dictionarySize[VDimension]);
+  const auto          dictionarySize = dictionary->GetLargestPossibleRegion().GetSize();
+  const unsigned int  K = static_cast<unsigned int>(dictionarySize[VDimension]);
   std::vector<size_t> learnedSize(dictionarySize.begin(), dictionarySize.begin() + VDimension);
   if (args.Has("--output-mosaic"))
   {
@@ -393,8 +393,7 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
     });
     std::cout << "report: " << args.Get("--report") << "\n";
   }
-  std::cout << "iterations " << curve.size() << ", objective " << learner->GetObjective() << ", " << seconds
-            << " s\n";
+  std::cout << "iterations " << curve.size() << ", objective " << learner->GetObjective() << ", " << seconds << " s\n";
   return 0;
 }
 } // namespace
@@ -425,10 +424,30 @@ main(int argc, char * argv[])
     }
   }
   return csc::Guarded(
-    "DictionaryLearning", Usage, static_cast<int>(kept.size()), kept.data(),
-    { "--input", "--input-list", "--kernels", "--kernel-size", "--lambda", "--kernel-norm", "--initial-dictionary",
-      "--iterations", "--coding-iterations", "--dictionary-iterations", "--solver", "--boundary", "--tolerance",
-      "--centre", "--seed", "--recentre", "--output-dictionary", "--output-mosaic", "--output-curve", "--output-curve-plot",
+    "DictionaryLearning",
+    Usage,
+    static_cast<int>(kept.size()),
+    kept.data(),
+    { "--input",
+      "--input-list",
+      "--kernels",
+      "--kernel-size",
+      "--lambda",
+      "--kernel-norm",
+      "--initial-dictionary",
+      "--iterations",
+      "--coding-iterations",
+      "--dictionary-iterations",
+      "--solver",
+      "--boundary",
+      "--tolerance",
+      "--centre",
+      "--seed",
+      "--recentre",
+      "--output-dictionary",
+      "--output-mosaic",
+      "--output-curve",
+      "--output-curve-plot",
       "--report" },
     { "--nonnegative", "--zero-mean", "--nonnegative-kernels", "--online", "--no-canonicalize", "--evaluate" },
     [&](const csc::Arguments & args) {

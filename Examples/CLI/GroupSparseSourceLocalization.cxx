@@ -10,7 +10,8 @@
 
 namespace
 {
-const char * const Usage = R"(Usage: GroupSparseSourceLocalization --input image (--kernels "DESCRIPTION" | --dictionary d.mha)
+const char * const Usage =
+  R"(Usage: GroupSparseSourceLocalization --input image (--kernels "DESCRIPTION" | --dictionary d.mha)
          [--groups "0;1;2,3,4"] --lambda L --output-sources sources.csv [options]
 
 Solves  min_{x>=0} 1/2 || w (sum_k h_k * x_k - s) ||^2 + lambda sum_i sum_p || x_{group p}[i] ||_2
@@ -100,18 +101,18 @@ Overlay(const TImage * image, const TSources & sources)
   {
     out[i].Fill(gray[i]);
   }
-  const unsigned char palette[][3] = { { 255, 64, 64 },  { 64, 255, 64 },  { 64, 160, 255 }, { 255, 220, 0 },
-                                       { 255, 0, 255 },  { 0, 255, 255 },  { 255, 140, 0 },  { 180, 120, 255 } };
+  const unsigned char palette[][3] = { { 255, 64, 64 }, { 64, 255, 64 }, { 64, 160, 255 }, { 255, 220, 0 },
+                                       { 255, 0, 255 }, { 0, 255, 255 }, { 255, 140, 0 },  { 180, 120, 255 } };
   for (const auto & source : sources)
   {
     if (Dimension == 3 && std::abs(source.Index[Dimension - 1] - static_cast<double>(slice)) > 1.5)
     {
       continue;
     }
-    const double        cx = source.Index[0], cy = source.Index[1];
-    const double        radius = std::max(2.5, 2.0 * source.EffectiveSize);
+    const double          cx = source.Index[0], cy = source.Index[1];
+    const double          radius = std::max(2.5, 2.0 * source.EffectiveSize);
     const unsigned char * colour = palette[source.Group % 8];
-    const int           steps = static_cast<int>(std::ceil(2 * 3.14159265 * radius * 2));
+    const int             steps = static_cast<int>(std::ceil(2 * 3.14159265 * radius * 2));
     for (int s = 0; s < steps; ++s)
     {
       const double angle = 2 * 3.14159265358979 * s / steps;
@@ -145,7 +146,8 @@ Run(const csc::Arguments & args)
   filter->SetLambda(args.Number("--lambda", 0));
   filter->SetDetectionThreshold(args.Number("--threshold", 5.0));
   const std::string mode = csc::Choice(args, "--threshold-mode", "snr", { "snr", "absolute" });
-  filter->SetThresholdMode(mode == "snr" ? itk::SourceLocalizationEnums::SourceThreshold::SignalToNoise : itk::SourceLocalizationEnums::SourceThreshold::Absolute);
+  filter->SetThresholdMode(mode == "snr" ? itk::SourceLocalizationEnums::SourceThreshold::SignalToNoise
+                                         : itk::SourceLocalizationEnums::SourceThreshold::Absolute);
   const double radius = args.Number("--neighborhood-radius", 1);
   if (radius < 0 || radius != std::floor(radius))
   {
@@ -192,7 +194,7 @@ Run(const csc::Arguments & args)
 
   const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
   filter->SetInput(image);
-  typename DictionaryType::Pointer dictionary;
+  typename DictionaryType::Pointer       dictionary;
   std::vector<std::vector<unsigned int>> groups;
   if (args.Has("--kernels") == args.Has("--dictionary"))
   {
@@ -262,7 +264,8 @@ Run(const csc::Arguments & args)
           << ", \"kernels\": " << csc::JsonString(args.Get("--kernels", args.Get("--dictionary")))
           << ", \"groups\": " << filter->GetGroups().size() << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
           << ", \"threshold\": " << csc::JsonNumber(filter->GetDetectionThreshold())
-          << ", \"threshold_mode\": " << csc::JsonString(mode) << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
+          << ", \"threshold_mode\": " << csc::JsonString(mode)
+          << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
           << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
           << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
           << ", \"fit_sources\": " << (filter->GetSourceFitting() ? "true" : "false") << "},\n"
@@ -275,8 +278,7 @@ Run(const csc::Arguments & args)
             << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceOffset())
             << ", \"slope\": " << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceSlope()) << "},\n";
       }
-      out
-          << "  \"sources\": " << sources.size() << ",\n"
+      out << "  \"sources\": " << sources.size() << ",\n"
           << "  \"filter_seconds\": " << csc::JsonNumber(seconds) << ",\n"
           << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
           << "  \"detection_seconds\": " << csc::JsonNumber(seconds - solveSeconds) << ",\n"
@@ -288,8 +290,8 @@ Run(const csc::Arguments & args)
     });
     std::cout << "report: " << args.Get("--report") << "\n";
   }
-  std::cout << "iterations " << stats.Iteration << ", noise sigma " << filter->GetNoiseSigma() << ", "
-            << sources.size() << " sources, " << seconds << " s\n";
+  std::cout << "iterations " << stats.Iteration << ", noise sigma " << filter->GetNoiseSigma() << ", " << sources.size()
+            << " sources, " << seconds << " s\n";
   return 0;
 }
 } // namespace
@@ -297,13 +299,40 @@ Run(const csc::Arguments & args)
 int
 main(int argc, char * argv[])
 {
-  return csc::Main("GroupSparseSourceLocalization", Usage, argc, argv,
-                   { "--input", "--kernels", "--dictionary", "--groups", "--lambda", "--weights", "--threshold",
-                     "--threshold-mode", "--neighborhood-radius", "--kernel-normalization", "--merge-radius", "--min-contrast",
-                     "--contrast-radius", "--brightness", "--candidate-threshold", "--model-threshold",
-                     "--solver", "--boundary", "--max-iterations", "--tolerance", "--output-sources",
-                     "--output-source-map", "--output-group-maps", "--output-foreground", "--output-background",
-                     "--output-dictionary", "--output-overlay", "--report" },
-                   { "--fit-sources" }, [](const csc::Arguments & args) { return Run<2>(args); },
-                   [](const csc::Arguments & args) { return Run<3>(args); });
+  return csc::Main(
+    "GroupSparseSourceLocalization",
+    Usage,
+    argc,
+    argv,
+    { "--input",
+      "--kernels",
+      "--dictionary",
+      "--groups",
+      "--lambda",
+      "--weights",
+      "--threshold",
+      "--threshold-mode",
+      "--neighborhood-radius",
+      "--kernel-normalization",
+      "--merge-radius",
+      "--min-contrast",
+      "--contrast-radius",
+      "--brightness",
+      "--candidate-threshold",
+      "--model-threshold",
+      "--solver",
+      "--boundary",
+      "--max-iterations",
+      "--tolerance",
+      "--output-sources",
+      "--output-source-map",
+      "--output-group-maps",
+      "--output-foreground",
+      "--output-background",
+      "--output-dictionary",
+      "--output-overlay",
+      "--report" },
+    { "--fit-sources" },
+    [](const csc::Arguments & args) { return Run<2>(args); },
+    [](const csc::Arguments & args) { return Run<3>(args); });
 }

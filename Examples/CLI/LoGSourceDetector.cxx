@@ -10,7 +10,8 @@
 
 namespace
 {
-const char * const Usage = R"(Usage: LoGSourceDetector --input image --sigmas 1,2,3 --threshold T --output-sources sources.csv
+const char * const Usage =
+  R"(Usage: LoGSourceDetector --input image --sigmas 1,2,3 --threshold T --output-sources sources.csv
 
   --input FILE          2-D or 3-D image
   --sigmas S,..         scales in pixels (scale-normalised responses; the strongest wins per pixel)
@@ -23,11 +24,11 @@ int
 Run(const csc::Arguments & args)
 {
   using ImageType = itk::Image<float, VDimension>;
-  const auto   image = itk::ReadImage<ImageType>(args.Required("--input"));
-  const auto   sigmas = csc::ParseNumberList(args.Required("--sigmas"), "--sigmas");
-  const double threshold = args.Number("--threshold", 3.0);
-  const auto   region = image->GetLargestPossibleRegion();
-  const size_t n = region.GetNumberOfPixels();
+  const auto         image = itk::ReadImage<ImageType>(args.Required("--input"));
+  const auto         sigmas = csc::ParseNumberList(args.Required("--sigmas"), "--sigmas");
+  const double       threshold = args.Number("--threshold", 3.0);
+  const auto         region = image->GetLargestPossibleRegion();
+  const size_t       n = region.GetNumberOfPixels();
   std::vector<float> best(n, -std::numeric_limits<float>::infinity());
   std::vector<float> bestSigma(n, 0);
   for (const double sigma : sigmas)
@@ -57,7 +58,7 @@ Run(const csc::Arguments & args)
   const double level = median + threshold * itk::RobustStandardDeviation(samples);
 
   std::array<size_t, VDimension> size{}, stride{};
-  size_t                          s = 1;
+  size_t                         s = 1;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
     size[d] = region.GetSize(d);
@@ -121,8 +122,13 @@ Run(const csc::Arguments & args)
 int
 main(int argc, char * argv[])
 {
-  return csc::Main("LoGSourceDetector", Usage, argc, argv,
-                   { "--input", "--sigmas", "--threshold", "--output-sources" },
-                   {}, [](const csc::Arguments & args) { return Run<2>(args); },
-                   [](const csc::Arguments & args) { return Run<3>(args); });
+  return csc::Main(
+    "LoGSourceDetector",
+    Usage,
+    argc,
+    argv,
+    { "--input", "--sigmas", "--threshold", "--output-sources" },
+    {},
+    [](const csc::Arguments & args) { return Run<2>(args); },
+    [](const csc::Arguments & args) { return Run<3>(args); });
 }

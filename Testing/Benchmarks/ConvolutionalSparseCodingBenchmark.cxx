@@ -100,11 +100,10 @@ IterationFFTSeconds(const itk::MultiChannelFourierConvolution<float> & op)
 void
 FFTScaling(unsigned planRigor)
 {
-  const std::vector<std::array<itk::SizeValueType, 2>> sizes = {
-    { 256, 256 }, { 512, 512 }, { 702, 574 }, { 704, 576 }, { 720, 576 }, { 1024, 1024 }
-  };
-  const unsigned int K = 36;
-  std::vector<float> kernels(12 * 12 * K, 0.0f);
+  const std::vector<std::array<itk::SizeValueType, 2>> sizes = { { 256, 256 }, { 512, 512 }, { 702, 574 },
+                                                                 { 704, 576 }, { 720, 576 }, { 1024, 1024 } };
+  const unsigned int                                   K = 36;
+  std::vector<float>                                   kernels(12 * 12 * K, 0.0f);
   for (size_t i = 0; i < kernels.size(); ++i)
   {
     kernels[i] = static_cast<float>((i * 7919 % 101) - 50) / 50.0f;
@@ -213,11 +212,11 @@ Run(const Case & c, const std::string & solverName, const Options & options)
   const double fftSeconds = IterationFFTSeconds(*op);
 
   std::cout << std::fixed << std::setprecision(4);
-  std::cout << c.image << " " << c.dictionary << " lambda=" << c.lambda << (c.nonNegative ? " nonneg" : "")
-            << " " << solverName << ": setup " << setup << " s ("
-            << (op->GetEffectivePlanRigor() == FFTW_ESTIMATE ? "FFTW_ESTIMATE" : "FFTW_MEASURE or more") << "), " << iterationSeconds * 1000 << " ms/iter, FFTs "
-            << fftSeconds * 1000 << " ms (iteration/FFT " << std::setprecision(2) << iterationSeconds / fftSeconds
-            << ")";
+  std::cout << c.image << " " << c.dictionary << " lambda=" << c.lambda << (c.nonNegative ? " nonneg" : "") << " "
+            << solverName << ": setup " << setup << " s ("
+            << (op->GetEffectivePlanRigor() == FFTW_ESTIMATE ? "FFTW_ESTIMATE" : "FFTW_MEASURE or more") << "), "
+            << iterationSeconds * 1000 << " ms/iter, FFTs " << fftSeconds * 1000 << " ms (iteration/FFT "
+            << std::setprecision(2) << iterationSeconds / fftSeconds << ")";
   for (double gap : { 1e-2, 1e-3, 1e-4 })
   {
     auto reached = std::find_if(history.begin(), history.end(), [&](const itk::SparseCodingIterationStatistics & s) {
@@ -281,9 +280,10 @@ main(int argc, char * argv[])
       options.shared = next();
     else if (arg == "--help")
     {
-      std::cout << "ConvolutionalSparseCodingBenchmark [--solver admm|fista|both] [--case INDEX] [--rho R] "
-                   "[--alpha A] [--rho-period P] [--residual-target T] [--plan estimate|measure|patient] [--shared DIR]\n"
-                   "ConvolutionalSparseCodingBenchmark [--plan ...] --fft-scaling\n";
+      std::cout
+        << "ConvolutionalSparseCodingBenchmark [--solver admm|fista|both] [--case INDEX] [--rho R] "
+           "[--alpha A] [--rho-period P] [--residual-target T] [--plan estimate|measure|patient] [--shared DIR]\n"
+           "ConvolutionalSparseCodingBenchmark [--plan ...] --fft-scaling\n";
       for (size_t j = 0; j < Cases.size(); ++j)
       {
         std::cout << "  case " << j << ": " << Cases[j].image << " " << Cases[j].dictionary << " lambda "

@@ -52,8 +52,8 @@ typename itk::MultiChannelFourierConvolution<T>::Pointer
 MakeOperator(const std::vector<itk::SizeValueType> & imageSize, const std::vector<itk::SizeValueType> & kernelSize,
              const std::vector<T> & kernels, unsigned int K, itk::ConvolutionalSparseCodingEnums::Boundary boundary)
 {
-  return itk::MultiChannelFourierConvolution<T>::Create(imageSize, kernels.data(), kernelSize, K, boundary,
-                                                        FFTW_ESTIMATE);
+  return itk::MultiChannelFourierConvolution<T>::Create(
+    imageSize, kernels.data(), kernelSize, K, boundary, FFTW_ESTIMATE);
 }
 
 /** The shared folder beside the project; tests that need it fail when it is missing. */

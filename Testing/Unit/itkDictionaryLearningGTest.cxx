@@ -81,7 +81,7 @@ class DictionaryProjectionCases : public ::testing::TestWithParam<ProjectionCase
 
 TEST_P(DictionaryProjectionCases, IsTheNearestFeasiblePoint)
 {
-  const ProjectionCase           c = GetParam();
+  const ProjectionCase              c = GetParam();
   itk::DictionaryProjection<double> projection;
   projection.SetNorm(c.norm);
   projection.SetZeroMean(c.zeroMean);
@@ -137,14 +137,12 @@ TEST_P(DictionaryProjectionCases, IsTheNearestFeasiblePoint)
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Constraints, DictionaryProjectionCases,
-                         ::testing::Values(ProjectionCase{ Norm::L2Ball, false, false },
-                                           ProjectionCase{ Norm::L2Ball, true, false },
-                                           ProjectionCase{ Norm::L2Ball, false, true },
-                                           ProjectionCase{ Norm::UnitL2, false, false },
-                                           ProjectionCase{ Norm::UnitL2, true, false },
-                                           ProjectionCase{ Norm::UnitL1, false, false },
-                                           ProjectionCase{ Norm::UnitL1, false, true }));
+INSTANTIATE_TEST_SUITE_P(
+  Constraints, DictionaryProjectionCases,
+  ::testing::Values(ProjectionCase{ Norm::L2Ball, false, false }, ProjectionCase{ Norm::L2Ball, true, false },
+                    ProjectionCase{ Norm::L2Ball, false, true }, ProjectionCase{ Norm::UnitL2, false, false },
+                    ProjectionCase{ Norm::UnitL2, true, false }, ProjectionCase{ Norm::UnitL1, false, false },
+                    ProjectionCase{ Norm::UnitL1, false, true }));
 
 TEST(DictionaryProjection, RejectsContradictoryConstraints)
 {
@@ -173,13 +171,13 @@ MakeUpdateProblem(unsigned int images)
   const unsigned int                    K = 3;
   const size_t                          pixels = 16 * 12, taps = 12;
   UpdateProblem                         problem;
-  problem.op = csctest::MakeOperator<double>(imageSize, kernelSize, csctest::RandomVector<double>(K * taps, 7), K,
-                                             Enums::Boundary::Periodic);
+  problem.op = csctest::MakeOperator<double>(
+    imageSize, kernelSize, csctest::RandomVector<double>(K * taps, 7), K, Enums::Boundary::Periodic);
   problem.update = itk::ConvolutionalDictionaryUpdate<double>::New();
   problem.update->SetOperator(problem.op);
   itk::DictionaryProjection<double> projection; // ||d||_2 <= 1
   problem.update->SetProjection(projection);
-  std::mt19937 generator(9);
+  std::mt19937                           generator(9);
   std::uniform_real_distribution<double> uniform(0, 1);
   for (unsigned int i = 0; i < images; ++i)
   {
@@ -254,7 +252,7 @@ TEST(ConvolutionalDictionaryUpdate, LipschitzConstantBoundsTheCurvature)
   const double        offset = problem.update->Evaluate(zero);
   for (int trial = 0; trial < 50; ++trial)
   {
-    auto         v = csctest::RandomVector<double>(problem.start.size(), 300 + trial);
+    auto v = csctest::RandomVector<double>(problem.start.size(), 300 + trial);
     // f(v) + f(-v) - 2 f(0) = |A v|^2.
     std::vector<double> minus(v.size());
     std::transform(v.begin(), v.end(), minus.begin(), [](double x) { return -x; });
@@ -352,8 +350,8 @@ TEST(DictionaryLearner, CanonicalizationKeepsTheModelAndIsIdempotent)
   // Idempotent.
   auto kernelsAgain = kernels;
   auto mapsAgain = maps;
-  Learner::CanonicalizeDictionary(kernelsAgain, kernelSize, K, mapsAgain, imageSize,
-                                  Enums::KernelCentre::CentreOfEnergy, true);
+  Learner::CanonicalizeDictionary(
+    kernelsAgain, kernelSize, K, mapsAgain, imageSize, Enums::KernelCentre::CentreOfEnergy, true);
   EXPECT_EQ(kernelsAgain, kernels);
   EXPECT_EQ(mapsAgain, maps);
 }
@@ -451,22 +449,22 @@ struct Planted
 Planted
 MakePlantedDictionary(unsigned int K, size_t size, unsigned int count, unsigned int seed, float density = 0.008f)
 {
-  Planted                                planted;
-  const size_t                           taps = 64;
-  std::mt19937                           generator(seed);
-  std::normal_distribution<float>        normal(0, 1);
-  std::uniform_real_distribution<float>  uniform(0, 1);
+  Planted                               planted;
+  const size_t                          taps = 64;
+  std::mt19937                          generator(seed);
+  std::normal_distribution<float>       normal(0, 1);
+  std::uniform_real_distribution<float> uniform(0, 1);
   // Distinct localised atoms: Gabor patterns of K orientations, even and odd in turn, zero mean,
   // unit norm; their largest correlation over shifts is 0.36 for K = 4 (an identifiable set).
   for (unsigned int k = 0; k < K; ++k)
   {
-    const float angle = 3.14159f * k / K, frequency = k % 2 ? 1.8f : 1.2f, phase = k % 2 ? 1.5708f : 0.0f;
+    const float        angle = 3.14159f * k / K, frequency = k % 2 ? 1.8f : 1.2f, phase = k % 2 ? 1.5708f : 0.0f;
     std::vector<float> h(taps);
     for (size_t t = 0; t < taps; ++t)
     {
       const float x = float(t % 8) - 3.5f, y = float(t / 8) - 3.5f;
-      h[t] = std::exp(-(x * x + y * y) / 4.5f) *
-             std::cos(frequency * (x * std::cos(angle) + y * std::sin(angle)) + phase);
+      h[t] =
+        std::exp(-(x * x + y * y) / 4.5f) * std::cos(frequency * (x * std::cos(angle) + y * std::sin(angle)) + phase);
     }
     const float mean = std::accumulate(h.begin(), h.end(), 0.0f) / taps;
     float       norm = 0;
@@ -596,12 +594,12 @@ TEST(DictionaryLearner, RecoversPlantedDictionaryFromRandomStarts)
   double objectiveOfSeed2 = 0;
   for (unsigned int seed : { 1u, 2u, 3u })
   {
-    const auto   learner = LearnPlanted(planted, K, 200, seed);
+    const auto learner = LearnPlanted(planted, K, 200, seed);
     if (seed == 2)
     {
       objectiveOfSeed2 = learner->GetObjective();
     }
-    const auto   correlations = PlantedCorrelations(planted, learner->GetOutput()->GetBufferPointer(), K);
+    const auto correlations = PlantedCorrelations(planted, learner->GetOutput()->GetBufferPointer(), K);
     for (unsigned int k = 0; k < K; ++k)
     {
       EXPECT_GE(correlations[k], 0.95) << "planted atom " << k << ", learner seed " << seed;
@@ -614,8 +612,8 @@ TEST(DictionaryLearner, RecoversPlantedDictionaryFromRandomStarts)
   }
   // What recentring buys: without it, seed 2 ends in a local minimum (an atom locked on a
   // shifted copy of a planted one, cut by the support).
-  const auto   unmoved = LearnPlanted(planted, K, 200, 2, nullptr, 0);
-  const auto   correlations = PlantedCorrelations(planted, unmoved->GetOutput()->GetBufferPointer(), K);
+  const auto unmoved = LearnPlanted(planted, K, 200, 2, nullptr, 0);
+  const auto correlations = PlantedCorrelations(planted, unmoved->GetOutput()->GetBufferPointer(), K);
   EXPECT_LT(*std::min_element(correlations.begin(), correlations.end()), 0.95);
   EXPECT_GT(unmoved->GetObjective(), objectiveOfSeed2);
 }
@@ -657,7 +655,7 @@ TEST(DictionaryLearner, RecoversPlantedAtomsIn3D)
   std::mt19937                          generator(7);
   std::uniform_real_distribution<float> uniform(0, 1);
   std::normal_distribution<float>       normal(0, 1);
-  auto learner = itk::DictionaryLearner<Image3>::New();
+  auto                                  learner = itk::DictionaryLearner<Image3>::New();
   for (int i = 0; i < 4; ++i)
   {
     std::vector<float> maps(K * pixels), volume(pixels);
@@ -669,8 +667,8 @@ TEST(DictionaryLearner, RecoversPlantedAtomsIn3D)
     auto image = Image3::New();
     image->SetRegions(Image3::RegionType({ { 0, 0, 0 } }, { { size, size, size } }));
     image->Allocate();
-    std::transform(volume.begin(), volume.end(), image->GetBufferPointer(),
-                   [&](float v) { return v + 0.01f * normal(generator); });
+    std::transform(
+      volume.begin(), volume.end(), image->GetBufferPointer(), [&](float v) { return v + 0.01f * normal(generator); });
     learner->AddTrainingImage(image);
   }
   learner->SetNumberOfKernels(K);
@@ -738,9 +736,9 @@ TEST(DictionaryLearner, RunsAgainWithAnotherKernelSize)
 
 TEST(DictionaryLearner, OnlineLearningFromFilesMatchesBatch)
 {
-  const unsigned int       K = 4;
-  const auto               planted = MakePlantedDictionary(K, 48, 6, 31);
-  char directory[] = "/tmp/csc_online_XXXXXX";
+  const unsigned int K = 4;
+  const auto         planted = MakePlantedDictionary(K, 48, 6, 31);
+  char               directory[] = "/tmp/csc_online_XXXXXX";
   ASSERT_NE(mkdtemp(directory), nullptr);
   std::vector<std::string> files;
   for (size_t i = 0; i < planted.images.size(); ++i)

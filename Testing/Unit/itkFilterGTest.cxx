@@ -31,7 +31,7 @@ MakeImage(const std::vector<itk::SizeValueType> & size, const std::vector<float>
 /** A 2-D problem: three random kernels, a signal made from sparse maps. */
 struct Problem2D
 {
-  Image2D::Pointer                    image;
+  Image2D::Pointer                       image;
   Filter2D::DictionaryImageType::Pointer dictionary;
 };
 
@@ -39,8 +39,8 @@ Problem2D
 MakeProblem2D()
 {
   const auto kernels = csctest::RandomVector<float>(3 * 49, 5);
-  auto       op = csctest::MakeOperator<float>({ 40, 32 }, { 7, 7 }, kernels, 3,
-                                          itk::ConvolutionalSparseCodingEnums::Boundary::Periodic);
+  auto       op = csctest::MakeOperator<float>(
+    { 40, 32 }, { 7, 7 }, kernels, 3, itk::ConvolutionalSparseCodingEnums::Boundary::Periodic);
   std::vector<float> x(3 * 40 * 32, 0.0f), s(40 * 32);
   for (size_t j = 0; j < 10; ++j)
   {
@@ -55,7 +55,8 @@ TEST(ConvolutionalSparseCodingImageFilter, BasicObjectMethodsAndAccessors)
   auto filter = Filter2D::New();
   // ITK's testing macros return EXIT_FAILURE on failure, so they run inside a lambda.
   auto exercise = [&filter]() -> int {
-    ITK_EXERCISE_BASIC_OBJECT_METHODS(filter, ConvolutionalSparseCodingImageFilter, ConvolutionalSparseCodingFilterBase);
+    ITK_EXERCISE_BASIC_OBJECT_METHODS(
+      filter, ConvolutionalSparseCodingImageFilter, ConvolutionalSparseCodingFilterBase);
     ITK_TEST_SET_GET_VALUE(0.05, filter->GetLambda());
     ITK_TEST_SET_GET_BOOLEAN(filter, NonNegative, true);
     return EXIT_SUCCESS;
@@ -70,7 +71,8 @@ TEST(ConvolutionalSparseCodingImageFilter, BasicObjectMethodsAndAccessors)
 TEST(ConvolutionalSparseCodingImageFilter, OutputsCoefficientsAndReconstructionOfThePlantedProblem)
 {
   const auto p = MakeProblem2D();
-  for (auto solver : { itk::ConvolutionalSparseCodingEnums::Solver::ADMM, itk::ConvolutionalSparseCodingEnums::Solver::FISTA })
+  for (auto solver :
+       { itk::ConvolutionalSparseCodingEnums::Solver::ADMM, itk::ConvolutionalSparseCodingEnums::Solver::FISTA })
   {
     auto filter = Filter2D::New();
     filter->SetInput(p.image);
@@ -88,7 +90,7 @@ TEST(ConvolutionalSparseCodingImageFilter, OutputsCoefficientsAndReconstructionO
     EXPECT_EQ(size[2], 3u);
     EXPECT_EQ(iterations, filter->GetIteration());
     // Noise-free and a small lambda: the reconstruction is the image.
-    double error = 0, energy = 0;
+    double        error = 0, energy = 0;
     const float * s = p.image->GetBufferPointer();
     const float * r = filter->GetReconstruction()->GetBufferPointer();
     for (size_t i = 0; i < 1280; ++i)
@@ -112,14 +114,14 @@ TEST(ConvolutionalSparseCodingImageFilter, CodesA3DVolumeWithZeroPaddingAndWeigh
   using Image3D = itk::Image<float, 3>;
   using Filter3D = itk::ConvolutionalSparseCodingImageFilter<Image3D, double>;
   const auto kernels = csctest::RandomVector<float>(2 * 27, 9);
-  auto       op = csctest::MakeOperator<float>({ 12, 10, 8 }, { 3, 3, 3 }, kernels, 2,
-                                          itk::ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
+  auto       op = csctest::MakeOperator<float>(
+    { 12, 10, 8 }, { 3, 3, 3 }, kernels, 2, itk::ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
   std::vector<float> x(2 * 960, 0.0f), s(960);
   x[5 * 120 + 4 * 12 + 6] = 2.0f;
   x[960 + 2 * 120 + 6 * 12 + 3] = 1.5f;
   op->ApplyForward(x.data(), s.data());
-  std::vector<double> kernelsDouble(kernels.begin(), kernels.end());
-  auto dictionary = Filter3D::DictionaryImageType::New();
+  std::vector<double>                       kernelsDouble(kernels.begin(), kernels.end());
+  auto                                      dictionary = Filter3D::DictionaryImageType::New();
   Filter3D::DictionaryImageType::RegionType region;
   region.SetSize({ { 3, 3, 3, 2 } });
   dictionary->SetRegions(region);

@@ -32,9 +32,9 @@ std::pair<double, double>
 DotProducts(const itk::MultiChannelFourierConvolution<float> & forward,
             const itk::MultiChannelFourierConvolution<float> & adjoint, unsigned int K)
 {
-  const size_t n = forward.GetNumberOfImagePixels();
-  const auto   x = csctest::RandomVector<float>(K * n, 11);
-  const auto   u = csctest::RandomVector<float>(n, 12);
+  const size_t       n = forward.GetNumberOfImagePixels();
+  const auto         x = csctest::RandomVector<float>(K * n, 11);
+  const auto         u = csctest::RandomVector<float>(n, 12);
   std::vector<float> ax(n), atu(K * n);
   forward.ApplyForward(x.data(), ax.data());
   adjoint.ApplyAdjoint(u.data(), atu.data());
@@ -43,10 +43,10 @@ DotProducts(const itk::MultiChannelFourierConvolution<float> & forward,
 
 TEST_P(OperatorAdjoint, DotProductIdentityHoldsInFloat)
 {
-  const AdjointCase c = GetParam();
+  const AdjointCase  c = GetParam();
   const unsigned int K = 3;
-  const auto kernels = csctest::RandomVector<float>(K * csctest::Product(c.kernelSize), 7);
-  auto       op = csctest::MakeOperator<float>(c.imageSize, c.kernelSize, kernels, K, c.boundary);
+  const auto         kernels = csctest::RandomVector<float>(K * csctest::Product(c.kernelSize), 7);
+  auto               op = csctest::MakeOperator<float>(c.imageSize, c.kernelSize, kernels, K, c.boundary);
   const auto [left, right] = DotProducts(*op, *op, K);
   EXPECT_NEAR(left, right, 1e-5 * std::abs(left)) << c;
 }
@@ -73,17 +73,15 @@ TEST_P(OperatorAdjoint, DotProductIdentityFailsForAnUnflippedAdjoint)
   EXPECT_GT(std::abs(left - right), 1e-2 * std::abs(left)) << c;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-  Cases,
-  OperatorAdjoint,
-  ::testing::Values(AdjointCase{ { 32, 24 }, { 5, 5 }, Boundary::Periodic },
-                    AdjointCase{ { 32, 24 }, { 6, 4 }, Boundary::Periodic },
-                    AdjointCase{ { 32, 24 }, { 5, 5 }, Boundary::ZeroPadded },
-                    AdjointCase{ { 31, 24 }, { 6, 4 }, Boundary::ZeroPadded },
-                    AdjointCase{ { 12, 10, 9 }, { 3, 3, 3 }, Boundary::Periodic },
-                    AdjointCase{ { 12, 10, 9 }, { 4, 2, 4 }, Boundary::Periodic },
-                    AdjointCase{ { 12, 10, 9 }, { 3, 5, 3 }, Boundary::ZeroPadded },
-                    AdjointCase{ { 11, 10, 9 }, { 4, 4, 2 }, Boundary::ZeroPadded }));
+INSTANTIATE_TEST_SUITE_P(Cases, OperatorAdjoint,
+                         ::testing::Values(AdjointCase{ { 32, 24 }, { 5, 5 }, Boundary::Periodic },
+                                           AdjointCase{ { 32, 24 }, { 6, 4 }, Boundary::Periodic },
+                                           AdjointCase{ { 32, 24 }, { 5, 5 }, Boundary::ZeroPadded },
+                                           AdjointCase{ { 31, 24 }, { 6, 4 }, Boundary::ZeroPadded },
+                                           AdjointCase{ { 12, 10, 9 }, { 3, 3, 3 }, Boundary::Periodic },
+                                           AdjointCase{ { 12, 10, 9 }, { 4, 2, 4 }, Boundary::Periodic },
+                                           AdjointCase{ { 12, 10, 9 }, { 3, 5, 3 }, Boundary::ZeroPadded },
+                                           AdjointCase{ { 11, 10, 9 }, { 4, 4, 2 }, Boundary::ZeroPadded }));
 
 template <unsigned int VDimension>
 void
@@ -135,11 +133,11 @@ TEST(MultiChannelFourierConvolution, ZeroPaddedEqualsITKConvolutionWithZeroBound
 
 TEST(MultiChannelFourierConvolution, PeriodicEqualsDirectCircularConvolution)
 {
-  const SizeVector imageSize{ 9, 7 };
-  const SizeVector kernelSize{ 4, 3 };
-  const auto       x = csctest::RandomVector<double>(63, 5);
-  const auto       h = csctest::RandomVector<double>(12, 6);
-  auto             op = csctest::MakeOperator<double>(imageSize, kernelSize, h, 1, Boundary::Periodic);
+  const SizeVector    imageSize{ 9, 7 };
+  const SizeVector    kernelSize{ 4, 3 };
+  const auto          x = csctest::RandomVector<double>(63, 5);
+  const auto          h = csctest::RandomVector<double>(12, 6);
+  auto                op = csctest::MakeOperator<double>(imageSize, kernelSize, h, 1, Boundary::Periodic);
   std::vector<double> y(63);
   op->ApplyForward(x.data(), y.data());
   for (int i1 = 0; i1 < 7; ++i1)

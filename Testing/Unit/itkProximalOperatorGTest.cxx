@@ -72,7 +72,7 @@ void
 ExpectSeparableProxIsMinimiser(const itk::ProximalOperator<double> & prox, const std::function<double(double)> & g,
                                double threshold)
 {
-  const auto v = csctest::RandomVector<double>(40, 21);
+  const auto          v = csctest::RandomVector<double>(40, 21);
   std::vector<double> x(v.size());
   for (size_t i = 0; i < v.size(); ++i)
   {
@@ -84,8 +84,10 @@ ExpectSeparableProxIsMinimiser(const itk::ProximalOperator<double> & prox, const
     const double vi = 2 * v[i];
     double       xi = 2 * v[i];
     prox.Apply(&xi, 1, 1, 0, 1, threshold);
-    const Objective f = [&](const std::vector<double> & p) { return 0.5 * (p[0] - vi) * (p[0] - vi) + threshold * g(p[0]); };
-    auto            expected = BruteForceMinimum(f, { vi }, 3.0);
+    const Objective f = [&](const std::vector<double> & p) {
+      return 0.5 * (p[0] - vi) * (p[0] - vi) + threshold * g(p[0]);
+    };
+    auto expected = BruteForceMinimum(f, { vi }, 3.0);
     if (f({ 0.0 }) < f(expected))
     {
       expected = { 0.0 }; // a grid never lands exactly on 0, where l0 has its jump
@@ -102,7 +104,8 @@ constexpr double Infinity = std::numeric_limits<double>::infinity();
 TEST(ProximalOperators, L1IsSoftThresholdMinimiser)
 {
   auto prox = itk::L1ProximalOperator<double>::New();
-  ExpectSeparableProxIsMinimiser(*prox, [](double x) { return std::abs(x); }, 0.4);
+  ExpectSeparableProxIsMinimiser(
+    *prox, [](double x) { return std::abs(x); }, 0.4);
   const double v[3] = { -2.0, 0.0, 3.0 };
   EXPECT_DOUBLE_EQ(prox->Evaluate(v, 3, 1, 0, 3), 5.0);
 }
@@ -110,13 +113,15 @@ TEST(ProximalOperators, L1IsSoftThresholdMinimiser)
 TEST(ProximalOperators, NonNegativeL1IsOneSidedMinimiser)
 {
   auto prox = itk::NonNegativeL1ProximalOperator<double>::New();
-  ExpectSeparableProxIsMinimiser(*prox, [](double x) { return x < 0 ? Infinity : x; }, 0.4);
+  ExpectSeparableProxIsMinimiser(
+    *prox, [](double x) { return x < 0 ? Infinity : x; }, 0.4);
 }
 
 TEST(ProximalOperators, L0IsHardThresholdMinimiser)
 {
   auto prox = itk::L0ProximalOperator<double>::New();
-  ExpectSeparableProxIsMinimiser(*prox, [](double x) { return x != 0 ? 1.0 : 0.0; }, 0.3);
+  ExpectSeparableProxIsMinimiser(
+    *prox, [](double x) { return x != 0 ? 1.0 : 0.0; }, 0.3);
   const double v[4] = { -2.0, 0.0, 3.0, 0.0 };
   EXPECT_DOUBLE_EQ(prox->Evaluate(v, 4, 1, 0, 4), 2.0);
 }
@@ -155,11 +160,20 @@ TEST(ProximalOperators, NonNegativeGroupL2IsMinimiserOfItsProblem)
       [&](const std::vector<double> & p) {
         return f({ p[0], p[1], x[2], x[3] });
       },
-      { std::max(v[0], 0.0), std::max(v[1], 0.0) }, 1.6);
-    const auto single = BruteForceMinimum([&](const std::vector<double> & p) { return f({ x[0], x[1], p[0], x[3] }); },
-                                          { std::max(v[2], 0.0) }, 1.6);
-    const auto free = BruteForceMinimum([&](const std::vector<double> & p) { return f({ x[0], x[1], x[2], p[0] }); },
-                                        { std::max(v[3], 0.0) }, 1.6);
+      { std::max(v[0], 0.0), std::max(v[1], 0.0) },
+      1.6);
+    const auto single = BruteForceMinimum(
+      [&](const std::vector<double> & p) {
+        return f({ x[0], x[1], p[0], x[3] });
+      },
+      { std::max(v[2], 0.0) },
+      1.6);
+    const auto free = BruteForceMinimum(
+      [&](const std::vector<double> & p) {
+        return f({ x[0], x[1], x[2], p[0] });
+      },
+      { std::max(v[3], 0.0) },
+      1.6);
     EXPECT_NEAR(x[0], pair[0], 1e-4);
     EXPECT_NEAR(x[1], pair[1], 1e-4);
     EXPECT_NEAR(x[2], single[0], 1e-4);

@@ -44,10 +44,13 @@ SolveWithModule(const csctest::DenseProblem & p, SolverKind kind, unsigned int i
                 double * reportedObjective = nullptr, const std::vector<double> * warmStart = nullptr)
 {
   const std::vector<T> kernels(p.kernels.begin(), p.kernels.end());
-  auto op = csctest::MakeOperator<T>({ p.width, p.height }, { p.kernelWidth, p.kernelHeight }, kernels,
-                                     p.numberOfKernels, p.zeroPadded ? Boundary::ZeroPadded : Boundary::Periodic);
-  auto solver = MakeSolver<T>(kind);
-  auto prox = MakeProx<T>(p.nonNegative);
+  auto                 op = csctest::MakeOperator<T>({ p.width, p.height },
+                                     { p.kernelWidth, p.kernelHeight },
+                                     kernels,
+                                     p.numberOfKernels,
+                                     p.zeroPadded ? Boundary::ZeroPadded : Boundary::Periodic);
+  auto                 solver = MakeSolver<T>(kind);
+  auto                 prox = MakeProx<T>(p.nonNegative);
   const std::vector<T> signal(p.signal.begin(), p.signal.end());
   const std::vector<T> weights(p.weights.begin(), p.weights.end());
   std::vector<T>       initial;
@@ -84,8 +87,8 @@ MakeDenseProblem(bool zeroPadded, bool weighted, bool nonNegative)
   p.numberOfKernels = 3;
   p.kernels = csctest::RandomVector<double>(3 * 25, 101);
   // A signal synthesised from sparse maps (periodic), plus noise.
-  const auto noise = csctest::RandomVector<double>(256, 102);
-  auto       op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
+  const auto          noise = csctest::RandomVector<double>(256, 102);
+  auto                op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
   std::vector<double> x(3 * 256, 0.0), s(256);
   const auto          positions = csctest::RandomVector<double>(30, 103);
   for (size_t j = 0; j < 30; ++j)
@@ -145,8 +148,8 @@ TEST_P(SolverAgainstDenseReference, ReachesTheOptimumAndSatisfiesKKTInDouble)
   }
   ASSERT_GT(nonZeros, 5u) << "the test problem is degenerate";
 
-  double     reported = 0;
-  const auto x = SolveWithModule<double>(p, c.solver, 20000, 1e-12, &reported);
+  double       reported = 0;
+  const auto   x = SolveWithModule<double>(p, c.solver, 20000, 1e-12, &reported);
   const double objective = csctest::DenseObjective(p, x);
   EXPECT_LT(std::abs(objective - optimum), 1e-6 * optimum) << c;
   EXPECT_LT(csctest::DenseKKTViolation(p, x), 1e-3) << c;
@@ -184,8 +187,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, SolverAgainstDenseReference, ::testing::ValuesIn
 
 TEST(SparseCodingSolver, WarmStartFromTheOptimumStartsThereAndConvergesFaster)
 {
-  const auto p = MakeDenseProblem(false, false, false);
-  const auto reference = csctest::SolveDenseProblem(p);
+  const auto   p = MakeDenseProblem(false, false, false);
+  const auto   reference = csctest::SolveDenseProblem(p);
   const double optimum = csctest::DenseObjective(p, reference);
   for (SolverKind kind : { SolverKind::FISTA, SolverKind::ADMM })
   {
@@ -201,9 +204,9 @@ TEST(SparseCodingSolver, WarmStartFromTheOptimumStartsThereAndConvergesFaster)
 TEST(SparseCodingSolver, RecoversPlantedSparseCoefficients)
 {
   // Three random (hence incoherent) kernels, twelve well-separated sources.
-  const size_t W = 64, M = 9;
-  const auto   kernels = csctest::RandomVector<double>(3 * M * M, 77);
-  auto op = csctest::MakeOperator<double>({ W, W }, { M, M }, kernels, 3, Boundary::Periodic);
+  const size_t        W = 64, M = 9;
+  const auto          kernels = csctest::RandomVector<double>(3 * M * M, 77);
+  auto                op = csctest::MakeOperator<double>({ W, W }, { M, M }, kernels, 3, Boundary::Periodic);
   std::vector<double> planted(3 * W * W, 0.0), s(W * W);
   std::vector<size_t> support;
   for (size_t j = 0; j < 12; ++j)
@@ -243,8 +246,8 @@ TEST(SparseCodingSolver, RecoversPlantedSparseCoefficients)
 TEST(SparseCodingSolver, FiresIterationEventsAndStopsOnRequest)
 {
   const auto p = MakeDenseProblem(false, false, false);
-  auto op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
-  auto solver = itk::ADMMSparseCodingSolver<double>::New();
+  auto       op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
+  auto       solver = itk::ADMMSparseCodingSolver<double>::New();
   solver->SetOperator(op);
   solver->SetProximalOperator(itk::L1ProximalOperator<double>::New());
   solver->SetSignal(p.signal.data());
@@ -268,8 +271,8 @@ TEST(SparseCodingSolver, FiresIterationEventsAndStopsOnRequest)
 TEST(SparseCodingSolver, RejectsBadParameters)
 {
   const auto p = MakeDenseProblem(false, false, false);
-  auto op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
-  auto solver = itk::FISTASparseCodingSolver<double>::New();
+  auto       op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
+  auto       solver = itk::FISTASparseCodingSolver<double>::New();
   solver->SetOperator(op);
   solver->SetProximalOperator(itk::L1ProximalOperator<double>::New());
   EXPECT_THROW(solver->Solve(), itk::ExceptionObject); // no signal
@@ -357,8 +360,7 @@ TEST_P(SolverOnSharedCase, ReachesSPORCOOptimumWithin1e4)
   EXPECT_NEAR(solver->GetObjective(), evaluated, 1e-5 * evaluated);
 }
 
-INSTANTIATE_TEST_SUITE_P(Barbara256G12x12x36Lambda005,
-                         SolverOnSharedCase,
+INSTANTIATE_TEST_SUITE_P(Barbara256G12x12x36Lambda005, SolverOnSharedCase,
                          ::testing::Values(SharedCase{ SolverKind::ADMM, false, 43.626046434578, 400 },
                                            SharedCase{ SolverKind::ADMM, true, 49.593044242991, 400 },
                                            SharedCase{ SolverKind::FISTA, false, 43.626046434578, 3000 },

@@ -18,10 +18,10 @@ struct Planted
 {
   using ImageType = itk::Image<float, VDimension>;
   using BankType = itk::SourceKernelBank<float, VDimension>;
-  typename ImageType::Pointer      image;
-  typename BankType::Pointer       bank;
+  typename ImageType::Pointer                 image;
+  typename BankType::Pointer                  bank;
   std::vector<std::array<double, VDimension>> positions;
-  std::vector<double>              fluxes;
+  std::vector<double>                         fluxes;
 };
 
 /** Point sources (pixel-integrated Gaussians at integer positions) on a smooth background
@@ -37,7 +37,7 @@ MakePlanted(const std::array<itk::SizeValueType, VDimension> & size, double sigm
   const auto & kernel = planted.bank->GetKernels()[0];
   planted.image = Planted<VDimension>::ImageType::New();
   typename Planted<VDimension>::ImageType::RegionType region;
-  itk::SizeValueType n = 1;
+  itk::SizeValueType                                  n = 1;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
     region.SetSize(d, size[d]);
@@ -87,7 +87,8 @@ MakePlanted(const std::array<itk::SizeValueType, VDimension> & size, double sigm
       for (unsigned int d = 0; d < VDimension; ++d)
       {
         offset += static_cast<itk::SizeValueType>(p[d] + static_cast<double>(rest % kernel.Size[d]) -
-                                                   static_cast<double>(kernel.Size[d] / 2)) * stride;
+                                                  static_cast<double>(kernel.Size[d] / 2)) *
+                  stride;
         rest /= kernel.Size[d];
         stride *= size[d];
       }
@@ -131,7 +132,7 @@ ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold,
       }
       return da < db;
     });
-    double distance = 0;
+    double     distance = 0;
     for (unsigned int d = 0; d < VDimension; ++d)
     {
       distance += std::pow(match->Index[d] - planted.positions[j][d], 2);
@@ -309,12 +310,14 @@ TEST(GroupSparseSourceLocalizationFilter, SolutionSatisfiesTheGroupKKTConditions
   filter->SetRelativeTolerance(1e-10);
   filter->Update();
 
-  const auto   dictionary = bank->GetDictionary();
-  const auto   kernelSize = dictionary->GetLargestPossibleRegion().GetSize();
-  const double * h = dictionary->GetBufferPointer();
-  const unsigned int K = 5;
-  auto op = csctest::MakeOperator<double>({ 32, 32 }, { kernelSize[0], kernelSize[1] },
-                                          std::vector<double>(h, h + K * kernelSize[0] * kernelSize[1]), K,
+  const auto          dictionary = bank->GetDictionary();
+  const auto          kernelSize = dictionary->GetLargestPossibleRegion().GetSize();
+  const double *      h = dictionary->GetBufferPointer();
+  const unsigned int  K = 5;
+  auto                op = csctest::MakeOperator<double>({ 32, 32 },
+                                          { kernelSize[0], kernelSize[1] },
+                                          std::vector<double>(h, h + K * kernelSize[0] * kernelSize[1]),
+                                          K,
                                           Enums::Boundary::Periodic);
   const double *      x = filter->GetCoefficients()->GetBufferPointer();
   std::vector<double> ax(1024), gradient(K * 1024);
@@ -469,8 +472,8 @@ TEST(GroupSparseSourceLocalizationFilter, DeblendingContrastDropsFaintNeighbours
     return found;
   };
   auto near = [](const std::vector<std::array<double, 2>> & found, const std::array<long, 2> & p) {
-    return std::any_of(found.begin(), found.end(),
-                       [&](const auto & q) { return std::hypot(q[0] - p[0], q[1] - p[1]) < 1.0; });
+    return std::any_of(
+      found.begin(), found.end(), [&](const auto & q) { return std::hypot(q[0] - p[0], q[1] - p[1]) < 1.0; });
   };
   const auto all = detect(0.0);
   ASSERT_EQ(all.size(), 3u);
@@ -529,7 +532,8 @@ TEST(SourceKernelBank, BuildsKernelsAndRejectsBadDescriptions)
   const auto dictionary = bank->GetDictionary();
   EXPECT_EQ(dictionary->GetLargestPossibleRegion().GetSize()[2], 5u);
 
-  for (const char * description : { "gauss:", "blob:3", "gauss:x", "upsample:2", "gauss:-1", "file:/nonexistent.mha", "" })
+  for (const char * description :
+       { "gauss:", "blob:3", "gauss:x", "upsample:2", "gauss:-1", "file:/nonexistent.mha", "" })
   {
     EXPECT_THROW(Bank::New()->AddFromDescription(description, nullptr), itk::ExceptionObject) << description;
   }
@@ -597,7 +601,7 @@ TEST(SourceKernelBank, SubPixelShiftedCopiesMoveTheCentroidAndJoinTheGroup)
   const auto moved = Bank::Shifted(gauss, { { 0.5, 0.25 } });
   // The light moves by the shift, and the shape stays: the shifted copy of a pixel-integrated
   // Gaussian is close to the pixel-integrated Gaussian centred at the shifted point.
-  double sum = 0, cx = 0, cy = 0, error = 0, peak = 0;
+  double     sum = 0, cx = 0, cy = 0, error = 0, peak = 0;
   const long w = static_cast<long>(gauss.Size[0]), c = w / 2;
   for (long y = 0; y < w; ++y)
   {
@@ -608,7 +612,8 @@ TEST(SourceKernelBank, SubPixelShiftedCopiesMoveTheCentroidAndJoinTheGroup)
       cx += v * (x - c);
       cy += v * (y - c);
       auto cell = [](double offset) {
-        return 0.5 * (std::erf((offset + 0.5) / (1.5 * std::sqrt(2.0))) - std::erf((offset - 0.5) / (1.5 * std::sqrt(2.0))));
+        return 0.5 *
+               (std::erf((offset + 0.5) / (1.5 * std::sqrt(2.0))) - std::erf((offset - 0.5) / (1.5 * std::sqrt(2.0))));
       };
       const double exact = cell(x - c - 0.5) * cell(y - c - 0.25);
       error = std::max(error, std::abs(v - exact));

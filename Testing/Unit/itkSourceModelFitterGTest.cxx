@@ -49,16 +49,16 @@ struct Field
 {
   using FitterType = itk::SourceModelFitter<float, VDimension>;
   using SizeArray = std::array<itk::SizeValueType, VDimension>;
-  SizeArray                                          size{};
-  SizeArray                                          kernelSize{};
-  double                                             sigma{ 1.3 };
-  std::vector<std::array<double, VDimension>>        positions;
-  std::vector<double>                                fluxes;
-  std::vector<float>                                 image, model, foreground, background;
-  std::vector<float>                                 kernel;
+  SizeArray                                                    size{};
+  SizeArray                                                    kernelSize{};
+  double                                                       sigma{ 1.3 };
+  std::vector<std::array<double, VDimension>>                  positions;
+  std::vector<double>                                          fluxes;
+  std::vector<float>                                           image, model, foreground, background;
+  std::vector<float>                                           kernel;
   typename itk::MultiChannelFourierConvolution<float>::Pointer backgroundOperator;
-  double                                             readVariance{ 25 }, gain{ 0.5 };
-  double                                             backgroundSwing{ 0.2 };
+  double                                                       readVariance{ 25 }, gain{ 0.5 };
+  double                                                       backgroundSwing{ 0.2 };
 
   itk::SizeValueType
   Pixels() const
@@ -138,7 +138,7 @@ struct Field
     background.swap(initialBackground);
     kernel = SampledGaussian<VDimension>(kernelSize, sigma, {});
 
-    std::vector<itk::SizeValueType> imageSize(size.begin(), size.end()), broadSize(VDimension, 0);
+    std::vector<itk::SizeValueType>            imageSize(size.begin(), size.end()), broadSize(VDimension, 0);
     std::array<itk::SizeValueType, VDimension> broad;
     for (unsigned int d = 0; d < VDimension; ++d)
     {
@@ -223,8 +223,9 @@ PlaceSources(Field<VDimension> & field, unsigned int count, double separation, d
  * \c fluxTolerance (relative); no other fitted source reaches \c snr. */
 template <unsigned int VDimension>
 void
-ExpectRecovered(const Field<VDimension> & field, const std::vector<typename Field<VDimension>::FitterType::FittedSource> & sources,
-                double radius, double fluxTolerance, double snr)
+ExpectRecovered(const Field<VDimension> &                                                 field,
+                const std::vector<typename Field<VDimension>::FitterType::FittedSource> & sources, double radius,
+                double fluxTolerance, double snr)
 {
   std::vector<bool> used(sources.size(), false);
   for (size_t j = 0; j < field.positions.size(); ++j)
@@ -233,7 +234,7 @@ ExpectRecovered(const Field<VDimension> & field, const std::vector<typename Fiel
     for (size_t i = 0; i < sources.size(); ++i)
     {
       if (!used[i] && (best == sources.size() || Distance<VDimension>(sources[i].Position, field.positions[j]) <
-                                                    Distance<VDimension>(sources[best].Position, field.positions[j])))
+                                                   Distance<VDimension>(sources[best].Position, field.positions[j])))
       {
         best = i;
       }
@@ -289,7 +290,8 @@ TEST(SourceModelFitter, ShiftedKernelAgreesWithTheShiftedGaussianAndItsDerivativ
   }
   const double scale = 1.0 / std::sqrt(l2);
 
-  for (const std::array<double, 2> shift : { std::array<double, 2>{ { 0.3, -0.2 } }, std::array<double, 2>{ { -0.5, 0.45 } } })
+  for (const std::array<double, 2> shift :
+       { std::array<double, 2>{ { 0.3, -0.2 } }, std::array<double, 2>{ { -0.5, 0.45 } } })
   {
     std::vector<float> values(17 * 15), derivatives(2 * 17 * 15);
     fitter->EvaluateShiftedKernel(0, shift, values.data(), derivatives.data());
@@ -466,8 +468,8 @@ TEST(SourceModelFitter, ChoosesEachSourcesKernel)
     {
       continue; // faint sources only stay in the model
     }
-    const bool nearNarrow = Distance<2>(source.Position, narrow.positions[0]) < 1 ||
-                            Distance<2>(source.Position, narrow.positions[1]) < 1;
+    const bool nearNarrow =
+      Distance<2>(source.Position, narrow.positions[0]) < 1 || Distance<2>(source.Position, narrow.positions[1]) < 1;
     EXPECT_EQ(source.Kernel, nearNarrow ? 0u : 1u) << source.Position[0] << "," << source.Position[1];
   }
 }

@@ -106,13 +106,20 @@ public:
   void
   ReleaseWorkBuffers() override
   {
-    for (ComplexBufferType * buffer : { &m_Spectra, &m_Q, &m_DBPartial, &m_SignalSpectrum, &m_DX, &m_DY, &m_DU,
-                                        &m_TSpectrum, &m_DXSpectrum, &m_DBSpectrum })
+    for (ComplexBufferType * buffer : { &m_Spectra,
+                                        &m_Q,
+                                        &m_DBPartial,
+                                        &m_SignalSpectrum,
+                                        &m_DX,
+                                        &m_DY,
+                                        &m_DU,
+                                        &m_TSpectrum,
+                                        &m_DXSpectrum,
+                                        &m_DBSpectrum })
     {
       *buffer = ComplexBufferType();
     }
-    for (RealBufferType * buffer :
-         { &m_U, &m_X, &m_Y1, &m_U1, &m_T, &m_DXSpatial, &m_DXNext, &m_DB, &m_DY0, &m_DU0 })
+    for (RealBufferType * buffer : { &m_U, &m_X, &m_Y1, &m_U1, &m_T, &m_DXSpatial, &m_DXNext, &m_DB, &m_DY0, &m_DU0 })
     {
       *buffer = RealBufferType();
     }
@@ -167,9 +174,9 @@ private:
   GatherDB(SizeValueType begin, SizeValueType length, ComplexType * db) const;
   /** The fused y/u update of a block; x and tmp may alias. */
   void
-  UpdateBlock(const RealType * x, RealType * y, RealType * u, RealType * tmp, SizeValueType stride,
-              RealType * scratch, SizeValueType scratchStride, unsigned int channels, unsigned int firstChannel,
-              SizeValueType begin, SizeValueType end, YStepSums & sums) const;
+  UpdateBlock(const RealType * x, RealType * y, RealType * u, RealType * tmp, SizeValueType stride, RealType * scratch,
+              SizeValueType scratchStride, unsigned int channels, unsigned int firstChannel, SizeValueType begin,
+              SizeValueType end, YStepSums & sums) const;
   /** Unweighted: the x-step's per-frequency factor q, plus the data fidelity of y (returned)
    * unless first. */
   double
@@ -186,10 +193,10 @@ private:
   void
   FinishIteration(const YStepSums & sums, const std::array<double, 5> & split, double dataFidelity);
 
-  double m_Rho{ 0.0 };
-  double m_RelaxationParameter{ 1.8 };
-  bool   m_AutoRho{ true };
-  double m_ResidualRatio{ 1.2 };
+  double       m_Rho{ 0.0 };
+  double       m_RelaxationParameter{ 1.8 };
+  bool         m_AutoRho{ true };
+  double       m_ResidualRatio{ 1.2 };
   double       m_ResidualTarget{ 1.0 };
   unsigned int m_AutoRhoPeriod{ 10 };
   unsigned int m_AutoRhoHorizon{ 500 };

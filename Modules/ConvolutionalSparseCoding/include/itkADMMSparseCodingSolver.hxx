@@ -32,8 +32,8 @@ ADMMSparseCodingSolver<TReal>::Initialize()
     itkExceptionMacro("AutoRhoPeriod must be at least 1");
   }
   const SizeValueType stride = op.GetSpatialStride();
-  const bool          resume = m_ResumePreviousState && !this->IsWeighted() && m_Y.size() == K * stride &&
-                      m_U.size() == K * stride;
+  const bool          resume =
+    m_ResumePreviousState && !this->IsWeighted() && m_Y.size() == K * stride && m_U.size() == K * stride;
   m_RelativePrimal = m_RelativeDual = 1.0;
   if (resume)
   {
@@ -200,10 +200,10 @@ template <typename TBody>
 auto
 ADMMSparseCodingSolver<TReal>::ForEachChannelGroup(TBody && body) -> YStepSums
 {
-  const OperatorType & op = *this->GetOperator();
-  const unsigned int   K = op.GetNumberOfKernels();
-  const SizeValueType  S = op.GetSpectralStride();
-  const unsigned int   groups = m_NumberOfChannelGroups;
+  const OperatorType &   op = *this->GetOperator();
+  const unsigned int     K = op.GetNumberOfKernels();
+  const SizeValueType    S = op.GetSpectralStride();
+  const unsigned int     groups = m_NumberOfChannelGroups;
   std::vector<YStepSums> partial(groups, YStepSums{});
   op.ParallelFor(groups, [&](SizeValueType g) {
     ComplexType * db = m_DBPartial.data() + g * S;
@@ -235,21 +235,30 @@ ADMMSparseCodingSolver<TReal>::UpdateCoefficients() -> YStepSums
       // Short blocks keep the prox's scratch in L1.
       for (SizeValueType begin = 0; begin < n; begin += ADMMPixelBlock)
       {
-        this->UpdateBlock(x.data(), m_Y.data() + k * stride, m_U.data() + k * stride, x.data(), stride, v.data(),
-                          ADMMPixelBlock, 1, k, begin, std::min(n, begin + ADMMPixelBlock), sums);
+        this->UpdateBlock(x.data(),
+                          m_Y.data() + k * stride,
+                          m_U.data() + k * stride,
+                          x.data(),
+                          stride,
+                          v.data(),
+                          ADMMPixelBlock,
+                          1,
+                          k,
+                          begin,
+                          std::min(n, begin + ADMMPixelBlock),
+                          sums);
       }
       this->TransformAndAccumulate(k, x.data(), db);
     });
   }
   // A prox coupling channels needs every channel of a pixel at once.
-  op.ParallelFor(K, [&](SizeValueType k) {
-    this->FinishXStepChannel(static_cast<unsigned int>(k), m_X.data() + k * stride);
-  });
+  op.ParallelFor(
+    K, [&](SizeValueType k) { this->FinishXStepChannel(static_cast<unsigned int>(k), m_X.data() + k * stride); });
   const YStepSums total = this->template ReduceOverBlocks<NumberOfYStepSums>(
     n, ADMMPixelBlock, [&](SizeValueType begin, SizeValueType end, YStepSums & sums) {
       typename Superclass::ScratchLease v(this, K * ADMMPixelBlock);
-      this->UpdateBlock(m_X.data(), m_Y.data(), m_U.data(), m_X.data(), stride, v.data(), ADMMPixelBlock, K, 0,
-                        begin, end, sums);
+      this->UpdateBlock(
+        m_X.data(), m_Y.data(), m_U.data(), m_X.data(), stride, v.data(), ADMMPixelBlock, K, 0, begin, end, sums);
     });
   this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums &) {
     this->TransformAndAccumulate(k, m_X.data() + k * stride, db);

@@ -66,8 +66,16 @@ public:
   {
     return m_Size;
   }
-  T & operator[](size_t i) { return m_Data.get()[i]; }
-  const T & operator[](size_t i) const { return m_Data.get()[i]; }
+  T &
+  operator[](size_t i)
+  {
+    return m_Data.get()[i];
+  }
+  const T &
+  operator[](size_t i) const
+  {
+    return m_Data.get()[i];
+  }
 
 private:
   struct FreeDeleter

@@ -104,8 +104,8 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
   const RealType      invN = RealType(1) / static_cast<RealType>(n);
   const bool          periodic = op.DomainEqualsImage();
   op.UpdateKernelValues(kernels.data());
-  const RealType *    parseval = op.GetParsevalWeights();
-  auto                sumKernels = [&](const Sample & sample, SizeValueType f) {
+  const RealType * parseval = op.GetParsevalWeights();
+  auto             sumKernels = [&](const Sample & sample, SizeValueType f) {
     return op.SynthesizeFrequency(sample.CoefficientSpectra.data(), f);
   };
 
@@ -113,7 +113,7 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
   if (!periodic)
   {
     // The residual masked to the image, back in the Fourier domain.
-    const uint8_t * mask = op.GetImageMask().data();
+    const uint8_t *  mask = op.GetImageMask().data();
     RealBufferType & spatial = Sized(m_Spatial, K * op.GetSpatialStride(), [&] { return op.AllocateSpatial(K); });
     for (Sample & sample : m_Samples)
     {
@@ -139,7 +139,7 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
 
   // Per frequency block: the residual spectra and (unless only the value is wanted) the
   // gradient spectra G_k = sum_i conj(X_ik) R_i.
-  ComplexType * G = gradient ? Sized(m_Spectra, K * S, [&] { return op.AllocateSpectral(K); }).data() : nullptr;
+  ComplexType *       G = gradient ? Sized(m_Spectra, K * S, [&] { return op.AllocateSpectral(K); }).data() : nullptr;
   const SizeValueType blocks = op.NumberOfBlocks(F, DictionaryFrequencyBlock);
   std::vector<double> partial(blocks, 0.0);
   op.ParallelFor(blocks, [&](SizeValueType block) {
@@ -181,12 +181,11 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
   gradient->assign(kernels.size(), RealType(0));
 
   // The gradient per tap: the inverse transform read where the embedding put each tap.
-  RealBufferType & spatialGradient =
-    Sized(m_Spatial, K * op.GetSpatialStride(), [&] { return op.AllocateSpatial(K); });
+  RealBufferType & spatialGradient = Sized(m_Spatial, K * op.GetSpatialStride(), [&] { return op.AllocateSpatial(K); });
   op.InverseFFT(G, spatialGradient.data(), K);
-  const SizeValueType              taps = kernels.size() / K;
+  const SizeValueType                taps = kernels.size() / K;
   const std::vector<SizeValueType> & offsets = op.GetKernelTapOffsets();
-  const SizeValueType stride = op.GetSpatialStride();
+  const SizeValueType                stride = op.GetSpatialStride();
   for (unsigned int k = 0; k < K; ++k)
   {
     for (SizeValueType t = 0; t < taps; ++t)
@@ -238,7 +237,7 @@ ConvolutionalDictionaryUpdate<TReal>::GetLipschitzConstant()
       }
       // Gram matrix B B^H of the rows x_i(f); its largest eigenvalue by power iteration.
       const std::complex<double> * gram = grams.data() + (f - begin) * I * I;
-      double trace = 0;
+      double                       trace = 0;
       for (size_t i = 0; i < I; ++i)
       {
         trace += gram[i * I + i].real();
@@ -298,8 +297,8 @@ ConvolutionalDictionaryUpdate<TReal>::Run(KernelsType & kernels, unsigned int st
   double       data = 0;
   if (lipschitz > 0)
   {
-    const RealType step = static_cast<RealType>(stepScale / lipschitz);
-    KernelsType    previous = kernels, z(kernels.size()), gradient(kernels.size());
+    const RealType   step = static_cast<RealType>(stepScale / lipschitz);
+    KernelsType      previous = kernels, z(kernels.size()), gradient(kernels.size());
     NesterovMomentum policy;
     for (unsigned int s = 0; s < steps; ++s)
     {
@@ -332,8 +331,8 @@ ConvolutionalDictionaryUpdate<TReal>::GramMatrices(SizeValueType begin, SizeValu
   {
     stacks.push_back(sample.CoefficientSpectra.data());
   }
-  OperatorType::GramMatrices(stacks, m_Operator->GetNumberOfKernels(), m_Operator->GetSpectralStride(), begin, end,
-                             grams);
+  OperatorType::GramMatrices(
+    stacks, m_Operator->GetNumberOfKernels(), m_Operator->GetSpectralStride(), begin, end, grams);
 }
 
 template <typename TReal>
@@ -363,8 +362,11 @@ ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
       for (size_t i = 0; i < I; ++i)
       {
         OperatorType::AccumulateConjugateProduct(m_Samples[i].CoefficientSpectra.data() + k * S,
-                                                 m_Samples[i].SignalSpectrum.data(), m_Correlation.data() + k * S,
-                                                 begin, end, i == 0);
+                                                 m_Samples[i].SignalSpectrum.data(),
+                                                 m_Correlation.data() + k * S,
+                                                 begin,
+                                                 end,
+                                                 i == 0);
       }
     }
     this->GramMatrices(begin, end, m_Factors.data() + begin * I * I);
@@ -383,15 +385,15 @@ void
 ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, unsigned int steps, RealType rho,
                                                        TSolve && solve)
 {
-  OperatorType &                   op = *m_Operator;
-  const unsigned int               K = op.GetNumberOfKernels();
-  const SizeValueType              S = op.GetSpectralStride();
-  const SizeValueType              F = op.GetNumberOfFrequencies();
-  const SizeValueType              n = op.GetNumberOfDomainPixels();
-  const SizeValueType              stride = op.GetSpatialStride();
-  const SizeValueType              taps = kernels.size() / K;
+  OperatorType &                     op = *m_Operator;
+  const unsigned int                 K = op.GetNumberOfKernels();
+  const SizeValueType                S = op.GetSpectralStride();
+  const SizeValueType                F = op.GetNumberOfFrequencies();
+  const SizeValueType                n = op.GetNumberOfDomainPixels();
+  const SizeValueType                stride = op.GetSpatialStride();
+  const SizeValueType                taps = kernels.size() / K;
   const std::vector<SizeValueType> & offsets = op.GetKernelTapOffsets();
-  const RealType                   invN = RealType(1) / static_cast<RealType>(n);
+  const RealType                     invN = RealType(1) / static_cast<RealType>(n);
   if (m_Dual.size() != K * stride)
   {
     m_Dual = op.AllocateSpatial(K);
@@ -468,17 +470,19 @@ ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned in
   {
     this->FactorizeSystem();
   }
-  const unsigned int  K = m_Operator->GetNumberOfKernels();
-  const SizeValueType S = m_Operator->GetSpectralStride();
-  const size_t        I = m_Samples.size();
-  const double        rho = m_PenaltyParameter;
+  const unsigned int               K = m_Operator->GetNumberOfKernels();
+  const SizeValueType              S = m_Operator->GetSpectralStride();
+  const size_t                     I = m_Samples.size();
+  const double                     rho = m_PenaltyParameter;
   std::vector<const ComplexType *> stacks;
   for (const Sample & sample : m_Samples)
   {
     stacks.push_back(sample.CoefficientSpectra.data());
   }
   // Woodbury: d = (rhs - B^H y) / rho with (rho I + B B^H) y = B rhs, B's rows the maps' spectra.
-  this->IterateSplitting(kernels, steps, static_cast<RealType>(rho),
+  this->IterateSplitting(kernels,
+                         steps,
+                         static_cast<RealType>(rho),
                          [&](SizeValueType f, std::vector<ComplexType> & rhs, std::vector<ComplexType> & d) {
                            std::vector<std::complex<double>> y(I);
                            for (unsigned int k = 0; k < K; ++k)
@@ -500,7 +504,7 @@ void
 ConvolutionalDictionaryUpdate<TReal>::AccumulateSample(const RealType * image, const RealType * domainCoefficients,
                                                        double forgetting)
 {
-  OperatorType &      op = *m_Operator;
+  OperatorType & op = *m_Operator;
   if (!op.DomainEqualsImage())
   {
     itkExceptionMacro("AccumulateSample() needs periodic boundaries");
@@ -526,8 +530,8 @@ ConvolutionalDictionaryUpdate<TReal>::AccumulateSample(const RealType * image, c
     const SizeValueType end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
     for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
     {
-      OperatorType::AccumulateStackOuterProduct(X.data(), spectrum[f], K, S, f, beta, m_Gram.data() + f * packed,
-                                                m_Cross.data());
+      OperatorType::AccumulateStackOuterProduct(
+        X.data(), spectrum[f], K, S, f, beta, m_Gram.data() + f * packed, m_Cross.data());
     }
   });
 }
@@ -553,25 +557,28 @@ ConvolutionalDictionaryUpdate<TReal>::RunSurrogate(KernelsType & kernels, unsign
     }
   }
   const double rho = std::max(trace / (F * K), 1e-12);
-  this->IterateSplitting(kernels, steps, static_cast<RealType>(rho), [&](SizeValueType f, std::vector<ComplexType> & rhs, std::vector<ComplexType> & d) {
-    // (A + rho I) d = b + rho (G - U), by a Cholesky factor in double precision.
-    std::vector<std::complex<double>> L(K * K), y(K);
-    const ComplexType *               A = m_Gram.data() + f * packed;
-    for (unsigned int i = 0; i < K; ++i)
-    {
-      for (unsigned int j = 0; j <= i; ++j)
-      {
-        L[i * K + j] = std::complex<double>(A[i * (i + 1) / 2 + j]);
-      }
-      y[i] = std::complex<double>(rhs[i] + m_Cross[i * S + f]);
-    }
-    SmallHermitianSystem::Factorize(L.data(), K, rho, 1e-300);
-    SmallHermitianSystem::Solve(L.data(), K, y.data());
-    for (unsigned int i = 0; i < K; ++i)
-    {
-      d[i] = ComplexType(y[i]);
-    }
-  });
+  this->IterateSplitting(kernels,
+                         steps,
+                         static_cast<RealType>(rho),
+                         [&](SizeValueType f, std::vector<ComplexType> & rhs, std::vector<ComplexType> & d) {
+                           // (A + rho I) d = b + rho (G - U), by a Cholesky factor in double precision.
+                           std::vector<std::complex<double>> L(K * K), y(K);
+                           const ComplexType *               A = m_Gram.data() + f * packed;
+                           for (unsigned int i = 0; i < K; ++i)
+                           {
+                             for (unsigned int j = 0; j <= i; ++j)
+                             {
+                               L[i * K + j] = std::complex<double>(A[i * (i + 1) / 2 + j]);
+                             }
+                             y[i] = std::complex<double>(rhs[i] + m_Cross[i * S + f]);
+                           }
+                           SmallHermitianSystem::Factorize(L.data(), K, rho, 1e-300);
+                           SmallHermitianSystem::Solve(L.data(), K, y.data());
+                           for (unsigned int i = 0; i < K; ++i)
+                           {
+                             d[i] = ComplexType(y[i]);
+                           }
+                         });
 }
 
 template <typename TReal>

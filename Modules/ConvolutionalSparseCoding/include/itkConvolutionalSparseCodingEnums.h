@@ -98,7 +98,7 @@ inline std::ostream &
 operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::KernelCentre value)
 {
   return os << (value == ConvolutionalSparseCodingEnums::KernelCentre::CentreOfEnergy ? "CentreOfEnergy"
-                                                                                       : "EnergyPeak");
+                                                                                      : "EnergyPeak");
 }
 
 } // namespace itk

@@ -152,7 +152,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadKernels() const
   {
     itkExceptionMacro("The dictionary is empty (size " << dictionarySize << "): it needs at least one kernel");
   }
-  const RealType * given = dictionary->GetBufferPointer();
+  const RealType *      given = dictionary->GetBufferPointer();
   std::vector<RealType> kernels(given, given + K * taps);
   for (SizeValueType k = 0; k < K; ++k)
   {
@@ -223,8 +223,8 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   }
   const std::vector<RealType> kernels = this->PrepareKernels(this->ReadKernels(), static_cast<unsigned int>(K));
   const std::vector<RealType> signal = this->ReadSignal();
-  const auto op = MultiChannelFourierConvolution<RealType>::Create(imageSize, kernels.data(), kernelSize,
-                                                                  static_cast<unsigned int>(K), m_BoundaryCondition);
+  const auto                  op = MultiChannelFourierConvolution<RealType>::Create(
+    imageSize, kernels.data(), kernelSize, static_cast<unsigned int>(K), m_BoundaryCondition);
 
   m_SolverObject = m_GivenSolver.IsNotNull() ? m_GivenSolver : CreateSparseCodingSolver<RealType>(m_Solver);
   SolverType & solver = *m_SolverObject;
@@ -265,16 +265,16 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
     ~ObserverGuard() { Solver.RemoveObserver(Tag); }
   };
   const ObserverGuard guard{ solver, solver.AddObserver(IterationEvent(), [&](const EventObject &) {
-    m_Statistics = solver.GetStatistics();
-    this->InvokeEvent(IterationEvent());
-    this->UpdateProgress(static_cast<float>(this->GetSolverProgressShare() * solver.GetIteration() /
-                                            m_MaximumNumberOfIterations));
-    if (this->GetAbortGenerateData())
-    {
-      aborted = true;
-      solver.StopSolving();
-    }
-  }) };
+                              m_Statistics = solver.GetStatistics();
+                              this->InvokeEvent(IterationEvent());
+                              this->UpdateProgress(static_cast<float>(
+                                this->GetSolverProgressShare() * solver.GetIteration() / m_MaximumNumberOfIterations));
+                              if (this->GetAbortGenerateData())
+                              {
+                                aborted = true;
+                                solver.StopSolving();
+                              }
+                            }) };
   solver.Solve();
   m_Statistics = solver.GetStatistics();
   m_History = solver.GetHistory();

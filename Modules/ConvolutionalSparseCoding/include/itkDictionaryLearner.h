@@ -266,9 +266,9 @@ public:
    * description). kernels: K kernels of kernelSize, x fastest; maps[i]: K maps of imageSize.
    * allowSignFlip false keeps signs (non-negative maps). Exposed for tests and reuse. */
   static void
-  CanonicalizeDictionary(std::vector<RealType> & kernels, const std::vector<SizeValueType> & kernelSize,
-                         unsigned int K, std::vector<std::vector<RealType>> & maps,
-                         const std::vector<SizeValueType> & imageSize, CentreEnum centre, bool allowSignFlip);
+  CanonicalizeDictionary(std::vector<RealType> & kernels, const std::vector<SizeValueType> & kernelSize, unsigned int K,
+                         std::vector<std::vector<RealType>> & maps, const std::vector<SizeValueType> & imageSize,
+                         CentreEnum centre, bool allowSignFlip);
 
 protected:
   DictionaryLearner();
@@ -340,29 +340,29 @@ private:
   bool
   RecordIteration(double data, double penalty);
 
-  std::vector<std::string> m_TrainingFileNames;
-  unsigned int             m_NumberOfKernels{ 16 };
-  KernelSizeType           m_KernelSize;
-  double                   m_Lambda{ 0.1 };
-  bool                     m_NonNegativeCoefficients{ false };
-  unsigned int             m_NumberOfIterations{ 100 };
-  unsigned int             m_CodingIterations{ 2 };
-  unsigned int             m_OnlineCodingIterations{ 50 };
-  unsigned int             m_DictionaryIterations{ 1 };
-  double                   m_DictionaryPenaltyParameter{ 10.0 };
-  double                   m_RelativeTolerance{ 0.0 };
-  SolverEnum               m_CodingSolver{ SolverEnum::ADMM };
+  std::vector<std::string>                           m_TrainingFileNames;
+  unsigned int                                       m_NumberOfKernels{ 16 };
+  KernelSizeType                                     m_KernelSize;
+  double                                             m_Lambda{ 0.1 };
+  bool                                               m_NonNegativeCoefficients{ false };
+  unsigned int                                       m_NumberOfIterations{ 100 };
+  unsigned int                                       m_CodingIterations{ 2 };
+  unsigned int                                       m_OnlineCodingIterations{ 50 };
+  unsigned int                                       m_DictionaryIterations{ 1 };
+  double                                             m_DictionaryPenaltyParameter{ 10.0 };
+  double                                             m_RelativeTolerance{ 0.0 };
+  SolverEnum                                         m_CodingSolver{ SolverEnum::ADMM };
   typename SparseCodingSolverBase<RealType>::Pointer m_GivenCodingSolver;
-  BoundaryEnum             m_Boundary{ BoundaryEnum::Periodic };
-  NormEnum                 m_KernelNorm{ NormEnum::L2Ball };
-  bool                     m_ZeroMeanKernels{ false };
-  bool                     m_NonNegativeKernels{ false };
-  bool                     m_Online{ false };
-  bool                     m_Canonicalize{ true };
-  CentreEnum               m_CanonicalCentre{ CentreEnum::CentreOfEnergy };
-  unsigned int             m_Seed{ 1 };
-  bool                     m_InitializeFromPatches{ false };
-  unsigned int             m_RecentringInterval{ 20 };
+  BoundaryEnum                                       m_Boundary{ BoundaryEnum::Periodic };
+  NormEnum                                           m_KernelNorm{ NormEnum::L2Ball };
+  bool                                               m_ZeroMeanKernels{ false };
+  bool                                               m_NonNegativeKernels{ false };
+  bool                                               m_Online{ false };
+  bool                                               m_Canonicalize{ true };
+  CentreEnum                                         m_CanonicalCentre{ CentreEnum::CentreOfEnergy };
+  unsigned int                                       m_Seed{ 1 };
+  bool                                               m_InitializeFromPatches{ false };
+  unsigned int                                       m_RecentringInterval{ 20 };
 
   // Working state of one run.
   std::vector<SizeValueType>                   m_KernelSizeVector;

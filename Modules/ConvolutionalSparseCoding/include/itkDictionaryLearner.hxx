@@ -147,8 +147,8 @@ DictionaryLearner<TImage, TRealType>::MakeProjection() const
 
 template <typename TImage, typename TRealType>
 auto
-DictionaryLearner<TImage, TRealType>::ReadSample(const TrainingImageType * image, std::vector<SizeValueType> & size)
-  const -> Sample
+DictionaryLearner<TImage, TRealType>::ReadSample(const TrainingImageType *    image,
+                                                 std::vector<SizeValueType> & size) const -> Sample
 {
   const auto region = image->GetLargestPossibleRegion();
   size.resize(ImageDimension);
@@ -513,8 +513,8 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
 
   if (m_Canonicalize)
   {
-    CanonicalizeDictionary(m_Kernels, m_KernelSizeVector, m_K, m_LastMaps, m_LastImageSize, m_CanonicalCentre,
-                           !m_NonNegativeCoefficients);
+    CanonicalizeDictionary(
+      m_Kernels, m_KernelSizeVector, m_K, m_LastMaps, m_LastImageSize, m_CanonicalCentre, !m_NonNegativeCoefficients);
     if (m_Boundary == BoundaryEnum::ZeroPadded && !samples.empty())
     {
       // Circular shifts of the maps are exact only for periodic boundaries: refit the maps.
@@ -554,10 +554,8 @@ DictionaryLearner<TImage, TRealType>::GetCoefficientMaps(unsigned int i) const -
 
 template <typename TImage, typename TRealType>
 void
-DictionaryLearner<TImage, TRealType>::FillStack(DictionaryImageType *              stack,
-                                                const std::vector<SizeValueType> & size,
-                                                unsigned int                       K,
-                                                const std::vector<RealType> &      values)
+DictionaryLearner<TImage, TRealType>::FillStack(DictionaryImageType * stack, const std::vector<SizeValueType> & size,
+                                                unsigned int K, const std::vector<RealType> & values)
 {
   typename DictionaryImageType::SizeType stackSize;
   for (unsigned int d = 0; d < ImageDimension; ++d)

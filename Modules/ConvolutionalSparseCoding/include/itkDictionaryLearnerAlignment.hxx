@@ -13,13 +13,11 @@ namespace itk
 {
 template <typename TImage, typename TRealType>
 void
-DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealType> &             kernels,
-                                                            const std::vector<SizeValueType> &  kernelSize,
-                                                            unsigned int                        K,
-                                                            std::vector<std::vector<RealType>> & maps,
-                                                            const std::vector<SizeValueType> &  imageSize,
-                                                            CentreEnum                          centre,
-                                                            bool                                allowSignFlip)
+DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealType> &            kernels,
+                                                             const std::vector<SizeValueType> & kernelSize,
+                                                             unsigned int K, std::vector<std::vector<RealType>> & maps,
+                                                             const std::vector<SizeValueType> & imageSize,
+                                                             CentreEnum centre, bool allowSignFlip)
 {
   const unsigned int  N = static_cast<unsigned int>(kernelSize.size());
   const SizeValueType taps =
@@ -86,7 +84,8 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
       }
     }
     // Sign: the largest-magnitude tap positive.
-    const RealType * largest = std::max_element(h, h + taps, [](RealType a, RealType b) { return std::abs(a) < std::abs(b); });
+    const RealType * largest =
+      std::max_element(h, h + taps, [](RealType a, RealType b) { return std::abs(a) < std::abs(b); });
     if (allowSignFlip && *largest < 0)
     {
       std::for_each(h, h + taps, [](RealType & v) { v = -v; });
@@ -111,7 +110,8 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
   }
   std::vector<unsigned int> order(K);
   std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&usage](unsigned int a, unsigned int b) { return usage[a] > usage[b]; });
+  std::stable_sort(
+    order.begin(), order.end(), [&usage](unsigned int a, unsigned int b) { return usage[a] > usage[b]; });
   std::vector<RealType> sortedKernels(kernels.size());
   for (unsigned int k = 0; k < K; ++k)
   {
@@ -162,9 +162,8 @@ DictionaryLearner<TImage, TRealType>::CentreOfEnergy(const RealType *           
 
 template <typename TImage, typename TRealType>
 void
-DictionaryLearner<TImage, TRealType>::ShiftKernel(RealType *                         kernel,
-                                                  const std::vector<SizeValueType> & kernelSize,
-                                                  const std::vector<long> &          shift)
+DictionaryLearner<TImage, TRealType>::ShiftKernel(RealType * kernel, const std::vector<SizeValueType> & kernelSize,
+                                                  const std::vector<long> & shift)
 {
   const SizeValueType taps =
     std::accumulate(kernelSize.begin(), kernelSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
@@ -191,9 +190,8 @@ DictionaryLearner<TImage, TRealType>::ShiftKernel(RealType *                    
 
 template <typename TImage, typename TRealType>
 void
-DictionaryLearner<TImage, TRealType>::ShiftMap(RealType *                         map,
-                                               const std::vector<SizeValueType> & imageSize,
-                                               const std::vector<long> &          shift)
+DictionaryLearner<TImage, TRealType>::ShiftMap(RealType * map, const std::vector<SizeValueType> & imageSize,
+                                               const std::vector<long> & shift)
 {
   const SizeValueType pixels =
     std::accumulate(imageSize.begin(), imageSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());

@@ -107,8 +107,7 @@ public:
     switch (m_Norm)
     {
       case NormEnum::L2Ball:
-      case NormEnum::UnitL2:
-      {
+      case NormEnum::UnitL2: {
         const RealType norm = std::sqrt(std::inner_product(h, h + taps, h, RealType(0)));
         if (norm > 0 && (m_Norm == NormEnum::UnitL2 || norm > 1))
         {

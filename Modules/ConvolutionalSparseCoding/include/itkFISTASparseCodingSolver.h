@@ -80,7 +80,8 @@ public:
     {
       *buffer = ComplexBufferType();
     }
-    for (RealBufferType * buffer : { &m_XPrevious, &m_Gradient, &m_XNew, &m_BacktrackingScratch, &m_AXSpatial, &m_Residual })
+    for (RealBufferType * buffer :
+         { &m_XPrevious, &m_Gradient, &m_XNew, &m_BacktrackingScratch, &m_AXSpatial, &m_Residual })
     {
       *buffer = RealBufferType();
     }
@@ -135,10 +136,10 @@ private:
   double m_BacktrackingFactor{ 2.0 };
   double m_LipschitzConstant{ 0.0 };
 
-  double m_CurrentLipschitz{ 1.0 };
+  double           m_CurrentLipschitz{ 1.0 };
   NesterovMomentum m_Momentum;
-  double m_DataAtZ{ 0.0 };
-  double m_RelativeChange{ 1.0 };
+  double           m_DataAtZ{ 0.0 };
+  double           m_RelativeChange{ 1.0 };
 
   RealBufferType    m_X;
   RealBufferType    m_XPrevious;

@@ -148,9 +148,18 @@ FISTASparseCodingSolver<TReal>::ProximalStep() -> StepSums
       // Short blocks keep the step's scratch in L1.
       for (SizeValueType begin = 0; begin < n; begin += FISTAPixelBlock)
       {
-        this->StepBlock(m_X.data() + k * stride, m_XPrevious.data() + k * stride, g.data(), nullptr, stride,
-                        v.data(), FISTAPixelBlock, 1, static_cast<unsigned int>(k), begin,
-                        std::min(n, begin + FISTAPixelBlock), sums);
+        this->StepBlock(m_X.data() + k * stride,
+                        m_XPrevious.data() + k * stride,
+                        g.data(),
+                        nullptr,
+                        stride,
+                        v.data(),
+                        FISTAPixelBlock,
+                        1,
+                        static_cast<unsigned int>(k),
+                        begin,
+                        std::min(n, begin + FISTAPixelBlock),
+                        sums);
       }
     });
   }
@@ -160,8 +169,18 @@ FISTASparseCodingSolver<TReal>::ProximalStep() -> StepSums
     return this->template ReduceOverBlocks<NumberOfStepSums>(
       n, FISTAPixelBlock, [&](SizeValueType begin, SizeValueType end, StepSums & sums) {
         typename Superclass::ScratchLease v(this, K * FISTAPixelBlock);
-        this->StepBlock(m_X.data(), m_XPrevious.data(), m_Gradient.data(), out, stride, v.data(), FISTAPixelBlock, K,
-                        0, begin, end, sums);
+        this->StepBlock(m_X.data(),
+                        m_XPrevious.data(),
+                        m_Gradient.data(),
+                        out,
+                        stride,
+                        v.data(),
+                        FISTAPixelBlock,
+                        K,
+                        0,
+                        begin,
+                        end,
+                        sums);
       });
   };
   if (!m_Backtracking)
@@ -173,8 +192,7 @@ FISTASparseCodingSolver<TReal>::ProximalStep() -> StepSums
   {
     const StepSums sums = blockStep(m_XNew.data());
     const double   data = this->ComputeDataFidelity(m_XNew.data(), m_Spectra.data(), m_BacktrackingScratch.data());
-    const double   bound =
-      m_DataAtZ + sums[GradientProduct] + 0.5 * m_CurrentLipschitz * sums[DistanceSquared];
+    const double   bound = m_DataAtZ + sums[GradientProduct] + 0.5 * m_CurrentLipschitz * sums[DistanceSquared];
     if (data <= bound * (1 + 1e-6) + 1e-12 || m_CurrentLipschitz > 1e30)
     {
       std::swap(m_XPrevious, m_X);

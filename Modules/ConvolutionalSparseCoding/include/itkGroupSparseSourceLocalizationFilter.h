@@ -24,10 +24,10 @@ namespace itk
  * \f[ \min_{x \ge 0} \tfrac12 \| w \odot (\textstyle\sum_k h_k \circledast x_k - s) \|_2^2
  *     + \lambda \sum_i \sum_p \| x_{\aleph_p}[i] \|_2 \f]
  * (del Aguila Pla and Jalden, "Convolutional group-sparse coding and source localization",
- * IEEE ICASSP 2018; the CGSC paper), where the foreground groups \f$\aleph_1..\aleph_P\f$ (SetGroups) partition some of the
- * kernel indices: a source at pixel i is explained by one group of kernels (e.g. several
- * sizes of one shape). Kernels in no group are background kernels (e.g. a broad Gaussian):
- * non-negative and not penalised, so a smooth background is absorbed and not reported.
+ * IEEE ICASSP 2018; the CGSC paper), where the foreground groups \f$\aleph_1..\aleph_P\f$ (SetGroups) partition some of
+ * the kernel indices: a source at pixel i is explained by one group of kernels (e.g. several sizes of one shape).
+ * Kernels in no group are background kernels (e.g. a broad Gaussian): non-negative and not penalised, so a smooth
+ * background is absorbed and not reported.
  *
  * Kernel scaling (SetKernelNormalization): by default every kernel is divided by its l1 norm
  * before solving (the paper's equal-l1 normalisation): with unit-l1 non-negative kernels a
@@ -44,13 +44,12 @@ namespace itk
  * Detected sources (GetSources(), GetSourcePointSet(), WriteSourcesCSV()) are the local maxima
  * of y within a (2r+1)^N box (r = NeighborhoodRadius), each with: the sub-pixel position (the
  * y-weighted centroid of the box) as index and physical point; its brightness (debiased, see
- * SetDebiasBrightness; otherwise the sum of y over the box); the winning group (largest group coefficient sum over the box); an effective size,
- * sum_k alpha_k size_k with alpha_k the share of kernel k in the winning group's sum and size_k
- * the kernel's RMS radius per axis (sigma for a Gaussian); and its signal-to-noise ratio,
- * brightness times sum_k alpha_k ||h_k||_2 over the noise level, which is estimated robustly as
- * 1.4826 times the median absolute deviation of the residual s - reconstruction. A maximum is
- * reported when its brightness (ThresholdMode Absolute) or its signal-to-noise ratio
- * (SignalToNoise, the default) reaches DetectionThreshold.
+ * SetDebiasBrightness; otherwise the sum of y over the box); the winning group (largest group coefficient sum over the
+ * box); an effective size, sum_k alpha_k size_k with alpha_k the share of kernel k in the winning group's sum and
+ * size_k the kernel's RMS radius per axis (sigma for a Gaussian); and its signal-to-noise ratio, brightness times sum_k
+ * alpha_k ||h_k||_2 over the noise level, which is estimated robustly as 1.4826 times the median absolute deviation of
+ * the residual s - reconstruction. A maximum is reported when its brightness (ThresholdMode Absolute) or its
+ * signal-to-noise ratio (SignalToNoise, the default) reaches DetectionThreshold.
  *
  * Source fitting (SetSourceFitting, off by default): the maxima above CandidateThreshold
  * (a low coefficient signal-to-noise ratio) seed a SourceModelFitter, which fits every source
@@ -283,21 +282,21 @@ private:
   {
     return m_SourceFitting ? 0.6 : 1.0;
   }
-  GroupListType  m_Groups;
-  NormalizationEnum m_KernelNormalization{ NormalizationEnum::L1 };
-  double         m_DetectionThreshold{ 5.0 };
-  ThresholdEnum  m_ThresholdMode{ ThresholdEnum::SignalToNoise };
-  unsigned int   m_NeighborhoodRadius{ 1 };
-  double         m_MergeRadiusFactor{ 1.0 };
-  double         m_MinimumContrast{ 0.0 };
-  double         m_ContrastRadiusFactor{ 4.0 };
-  bool           m_DebiasBrightness{ true };
-  bool           m_SourceFitting{ false };
-  double         m_CandidateThreshold{ 1.0 };
+  GroupListType                      m_Groups;
+  NormalizationEnum                  m_KernelNormalization{ NormalizationEnum::L1 };
+  double                             m_DetectionThreshold{ 5.0 };
+  ThresholdEnum                      m_ThresholdMode{ ThresholdEnum::SignalToNoise };
+  unsigned int                       m_NeighborhoodRadius{ 1 };
+  double                             m_MergeRadiusFactor{ 1.0 };
+  double                             m_MinimumContrast{ 0.0 };
+  double                             m_ContrastRadiusFactor{ 4.0 };
+  bool                               m_DebiasBrightness{ true };
+  bool                               m_SourceFitting{ false };
+  double                             m_CandidateThreshold{ 1.0 };
   typename SourceFitterType::Pointer m_SourceFitter;
-  SourceListType m_Sources;
-  double         m_NoiseSigma{ 0 };
-  KernelSetType  m_KernelSet;
+  SourceListType                     m_Sources;
+  double                             m_NoiseSigma{ 0 };
+  KernelSetType                      m_KernelSet;
 };
 } // namespace itk
 

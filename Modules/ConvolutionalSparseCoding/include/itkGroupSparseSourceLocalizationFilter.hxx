@@ -65,8 +65,8 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::CreateProximalOpera
 {
   auto         prox = NonNegativeGroupL2ProximalOperator<RealType>::New();
   const auto * dictionary = this->GetDictionary();
-  prox->SetGroups(this->EffectiveGroups(
-    static_cast<unsigned int>(dictionary->GetLargestPossibleRegion().GetSize()[ImageDimension])));
+  prox->SetGroups(
+    this->EffectiveGroups(static_cast<unsigned int>(dictionary->GetLargestPossibleRegion().GetSize()[ImageDimension])));
   return prox.GetPointer();
 }
 
@@ -120,7 +120,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateOutputInfor
     image->CopyInformation(input);
     image->SetLargestPossibleRegion(input->GetLargestPossibleRegion());
   }
-  const SizeValueType K = this->GetDictionary()->GetLargestPossibleRegion().GetSize()[ImageDimension];
+  const SizeValueType          K = this->GetDictionary()->GetLargestPossibleRegion().GetSize()[ImageDimension];
   const CoefficientImageType * coefficients = this->GetOutput(0);
   CoefficientImageType *       groupMaps = this->GetGroupMaps();
   groupMaps->CopyInformation(coefficients);
@@ -132,14 +132,14 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateOutputInfor
 template <typename TInputImage, typename TRealType>
 auto
 GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrepareKernels(const std::vector<RealType> & kernels,
-                                                                             unsigned int numberOfKernels)
+                                                                            unsigned int numberOfKernels)
   -> std::vector<RealType>
 {
   // Group errors name the groups, before any work is done.
   auto prox = NonNegativeGroupL2ProximalOperator<RealType>::New();
   prox->SetGroups(this->EffectiveGroups(numberOfKernels));
   prox->Validate(numberOfKernels);
-  const auto                              dictionarySize = this->GetDictionary()->GetLargestPossibleRegion().GetSize();
+  const auto                            dictionarySize = this->GetDictionary()->GetLargestPossibleRegion().GetSize();
   typename KernelSetType::SizeArrayType size;
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
@@ -152,8 +152,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrepareKernels(cons
 template <typename TInputImage, typename TRealType>
 void
 GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateAdditionalOutputs(
-  const MultiChannelFourierConvolution<RealType> & op,
-  const std::vector<RealType> &                    signal)
+  const MultiChannelFourierConvolution<RealType> & op, const std::vector<RealType> & signal)
 {
   const unsigned int  K = op.GetNumberOfKernels();
   const SizeValueType n = signal.size();
@@ -256,21 +255,24 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateAdditionalO
 template <typename TInputImage, typename TRealType>
 void
 GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(
-  const GroupListType &                     groups,
-  RealType *                                residual,
-  const typename DetectorType::Settings &   settings)
+  const GroupListType & groups, RealType * residual, const typename DetectorType::Settings & settings)
 {
-  const InputImageType *                  input = this->GetInput();
-  const auto                              region = input->GetLargestPossibleRegion();
-  typename DetectorType::SizeArrayType    size;
-  typename DetectorType::PositionType     origin;
+  const InputImageType *               input = this->GetInput();
+  const auto                           region = input->GetLargestPossibleRegion();
+  typename DetectorType::SizeArrayType size;
+  typename DetectorType::PositionType  origin;
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
     size[d] = region.GetSize(d);
     origin[d] = static_cast<double>(region.GetIndex(d));
   }
-  const DetectorType detector(m_KernelSet, groups, this->GetOutput(0)->GetBufferPointer(),
-                              this->GetSourceMap()->GetBufferPointer(), size, origin, m_NoiseSigma);
+  const DetectorType detector(m_KernelSet,
+                              groups,
+                              this->GetOutput(0)->GetBufferPointer(),
+                              this->GetSourceMap()->GetBufferPointer(),
+                              size,
+                              origin,
+                              m_NoiseSigma);
   m_Sources.clear();
   for (const auto & detection : detector.Detect(settings, residual))
   {
@@ -326,7 +328,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::FitSources(const Gr
       ++backgroundCount;
     }
   }
-  typename SourceFitterType::SizeArrayType imageSize, kernelSize;
+  typename SourceFitterType::SizeArrayType                    imageSize, kernelSize;
   typename MultiChannelFourierConvolution<RealType>::SizeType operatorImageSize(ImageDimension),
     operatorKernelSize(ImageDimension);
   for (unsigned int d = 0; d < ImageDimension; ++d)
@@ -412,9 +414,9 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GetSourcePointSet()
   auto pointSet = SourcePointSetType::New();
   for (size_t i = 0; i < m_Sources.size(); ++i)
   {
-    const Source &                              source = m_Sources[i];
-    typename SourcePointSetType::PointType     point;
-    typename SourcePointSetType::PixelType     data;
+    const Source &                         source = m_Sources[i];
+    typename SourcePointSetType::PointType point;
+    typename SourcePointSetType::PixelType data;
     for (unsigned int d = 0; d < ImageDimension; ++d)
     {
       point[d] = source.Point[d];
@@ -432,7 +434,7 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GetSourcePointSet()
 template <typename TInputImage, typename TRealType>
 void
 GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::WriteSourcesCSV(std::ostream &         os,
-                                                                              const SourceListType & sources)
+                                                                             const SourceListType & sources)
 {
   const char * axes[] = { "x", "y", "z", "t" };
   for (unsigned int d = 0; d < ImageDimension; ++d)

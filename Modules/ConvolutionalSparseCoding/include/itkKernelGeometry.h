@@ -20,8 +20,7 @@ template <unsigned int VDimension, typename TVisit>
 void
 ForEachKernelTapInImage(const std::array<long, VDimension> &          anchor,
                         const std::array<SizeValueType, VDimension> & kernelSize,
-                        const std::array<SizeValueType, VDimension> & imageSize,
-                        TVisit &&                                     visit)
+                        const std::array<SizeValueType, VDimension> & imageSize, TVisit && visit)
 {
   const long width = static_cast<long>(kernelSize[0]);
   const long first = anchor[0] - width / 2;

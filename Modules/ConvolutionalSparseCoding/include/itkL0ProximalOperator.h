@@ -45,9 +45,8 @@ public:
   Evaluate(const RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
            SizeValueType end) const override
   {
-    return Superclass::SumOverCoefficients(v, stride, channels, begin, end, [](RealType value) {
-      return value != 0 ? RealType(1) : RealType(0);
-    });
+    return Superclass::SumOverCoefficients(
+      v, stride, channels, begin, end, [](RealType value) { return value != 0 ? RealType(1) : RealType(0); });
   }
 
 protected:

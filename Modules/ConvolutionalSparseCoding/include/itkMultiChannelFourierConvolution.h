@@ -294,7 +294,8 @@ public:
   unsigned int
   NumberOfConcurrentThreads() const
   {
-    return std::max(1u, std::min(m_MultiThreader->GetNumberOfWorkUnits(), m_MultiThreader->GetMaximumNumberOfThreads()));
+    return std::max(1u,
+                    std::min(m_MultiThreader->GetNumberOfWorkUnits(), m_MultiThreader->GetMaximumNumberOfThreads()));
   }
   /** Channels are split into this many contiguous groups, one per thread, for passes that
    * keep one accumulator per group. */
@@ -360,8 +361,8 @@ public:
   }
   /** out[f] = scale conj(H_k(f)) r(f): channel k of A^T. */
   void
-  AdjointChannelProduct(unsigned int k, const ComplexType * r, ComplexType * out, RealType scale,
-                        SizeValueType begin, SizeValueType end) const
+  AdjointChannelProduct(unsigned int k, const ComplexType * r, ComplexType * out, RealType scale, SizeValueType begin,
+                        SizeValueType end) const
   {
     const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
     for (SizeValueType f = begin; f < end; ++f)
@@ -371,8 +372,8 @@ public:
   }
   /** b[f] = scale (b[f] + conj(H_k(f)) q(f)): channel k of b + A^T q. */
   void
-  AddAdjointChannelProduct(unsigned int k, const ComplexType * q, ComplexType * b, RealType scale,
-                           SizeValueType begin, SizeValueType end) const
+  AddAdjointChannelProduct(unsigned int k, const ComplexType * q, ComplexType * b, RealType scale, SizeValueType begin,
+                           SizeValueType end) const
   {
     const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
     for (SizeValueType f = begin; f < end; ++f)
@@ -463,8 +464,8 @@ public:
   }
   /** out_k = sum_i conj(X_ik(f)) y_i (y: I values): the adjoint of ApplyStacks(). */
   static void
-  ApplyStacksAdjoint(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
-                     SizeValueType f, const std::complex<double> * y, ComplexType * out)
+  ApplyStacksAdjoint(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S, SizeValueType f,
+                     const std::complex<double> * y, ComplexType * out)
   {
     for (unsigned int k = 0; k < K; ++k)
     {
@@ -489,8 +490,8 @@ public:
   }
   /** G_k(f) (+)= conj(X_k(f)) r(f) for every k: the adjoint of x -> sum_k X_k x_k. */
   static void
-  AccumulateStackAdjoint(const ComplexType * X, const ComplexType & r, ComplexType * G, unsigned int K,
-                         SizeValueType S, SizeValueType f, bool overwrite)
+  AccumulateStackAdjoint(const ComplexType * X, const ComplexType & r, ComplexType * G, unsigned int K, SizeValueType S,
+                         SizeValueType f, bool overwrite)
   {
     for (unsigned int k = 0; k < K; ++k)
     {
@@ -501,8 +502,8 @@ public:
   /** The I x I Gram matrices (B B^H)_ij = sum_k X_ik conj(X_jk) of I stacks for each f in
    * [begin, end), one matrix after another (row-major, double). */
   static void
-  GramMatrices(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
-               SizeValueType begin, SizeValueType end, std::complex<double> * grams);
+  GramMatrices(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S, SizeValueType begin,
+               SizeValueType end, std::complex<double> * grams);
   /** A(f) = beta A(f) + X(f)^H X(f) (packed lower triangle, K(K+1)/2 values) and
    * b_k(f) = beta b_k(f) + conj(X_k(f)) s(f). */
   static void
@@ -552,13 +553,13 @@ private:
   SizeValueType m_SpatialStride{ 0 };
   SizeValueType m_SpectralStride{ 0 };
 
-  std::vector<RealType> m_Kernels;
+  std::vector<RealType>      m_Kernels;
   std::vector<SizeValueType> m_KernelTapOffsets;
-  ComplexBufferType     m_KernelSpectra;
-  RealBufferType        m_KernelSpectralEnergy;
-  RealBufferType        m_ParsevalWeights;
-  double                m_SpectralNormSquared{ 0.0 };
-  std::vector<uint8_t>  m_ImageMask;
+  ComplexBufferType          m_KernelSpectra;
+  RealBufferType             m_KernelSpectralEnergy;
+  RealBufferType             m_ParsevalWeights;
+  double                     m_SpectralNormSquared{ 0.0 };
+  std::vector<uint8_t>       m_ImageMask;
   /** Angular frequency of each stored index along each axis (x: the half row). */
   std::vector<std::vector<double>> m_AxisFrequencies;
 

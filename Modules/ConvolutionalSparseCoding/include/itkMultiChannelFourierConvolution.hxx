@@ -98,9 +98,8 @@ MultiChannelFourierConvolution<TReal>::SetImageSize(const SizeType & size)
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::SetDictionary(const RealType * kernels,
-                                                     const SizeType & kernelSize,
-                                                     unsigned int     numberOfKernels)
+MultiChannelFourierConvolution<TReal>::SetDictionary(const RealType * kernels, const SizeType & kernelSize,
+                                                     unsigned int numberOfKernels)
 {
   const SizeValueType taps =
     std::accumulate(kernelSize.begin(), kernelSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
@@ -119,9 +118,9 @@ template <typename TFunction>
 void
 MultiChannelFourierConvolution<TReal>::ForEachImageRow(TFunction && f) const
 {
-  const unsigned int dimension = m_ImageSize.size();
-  const SizeValueType rowLength = m_ImageSize[0];
-  const SizeValueType rows = m_NumberOfImagePixels / rowLength;
+  const unsigned int         dimension = m_ImageSize.size();
+  const SizeValueType        rowLength = m_ImageSize[0];
+  const SizeValueType        rows = m_NumberOfImagePixels / rowLength;
   std::vector<SizeValueType> index(dimension, 0);
   for (SizeValueType row = 0; row < rows; ++row)
   {
@@ -177,10 +176,10 @@ MultiChannelFourierConvolution<TReal>::Initialize()
                            ? m_ImageSize[axis]
                            : FFTFriendlySize(m_ImageSize[axis] + m_KernelSize[axis] - 1);
   }
-  m_NumberOfImagePixels = std::accumulate(
-    m_ImageSize.begin(), m_ImageSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
-  m_NumberOfDomainPixels = std::accumulate(
-    m_DomainSize.begin(), m_DomainSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  m_NumberOfImagePixels =
+    std::accumulate(m_ImageSize.begin(), m_ImageSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
+  m_NumberOfDomainPixels =
+    std::accumulate(m_DomainSize.begin(), m_DomainSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
   const SizeValueType halfRow = m_DomainSize[0] / 2 + 1;
   m_NumberOfFrequencies = m_NumberOfDomainPixels / m_DomainSize[0] * halfRow;
   // Channels start on 64-byte boundaries so that one plan serves every channel.
@@ -325,9 +324,8 @@ MultiChannelFourierConvolution<TReal>::InverseFFTThreaded(ComplexType * spectral
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::ForwardFFT(const RealType * spatial,
-                                                  ComplexType *    spectral,
-                                                  unsigned int     channels) const
+MultiChannelFourierConvolution<TReal>::ForwardFFT(const RealType * spatial, ComplexType * spectral,
+                                                  unsigned int channels) const
 {
   this->ParallelFor(channels, [&](SizeValueType k) {
     FFTW::ExecuteForward(m_ForwardPlan, spatial + k * m_SpatialStride, spectral + k * m_SpectralStride);
@@ -336,7 +334,8 @@ MultiChannelFourierConvolution<TReal>::ForwardFFT(const RealType * spatial,
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::InverseFFT(ComplexType * spectral, RealType * spatial, unsigned int channels) const
+MultiChannelFourierConvolution<TReal>::InverseFFT(ComplexType * spectral, RealType * spatial,
+                                                  unsigned int channels) const
 {
   this->ParallelFor(channels, [&](SizeValueType k) {
     FFTW::ExecuteInverse(m_InversePlan, spectral + k * m_SpectralStride, spatial + k * m_SpatialStride);
@@ -375,9 +374,8 @@ MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y)
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::ForwardThroughSpectra(const RealType * x,
-                                                             ComplexType *    spectral,
-                                                             RealType *       y) const
+MultiChannelFourierConvolution<TReal>::ForwardThroughSpectra(const RealType * x, ComplexType * spectral,
+                                                             RealType * y) const
 {
   constexpr SizeValueType block = 4096;
   const RealType          scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
@@ -413,12 +411,9 @@ MultiChannelFourierConvolution<TReal>::Adjoint(const RealType * y, RealType * x)
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::EvaluateShiftedKernel(unsigned int   k,
-                                                             const double * shift,
-                                                             RealType *     values,
-                                                             RealType *     derivatives,
-                                                             ComplexType *  spectralScratch,
-                                                             RealType *     spatialScratch) const
+MultiChannelFourierConvolution<TReal>::EvaluateShiftedKernel(unsigned int k, const double * shift, RealType * values,
+                                                             RealType * derivatives, ComplexType * spectralScratch,
+                                                             RealType * spatialScratch) const
 {
   const unsigned int dimension = m_DomainSize.size();
   // Per-axis phase factors exp(-i w shift) of h(x - shift).
@@ -486,12 +481,9 @@ MultiChannelFourierConvolution<TReal>::EvaluateShiftedKernel(unsigned int   k,
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::GramMatrices(const std::vector<const ComplexType *> & stacks,
-                                                    unsigned int                             K,
-                                                    SizeValueType                            S,
-                                                    SizeValueType                            begin,
-                                                    SizeValueType                            end,
-                                                    std::complex<double> *                   grams)
+MultiChannelFourierConvolution<TReal>::GramMatrices(const std::vector<const ComplexType *> & stacks, unsigned int K,
+                                                    SizeValueType S, SizeValueType begin, SizeValueType end,
+                                                    std::complex<double> * grams)
 {
   // Frequencies innermost, so that each channel is read contiguously; summed in the working
   // precision.
@@ -524,14 +516,9 @@ MultiChannelFourierConvolution<TReal>::GramMatrices(const std::vector<const Comp
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::AccumulateStackOuterProduct(const ComplexType * X,
-                                                                   const ComplexType & s,
-                                                                   unsigned int        K,
-                                                                   SizeValueType       S,
-                                                                   SizeValueType       f,
-                                                                   RealType            beta,
-                                                                   ComplexType *       A,
-                                                                   ComplexType *       b)
+MultiChannelFourierConvolution<TReal>::AccumulateStackOuterProduct(const ComplexType * X, const ComplexType & s,
+                                                                   unsigned int K, SizeValueType S, SizeValueType f,
+                                                                   RealType beta, ComplexType * A, ComplexType * b)
 {
   for (unsigned int k = 0, j = 0; k < K; ++k)
   {
@@ -546,7 +533,8 @@ MultiChannelFourierConvolution<TReal>::AccumulateStackOuterProduct(const Complex
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::PadToDomain(const RealType * image, RealType * domain, unsigned int channels) const
+MultiChannelFourierConvolution<TReal>::PadToDomain(const RealType * image, RealType * domain,
+                                                   unsigned int channels) const
 {
   for (unsigned int c = 0; c < channels; ++c)
   {
@@ -561,7 +549,8 @@ MultiChannelFourierConvolution<TReal>::PadToDomain(const RealType * image, RealT
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::CropToImage(const RealType * domain, RealType * image, unsigned int channels) const
+MultiChannelFourierConvolution<TReal>::CropToImage(const RealType * domain, RealType * image,
+                                                   unsigned int channels) const
 {
   for (unsigned int c = 0; c < channels; ++c)
   {
@@ -615,7 +604,8 @@ MultiChannelFourierConvolution<TReal>::PrintSelf(std::ostream & os, Indent inden
   printSize(m_ImageSize);
   os << indent << "DomainSize: ";
   printSize(m_DomainSize);
-  os << indent << "PlanRigor: " << (m_PlanRigor == AutomaticPlanRigor ? std::string("automatic") : std::to_string(m_PlanRigor))
+  os << indent
+     << "PlanRigor: " << (m_PlanRigor == AutomaticPlanRigor ? std::string("automatic") : std::to_string(m_PlanRigor))
      << " (plans made with " << m_EffectivePlanRigor << ")" << std::endl;
   os << indent << "AutomaticPlanningThreshold: " << m_AutomaticPlanningThreshold << std::endl;
   os << indent << "SpectralNormSquared: " << m_SpectralNormSquared << std::endl;

@@ -187,8 +187,8 @@ public:
     {
       if (group.size() == 1)
       {
-        sum += Superclass::SumOverCoefficients(v + group[0] * stride, stride, 1, begin, end,
-                                               [](RealType value) { return std::abs(value); });
+        sum += Superclass::SumOverCoefficients(
+          v + group[0] * stride, stride, 1, begin, end, [](RealType value) { return std::abs(value); });
         continue;
       }
       for (SizeValueType first = begin; first < end; first += Chunk)

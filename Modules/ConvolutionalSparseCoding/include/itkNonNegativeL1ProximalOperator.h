@@ -44,9 +44,8 @@ public:
   Evaluate(const RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
            SizeValueType end) const override
   {
-    return Superclass::SumOverCoefficients(v, stride, channels, begin, end, [](RealType value) {
-      return std::abs(value);
-    });
+    return Superclass::SumOverCoefficients(
+      v, stride, channels, begin, end, [](RealType value) { return std::abs(value); });
   }
 
 protected:

@@ -78,8 +78,8 @@ protected:
   /** Applies f(value) to every coefficient of the block. */
   template <typename TFunction>
   static void
-  ForEachCoefficient(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
-                     SizeValueType end, TFunction && f)
+  ForEachCoefficient(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin, SizeValueType end,
+                     TFunction && f)
   {
     for (unsigned int c = 0; c < channels; ++c)
     {

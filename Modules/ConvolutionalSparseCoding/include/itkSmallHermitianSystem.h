@@ -18,8 +18,7 @@ namespace SmallHermitianSystem
 /** Overwrites the lower triangle of the n x n row-major matrix with the lower Cholesky factor of
  * (matrix + shift I); the upper triangle is not read. Pivots below \c floor are raised to it. */
 inline void
-Factorize(std::complex<double> * L, size_t n, double shift,
-          double floor = -std::numeric_limits<double>::infinity())
+Factorize(std::complex<double> * L, size_t n, double shift, double floor = -std::numeric_limits<double>::infinity())
 {
   for (size_t i = 0; i < n; ++i)
   {

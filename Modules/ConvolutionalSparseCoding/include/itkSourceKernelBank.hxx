@@ -133,8 +133,8 @@ Radial(double outerRadius, const std::string & name, TProfile && inside)
       SizeValueType subRest = u;
       for (unsigned int d = 0; d < VDimension; ++d)
       {
-        const double coordinate = static_cast<double>(rest % width) - radius - 0.5 +
-                                  (static_cast<double>(subRest % samples) + 0.5) / samples;
+        const double coordinate =
+          static_cast<double>(rest % width) - radius - 0.5 + (static_cast<double>(subRest % samples) + 0.5) / samples;
         rest /= width;
         subRest /= samples;
         distance2 += coordinate * coordinate;
@@ -155,8 +155,8 @@ SourceKernelBank<TRealType, VDimension>::Disk(double radius) -> Kernel
   {
     itkGenericExceptionMacro("A disk kernel needs a positive radius, got " << radius);
   }
-  return SourceKernelBankDetail::Radial<Kernel, VDimension>(radius, "disk:" + std::to_string(radius),
-                                                             [radius](double r) { return r <= radius; });
+  return SourceKernelBankDetail::Radial<Kernel, VDimension>(
+    radius, "disk:" + std::to_string(radius), [radius](double r) { return r <= radius; });
 }
 
 template <typename TRealType, unsigned int VDimension>
@@ -168,8 +168,9 @@ SourceKernelBank<TRealType, VDimension>::Ring(double radius, double width) -> Ke
     itkGenericExceptionMacro("A ring kernel needs a positive radius and width, got " << radius << " and " << width);
   }
   return SourceKernelBankDetail::Radial<Kernel, VDimension>(
-    radius + 0.5 * width, "ring:" + std::to_string(radius),
-    [radius, width](double r) { return std::abs(r - radius) <= 0.5 * width; });
+    radius + 0.5 * width, "ring:" + std::to_string(radius), [radius, width](double r) {
+      return std::abs(r - radius) <= 0.5 * width;
+    });
 }
 
 template <typename TRealType, unsigned int VDimension>
@@ -177,7 +178,7 @@ auto
 SourceKernelBank<TRealType, VDimension>::Exemplar(const ImageType * image, const typename ImageType::IndexType & center,
                                                   unsigned int radius) -> Kernel
 {
-  const auto region = image->GetLargestPossibleRegion();
+  const auto                     region = image->GetLargestPossibleRegion();
   typename ImageType::RegionType patch;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
@@ -255,7 +256,7 @@ SourceKernelBank<TRealType, VDimension>::Upsampled(const Kernel & kernel, double
   for (SizeValueType t = 0; t < taps; ++t)
   {
     // Multilinear interpolation of the source at the point this tap maps back to.
-    std::array<double, VDimension>        position;
+    std::array<double, VDimension>         position;
     std::array<IndexValueType, VDimension> base;
     SizeValueType                          rest = t;
     bool                                   inside = true;
@@ -322,7 +323,7 @@ SourceKernelBank<TRealType, VDimension>::Shifted(const Kernel & kernel, const st
     }
     return 0.0;
   };
-  Kernel result = kernel;
+  Kernel             result = kernel;
   std::ostringstream name;
   name << kernel.Name << "+(";
   for (unsigned int d = 0; d < VDimension; ++d)
@@ -373,7 +374,8 @@ SourceKernelBank<TRealType, VDimension>::FromImage(const ImageType * image, cons
   Kernel kernel;
   kernel.Name = name;
   kernel.Size = image->GetLargestPossibleRegion().GetSize();
-  kernel.Values.assign(image->GetBufferPointer(), image->GetBufferPointer() + image->GetLargestPossibleRegion().GetNumberOfPixels());
+  kernel.Values.assign(image->GetBufferPointer(),
+                       image->GetBufferPointer() + image->GetLargestPossibleRegion().GetNumberOfPixels());
   return kernel;
 }
 
@@ -450,7 +452,8 @@ SourceKernelBank<TRealType, VDimension>::ExemplarOfTerm(const std::string & term
   }
   if (numbers.size() != VDimension && numbers.size() != VDimension + 1)
   {
-    itkExceptionMacro("Kernel bank term '" << term << "' needs " << VDimension << " index coordinates and optionally a radius");
+    itkExceptionMacro("Kernel bank term '" << term << "' needs " << VDimension
+                                           << " index coordinates and optionally a radius");
   }
   typename ImageType::IndexType center;
   for (unsigned int d = 0; d < VDimension; ++d)
@@ -464,7 +467,7 @@ SourceKernelBank<TRealType, VDimension>::ExemplarOfTerm(const std::string & term
 template <typename TRealType, unsigned int VDimension>
 auto
 SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term, const ImageType * image,
-                                                      const std::vector<Kernel> & previous, bool background) const
+                                                       const std::vector<Kernel> & previous, bool background) const
   -> std::vector<Kernel>
 {
   using namespace SourceKernelBankDetail;
@@ -473,10 +476,10 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
   {
     itkExceptionMacro("Kernel bank term '" << term << "' has no ':' (expected e.g. gauss:1,2)");
   }
-  const std::string        kind = term.substr(0, colon);
-  const std::string        arguments = term.substr(colon + 1);
-  std::vector<double>      numbers;
-  std::vector<Kernel>      kernels;
+  const std::string   kind = term.substr(0, colon);
+  const std::string   arguments = term.substr(colon + 1);
+  std::vector<double> numbers;
+  std::vector<Kernel> kernels;
   if (kind != "file")
   {
     for (const auto & part : Split(arguments, ','))
@@ -549,9 +552,9 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
   }
   else
   {
-    itkExceptionMacro("Kernel bank term '" << term
-                                           << "': unknown kind '" << kind
-                                           << "' (gauss, disk, ring, exemplar, upsample, subpixel, file, background:...)");
+    itkExceptionMacro("Kernel bank term '"
+                      << term << "': unknown kind '" << kind
+                      << "' (gauss, disk, ring, exemplar, upsample, subpixel, file, background:...)");
   }
   return kernels;
 }

@@ -49,8 +49,8 @@ struct SourceKernelSet
              TVisit && visit) const
   {
     const TReal * h = Values.data() + k * Taps;
-    ForEachKernelTapInImage<VDimension>(anchor, Size, imageSize,
-                                        [&](SizeValueType offset, SizeValueType t) { visit(offset, h[t]); });
+    ForEachKernelTapInImage<VDimension>(
+      anchor, Size, imageSize, [&](SizeValueType offset, SizeValueType t) { visit(offset, h[t]); });
   }
 };
 

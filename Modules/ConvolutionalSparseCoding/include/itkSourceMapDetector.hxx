@@ -91,8 +91,9 @@ SourceMapDetector<TReal, VDimension>::Detect(const Settings & settings, TReal * 
       sources.push_back(source);
     }
   }
-  std::stable_sort(sources.begin(), sources.end(),
-                   [](const Detection & a, const Detection & b) { return a.Brightness > b.Brightness; });
+  std::stable_sort(sources.begin(), sources.end(), [](const Detection & a, const Detection & b) {
+    return a.Brightness > b.Brightness;
+  });
   if (settings.MinimumContrast > 0)
   {
     return RemoveContrastArtefacts(sources, m_Size, settings.MinimumContrast, settings.ContrastRadiusFactor);
@@ -102,17 +103,19 @@ SourceMapDetector<TReal, VDimension>::Detect(const Settings & settings, TReal * 
 
 template <typename TReal, unsigned int VDimension>
 auto
-SourceMapDetector<TReal, VDimension>::FindMaxima(const Settings & settings, TReal * residual) const
-  -> DetectionListType
+SourceMapDetector<TReal, VDimension>::FindMaxima(const Settings & settings, TReal * residual) const -> DetectionListType
 {
   DetectionListType maxima;
   ForEachLocalMaximum<VDimension>(
-    m_SourceMap, m_Size, settings.NeighborhoodRadius, [](TReal value) { return value > 0; },
+    m_SourceMap,
+    m_Size,
+    settings.NeighborhoodRadius,
+    [](TReal value) { return value > 0; },
     [&](SizeValueType, const SizeArrayType &, const std::vector<SizeValueType> & box) {
       maxima.push_back(this->Measure(box, settings, residual));
     });
-  std::stable_sort(maxima.begin(), maxima.end(),
-                   [](const Detection & a, const Detection & b) { return a.Brightness > b.Brightness; });
+  std::stable_sort(
+    maxima.begin(), maxima.end(), [](const Detection & a, const Detection & b) { return a.Brightness > b.Brightness; });
   return maxima;
 }
 
@@ -133,7 +136,7 @@ auto
 SourceMapDetector<TReal, VDimension>::Measure(const std::vector<SizeValueType> & box, const Settings & settings,
                                               TReal * residual) const -> Detection
 {
-  const TReal * x = m_Coefficients;
+  const TReal *       x = m_Coefficients;
   const SizeValueType n = m_NumberOfPixels;
   // The centroid of the light the box's coefficients put into the image: each coefficient at
   // its pixel plus its kernel's centroid offset (zero for a centred kernel, the shift for a
@@ -210,8 +213,7 @@ template <typename TReal, unsigned int VDimension>
 double
 SourceMapDetector<TReal, VDimension>::DebiasedBrightness(const std::vector<unsigned int> &  group,
                                                          const std::vector<SizeValueType> & box,
-                                                         const PositionType &               position,
-                                                         TReal *                            residual) const
+                                                         const PositionType & position, TReal * residual) const
 {
   const TReal *       x = m_Coefficients;
   const SizeValueType n = m_NumberOfPixels;
@@ -246,16 +248,16 @@ SourceMapDetector<TReal, VDimension>::DebiasedBrightness(const std::vector<unsig
         const TReal coefficient = sign * x[k * n + q];
         if (coefficient != 0)
         {
-          m_Kernels.ForEachTap(k, pixelOf(q), m_Size,
-                               [&](SizeValueType offset, TReal tap) { residual[offset] += coefficient * tap; });
+          m_Kernels.ForEachTap(
+            k, pixelOf(q), m_Size, [&](SizeValueType offset, TReal tap) { residual[offset] += coefficient * tap; });
         }
       }
     }
   };
   auto response = [&](const std::array<long, VDimension> & p) {
     double sum = 0;
-    m_Kernels.ForEachTap(dominant, p, m_Size,
-                         [&](SizeValueType offset, TReal tap) { sum += double(tap) * residual[offset]; });
+    m_Kernels.ForEachTap(
+      dominant, p, m_Size, [&](SizeValueType offset, TReal tap) { sum += double(tap) * residual[offset]; });
     return sum;
   };
   addOwnModel(TReal(1));
@@ -329,8 +331,8 @@ SourceMapDetector<TReal, VDimension>::Merge(const DetectionListType & maxima, co
   // than MergeRadiusFactor times their larger size joins it (positions average with the
   // coefficient evidence, the SNR; a debiased brightness already fits the host's kernel to the
   // light around it, so only coefficient sums add up).
-  const double              factor = settings.MergeRadiusFactor;
-  const double              cell = GridCellFor(maxima, factor);
+  const double                factor = settings.MergeRadiusFactor;
+  const double                cell = GridCellFor(maxima, factor);
   SourcePointGrid<VDimension> grid;
   grid.Reset(cell, size, cell);
   DetectionListType merged;
@@ -338,8 +340,8 @@ SourceMapDetector<TReal, VDimension>::Merge(const DetectionListType & maxima, co
   {
     // The brightest accepted source in reach (the lowest index) takes the candidate.
     size_t hostIndex = merged.size();
-    ForEachInReach(grid, cell, candidate, merged, factor,
-                   [&hostIndex](size_t index) { hostIndex = std::min(hostIndex, index); });
+    ForEachInReach(
+      grid, cell, candidate, merged, factor, [&hostIndex](size_t index) { hostIndex = std::min(hostIndex, index); });
     if (hostIndex == merged.size())
     {
       grid.Add(candidate.Index, merged.size());
@@ -367,9 +369,8 @@ SourceMapDetector<TReal, VDimension>::Merge(const DetectionListType & maxima, co
 template <typename TReal, unsigned int VDimension>
 auto
 SourceMapDetector<TReal, VDimension>::RemoveContrastArtefacts(const DetectionListType & sources,
-                                                              const SizeArrayType &     size,
-                                                              double                    minimumContrast,
-                                                              double                    radiusFactor) -> DetectionListType
+                                                              const SizeArrayType & size, double minimumContrast,
+                                                              double radiusFactor) -> DetectionListType
 {
   // Brightest first: a source is compared with every brighter source in reach.
   const double                cell = GridCellFor(sources, radiusFactor);

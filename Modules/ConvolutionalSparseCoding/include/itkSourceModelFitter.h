@@ -30,11 +30,10 @@ namespace itk
  * kernels fit imperfectly leaves residual light that a penalised model turns into false
  * sources and a background that dips. Fitting the sources where they are (sub-pixel shifts by
  * Fourier interpolation of each kernel) with unshrunk amplitudes, and testing every source by
- * the drop in chi-square it brings, is the classic photometry answer (DAOPHOT's ALLSTAR: Stetson, "DAOPHOT: A computer program for
- * crowded-field stellar photometry", PASP 99, 1987, and Stetson and Harris, "CCD photometry of
- * the globular cluster M92", AJ 96, 1988);
- * the coding solution gives it the candidates, the foreground to mask while the background is
- * first estimated, and the noise level.
+ * the drop in chi-square it brings, is the classic photometry answer (DAOPHOT's ALLSTAR: Stetson, "DAOPHOT: A computer
+ * program for crowded-field stellar photometry", PASP 99, 1987, and Stetson and Harris, "CCD photometry of the globular
+ * cluster M92", AJ 96, 1988); the coding solution gives it the candidates, the foreground to mask while the background
+ * is first estimated, and the noise level.
  *
  * Fit(candidates), candidates brightest first:
  * 1. The noise model from the coding solution's residual; the background from the pixels the
@@ -332,46 +331,46 @@ private:
   Distance(const PositionType & a, const PositionType & b) const;
 
   // Problem.
-  const RealType *                   m_Image{ nullptr };
-  const RealType *                   m_Weights{ nullptr };
-  const RealType *                   m_InitialForeground{ nullptr };
-  const RealType *                   m_InitialBackground{ nullptr };
-  SizeArrayType                      m_Size{};
-  SizeValueType                      m_NumberOfPixels{ 0 };
+  const RealType * m_Image{ nullptr };
+  const RealType * m_Weights{ nullptr };
+  const RealType * m_InitialForeground{ nullptr };
+  const RealType * m_InitialBackground{ nullptr };
+  SizeArrayType    m_Size{};
+  SizeValueType    m_NumberOfPixels{ 0 };
   /** One source kernel, cropped, with its Fourier shifting: the kernel on a small periodic
    * grid of odd sizes (room for the light a half-pixel shift moves past its edge). */
   struct KernelModel
   {
-    SizeArrayType                               Size{};
-    SizeValueType                               Taps{ 0 };
-    std::vector<RealType>                       Values;
-    double                                      RMSRadius{ 0 };
-    double                                      Sum{ 0 };
-    double                                      HalfWidth{ 0 };
-    typename OperatorType::Pointer              Shift;
+    SizeArrayType                  Size{};
+    SizeValueType                  Taps{ 0 };
+    std::vector<RealType>          Values;
+    double                         RMSRadius{ 0 };
+    double                         Sum{ 0 };
+    double                         HalfWidth{ 0 };
+    typename OperatorType::Pointer Shift;
     // Scratch of EvaluateShiftedKernel (the fitter runs in one thread).
     mutable typename OperatorType::ComplexBufferType Spectrum;
     mutable typename OperatorType::RealBufferType    Spatial;
   };
   std::vector<KernelModel> m_KernelModels;
   /** Every kernel centred in the box of the largest, for the matched filters. */
-  std::vector<RealType> m_CommonKernels;
-  SizeArrayType         m_CommonSize{};
-  unsigned int          m_NumberOfKernels{ 0 };
+  std::vector<RealType>               m_CommonKernels;
+  SizeArrayType                       m_CommonSize{};
+  unsigned int                        m_NumberOfKernels{ 0 };
   typename OperatorType::ConstPointer m_BackgroundOperator;
-  bool                               m_CoefficientsBeyondImage{ false };
+  bool                                m_CoefficientsBeyondImage{ false };
 
   // Parameters.
-  double       m_ModelThreshold{ 3.0 };
-  double       m_AddThreshold{ 3.5 };
-  double       m_MergeThreshold{ 5.0 };
-  double       m_MergeRadiusFactor{ 1.25 };
-  unsigned int m_NumberOfRounds{ 3 };
-  unsigned int m_NumberOfSweeps{ 4 };
-  unsigned int m_BackgroundIterations{ 250 };
-  unsigned int m_PolishIterations{ 100 };
-  double       m_ForegroundMaskLevel{ 0.3 };
-  bool         m_PoissonNoise{ true };
+  double                      m_ModelThreshold{ 3.0 };
+  double                      m_AddThreshold{ 3.5 };
+  double                      m_MergeThreshold{ 5.0 };
+  double                      m_MergeRadiusFactor{ 1.25 };
+  unsigned int                m_NumberOfRounds{ 3 };
+  unsigned int                m_NumberOfSweeps{ 4 };
+  unsigned int                m_BackgroundIterations{ 250 };
+  unsigned int                m_PolishIterations{ 100 };
+  double                      m_ForegroundMaskLevel{ 0.3 };
+  bool                        m_PoissonNoise{ true };
   std::function<bool(double)> m_ProgressCallback;
 
   // Matched filters of the residual search (h_k and h_k^2), made once per fit.
@@ -380,16 +379,16 @@ private:
   mutable std::vector<RealType>  m_GaussNewtonColumns;
 
   // State.
-  std::vector<Source>          m_State;
-  std::vector<RealType>        m_Residual;
-  std::vector<RealType>        m_W;
-  std::vector<RealType>        m_Background;
+  std::vector<Source>                   m_State;
+  std::vector<RealType>                 m_Residual;
+  std::vector<RealType>                 m_W;
+  std::vector<RealType>                 m_Background;
   typename OperatorType::RealBufferType m_BackgroundCoefficients;
-  double                       m_NoiseOffset{ 0 };
-  double                       m_NoiseSlope{ 0 };
-  SourcePointGrid<VDimension>  m_Grid;
-  std::vector<FittedSource>    m_Sources;
-  bool                         m_Aborted{ false };
+  double                                m_NoiseOffset{ 0 };
+  double                                m_NoiseSlope{ 0 };
+  SourcePointGrid<VDimension>           m_Grid;
+  std::vector<FittedSource>             m_Sources;
+  bool                                  m_Aborted{ false };
 };
 } // namespace itk
 

@@ -98,9 +98,8 @@ SourceModelFitter<TReal, VDimension>::SetImage(const RealType * image, const Siz
 
 template <typename TReal, unsigned int VDimension>
 void
-SourceModelFitter<TReal, VDimension>::SetSourceKernels(const RealType *      kernels,
-                                                       const SizeArrayType & kernelSize,
-                                                       unsigned int          count)
+SourceModelFitter<TReal, VDimension>::SetSourceKernels(const RealType * kernels, const SizeArrayType & kernelSize,
+                                                       unsigned int count)
 {
   const SizeValueType taps =
     std::accumulate(kernelSize.begin(), kernelSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
@@ -188,8 +187,8 @@ SourceModelFitter<TReal, VDimension>::SetSourceKernels(const RealType *      ker
       grid[d] = SourceModelFitterDetail::OddFFTFriendlySize(model.Size[d] + 8);
       size[d] = model.Size[d];
     }
-    model.Shift = OperatorType::Create(grid, model.Values.data(), size, 1,
-                                       ConvolutionalSparseCodingEnums::Boundary::Periodic, FFTW_ESTIMATE);
+    model.Shift = OperatorType::Create(
+      grid, model.Values.data(), size, 1, ConvolutionalSparseCodingEnums::Boundary::Periodic, FFTW_ESTIMATE);
     model.Spectrum = model.Shift->AllocateSpectral(2);
     model.Spatial = model.Shift->AllocateSpatial(1);
   }
@@ -279,10 +278,8 @@ SourceModelFitter<TReal, VDimension>::VerifyInputs() const
 
 template <typename TReal, unsigned int VDimension>
 void
-SourceModelFitter<TReal, VDimension>::EvaluateShiftedKernel(unsigned int         k,
-                                                            const PositionType & shift,
-                                                            RealType *           values,
-                                                            RealType *           derivatives) const
+SourceModelFitter<TReal, VDimension>::EvaluateShiftedKernel(unsigned int k, const PositionType & shift,
+                                                            RealType * values, RealType * derivatives) const
 {
   const KernelModel & model = m_KernelModels[k];
   model.Shift->EvaluateShiftedKernel(0, shift.data(), values, derivatives, model.Spectrum.data(), model.Spatial.data());
@@ -357,11 +354,11 @@ bool
 SourceModelFitter<TReal, VDimension>::GaussNewtonStep(Source & source) const
 {
   // Model of the residual around the source: a h(x - p - d) ~ a h + sum_j (a d_j) dh/dshift_j.
-  constexpr unsigned int n = VDimension + 1;
-  const SizeValueType    taps = m_KernelModels[source.Kernel].Taps;
+  constexpr unsigned int  n = VDimension + 1;
+  const SizeValueType     taps = m_KernelModels[source.Kernel].Taps;
   std::vector<RealType> & columns = m_GaussNewtonColumns;
   columns.resize(n * taps);
-  PositionType           shift;
+  PositionType shift;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
     shift[d] = source.Position[d] - static_cast<double>(source.Anchor[d]);
@@ -402,9 +399,8 @@ SourceModelFitter<TReal, VDimension>::GaussNewtonStep(Source & source) const
 
 template <typename TReal, unsigned int VDimension>
 void
-SourceModelFitter<TReal, VDimension>::FitAlone(Source &                          source,
-                                               const std::vector<unsigned int> & kernels,
-                                               unsigned int                      steps)
+SourceModelFitter<TReal, VDimension>::FitAlone(Source & source, const std::vector<unsigned int> & kernels,
+                                               unsigned int steps)
 {
   const PositionType start = source.Position;
   double             bestGain = -1;
@@ -626,8 +622,8 @@ SourceModelFitter<TReal, VDimension>::Fit(const std::vector<Candidate> & candida
     fitted.SignalToNoise = source.SignalToNoise;
     m_Sources.push_back(fitted);
   }
-  std::stable_sort(m_Sources.begin(), m_Sources.end(),
-                   [](const FittedSource & a, const FittedSource & b) { return a.Flux > b.Flux; });
+  std::stable_sort(
+    m_Sources.begin(), m_Sources.end(), [](const FittedSource & a, const FittedSource & b) { return a.Flux > b.Flux; });
   this->ReportProgress(1.0);
 }
 

@@ -13,11 +13,12 @@ namespace itk
 {
 template <typename TReal, unsigned int VDimension>
 void
-SourceModelFitter<TReal, VDimension>::Polish(const std::vector<uint8_t> * mask, unsigned int iterations, bool withSources)
+SourceModelFitter<TReal, VDimension>::Polish(const std::vector<uint8_t> * mask, unsigned int iterations,
+                                             bool withSources)
 {
-  const SizeValueType n = m_NumberOfPixels;
-  std::vector<size_t> sources = withSources ? this->AliveIndices() : std::vector<size_t>{};
-  const size_t        S = sources.size();
+  const SizeValueType   n = m_NumberOfPixels;
+  std::vector<size_t>   sources = withSources ? this->AliveIndices() : std::vector<size_t>{};
+  const size_t          S = sources.size();
   std::vector<RealType> weights(m_W);
   if (mask != nullptr)
   {
@@ -98,8 +99,8 @@ SourceModelFitter<TReal, VDimension>::Polish(const std::vector<uint8_t> * mask, 
     {
       const Source & source = m_State[sources[s]];
       double         g = 0;
-      this->ForEachTap(source,
-                       [&](SizeValueType offset, SizeValueType tap) { g += double(source.Taps[tap]) * residual[offset]; });
+      this->ForEachTap(
+        source, [&](SizeValueType offset, SizeValueType tap) { g += double(source.Taps[tap]) * residual[offset]; });
       gradientAmplitudes[s] = g;
     }
     this->PolishMomentumStep(policy, step, z, previous, gradient, za, previousAmplitudes, gradientAmplitudes);
@@ -112,16 +113,16 @@ template <typename TReal, unsigned int VDimension>
 void
 SourceModelFitter<TReal, VDimension>::PolishMomentumStep(NesterovMomentum & policy, double step, RealBufferType & z,
                                                          RealBufferType & previous, RealBufferType & gradient,
-                                                         std::vector<double> & za, std::vector<double> & previousAmplitudes,
+                                                         std::vector<double> & za,
+                                                         std::vector<double> & previousAmplitudes,
                                                          std::vector<double> & gradientAmplitudes) const
 {
   const OperatorType * op = m_BackgroundOperator.GetPointer();
   const unsigned int   B = op ? op->GetNumberOfKernels() : 0;
   const SizeValueType  stride = op ? op->GetSpatialStride() : 0;
   const size_t         S = za.size();
-  const uint8_t *      support = (op && !m_CoefficientsBeyondImage && !op->DomainEqualsImage())
-                                   ? op->GetImageMask().data()
-                                   : nullptr;
+  const uint8_t *      support =
+    (op && !m_CoefficientsBeyondImage && !op->DomainEqualsImage()) ? op->GetImageMask().data() : nullptr;
   // Projected step from z, then the momentum; restart when the step goes against it.
   double agreement = 0;
   for (unsigned int b = 0; b < B; ++b)

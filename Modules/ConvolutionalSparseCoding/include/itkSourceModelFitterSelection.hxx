@@ -68,8 +68,8 @@ SourceModelFitter<TReal, VDimension>::ClosePairs() const -> std::vector<SourcePa
     for (const size_t j : this->Neighbours(m_State[i].Position, reach))
     {
       const double distance = this->Distance(m_State[i].Position, m_State[j].Position);
-      const double radius =
-        m_MergeRadiusFactor * (m_KernelModels[m_State[i].Kernel].RMSRadius + m_KernelModels[m_State[j].Kernel].RMSRadius);
+      const double radius = m_MergeRadiusFactor *
+                            (m_KernelModels[m_State[i].Kernel].RMSRadius + m_KernelModels[m_State[j].Kernel].RMSRadius);
       if (j > i && distance <= radius)
       {
         pairs.push_back({ distance, i, j });
@@ -99,7 +99,7 @@ template <typename TReal, unsigned int VDimension>
 void
 SourceModelFitter<TReal, VDimension>::TestMerge(const SourcePair & pair)
 {
-  const bool firstStronger = m_State[pair.a].SignalToNoise >= m_State[pair.b].SignalToNoise;
+  const bool   firstStronger = m_State[pair.a].SignalToNoise >= m_State[pair.b].SignalToNoise;
   const size_t strong = firstStronger ? pair.a : pair.b, weak = firstStronger ? pair.b : pair.a;
   PositionType middle;
   for (unsigned int d = 0; d < VDimension; ++d)
@@ -277,8 +277,12 @@ SourceModelFitter<TReal, VDimension>::ResidualCandidates() -> std::vector<Candid
       kernelSize[d] = m_CommonSize[d];
     }
     auto makeOperator = [&](const RealType * kernels) {
-      return OperatorType::Create(imageSize, kernels, kernelSize, m_NumberOfKernels,
-                                  ConvolutionalSparseCodingEnums::Boundary::ZeroPadded, FFTW_ESTIMATE);
+      return OperatorType::Create(imageSize,
+                                  kernels,
+                                  kernelSize,
+                                  m_NumberOfKernels,
+                                  ConvolutionalSparseCodingEnums::Boundary::ZeroPadded,
+                                  FFTW_ESTIMATE);
     };
     std::vector<RealType> squared(m_CommonKernels.size());
     for (size_t t = 0; t < squared.size(); ++t)
@@ -315,7 +319,10 @@ SourceModelFitter<TReal, VDimension>::ResidualCandidates() -> std::vector<Candid
   // Local maxima over the 3^N neighbourhood.
   std::vector<std::pair<double, Candidate>> found;
   ForEachLocalMaximum<VDimension>(
-    z.data(), m_Size, 1, [this](RealType value) { return value >= m_AddThreshold; },
+    z.data(),
+    m_Size,
+    1,
+    [this](RealType value) { return value >= m_AddThreshold; },
     [&](SizeValueType i, const std::array<SizeValueType, VDimension> & index, const std::vector<SizeValueType> &) {
       Candidate candidate;
       for (unsigned int d = 0; d < VDimension; ++d)

@@ -114,10 +114,10 @@ private:
     return key % m_Slots.size();
   }
 
-  double                           m_Cell{ 1.0 };
-  double                           m_Margin{ 0.0 };
+  double                                m_Cell{ 1.0 };
+  double                                m_Margin{ 0.0 };
   std::array<SizeValueType, VDimension> m_Size{};
-  std::vector<std::vector<size_t>> m_Slots;
+  std::vector<std::vector<size_t>>      m_Slots;
 };
 
 /** Visits the local maxima of an N-D map (x fastest) over the (2r+1)^N box about each pixel:
@@ -132,9 +132,9 @@ void
 ForEachLocalMaximum(const TValue * map, const std::array<SizeValueType, VDimension> & size, unsigned int radius,
                     TAccept && accept, TVisit && visit)
 {
-  const int                                 r = static_cast<int>(radius);
-  std::array<SizeValueType, VDimension>     stride{};
-  SizeValueType                             n = 1;
+  const int                             r = static_cast<int>(radius);
+  std::array<SizeValueType, VDimension> stride{};
+  SizeValueType                         n = 1;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
     stride[d] = n;

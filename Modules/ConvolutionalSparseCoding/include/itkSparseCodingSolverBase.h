@@ -282,8 +282,7 @@ protected:
   const uint8_t *
   GetSupportMask() const
   {
-    return m_Operator->DomainEqualsImage() || m_CoefficientsBeyondImage ? nullptr
-                                                                        : m_Operator->GetImageMask().data();
+    return m_Operator->DomainEqualsImage() || m_CoefficientsBeyondImage ? nullptr : m_Operator->GetImageMask().data();
   }
   /** Copies the warm start (or zeros) into a domain buffer of K channels. */
   void
@@ -297,9 +296,8 @@ protected:
   {
     const SizeValueType                    blocks = (n + blockSize - 1) / blockSize;
     std::vector<std::array<double, NSums>> partial(blocks, std::array<double, NSums>{});
-    m_Operator->ParallelFor(blocks, [&](SizeValueType b) {
-      body(b * blockSize, std::min(n, (b + 1) * blockSize), partial[b]);
-    });
+    m_Operator->ParallelFor(
+      blocks, [&](SizeValueType b) { body(b * blockSize, std::min(n, (b + 1) * blockSize), partial[b]); });
     return SumPartials(partial);
   }
 

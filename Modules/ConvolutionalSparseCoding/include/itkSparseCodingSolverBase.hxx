@@ -74,7 +74,7 @@ SparseCodingSolverBase<TReal>::SetWeights(const RealType * weights)
     this->Modified();
     return;
   }
-  const SizeValueType      n = m_Operator->GetNumberOfImagePixels();
+  const SizeValueType   n = m_Operator->GetNumberOfImagePixels();
   std::vector<RealType> squared(n);
   for (SizeValueType i = 0; i < n; ++i)
   {
@@ -152,9 +152,7 @@ SparseCodingSolverBase<TReal>::Solve()
   m_Converged = false;
   m_History.clear();
   const auto start = std::chrono::steady_clock::now();
-  auto       elapsed = [start]() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
+  auto elapsed = [start]() { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
 
   m_Statistics = StatisticsType();
   this->Initialize();
@@ -200,9 +198,7 @@ SparseCodingSolverBase<TReal>::GetReconstruction(RealType * image) const
 
 template <typename TReal>
 double
-SparseCodingSolverBase<TReal>::ComputeDataFidelity(const RealType * x,
-                                                   ComplexType *    spectral,
-                                                   RealType *       spatial) const
+SparseCodingSolverBase<TReal>::ComputeDataFidelity(const RealType * x, ComplexType * spectral, RealType * spatial) const
 {
   const OperatorType & op = *m_Operator;
   op.ForwardThroughSpectra(x, spectral, spatial);
@@ -233,7 +229,8 @@ SparseCodingSolverBase<TReal>::EvaluateObjective(const RealType * coefficients) 
   RealBufferType    spatial = op.AllocateSpatial(1);
   op.PadToDomain(coefficients, x.data(), K);
   const double data = this->ComputeDataFidelity(x.data(), spectral.data(), spatial.data());
-  const double penalty = m_ProximalOperator->Evaluate(x.data(), op.GetSpatialStride(), K, 0, op.GetNumberOfDomainPixels());
+  const double penalty =
+    m_ProximalOperator->Evaluate(x.data(), op.GetSpatialStride(), K, 0, op.GetNumberOfDomainPixels());
   return data + m_Lambda * penalty;
 }
 
@@ -245,7 +242,8 @@ SparseCodingSolverBase<TReal>::ComputeLipschitzConstant() const
   double               maxSquaredWeight = 1.0;
   if (this->IsWeighted())
   {
-    maxSquaredWeight = *std::max_element(m_SquaredWeights.data(), m_SquaredWeights.data() + op.GetNumberOfDomainPixels());
+    maxSquaredWeight =
+      *std::max_element(m_SquaredWeights.data(), m_SquaredWeights.data() + op.GetNumberOfDomainPixels());
   }
   const double bound = op.GetSpectralNormSquared() * maxSquaredWeight;
   if (op.DomainEqualsImage() || bound == 0)
@@ -253,19 +251,20 @@ SparseCodingSolverBase<TReal>::ComputeLipschitzConstant() const
     return bound;
   }
   // Power iteration on A^T W^2 A restricted to the support; a deterministic start.
-  const unsigned int    K = op.GetNumberOfKernels();
-  const SizeValueType   stride = op.GetSpatialStride();
-  const SizeValueType   n = op.GetNumberOfDomainPixels();
-  const uint8_t *       support = this->GetSupportMask();
-  RealBufferType        v = op.AllocateSpatial(K);
-  RealBufferType        y = op.AllocateSpatial(1);
-  uint32_t              state = 12345u;
+  const unsigned int  K = op.GetNumberOfKernels();
+  const SizeValueType stride = op.GetSpatialStride();
+  const SizeValueType n = op.GetNumberOfDomainPixels();
+  const uint8_t *     support = this->GetSupportMask();
+  RealBufferType      v = op.AllocateSpatial(K);
+  RealBufferType      y = op.AllocateSpatial(1);
+  uint32_t            state = 12345u;
   for (unsigned int k = 0; k < K; ++k)
   {
     for (SizeValueType i = 0; i < n; ++i)
     {
       state = state * 1664525u + 1013904223u;
-      v[k * stride + i] = (support == nullptr || support[i]) ? RealType(0.5 + (state >> 8) * (1.0 / 16777216.0)) : RealType(0);
+      v[k * stride + i] =
+        (support == nullptr || support[i]) ? RealType(0.5 + (state >> 8) * (1.0 / 16777216.0)) : RealType(0);
     }
   }
   double estimate = 0;
