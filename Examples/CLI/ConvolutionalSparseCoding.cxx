@@ -35,6 +35,42 @@ for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels gi
   --report FILE.json           parameters, per-iteration objective and time, solve seconds, peak memory
 )";
 
+/** input | reconstruction | sum_k |x_k| side by side, the middle slice of a volume. */
+template <unsigned int VDimension, typename TFilter>
+void
+WritePicture(const std::string & path, const itk::Image<float, VDimension> * image, TFilter * filter)
+{
+  // Middle slice of each volume; the coefficient panel is sum_k |x_k|.
+  const auto   size = image->GetLargestPossibleRegion().GetSize();
+  const size_t width = size[0], height = size[1];
+  size_t       sliceOffset = 0, pixels = 1;
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    pixels *= size[d];
+  }
+  if (VDimension == 3)
+  {
+    sliceOffset = (size[VDimension - 1] / 2) * width * height;
+  }
+  const size_t       K = filter->GetCoefficients()->GetLargestPossibleRegion().GetSize()[VDimension];
+  std::vector<float> input(image->GetBufferPointer() + sliceOffset,
+                           image->GetBufferPointer() + sliceOffset + width * height);
+  const float *      r = filter->GetReconstruction()->GetBufferPointer() + sliceOffset;
+  std::vector<float> reconstruction(r, r + width * height);
+  std::vector<float> activity(width * height, 0.0f);
+  const float *      x = filter->GetCoefficients()->GetBufferPointer();
+  for (size_t k = 0; k < K; ++k)
+  {
+    for (size_t i = 0; i < width * height; ++i)
+    {
+      activity[i] += std::abs(x[k * pixels + sliceOffset + i]);
+    }
+  }
+  const auto picture = csc::SideBySide({ input, reconstruction, activity }, width, height);
+  csc::WriteImageAtomically(picture.GetPointer(), path);
+  std::cout << "picture (input | reconstruction | sum_k |x_k|): " << path << "\n";
+}
+
 template <unsigned int VDimension>
 int
 Run(const csc::Arguments & args)
@@ -91,35 +127,7 @@ Run(const csc::Arguments & args)
   csc::WriteImageIfRequested(args, "--output-dictionary", dictionary.GetPointer());
   if (args.Has("--output-picture"))
   {
-    // Middle slice of each volume; the coefficient panel is sum_k |x_k|.
-    const auto   size = image->GetLargestPossibleRegion().GetSize();
-    const size_t width = size[0], height = size[1];
-    size_t       sliceOffset = 0, pixels = 1;
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      pixels *= size[d];
-    }
-    if (VDimension == 3)
-    {
-      sliceOffset = (size[VDimension - 1] / 2) * width * height;
-    }
-    const size_t       K = dictionary->GetLargestPossibleRegion().GetSize()[VDimension];
-    std::vector<float> input(image->GetBufferPointer() + sliceOffset,
-                             image->GetBufferPointer() + sliceOffset + width * height);
-    const float *      r = filter->GetReconstruction()->GetBufferPointer() + sliceOffset;
-    std::vector<float> reconstruction(r, r + width * height);
-    std::vector<float> activity(width * height, 0.0f);
-    const float *      x = filter->GetCoefficients()->GetBufferPointer();
-    for (size_t k = 0; k < K; ++k)
-    {
-      for (size_t i = 0; i < width * height; ++i)
-      {
-        activity[i] += std::abs(x[k * pixels + sliceOffset + i]);
-      }
-    }
-    const auto picture = csc::SideBySide({ input, reconstruction, activity }, width, height);
-    csc::WriteImageAtomically(picture.GetPointer(), args.Get("--output-picture"));
-    std::cout << "picture (input | reconstruction | sum_k |x_k|): " << args.Get("--output-picture") << "\n";
+    WritePicture(args.Get("--output-picture"), image.GetPointer(), filter.GetPointer());
   }
 
   const auto & stats = filter->GetStatistics();

@@ -177,17 +177,16 @@ CurvePlot(const std::vector<double> & values)
 }
 
 template <unsigned int VDimension>
-int
-Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool stacks,
-    const std::vector<size_t> & kernelSize)
-{
-  using ImageType = itk::Image<float, VDimension>;
-  using StackType = itk::Image<float, VDimension + 1>;
-  using LearnerType = itk::DictionaryLearner<ImageType>;
-  using Enums = itk::ConvolutionalSparseCodingEnums;
+using LearnerOf = itk::DictionaryLearner<itk::Image<float, VDimension>>;
 
-  const std::string dictionaryPath = args.Required("--output-dictionary");
-  auto              learner = LearnerType::New();
+/** The learner with every setting of the command line. */
+template <unsigned int VDimension>
+typename LearnerOf<VDimension>::Pointer
+ConfigureLearner(const csc::Arguments & args, const std::vector<size_t> & kernelSize)
+{
+  using LearnerType = LearnerOf<VDimension>;
+  using Enums = itk::ConvolutionalSparseCodingEnums;
+  auto learner = LearnerType::New();
   if (!args.Has("--lambda"))
   {
     throw csc::UsageError("--lambda is required (see --help)");
@@ -207,8 +206,7 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
   learner->SetKernelNorm(norm == "ball"   ? Enums::KernelNormConstraint::L2Ball
                          : norm == "unit" ? Enums::KernelNormConstraint::UnitL2
                                           : Enums::KernelNormConstraint::UnitL1);
-  const bool online = args.Has("--online");
-  learner->SetOnline(online);
+  learner->SetOnline(args.Has("--online"));
   learner->SetNumberOfIterations(csc::PositiveInteger(args, "--iterations", 100));
   learner->SetCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 2));
   learner->SetOnlineCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 50));
@@ -240,7 +238,18 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
     learner->SetInitialDictionary(itk::ReadImage<typename LearnerType::DictionaryImageType>(path));
   }
 
-  // Training images: in memory (batch; stacks split into their slices) or streamed (online).
+  return learner;
+}
+
+/** The training images in memory (batch; stacks split into their slices), or their file names
+ * given to the learner (online). */
+template <unsigned int VDimension>
+std::vector<typename itk::Image<float, VDimension>::Pointer>
+LoadTrainingImages(LearnerOf<VDimension> * learner, const std::vector<std::string> & paths, bool stacks)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  using StackType = itk::Image<float, VDimension + 1>;
+  const bool                               online = learner->GetOnline();
   std::vector<typename ImageType::Pointer> images;
   if (online)
   {
@@ -282,6 +291,96 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
       learner->AddTrainingImage(image);
     }
   }
+  return images;
+}
+
+/** F(D): the coding optimum with the learned dictionary fixed, summed over the images. */
+template <unsigned int VDimension>
+double
+EvaluateDictionary(LearnerOf<VDimension> * learner, const std::vector<std::string> & paths,
+                   const std::vector<typename itk::Image<float, VDimension>::Pointer> & images)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  const auto * dictionary = learner->GetOutput();
+  double       fOfD = 0;
+  auto         evaluate = [&](const ImageType * image) {
+    auto coder = itk::ConvolutionalSparseCodingImageFilter<ImageType>::New();
+    coder->SetInput(image);
+    coder->SetDictionary(dictionary);
+    coder->SetLambda(learner->GetLambda());
+    coder->SetNonNegative(learner->GetNonNegativeCoefficients());
+    coder->SetBoundaryCondition(learner->GetBoundary());
+    coder->SetMaximumNumberOfIterations(3000);
+    coder->SetRelativeTolerance(1e-5);
+    coder->Update();
+    fOfD += coder->GetStatistics().Objective;
+  };
+  if (learner->GetOnline())
+  {
+    for (const std::string & path : paths)
+    {
+      evaluate(itk::ReadImage<ImageType>(path));
+    }
+  }
+  for (const auto & image : images)
+  {
+    evaluate(image);
+  }
+  return fOfD;
+}
+
+/** The JSON report: parameters, learning curve length, objective, F(D), time, memory. */
+template <unsigned int VDimension>
+void
+WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t trainingImages, double fOfD,
+            double seconds)
+{
+  const auto         dictionarySize = learner->GetOutput()->GetLargestPossibleRegion().GetSize();
+  const unsigned int K = static_cast<unsigned int>(dictionarySize[VDimension]);
+  const auto &       curve = learner->GetLearningCurve();
+  const bool         online = learner->GetOnline();
+  const std::string  norm = csc::Choice(args, "--kernel-norm", "ball", { "ball", "unit", "l1" });
+  const std::string  solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
+  const std::string  boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
+  csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
+    std::ofstream out(path);
+    out << "{\n  \"tool\": \"DictionaryLearning\",\n  \"parameters\": {\"kernels\": " << K << ", \"kernel_size\": [";
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      out << (d ? ", " : "") << dictionarySize[d];
+    }
+    out << "], \"lambda\": " << csc::JsonNumber(learner->GetLambda())
+        << ", \"nonnegative\": " << (learner->GetNonNegativeCoefficients() ? "true" : "false")
+        << ", \"zero_mean\": " << (learner->GetZeroMeanKernels() ? "true" : "false")
+        << ", \"kernel_norm\": " << csc::JsonString(norm) << ", \"online\": " << (online ? "true" : "false")
+        << ", \"iterations\": " << learner->GetNumberOfIterations() << ", \"solver\": " << csc::JsonString(solver)
+        << ", \"boundary\": " << csc::JsonString(boundary)
+        << ", \"recentring_interval\": " << learner->GetRecentringInterval() << "},\n"
+        << "  \"training_images\": " << trainingImages << ",\n"
+        << "  \"iterations\": " << curve.size() << ",\n"
+        << "  \"objective\": " << csc::JsonNumber(learner->GetObjective()) << ",\n"
+        << "  \"F_of_D\": " << csc::JsonNumber(fOfD) << ",\n"
+        << "  \"learning_seconds\": " << csc::JsonNumber(seconds) << ",\n"
+        << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
+    if (!out)
+    {
+      throw std::runtime_error("cannot write the report " + path);
+    }
+  });
+  std::cout << "report: " << args.Get("--report") << "\n";
+}
+
+template <unsigned int VDimension>
+int
+Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool stacks,
+    const std::vector<size_t> & kernelSize)
+{
+  using ImageType = itk::Image<float, VDimension>;
+
+  const std::string                              dictionaryPath = args.Required("--output-dictionary");
+  auto                                           learner = ConfigureLearner<VDimension>(args, kernelSize);
+  const bool                                     online = learner->GetOnline();
+  const std::vector<typename ImageType::Pointer> images = LoadTrainingImages<VDimension>(learner, paths, stacks);
   std::cout << "training on " << (online ? paths.size() : images.size()) << " image(s)" << (online ? ", online" : "")
             << "\n";
 
@@ -337,61 +436,13 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
   double fOfD = std::numeric_limits<double>::quiet_NaN();
   if (args.Has("--evaluate"))
   {
-    fOfD = 0;
-    auto evaluate = [&](const ImageType * image) {
-      auto coder = itk::ConvolutionalSparseCodingImageFilter<ImageType>::New();
-      coder->SetInput(image);
-      coder->SetDictionary(dictionary);
-      coder->SetLambda(learner->GetLambda());
-      coder->SetNonNegative(learner->GetNonNegativeCoefficients());
-      coder->SetBoundaryCondition(learner->GetBoundary());
-      coder->SetMaximumNumberOfIterations(3000);
-      coder->SetRelativeTolerance(1e-5);
-      coder->Update();
-      fOfD += coder->GetStatistics().Objective;
-    };
-    if (online)
-    {
-      for (const std::string & path : paths)
-      {
-        evaluate(itk::ReadImage<ImageType>(path));
-      }
-    }
-    for (const auto & image : images)
-    {
-      evaluate(image);
-    }
+    fOfD = EvaluateDictionary<VDimension>(learner, paths, images);
     std::cout << "F(D) = " << fOfD << "\n";
   }
 
   if (args.Has("--report"))
   {
-    csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
-      std::ofstream out(path);
-      out << "{\n  \"tool\": \"DictionaryLearning\",\n  \"parameters\": {\"kernels\": " << K << ", \"kernel_size\": [";
-      for (unsigned int d = 0; d < VDimension; ++d)
-      {
-        out << (d ? ", " : "") << dictionarySize[d];
-      }
-      out << "], \"lambda\": " << csc::JsonNumber(learner->GetLambda())
-          << ", \"nonnegative\": " << (learner->GetNonNegativeCoefficients() ? "true" : "false")
-          << ", \"zero_mean\": " << (learner->GetZeroMeanKernels() ? "true" : "false")
-          << ", \"kernel_norm\": " << csc::JsonString(norm) << ", \"online\": " << (online ? "true" : "false")
-          << ", \"iterations\": " << learner->GetNumberOfIterations() << ", \"solver\": " << csc::JsonString(solver)
-          << ", \"boundary\": " << csc::JsonString(boundary)
-          << ", \"recentring_interval\": " << learner->GetRecentringInterval() << "},\n"
-          << "  \"training_images\": " << (online ? paths.size() : images.size()) << ",\n"
-          << "  \"iterations\": " << curve.size() << ",\n"
-          << "  \"objective\": " << csc::JsonNumber(learner->GetObjective()) << ",\n"
-          << "  \"F_of_D\": " << csc::JsonNumber(fOfD) << ",\n"
-          << "  \"learning_seconds\": " << csc::JsonNumber(seconds) << ",\n"
-          << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
-      if (!out)
-      {
-        throw std::runtime_error("cannot write the report " + path);
-      }
-    });
-    std::cout << "report: " << args.Get("--report") << "\n";
+    WriteReport<VDimension>(args, learner, online ? paths.size() : images.size(), fOfD, seconds);
   }
   std::cout << "iterations " << curve.size() << ", objective " << learner->GetObjective() << ", " << seconds << " s\n";
   return 0;

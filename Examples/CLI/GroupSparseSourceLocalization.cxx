@@ -127,23 +127,11 @@ Overlay(const TImage * image, const TSources & sources)
   return picture;
 }
 
-template <unsigned int VDimension>
-int
-Run(const csc::Arguments & args)
+/** The detection settings of the command line; returns the threshold mode's name. */
+template <typename TFilter>
+std::string
+ConfigureDetection(const csc::Arguments & args, TFilter * filter)
 {
-  using ImageType = itk::Image<float, VDimension>;
-  using FilterType = itk::GroupSparseSourceLocalizationFilter<ImageType, float>;
-  using DictionaryType = typename FilterType::DictionaryImageType;
-  using BankType = itk::SourceKernelBank<float, VDimension>;
-  using Enums = itk::ConvolutionalSparseCodingEnums;
-
-  const std::string sourcesPath = args.Required("--output-sources");
-  if (!args.Has("--lambda"))
-  {
-    throw csc::UsageError("--lambda is required (see --help)");
-  }
-  auto filter = FilterType::New();
-  filter->SetLambda(args.Number("--lambda", 0));
   filter->SetDetectionThreshold(args.Number("--threshold", 5.0));
   const std::string mode = csc::Choice(args, "--threshold-mode", "snr", { "snr", "absolute" });
   filter->SetThresholdMode(mode == "snr" ? itk::SourceLocalizationEnums::SourceThreshold::SignalToNoise
@@ -190,7 +178,69 @@ Run(const csc::Arguments & args)
   filter->SetKernelNormalization(normalization == "l1"   ? itk::SourceLocalizationEnums::KernelNormalization::L1
                                  : normalization == "l2" ? itk::SourceLocalizationEnums::KernelNormalization::L2
                                                          : itk::SourceLocalizationEnums::KernelNormalization::None);
-  const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer(), "zeropadded", 300);
+  return mode;
+}
+
+/** The JSON report: parameters, solver statistics, noise, sources, timings, memory. */
+template <typename TFilter, typename TSolverFlags>
+void
+WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & mode, const TSolverFlags & solverFlags,
+            double seconds, double solveSeconds)
+{
+  const auto & sources = filter->GetSources();
+  const auto & stats = filter->GetStatistics();
+  csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
+    std::ofstream out(path);
+    out << "{\n  \"tool\": \"GroupSparseSourceLocalization\",\n  \"parameters\": {"
+        << "\"input\": " << csc::JsonString(args.Get("--input"))
+        << ", \"kernels\": " << csc::JsonString(args.Get("--kernels", args.Get("--dictionary")))
+        << ", \"groups\": " << filter->GetGroups().size() << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
+        << ", \"threshold\": " << csc::JsonNumber(filter->GetDetectionThreshold())
+        << ", \"threshold_mode\": " << csc::JsonString(mode) << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
+        << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
+        << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
+        << ", \"fit_sources\": " << (filter->GetSourceFitting() ? "true" : "false") << "},\n"
+        << "  \"iterations\": " << stats.Iteration << ",\n"
+        << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
+        << "  \"noise_sigma\": " << csc::JsonNumber(filter->GetNoiseSigma()) << ",\n";
+    if (filter->GetSourceFitting())
+    {
+      out << "  \"fitted_noise_variance\": {\"offset\": "
+          << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceOffset())
+          << ", \"slope\": " << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceSlope()) << "},\n";
+    }
+    out << "  \"sources\": " << sources.size() << ",\n"
+        << "  \"filter_seconds\": " << csc::JsonNumber(seconds) << ",\n"
+        << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
+        << "  \"detection_seconds\": " << csc::JsonNumber(seconds - solveSeconds) << ",\n"
+        << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
+    if (!out)
+    {
+      throw std::runtime_error("cannot write the report " + path);
+    }
+  });
+  std::cout << "report: " << args.Get("--report") << "\n";
+}
+
+template <unsigned int VDimension>
+int
+Run(const csc::Arguments & args)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  using FilterType = itk::GroupSparseSourceLocalizationFilter<ImageType, float>;
+  using DictionaryType = typename FilterType::DictionaryImageType;
+  using BankType = itk::SourceKernelBank<float, VDimension>;
+  using Enums = itk::ConvolutionalSparseCodingEnums;
+
+  const std::string sourcesPath = args.Required("--output-sources");
+  if (!args.Has("--lambda"))
+  {
+    throw csc::UsageError("--lambda is required (see --help)");
+  }
+  auto filter = FilterType::New();
+  filter->SetLambda(args.Number("--lambda", 0));
+  const std::string mode = ConfigureDetection(args, filter.GetPointer());
+  const auto        solverFlags = csc::ApplySolverFlags(args, filter.GetPointer(), "zeropadded", 300);
 
   const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
   filter->SetInput(image);
@@ -257,38 +307,7 @@ Run(const csc::Arguments & args)
   const auto & stats = filter->GetStatistics();
   if (args.Has("--report"))
   {
-    csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
-      std::ofstream out(path);
-      out << "{\n  \"tool\": \"GroupSparseSourceLocalization\",\n  \"parameters\": {"
-          << "\"input\": " << csc::JsonString(args.Get("--input"))
-          << ", \"kernels\": " << csc::JsonString(args.Get("--kernels", args.Get("--dictionary")))
-          << ", \"groups\": " << filter->GetGroups().size() << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
-          << ", \"threshold\": " << csc::JsonNumber(filter->GetDetectionThreshold())
-          << ", \"threshold_mode\": " << csc::JsonString(mode)
-          << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
-          << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
-          << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
-          << ", \"fit_sources\": " << (filter->GetSourceFitting() ? "true" : "false") << "},\n"
-          << "  \"iterations\": " << stats.Iteration << ",\n"
-          << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
-          << "  \"noise_sigma\": " << csc::JsonNumber(filter->GetNoiseSigma()) << ",\n";
-      if (filter->GetSourceFitting())
-      {
-        out << "  \"fitted_noise_variance\": {\"offset\": "
-            << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceOffset())
-            << ", \"slope\": " << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceSlope()) << "},\n";
-      }
-      out << "  \"sources\": " << sources.size() << ",\n"
-          << "  \"filter_seconds\": " << csc::JsonNumber(seconds) << ",\n"
-          << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
-          << "  \"detection_seconds\": " << csc::JsonNumber(seconds - solveSeconds) << ",\n"
-          << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
-      if (!out)
-      {
-        throw std::runtime_error("cannot write the report " + path);
-      }
-    });
-    std::cout << "report: " << args.Get("--report") << "\n";
+    WriteReport(args, filter.GetPointer(), mode, solverFlags, seconds, solveSeconds);
   }
   std::cout << "iterations " << stats.Iteration << ", noise sigma " << filter->GetNoiseSigma() << ", " << sources.size()
             << " sources, " << seconds << " s\n";
