@@ -365,6 +365,23 @@ WriteAtomically(const std::string & path, TWrite && write)
   }
 }
 
+/** Writes a text output (report, CSV) through WriteAtomically: write(stream) fills it; a stream
+ * that failed is an error naming \c what and the path. */
+template <typename TWrite>
+void
+WriteTextAtomically(const std::string & path, const std::string & what, TWrite && write)
+{
+  WriteAtomically(path, [&](const std::string & temporary) {
+    std::ofstream out(temporary);
+    write(out);
+    out.close();
+    if (!out)
+    {
+      throw std::runtime_error("cannot write the " + what + " " + path);
+    }
+  });
+}
+
 template <typename TImage>
 void
 WriteImageAtomically(const TImage * image, const std::string & path)

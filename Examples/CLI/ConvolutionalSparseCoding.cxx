@@ -133,8 +133,7 @@ Run(const csc::Arguments & args)
   const auto & stats = filter->GetStatistics();
   if (args.Has("--report"))
   {
-    csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
-      std::ofstream out(path);
+    csc::WriteTextAtomically(args.Get("--report"), "report", [&](std::ostream & out) {
       out << "{\n  \"tool\": \"ConvolutionalSparseCoding\",\n  \"parameters\": {"
           << "\"input\": " << csc::JsonString(args.Get("--input"))
           << ", \"dictionary\": " << csc::JsonString(args.Get("--dictionary", args.Get("--gaussian-dictionary")))
@@ -163,10 +162,6 @@ Run(const csc::Arguments & args)
             << ", \"elapsed_seconds\": " << csc::JsonNumber(history[i].ElapsedSeconds) << "}";
       }
       out << "\n  ]\n}\n";
-      if (!out)
-      {
-        throw std::runtime_error("cannot write the report " + path);
-      }
     });
     std::cout << "report: " << args.Get("--report") << "\n";
   }

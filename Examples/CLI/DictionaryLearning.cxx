@@ -342,8 +342,7 @@ WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t
   const std::string  norm = csc::Choice(args, "--kernel-norm", "ball", { "ball", "unit", "l1" });
   const std::string  solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
   const std::string  boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
-  csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
-    std::ofstream out(path);
+  csc::WriteTextAtomically(args.Get("--report"), "report", [&](std::ostream & out) {
     out << "{\n  \"tool\": \"DictionaryLearning\",\n  \"parameters\": {\"kernels\": " << K << ", \"kernel_size\": [";
     for (unsigned int d = 0; d < VDimension; ++d)
     {
@@ -362,10 +361,6 @@ WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t
         << "  \"F_of_D\": " << csc::JsonNumber(fOfD) << ",\n"
         << "  \"learning_seconds\": " << csc::JsonNumber(seconds) << ",\n"
         << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
-    if (!out)
-    {
-      throw std::runtime_error("cannot write the report " + path);
-    }
   });
   std::cout << "report: " << args.Get("--report") << "\n";
 }
@@ -392,18 +387,13 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
   const auto & curve = learner->GetLearningCurve();
   if (args.Has("--output-curve"))
   {
-    csc::WriteAtomically(args.Get("--output-curve"), [&](const std::string & path) {
-      std::ofstream out(path);
+    csc::WriteTextAtomically(args.Get("--output-curve"), "learning curve", [&](std::ostream & out) {
       out << "iteration,objective,data_fidelity,penalty,seconds\n";
       out.precision(12);
       for (size_t i = 0; i < curve.size(); ++i)
       {
         out << i + 1 << "," << curve[i].Objective << "," << curve[i].DataFidelity << "," << curve[i].Penalty << ","
             << curve[i].Seconds << "\n";
-      }
-      if (!out)
-      {
-        throw std::runtime_error("cannot write " + path);
       }
     });
     std::cout << "curve: " << args.Get("--output-curve") << "\n";

@@ -189,8 +189,7 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & m
 {
   const auto & sources = filter->GetSources();
   const auto & stats = filter->GetStatistics();
-  csc::WriteAtomically(args.Get("--report"), [&](const std::string & path) {
-    std::ofstream out(path);
+  csc::WriteTextAtomically(args.Get("--report"), "report", [&](std::ostream & out) {
     out << "{\n  \"tool\": \"GroupSparseSourceLocalization\",\n  \"parameters\": {"
         << "\"input\": " << csc::JsonString(args.Get("--input"))
         << ", \"kernels\": " << csc::JsonString(args.Get("--kernels", args.Get("--dictionary")))
@@ -214,10 +213,6 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & m
         << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
         << "  \"detection_seconds\": " << csc::JsonNumber(seconds - solveSeconds) << ",\n"
         << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
-    if (!out)
-    {
-      throw std::runtime_error("cannot write the report " + path);
-    }
   });
   std::cout << "report: " << args.Get("--report") << "\n";
 }
@@ -284,14 +279,8 @@ Run(const csc::Arguments & args)
   const double seconds = csc::UpdateWithProgress(filter.GetPointer(), "GroupSparseSourceLocalization", &solveSeconds);
 
   const auto & sources = filter->GetSources();
-  csc::WriteAtomically(sourcesPath, [&](const std::string & path) {
-    std::ofstream out(path);
-    FilterType::WriteSourcesCSV(out, sources);
-    if (!out)
-    {
-      throw std::runtime_error("cannot write " + path);
-    }
-  });
+  csc::WriteTextAtomically(
+    sourcesPath, "source list", [&](std::ostream & out) { FilterType::WriteSourcesCSV(out, sources); });
   std::cout << "sources (" << sources.size() << "): " << sourcesPath << "\n";
   csc::WriteImageIfRequested(args, "--output-source-map", filter->GetSourceMap());
   csc::WriteImageIfRequested(args, "--output-foreground", filter->GetForeground());

@@ -65,9 +65,8 @@ Run(const csc::Arguments & args)
     stride[d] = s;
     s *= size[d];
   }
-  csc::WriteAtomically(args.Required("--output-sources"), [&](const std::string & path) {
-    std::ofstream out(path);
-    const char *  axes[] = { "x", "y", "z" };
+  csc::WriteTextAtomically(args.Required("--output-sources"), "source list", [&](std::ostream & out) {
+    const char * axes[] = { "x", "y", "z" };
     for (unsigned int d = 0; d < VDimension; ++d)
     {
       out << axes[d] << ",";

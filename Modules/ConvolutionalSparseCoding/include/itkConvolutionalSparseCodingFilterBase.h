@@ -144,17 +144,9 @@ public:
     return m_GivenSolver.IsNotNull() ? m_GivenSolver.GetPointer() : m_SolverObject.GetPointer();
   }
   /** Statistics of the last iteration. */
-  const StatisticsType &
-  GetStatistics() const
-  {
-    return m_Statistics;
-  }
+  itkGetConstReferenceMacro(Statistics, StatisticsType);
   /** Statistics of every iteration of the last update, iteration 0 first. */
-  const std::vector<StatisticsType> &
-  GetHistory() const
-  {
-    return m_History;
-  }
+  itkGetConstReferenceMacro(History, std::vector<StatisticsType>);
   unsigned int
   GetIteration() const
   {

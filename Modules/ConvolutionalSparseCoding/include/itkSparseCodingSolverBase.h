@@ -186,16 +186,8 @@ public:
   double
   EvaluateObjective(const RealType * coefficients) const;
 
-  const StatisticsType &
-  GetStatistics() const
-  {
-    return m_Statistics;
-  }
-  const std::vector<StatisticsType> &
-  GetHistory() const
-  {
-    return m_History;
-  }
+  itkGetConstReferenceMacro(Statistics, StatisticsType);
+  itkGetConstReferenceMacro(History, std::vector<StatisticsType>);
   unsigned int
   GetIteration() const
   {
