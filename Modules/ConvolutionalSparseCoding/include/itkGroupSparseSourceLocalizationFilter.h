@@ -7,6 +7,7 @@
 #include "itkNonNegativeGroupL2ProximalOperator.h"
 #include "itkPointSet.h"
 #include "itkRobustStandardDeviation.h"
+#include "itkSourceFittingStage.h"
 #include "itkSourceMapDetector.h"
 #include "itkSourceModelFitter.h"
 #include "itkVector.h"
@@ -271,12 +272,16 @@ private:
   /** The groups in use: the given ones, or one per kernel. */
   GroupListType
   EffectiveGroups(unsigned int numberOfKernels) const;
-  /** The source map's sources (SourceMapDetector) into m_Sources, with physical points. */
+  /** The source map's sources (SourceMapDetector), fitted with SourceFitting, into m_Sources
+   * with physical points. */
   void
-  DetectSources(const GroupListType & groups, RealType * residual, const typename DetectorType::Settings & settings);
-  /** Replaces m_Sources (the candidates) by the fitted sources; fills outputs 4 and 5. */
-  void
-  FitSources(const GroupListType & groups, const std::vector<RealType> & signal);
+  DetectSources(const GroupListType & groups, const std::vector<RealType> & signal, RealType * residual,
+                const typename DetectorType::Settings & settings);
+  /** The fitting stage (FitSourcesFromCoding) from the candidates: the fitted sources that pass
+   * the detection threshold; outputs 4 and 5 become the fitted foreground and background. */
+  typename DetectorType::DetectionListType
+  FitSources(const GroupListType & groups, const std::vector<RealType> & signal,
+             const typename DetectorType::DetectionListType & candidates);
   double
   GetSolverProgressShare() const override
   {

@@ -245,17 +245,14 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateAdditionalO
     settings.MinimumContrast = m_MinimumContrast;
     settings.DebiasBrightness = m_DebiasBrightness;
   }
-  this->DetectSources(groups, residualData.data(), settings);
-  if (m_SourceFitting)
-  {
-    this->FitSources(groups, signal);
-  }
+  this->DetectSources(groups, signal, residualData.data(), settings);
 }
 
 template <typename TInputImage, typename TRealType>
 void
 GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(
-  const GroupListType & groups, RealType * residual, const typename DetectorType::Settings & settings)
+  const GroupListType & groups, const std::vector<RealType> & signal, RealType * residual,
+  const typename DetectorType::Settings & settings)
 {
   const InputImageType *               input = this->GetInput();
   const auto                           region = input->GetLargestPossibleRegion();
@@ -274,7 +271,12 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(
                               origin,
                               m_NoiseSigma);
   m_Sources.clear();
-  for (const auto & detection : detector.Detect(settings, residual))
+  auto detections = detector.Detect(settings, residual);
+  if (m_SourceFitting)
+  {
+    detections = this->FitSources(groups, signal, detections);
+  }
+  for (const auto & detection : detections)
   {
     Source source;
     for (unsigned int d = 0; d < ImageDimension; ++d)
@@ -291,119 +293,48 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(
 }
 
 template <typename TInputImage, typename TRealType>
-void
-GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::FitSources(const GroupListType &         groups,
-                                                                        const std::vector<RealType> & signal)
+auto
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::FitSources(
+  const GroupListType & groups, const std::vector<RealType> & signal,
+  const typename DetectorType::DetectionListType & candidates) -> typename DetectorType::DetectionListType
 {
-  const InputImageType * input = this->GetInput();
-  const auto             region = input->GetLargestPossibleRegion();
-  const SizeValueType    n = region.GetNumberOfPixels();
-  const unsigned int     K = m_KernelSet.GetNumberOfKernels();
-  const SizeValueType    taps = m_KernelSet.Taps;
-
-  // Foreground kernels for the fitter (its kernel j is dictionary kernel sourceKernels[j]);
-  // the others form the background operator.
-  std::vector<unsigned int> sourceKernels, groupOfKernel(K, 0);
-  std::vector<bool>         foreground(K, false);
-  for (size_t p = 0; p < groups.size(); ++p)
-  {
-    for (const unsigned int k : groups[p])
-    {
-      groupOfKernel[k] = static_cast<unsigned int>(p);
-      foreground[k] = true;
-    }
-  }
-  std::vector<RealType> sourceTaps, backgroundTaps;
-  unsigned int          backgroundCount = 0;
-  for (unsigned int k = 0; k < K; ++k)
-  {
-    auto & target = foreground[k] ? sourceTaps : backgroundTaps;
-    target.insert(target.end(), m_KernelSet.Values.begin() + k * taps, m_KernelSet.Values.begin() + (k + 1) * taps);
-    if (foreground[k])
-    {
-      sourceKernels.push_back(k);
-    }
-    else
-    {
-      ++backgroundCount;
-    }
-  }
-  typename SourceFitterType::SizeArrayType                    imageSize, kernelSize;
-  typename MultiChannelFourierConvolution<RealType>::SizeType operatorImageSize(ImageDimension),
-    operatorKernelSize(ImageDimension);
+  const auto                                     region = this->GetInput()->GetLargestPossibleRegion();
+  SourceCodingSolution<RealType, ImageDimension> solution;
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
-    imageSize[d] = region.GetSize(d);
-    kernelSize[d] = m_KernelSet.Size[d];
-    operatorImageSize[d] = imageSize[d];
-    operatorKernelSize[d] = kernelSize[d];
+    solution.Size[d] = region.GetSize(d);
+    solution.Origin[d] = static_cast<double>(region.GetIndex(d));
   }
-  typename MultiChannelFourierConvolution<RealType>::Pointer background;
-  if (backgroundCount > 0)
-  {
-    background = MultiChannelFourierConvolution<RealType>::Create(
-      operatorImageSize, backgroundTaps.data(), operatorKernelSize, backgroundCount, this->GetBoundaryCondition());
-  }
-
-  SourceFitterType & fitter = *m_SourceFitter;
-  fitter.SetImage(signal.data(), imageSize);
-  fitter.SetWeights(this->GetWeights() ? this->GetWeights()->GetBufferPointer() : nullptr);
-  fitter.SetSourceKernels(sourceTaps.data(), kernelSize, static_cast<unsigned int>(sourceKernels.size()));
-  fitter.SetBackgroundOperator(background.GetPointer(), this->GetCoefficientsBeyondBorder());
-  fitter.SetInitialModel(this->GetForeground()->GetBufferPointer(), this->GetBackground()->GetBufferPointer());
+  solution.Signal = signal.data();
+  solution.Weights = this->GetWeights() ? this->GetWeights()->GetBufferPointer() : nullptr;
+  solution.Boundary = this->GetBoundaryCondition();
+  solution.CoefficientsBeyondImage = this->GetCoefficientsBeyondBorder();
+  solution.Foreground = this->GetForeground()->GetBufferPointer();
+  solution.Background = this->GetBackground()->GetBufferPointer();
   const double share = this->GetSolverProgressShare();
-  fitter.SetProgressCallback([this, share](double fraction) {
+  m_SourceFitter->SetProgressCallback([this, share](double fraction) {
     this->UpdateProgress(static_cast<float>(share + (1 - share) * fraction));
     return !this->GetAbortGenerateData();
   });
-
-  // Candidates brightest first (m_Sources is sorted so); the fitter tries every kernel.
-  std::vector<unsigned int> firstFitterKernelOfGroup(groups.size(), 0);
-  for (size_t j = sourceKernels.size(); j-- > 0;)
-  {
-    firstFitterKernelOfGroup[groupOfKernel[sourceKernels[j]]] = static_cast<unsigned int>(j);
-  }
-  std::vector<typename SourceFitterType::Candidate> candidates;
-  for (const Source & source : m_Sources)
-  {
-    typename SourceFitterType::Candidate candidate;
-    for (unsigned int d = 0; d < ImageDimension; ++d)
-    {
-      candidate.Position[d] = source.Index[d] - static_cast<double>(region.GetIndex(d));
-    }
-    candidate.Kernel = firstFitterKernelOfGroup[source.Group];
-    candidates.push_back(candidate);
-  }
-  fitter.Fit(candidates);
-  fitter.SetProgressCallback(nullptr);
-  if (fitter.GetAborted())
+  auto fitted = FitSourcesFromCoding(*m_SourceFitter, m_KernelSet, groups, solution, candidates);
+  m_SourceFitter->SetProgressCallback(nullptr);
+  if (m_SourceFitter->GetAborted())
   {
     ProcessAborted exception(__FILE__, __LINE__);
     exception.SetDescription("GroupSparseSourceLocalizationFilter aborted by the user");
     throw exception;
   }
-
-  m_Sources.clear();
-  for (const auto & fitted : fitter.GetSources())
+  // Reported from the detection threshold on the fitted statistic; brightest first as fitted.
+  typename DetectorType::DetectionListType kept;
+  for (const auto & source : fitted)
   {
-    Source source;
-    for (unsigned int d = 0; d < ImageDimension; ++d)
-    {
-      source.Index[d] = fitted.Position[d] + static_cast<double>(region.GetIndex(d));
-    }
-    source.Brightness = fitted.Flux;
-    source.Group = groupOfKernel[sourceKernels[fitted.Kernel]];
-    source.EffectiveSize = fitter.GetKernelSize(fitted.Kernel);
-    source.SignalToNoise = fitted.SignalToNoise;
     const double statistic = m_ThresholdMode == ThresholdEnum::Absolute ? source.Brightness : source.SignalToNoise;
     if (statistic >= m_DetectionThreshold)
     {
-      input->TransformContinuousIndexToPhysicalPoint(source.Index, source.Point);
-      m_Sources.push_back(source);
+      kept.push_back(source);
     }
   }
-  fitter.GetForeground(this->GetForeground()->GetBufferPointer());
-  std::copy_n(fitter.GetBackground().data(), n, this->GetBackground()->GetBufferPointer());
+  return kept;
 }
 
 template <typename TInputImage, typename TRealType>
