@@ -289,6 +289,12 @@ TEST(ConvolutionalSparseCodingImageFilter, UsesAGivenSolverObjectWithItsOwnSetti
   filter->SetSolver(itk::ConvolutionalSparseCodingEnums::Solver::FISTA);
   filter->Update();
   EXPECT_NE(dynamic_cast<itk::FISTASparseCodingSolver<float> *>(filter->GetSolverObject()), nullptr);
+  // nullptr returns to the enum as well.
+  filter->SetSolver(admm);
+  filter->SetSolver(static_cast<Filter2D::SolverType *>(nullptr));
+  filter->Update();
+  EXPECT_NE(dynamic_cast<itk::FISTASparseCodingSolver<float> *>(filter->GetSolverObject()), nullptr);
+  EXPECT_NE(filter->GetSolverObject(), admm.GetPointer());
 }
 
 TEST(SparseCodingSolver, CloneCopiesSettingsButNotTheProblem)

@@ -201,7 +201,6 @@ auto
 ADMMSparseCodingSolver<TReal>::ForEachChannelGroup(TBody && body) -> YStepSums
 {
   const OperatorType &   op = *this->GetOperator();
-  const unsigned int     K = op.GetNumberOfKernels();
   const SizeValueType    S = op.GetSpectralStride();
   const unsigned int     groups = m_NumberOfChannelGroups;
   std::vector<YStepSums> partial(groups, YStepSums{});
@@ -488,19 +487,15 @@ LightObject::Pointer
 ADMMSparseCodingSolver<TReal>::InternalClone() const
 {
   LightObject::Pointer pointer = Superclass::InternalClone();
-  auto *               clone = dynamic_cast<Self *>(pointer.GetPointer());
-  if (clone == nullptr)
-  {
-    itkExceptionMacro("Clone of " << this->GetNameOfClass() << " has another type");
-  }
-  clone->m_Rho = m_Rho;
-  clone->m_RelaxationParameter = m_RelaxationParameter;
-  clone->m_AutoRho = m_AutoRho;
-  clone->m_ResidualRatio = m_ResidualRatio;
-  clone->m_ResidualTarget = m_ResidualTarget;
-  clone->m_AutoRhoPeriod = m_AutoRhoPeriod;
-  clone->m_AutoRhoHorizon = m_AutoRhoHorizon;
-  clone->m_ResumePreviousState = m_ResumePreviousState;
+  Self &               clone = Superclass::template CloneAs<Self>(pointer);
+  clone.m_Rho = m_Rho;
+  clone.m_RelaxationParameter = m_RelaxationParameter;
+  clone.m_AutoRho = m_AutoRho;
+  clone.m_ResidualRatio = m_ResidualRatio;
+  clone.m_ResidualTarget = m_ResidualTarget;
+  clone.m_AutoRhoPeriod = m_AutoRhoPeriod;
+  clone.m_AutoRhoHorizon = m_AutoRhoHorizon;
+  clone.m_ResumePreviousState = m_ResumePreviousState;
   return pointer;
 }
 

@@ -362,15 +362,11 @@ LightObject::Pointer
 FISTASparseCodingSolver<TReal>::InternalClone() const
 {
   LightObject::Pointer pointer = Superclass::InternalClone();
-  auto *               clone = dynamic_cast<Self *>(pointer.GetPointer());
-  if (clone == nullptr)
-  {
-    itkExceptionMacro("Clone of " << this->GetNameOfClass() << " has another type");
-  }
-  clone->m_AdaptiveRestart = m_AdaptiveRestart;
-  clone->m_Backtracking = m_Backtracking;
-  clone->m_BacktrackingFactor = m_BacktrackingFactor;
-  clone->m_LipschitzConstant = m_LipschitzConstant;
+  Self &               clone = Superclass::template CloneAs<Self>(pointer);
+  clone.m_AdaptiveRestart = m_AdaptiveRestart;
+  clone.m_Backtracking = m_Backtracking;
+  clone.m_BacktrackingFactor = m_BacktrackingFactor;
+  clone.m_LipschitzConstant = m_LipschitzConstant;
   return pointer;
 }
 

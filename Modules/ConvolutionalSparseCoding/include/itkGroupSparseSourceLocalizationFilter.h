@@ -12,7 +12,6 @@
 #include "itkSourceModelFitter.h"
 #include "itkVector.h"
 #include <array>
-#include <map>
 #include <ostream>
 #include <vector>
 

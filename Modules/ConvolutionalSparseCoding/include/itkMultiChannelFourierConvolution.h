@@ -336,7 +336,8 @@ public:
    * solvers and learners call these inside their own fused passes, on frequency ranges
    * [begin, end) of one channel or of all K channels (channel k at k * GetSpectralStride()).
    * No other file of the module spells out a spectral product or calls FFTW; check with
-   *   grep -nE "fftw_|FFTW::|Multiply(Conjugate)?\(|std::conj|std::polar" include/*.h* \
+   *   grep -rnE "fftw_|FFTW::|Multiply(Conjugate)?\(|std::conj|std::polar" \
+   *     Modules/ConvolutionalSparseCoding/include \
    *     | grep -vE "itk(MultiChannelFourierConvolution|FFTWRealTraits|SmallHermitianSystem)"
    * (SmallHermitianSystem: the dictionary update's per-frequency Cholesky solves). */
   //@{

@@ -430,15 +430,16 @@ MultiChannelFourierConvolution<TReal>::EvaluateShiftedKernel(unsigned int k, con
   ComplexType *       scratch = spectralScratch + m_SpectralStride;
   const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
   const SizeValueType halfRow = m_DomainSize[0] / 2 + 1;
-  // visit(f, j): frequency f of the half spectrum with its per-axis indices j (x halved).
-  auto forEachFrequency = [&](auto && visit) {
+  // visitRow(first, j): the row of the half spectrum starting at frequency \c first, with the
+  // indices j of its other axes (j[0] unused); rows in storage order.
+  auto forEachRow = [&](auto && visitRow) {
     std::vector<SizeValueType> j(dimension, 0);
-    for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+    for (SizeValueType first = 0; first < m_NumberOfFrequencies; first += halfRow)
     {
-      visit(f, j);
-      for (unsigned int d = 0; d < dimension; ++d)
+      visitRow(first, j);
+      for (unsigned int d = 1; d < dimension; ++d)
       {
-        if (++j[d] < (d == 0 ? halfRow : m_DomainSize[d]))
+        if (++j[d] < m_DomainSize[d])
         {
           break;
         }
@@ -446,13 +447,18 @@ MultiChannelFourierConvolution<TReal>::EvaluateShiftedKernel(unsigned int k, con
       }
     }
   };
-  forEachFrequency([&](SizeValueType f, const std::vector<SizeValueType> & j) {
-    std::complex<double> factor = phase[0][j[0]];
+  forEachRow([&](SizeValueType first, const std::vector<SizeValueType> & j) {
+    // The other axes' factor once per row, then x along it.
+    std::complex<double> rowFactor(1.0);
     for (unsigned int d = 1; d < dimension; ++d)
     {
-      factor *= phase[d][j[d]];
+      rowFactor = d == 1 ? phase[1][j[1]] : rowFactor * phase[d][j[d]];
     }
-    shifted[f] = ComplexType(std::complex<double>(h[f]) * factor);
+    for (SizeValueType x = 0; x < halfRow; ++x)
+    {
+      const std::complex<double> factor = dimension == 1 ? phase[0][x] : phase[0][x] * rowFactor;
+      shifted[first + x] = ComplexType(std::complex<double>(h[first + x]) * factor);
+    }
   });
   const SizeValueType taps = m_KernelTapOffsets.size();
   const RealType      scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
@@ -472,8 +478,13 @@ MultiChannelFourierConvolution<TReal>::EvaluateShiftedKernel(unsigned int k, con
   // d/dshift h(x - shift) <-> -i w H exp(-i w shift).
   for (unsigned int axis = 0; axis < dimension; ++axis)
   {
-    forEachFrequency([&](SizeValueType f, const std::vector<SizeValueType> & j) {
-      scratch[f] = shifted[f] * ComplexType(0, -static_cast<RealType>(m_AxisFrequencies[axis][j[axis]]));
+    const std::vector<double> & w = m_AxisFrequencies[axis];
+    forEachRow([&](SizeValueType first, const std::vector<SizeValueType> & j) {
+      for (SizeValueType x = 0; x < halfRow; ++x)
+      {
+        const double wx = axis == 0 ? w[x] : w[j[axis]];
+        scratch[first + x] = shifted[first + x] * ComplexType(0, -static_cast<RealType>(wx));
+      }
     });
     inverse(derivatives + axis * taps);
   }

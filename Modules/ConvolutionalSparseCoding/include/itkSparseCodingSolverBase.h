@@ -241,6 +241,19 @@ protected:
    * signal or state: how the dictionary learner makes one solver per image from the caller's. */
   LightObject::Pointer
   InternalClone() const override;
+  /** The object Superclass::InternalClone() made, as \c TSolver: each subclass's InternalClone()
+   * copies its own settings into it. */
+  template <typename TSolver>
+  static TSolver &
+  CloneAs(const LightObject::Pointer & clone)
+  {
+    auto * solver = dynamic_cast<TSolver *>(clone.GetPointer());
+    if (solver == nullptr)
+    {
+      itkGenericExceptionMacro("A sparse coding solver's clone has another type than the solver");
+    }
+    return *solver;
+  }
 
   /** Sets up buffers and the statistics of iteration 0. */
   virtual void

@@ -343,16 +343,12 @@ LightObject::Pointer
 SparseCodingSolverBase<TReal>::InternalClone() const
 {
   LightObject::Pointer clone = Superclass::InternalClone();
-  auto *               solver = dynamic_cast<Self *>(clone.GetPointer());
-  if (solver == nullptr)
-  {
-    itkExceptionMacro("Clone of " << this->GetNameOfClass() << " is not a sparse coding solver");
-  }
-  solver->m_ProximalOperator = m_ProximalOperator;
-  solver->m_Lambda = m_Lambda;
-  solver->m_CoefficientsBeyondImage = m_CoefficientsBeyondImage;
-  solver->m_MaximumNumberOfIterations = m_MaximumNumberOfIterations;
-  solver->m_RelativeTolerance = m_RelativeTolerance;
+  Self &               solver = CloneAs<Self>(clone);
+  solver.m_ProximalOperator = m_ProximalOperator;
+  solver.m_Lambda = m_Lambda;
+  solver.m_CoefficientsBeyondImage = m_CoefficientsBeyondImage;
+  solver.m_MaximumNumberOfIterations = m_MaximumNumberOfIterations;
+  solver.m_RelativeTolerance = m_RelativeTolerance;
   return clone;
 }
 
