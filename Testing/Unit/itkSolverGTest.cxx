@@ -185,6 +185,37 @@ AllDenseCases()
 
 INSTANTIATE_TEST_SUITE_P(Cases, SolverAgainstDenseReference, ::testing::ValuesIn(AllDenseCases()));
 
+// Small and zero lambda are legitimate (lambda = 0 is least squares): ADMM's rho policy must
+// not shrink rho until the x-step loses its precision, as residual balancing did when the
+// scaled dual u stays zero.
+TEST(SparseCodingSolver, ADMMIsRobustAtSmallAndZeroLambda)
+{
+  for (const bool weighted : { false, true })
+  {
+    for (const double lambda : { 0.0, 1e-6, 1e-3 })
+    {
+      auto p = MakeDenseProblem(false, weighted, false);
+      p.lambda = lambda;
+      const double zeroObjective = csctest::DenseObjective(p, std::vector<double>(3 * 256, 0.0));
+      // The dense coordinate descent is slow at small lambda: the reference is FISTA in double, run long.
+      const double optimum = csctest::DenseObjective(p, SolveWithModule<double>(p, SolverKind::FISTA, 5000, 0));
+      const double slack = 1e-4 * zeroObjective;
+      for (const unsigned int iterations : { 50u, 300u })
+      {
+        const double admm = csctest::DenseObjective(p, SolveWithModule<float>(p, SolverKind::ADMM, iterations, 0));
+        const double fista = csctest::DenseObjective(p, SolveWithModule<float>(p, SolverKind::FISTA, iterations, 0));
+        EXPECT_LT(admm, 0.1 * zeroObjective) << "lambda " << lambda << " weighted " << weighted;
+        EXPECT_LT(admm, fista + slack) << "lambda " << lambda << " weighted " << weighted << " iterations "
+                                       << iterations;
+        if (iterations == 300)
+        {
+          EXPECT_LT(admm - optimum, slack) << "lambda " << lambda << " weighted " << weighted;
+        }
+      }
+    }
+  }
+}
+
 TEST(SparseCodingSolver, WarmStartFromTheOptimumStartsThereAndConvergesFaster)
 {
   const auto   p = MakeDenseProblem(false, false, false);

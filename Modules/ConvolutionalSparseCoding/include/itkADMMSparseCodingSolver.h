@@ -52,7 +52,8 @@ public:
   using typename Superclass::RealBufferType;
   using typename Superclass::ComplexBufferType;
 
-  /** Initial penalty parameter rho; 0 (default) picks 50 lambda + 1, SPORCO's rule. */
+  /** Initial penalty parameter rho; 0 (default) picks 50 lambda + 1, SPORCO's rule. Rho (given
+   * or adapted) is kept within [1e-3, 1e3] times the dictionary's squared spectral norm. */
   itkSetMacro(Rho, double);
   itkGetConstMacro(Rho, double);
 
@@ -204,6 +205,8 @@ private:
   bool         m_ResumePreviousState{ false };
 
   double m_CurrentRho{ 1.0 };
+  double m_MinimumRho{ 0.0 };
+  double m_MaximumRho{ 0.0 };
   double m_DualScale{ 1.0 };
   double m_RelativePrimal{ 1.0 };
   double m_RelativeDual{ 1.0 };

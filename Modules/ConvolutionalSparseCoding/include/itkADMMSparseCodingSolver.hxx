@@ -41,9 +41,20 @@ ADMMSparseCodingSolver<TReal>::Initialize()
     const RealType gamma = static_cast<RealType>(m_DualScale);
     std::for_each(m_U.data(), m_U.data() + K * stride, [gamma](RealType & u) { u *= gamma; });
   }
-  else
+  // Rho stays within [1e-3, 1e3] times the dictionary's spectral norm squared: below it the
+  // x-step's Sherman-Morrison solve loses the precision of RealType (lambda = 0, where u stays
+  // zero and residual balancing would shrink rho without end), above it y would never move.
+  const double spectralNormSquared = op.GetSpectralNormSquared();
+  if (!(spectralNormSquared > 0) || !std::isfinite(static_cast<RealType>(spectralNormSquared)))
   {
-    m_CurrentRho = m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() + 1.0;
+    itkExceptionMacro("The dictionary's squared spectral norm is "
+                      << spectralNormSquared << ": the kernels are all zero or too large for this pixel type");
+  }
+  m_MinimumRho = 1e-3 * spectralNormSquared;
+  m_MaximumRho = 1e3 * spectralNormSquared;
+  if (!resume)
+  {
+    m_CurrentRho = std::clamp(m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() + 1.0, m_MinimumRho, m_MaximumRho);
     m_IterationCount = 0;
     m_Y = op.AllocateSpatial(K);
     m_U = op.AllocateSpatial(K);
@@ -468,9 +479,9 @@ ADMMSparseCodingSolver<TReal>::FinishIteration(const YStepSums & sums, const std
     const double ratio = m_RelativePrimal / (m_RelativeDual * m_ResidualTarget);
     if (ratio > m_ResidualRatio || ratio < 1.0 / m_ResidualRatio)
     {
-      const double scale = std::min(std::max(std::sqrt(ratio), 1e-3), 1e3);
-      m_DualScale = 1.0 / scale;
-      m_CurrentRho *= scale;
+      const double rho = std::clamp(m_CurrentRho * std::clamp(std::sqrt(ratio), 1e-3, 1e3), m_MinimumRho, m_MaximumRho);
+      m_DualScale = m_CurrentRho / rho;
+      m_CurrentRho = rho;
     }
   }
 }

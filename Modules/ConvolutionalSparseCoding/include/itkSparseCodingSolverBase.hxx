@@ -130,6 +130,18 @@ SparseCodingSolverBase<TReal>::Solve()
   {
     itkExceptionMacro("The signal is not set");
   }
+  // The objective sums squares in double, but the solvers' buffers are RealType: a signal whose
+  // energy RealType cannot hold would overflow in the first FFT.
+  double energy = 0;
+  for (size_t i = 0; i < m_Signal.size(); ++i)
+  {
+    energy += static_cast<double>(m_Signal[i]) * m_Signal[i];
+  }
+  if (!std::isfinite(energy) || !std::isfinite(static_cast<RealType>(energy)))
+  {
+    itkExceptionMacro("The image's energy (sum of squares " << energy
+                                                            << ") overflows this pixel type: rescale the image");
+  }
   if (m_MaximumNumberOfIterations == 0)
   {
     itkExceptionMacro("MaximumNumberOfIterations must be at least 1");
@@ -168,8 +180,10 @@ SparseCodingSolverBase<TReal>::Solve()
     m_History.push_back(m_Statistics);
     if (!std::isfinite(m_Statistics.Objective))
     {
-      itkExceptionMacro("The solver diverged at iteration " << iteration << " (objective " << m_Statistics.Objective
-                                                            << ")");
+      itkExceptionMacro("The solver diverged at iteration "
+                        << iteration << " (objective " << m_Statistics.Objective
+                        << "): the image or the kernels are too large for this pixel type (rescale them), or the "
+                           "solver's step is unstable for this problem (use FISTA, or a larger ADMM Rho)");
     }
     this->InvokeEvent(IterationEvent());
     if (m_RelativeTolerance > 0 && this->Converged())
