@@ -200,18 +200,14 @@ TEST(SparseCodingSolver, ADMMIsRobustAtSmallAndZeroLambda)
       // The dense coordinate descent is slow at small lambda: the reference is FISTA in double, run long.
       const double optimum = csctest::DenseObjective(p, SolveWithModule<double>(p, SolverKind::FISTA, 5000, 0));
       const double slack = 1e-4 * zeroObjective;
-      for (const unsigned int iterations : { 50u, 300u })
-      {
-        const double admm = csctest::DenseObjective(p, SolveWithModule<float>(p, SolverKind::ADMM, iterations, 0));
-        const double fista = csctest::DenseObjective(p, SolveWithModule<float>(p, SolverKind::FISTA, iterations, 0));
-        EXPECT_LT(admm, 0.1 * zeroObjective) << "lambda " << lambda << " weighted " << weighted;
-        EXPECT_LT(admm, fista + slack) << "lambda " << lambda << " weighted " << weighted << " iterations "
-                                       << iterations;
-        if (iterations == 300)
-        {
-          EXPECT_LT(admm - optimum, slack) << "lambda " << lambda << " weighted " << weighted;
-        }
-      }
+      // Early on: far below the all-zero coefficients (ADMM used to climb to 1e15 at lambda 0).
+      const double early = csctest::DenseObjective(p, SolveWithModule<float>(p, SolverKind::ADMM, 50, 0));
+      EXPECT_LT(early, 0.1 * zeroObjective) << "lambda " << lambda << " weighted " << weighted;
+      // Run on: at the optimum, and no worse than FISTA given as many iterations.
+      const double admm = csctest::DenseObjective(p, SolveWithModule<float>(p, SolverKind::ADMM, 300, 0));
+      const double fista = csctest::DenseObjective(p, SolveWithModule<float>(p, SolverKind::FISTA, 300, 0));
+      EXPECT_LT(admm - optimum, slack) << "lambda " << lambda << " weighted " << weighted;
+      EXPECT_LT(admm, fista + slack) << "lambda " << lambda << " weighted " << weighted;
     }
   }
 }

@@ -53,7 +53,7 @@ public:
   using typename Superclass::ComplexBufferType;
 
   /** Initial penalty parameter rho; 0 (default) picks 50 lambda + 1, SPORCO's rule. Rho (given
-   * or adapted) is kept within [1e-3, 1e3] times the dictionary's squared spectral norm. */
+   * or adapted) is kept within [1e-5, 1e7] times the dictionary's squared spectral norm. */
   itkSetMacro(Rho, double);
   itkGetConstMacro(Rho, double);
 

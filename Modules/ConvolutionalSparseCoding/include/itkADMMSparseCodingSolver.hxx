@@ -41,17 +41,17 @@ ADMMSparseCodingSolver<TReal>::Initialize()
     const RealType gamma = static_cast<RealType>(m_DualScale);
     std::for_each(m_U.data(), m_U.data() + K * stride, [gamma](RealType & u) { u *= gamma; });
   }
-  // Rho stays within [1e-3, 1e3] times the dictionary's spectral norm squared: below it the
-  // x-step's Sherman-Morrison solve loses the precision of RealType (lambda = 0, where u stays
-  // zero and residual balancing would shrink rho without end), above it y would never move.
+  // Rho stays within [1e-5, 1e7] times the dictionary's spectral norm squared: below it the
+  // x-step's Sherman-Morrison solve loses the precision of RealType, above it y never moves
+  // (a given rho, or 50 lambda + 1 for a huge lambda).
   const double spectralNormSquared = op.GetSpectralNormSquared();
   if (!(spectralNormSquared > 0) || !std::isfinite(static_cast<RealType>(spectralNormSquared)))
   {
     itkExceptionMacro("The dictionary's squared spectral norm is "
                       << spectralNormSquared << ": the kernels are all zero or too large for this pixel type");
   }
-  m_MinimumRho = 1e-3 * spectralNormSquared;
-  m_MaximumRho = 1e3 * spectralNormSquared;
+  m_MinimumRho = 1e-5 * spectralNormSquared;
+  m_MaximumRho = 1e7 * spectralNormSquared;
   if (!resume)
   {
     m_CurrentRho = std::clamp(m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() + 1.0, m_MinimumRho, m_MaximumRho);
@@ -473,7 +473,10 @@ ADMMSparseCodingSolver<TReal>::FinishIteration(const YStepSums & sums, const std
   // Residual balancing; the new rho takes effect at the next y-step, with u rescaled there.
   m_DualScale = 1.0;
   ++m_IterationCount;
-  if (m_AutoRho && m_IterationCount % m_AutoRhoPeriod == 0 && m_IterationCount <= m_AutoRhoHorizon &&
+  // The relative dual residual is undefined while the scaled dual u is negligible beside x and
+  // y (lambda near 0, where u ~ lambda / rho stays 0): balancing on it shrank rho without end.
+  const bool dualDefined = uNorm > 1e-4 * std::max(xNorm, yNorm);
+  if (m_AutoRho && dualDefined && m_IterationCount % m_AutoRhoPeriod == 0 && m_IterationCount <= m_AutoRhoHorizon &&
       m_RelativeDual > 0 && m_RelativePrimal > 0)
   {
     const double ratio = m_RelativePrimal / (m_RelativeDual * m_ResidualTarget);
