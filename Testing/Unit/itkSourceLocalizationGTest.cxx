@@ -2,6 +2,8 @@
 #include "itkConvolutionalSparseCodingImageFilter.h"
 #include "itkGroupSparseSourceLocalizationFilter.h"
 #include "itkSourceKernelBank.h"
+#include "itkGaussianDerivativeDictionary.h"
+#include "itkMemoryEstimate.h"
 #include "gtest/gtest.h"
 #include <algorithm>
 #include <cmath>
@@ -419,6 +421,10 @@ TEST(GroupSparseSourceLocalizationFilter, RejectsBadGroupsAndParameters)
   filter->SetContrastRadiusFactor(4.0);
   filter->SetLambda(-1.0);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  // A neighbourhood wider than the image is refused before its grid is allocated.
+  filter->SetLambda(1.0);
+  filter->SetNeighborhoodRadius(1000000000);
+  EXPECT_THROW(filter->Update(), itk::ExceptionObject);
 }
 
 TEST(GroupSparseSourceLocalizationFilter, DeblendingContrastDropsFaintNeighboursOfBrightSources)
@@ -532,11 +538,34 @@ TEST(SourceKernelBank, BuildsKernelsAndRejectsBadDescriptions)
   const auto dictionary = bank->GetDictionary();
   EXPECT_EQ(dictionary->GetLargestPossibleRegion().GetSize()[2], 5u);
 
-  for (const char * description :
-       { "gauss:", "blob:3", "gauss:x", "upsample:2", "gauss:-1", "file:/nonexistent.mha", "" })
+  for (const char * description : { "gauss:",
+                                    "blob:3",
+                                    "gauss:x",
+                                    "upsample:2",
+                                    "gauss:-1",
+                                    "file:/nonexistent.mha",
+                                    "",
+                                    "background:gauss:4",    // no source term
+                                    "gauss:1;subpixel:1000", // 10^6 copies
+                                    "gauss:1e9",             // wider than any kernel
+                                    "gauss:1;upsample:1e6" })
   {
     EXPECT_THROW(Bank::New()->AddFromDescription(description, nullptr), itk::ExceptionObject) << description;
   }
+  // With the image, a kernel wider than its smallest side is refused before it is built.
+  const auto planted = MakePlanted<2>({ 32, 48 }, 1.2, 4, 3.0);
+  using FloatBank = itk::SourceKernelBank<float, 2>;
+  EXPECT_THROW(FloatBank::New()->AddFromDescription("gauss:9", planted.image), itk::ExceptionObject);
+  EXPECT_NO_THROW(FloatBank::New()->AddFromDescription("gauss:3", planted.image));
+}
+
+TEST(MemoryEstimate, RefusesWhatCannotFitBeforeAllocating)
+{
+  EXPECT_GT(itk::AvailableMemoryBytes(), 0.0);
+  EXPECT_NO_THROW(itk::CheckMemoryEstimate(1e6, "a small run"));
+  EXPECT_THROW(itk::CheckMemoryEstimate(1e18, "a huge run"), itk::ExceptionObject);
+  using Gaussians = itk::GaussianDerivativeDictionary<float, 2>;
+  EXPECT_THROW(Gaussians::Create({ 1e9 }), itk::ExceptionObject);
 }
 
 TEST(GroupSparseSourceLocalizationFilter, ReportsIterationsAndProgressAndAborts)

@@ -4,6 +4,7 @@
 #include "itkConvolutionalSparseCodingEnums.h"
 #include "itkImage.h"
 #include "itkImageToImageFilter.h"
+#include "itkMemoryEstimate.h"
 #include "itkSparseCodingSolverBase.h"
 #include <vector>
 

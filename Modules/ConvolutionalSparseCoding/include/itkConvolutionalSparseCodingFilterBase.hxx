@@ -179,6 +179,17 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadKernels() const
                                         << ") are larger than the image (" << inputRegion.GetSize(d) << " pixels)");
     }
   }
+  // The solvers hold about 6 domain-sized buffers per kernel (coefficients, dual, spectra, the
+  // kernels' spectra) plus the coefficient output: refuse before allocating what cannot fit.
+  double domain = 1;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    domain *= double(inputRegion.GetSize(d) + dictionarySize[d] - 1);
+  }
+  std::ostringstream what;
+  what << "Sparse coding with " << K << " kernels of " << taps << " taps on a " << inputRegion.GetSize() << " image";
+  CheckMemoryEstimate(sizeof(RealType) * (domain * (6.0 * K + 12) + double(K) * inputRegion.GetNumberOfPixels()),
+                      what.str());
 
   return kernels;
 }

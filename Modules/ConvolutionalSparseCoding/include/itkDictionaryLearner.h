@@ -5,6 +5,7 @@
 #include "itkConvolutionalSparseCodingEnums.h"
 #include "itkSparseCodingSolverFactory.h"
 #include "itkImage.h"
+#include "itkMemoryEstimate.h"
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkProcessObject.h"
 #include <array>
@@ -339,6 +340,8 @@ private:
   /** Records a curve point, fires IterationEvent and progress; true when aborted. */
   bool
   RecordIteration(double data, double penalty);
+  /** Sum of 1/2 ||s||^2 over the images coded since the last RecordIteration(). */
+  double m_ZeroCodingObjective{ 0.0 };
 
   std::vector<std::string>                           m_TrainingFileNames;
   unsigned int                                       m_NumberOfKernels{ 16 };

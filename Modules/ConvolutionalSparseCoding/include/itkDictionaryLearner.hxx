@@ -258,6 +258,18 @@ DictionaryLearner<TImage, TRealType>::InitializeDictionary(const std::vector<Siz
                                         << ") are larger than the training images (" << imageSize[d] << ")");
     }
   }
+  // Per image in memory about 6 domain-sized buffers per kernel (maps, duals, spectra), and as
+  // many again for the dictionary update: refuse before allocating what cannot fit.
+  double domain = 1;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    domain *= double(imageSize[d] + m_KernelSizeVector[d] - 1);
+  }
+  const double imagesInMemory = m_Online ? 1.0 : double(this->GetNumberOfTrainingImages() + m_TrainingFileNames.size());
+  std::ostringstream what;
+  what << "Dictionary learning of " << m_K << " kernels on " << imagesInMemory << " image(s) of " << domain
+       << " padded pixels";
+  CheckMemoryEstimate(sizeof(RealType) * domain * 6.0 * m_K * (imagesInMemory + 1), what.str());
   // Onto the constraint set; a kernel the projection zeroes (a constant one made zero-mean)
   // gets random values instead.
   const auto                               projection = this->MakeProjection();
@@ -323,6 +335,10 @@ DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterati
   {
     m_Update->AddSample(sample.Signal.data(), solver->GetDomainCoefficients());
   }
+  for (const RealType value : sample.Signal)
+  {
+    m_ZeroCodingObjective += 0.5 * double(value) * value;
+  }
   return { solver->GetDataFidelity(), solver->GetPenalty() };
 }
 
@@ -336,6 +352,16 @@ DictionaryLearner<TImage, TRealType>::RecordIteration(double data, double penalt
   point.Objective = data + m_Lambda * penalty;
   point.Seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_Start).count();
   m_LearningCurve.push_back(point);
+  // Never a result worse than all-zero coefficient maps: the coding solver diverged.
+  const double zeroObjective = m_ZeroCodingObjective;
+  m_ZeroCodingObjective = 0;
+  if (!std::isfinite(point.Objective) || point.Objective > zeroObjective)
+  {
+    itkExceptionMacro("Dictionary learning diverged at outer iteration "
+                      << m_LearningCurve.size() << ": objective " << point.Objective
+                      << " above the all-zero coefficients' " << zeroObjective
+                      << "; use the FISTA coding solver, a larger lambda or fewer kernels");
+  }
   this->InvokeEvent(IterationEvent());
   this->UpdateProgress(static_cast<float>(m_LearningCurve.size()) / m_NumberOfIterations);
   return this->GetAbortGenerateData();
@@ -456,6 +482,7 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
   m_LearningCurve.clear();
   m_LastMaps.clear();
   m_Kernels.clear();
+  m_ZeroCodingObjective = 0;
   this->VerifySettings();
   if (m_NonNegativeCoefficients)
   {

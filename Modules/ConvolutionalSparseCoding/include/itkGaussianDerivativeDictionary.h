@@ -2,6 +2,7 @@
 #define itkGaussianDerivativeDictionary_h
 
 #include "itkImage.h"
+#include "itkMemoryEstimate.h"
 #include "itkMacro.h"
 #include <cmath>
 #include <vector>
@@ -43,6 +44,11 @@ public:
       }
       largest = std::max(largest, sigma);
     }
+    const unsigned int scales = static_cast<unsigned int>(sigmas.size());
+    std::ostringstream what;
+    what << "GaussianDerivativeDictionary with sigma " << largest;
+    CheckMemoryEstimate(
+      std::pow(2 * std::ceil(3 * largest) + 1, VDimension) * (VDimension + 2) * scales * sizeof(TReal), what.str());
     const long   radius = static_cast<long>(std::ceil(3 * largest));
     const size_t side = 2 * radius + 1;
     size_t       taps = 1;

@@ -107,6 +107,13 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::VerifyPreconditions
       itkExceptionMacro("Group " << p << " is empty: every group needs at least one kernel");
     }
   }
+  // A neighbourhood wider than the image only costs memory (the neighbour grid's cells).
+  const auto size = this->GetInput()->GetLargestPossibleRegion().GetSize();
+  if (m_NeighborhoodRadius > *std::max_element(size.begin(), size.end()))
+  {
+    itkExceptionMacro("NeighborhoodRadius (" << m_NeighborhoodRadius << ") exceeds the image's largest side (" << size
+                                             << ")");
+  }
 }
 
 template <typename TInputImage, typename TRealType>

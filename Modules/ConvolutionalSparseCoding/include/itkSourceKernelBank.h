@@ -133,6 +133,10 @@ private:
   /** "exemplar:x,y[,r]": the image patch about an index. */
   Kernel
   ExemplarOfTerm(const std::string & term, const std::vector<double> & numbers, const ImageType * image) const;
+  /** Refuses, before anything is allocated, a kernel of \c side pixels per axis that the image
+   * (or, without one, 4097 pixels) cannot hold. */
+  void
+  CheckKernelSide(const std::string & term, double side, const ImageType * image) const;
 
   std::vector<Kernel> m_Kernels;
   GroupListType       m_Groups;

@@ -413,9 +413,12 @@ SourceKernelBank<TRealType, VDimension>::SubpixelCopies(const std::string & term
   -> std::vector<Kernel>
 {
   std::vector<Kernel> kernels;
-  if (previous.empty() || numbers.size() != 1 || numbers[0] < 2 || numbers[0] != std::floor(numbers[0]))
+  if (previous.empty() || numbers.size() != 1 || numbers[0] < 2 || numbers[0] > 16 ||
+      numbers[0] != std::floor(numbers[0]))
   {
-    itkExceptionMacro("Kernel bank term '" << term << "' needs an integer N >= 2 and a term before it");
+    itkExceptionMacro("Kernel bank term '" << term
+                                           << "' needs an integer N from 2 to 16 (N^dimension shifted copies of each "
+                                              "kernel) and a term before it");
   }
   const unsigned int steps = static_cast<unsigned int>(numbers[0]);
   unsigned int       combinations = 1;
@@ -439,6 +442,25 @@ SourceKernelBank<TRealType, VDimension>::SubpixelCopies(const std::string & term
   }
 
   return kernels;
+}
+
+template <typename TRealType, unsigned int VDimension>
+void
+SourceKernelBank<TRealType, VDimension>::CheckKernelSide(const std::string & term, double side,
+                                                         const ImageType * image) const
+{
+  double limit = 4097;
+  if (image != nullptr)
+  {
+    const auto size = image->GetLargestPossibleRegion().GetSize();
+    limit = static_cast<double>(*std::min_element(size.begin(), size.end()));
+  }
+  if (!(side <= limit))
+  {
+    itkExceptionMacro("Kernel bank term '" << term << "' makes kernels of " << side << " pixels per axis, more than "
+                                           << (image ? "the image's smallest side, " : "the largest kernel, ") << limit
+                                           << " pixels");
+  }
 }
 
 template <typename TRealType, unsigned int VDimension>
@@ -501,6 +523,8 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
   {
     for (const double sigma : numbers)
     {
+      const double radius = std::ceil(4.0 * sigma);
+      this->CheckKernelSide(term, 2 * (cap > 0 ? std::min(radius, double(cap)) : radius) + 1, image);
       kernels.push_back(PixelIntegratedGaussian(sigma, cap));
     }
   }
@@ -508,6 +532,7 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
   {
     for (const double radius : numbers)
     {
+      this->CheckKernelSide(term, 2 * std::ceil(radius + 0.5) + 1, image);
       kernels.push_back(Disk(radius));
     }
   }
@@ -515,7 +540,9 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
   {
     for (const double radius : numbers)
     {
-      kernels.push_back(Ring(radius, std::max(1.0, 0.3 * radius)));
+      const double width = std::max(1.0, 0.3 * radius);
+      this->CheckKernelSide(term, 2 * std::ceil(radius + 0.5 * width + 0.5) + 1, image);
+      kernels.push_back(Ring(radius, width));
     }
   }
   else if (kind == "exemplar")
@@ -530,6 +557,8 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
     }
     for (const auto & kernel : previous)
     {
+      const double largest = *std::max_element(kernel.Size.begin(), kernel.Size.end());
+      this->CheckKernelSide(term, 2 * std::round(std::floor(largest / 2) * numbers[0]) + 1, image);
       kernels.push_back(Upsampled(kernel, numbers[0]));
     }
   }
@@ -542,6 +571,26 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
     typename ImageType::Pointer kernelImage;
     try
     {
+      // ITK would drop an extra axis or mix the channels of a vector image without a word.
+      auto io = ImageIOFactory::CreateImageIO(arguments.c_str(), ImageIOFactory::FileModeEnum::ReadMode);
+      if (io)
+      {
+        io->SetFileName(arguments);
+        io->ReadImageInformation();
+        for (unsigned int d = VDimension; d < io->GetNumberOfDimensions(); ++d)
+        {
+          if (io->GetDimensions(d) != 1)
+          {
+            itkExceptionMacro("the kernel file is " << io->GetNumberOfDimensions() << "-D, a " << VDimension
+                                                    << "-D kernel is needed");
+          }
+        }
+        if (io->GetNumberOfComponents() != 1)
+        {
+          itkExceptionMacro("the kernel file has " << io->GetNumberOfComponents()
+                                                   << " components per pixel, a scalar kernel is needed");
+        }
+      }
       kernelImage = ReadImage<ImageType>(arguments);
     }
     catch (const ExceptionObject & error)
@@ -598,6 +647,11 @@ SourceKernelBank<TRealType, VDimension>::AddFromDescription(const std::string & 
   if (m_Kernels.empty())
   {
     itkExceptionMacro("The kernel bank description '" << description << "' names no kernel");
+  }
+  if (m_Groups.empty())
+  {
+    itkExceptionMacro("The kernel bank description '"
+                      << description << "' has only background terms: add a source term (e.g. gauss:1.5)");
   }
 }
 
