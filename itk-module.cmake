@@ -6,7 +6,8 @@ string(REGEX REPLACE "\n\n.*" "" DOCUMENTATION "${DOCUMENTATION}")
 
 # Tests (and the evaluation baseline LoGSourceDetector) live in Testing/ and Examples/, which ITK does not scan as a test module, so their
 # dependencies are compile dependencies while testing is on.
-set(_csc_test_deps ITKTestKernel ITKGoogleTest ITKConvolution ITKIOMeta ITKIOPNG
+set(_csc_test_deps ITKTestKernel ITKGoogleTest ITKConvolution ITKIOMeta ITKIOPNG ITKIONRRD ITKIONIFTI ITKIOTIFF
+  ITKIOJPEG ITKIOBMP ITKIOGIPL ITKIOVTK
   ITKSmoothing ITKImageFeature)
 if(BUILD_TESTING)
   set(_csc_compile_deps ${_csc_test_deps})

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the module builds and tests with, when any is missing.
 set -euo pipefail
-# python3-numpy and python3-scipy: the shared scorers, used by the evaluation script and a test.
+# python3-numpy and python3-scipy: the shared scorers (evaluation script, a test) and the robustness
+# suite's test files; zlib: the tools check compressed MetaImage streams.
 packages=(cmake g++ make ccache libinsighttoolkit5-dev libfftw3-dev libeigen3-dev googletest libgtest-dev
-  python3 python3-numpy python3-scipy)
+  python3 python3-numpy python3-scipy zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

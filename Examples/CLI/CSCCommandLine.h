@@ -3,6 +3,8 @@
 #ifndef CSCCommandLine_h
 #define CSCCommandLine_h
 
+#include "CSCInputs.h"
+#include "CSCOutputs.h"
 #include "itkConvolutionalSparseCodingEnums.h"
 #include "itkImage.h"
 #include "itkImageFileWriter.h"
@@ -24,11 +26,23 @@
 
 namespace csc
 {
-/** An error the user caused: printed without a stack of ITK context. */
-struct UsageError : std::runtime_error
+/** One number, parsed completely (no trailing characters), finite. */
+inline double
+ParseNumber(const std::string & text, const std::string & flag)
 {
-  using std::runtime_error::runtime_error;
-};
+  try
+  {
+    size_t       used = 0;
+    const double value = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(value))
+    {
+      return value;
+    }
+  }
+  catch (const std::exception &)
+  {}
+  throw UsageError(flag + " needs a finite number, got '" + text + "'");
+}
 
 /** --flag value and --switch parsing against a declared set of flags. */
 class Arguments
@@ -39,6 +53,10 @@ public:
     for (int i = 1; i < argc; ++i)
     {
       const std::string arg = argv[i];
+      if (m_Values.count(arg))
+      {
+        throw UsageError(arg + " is given twice");
+      }
       if (switches.count(arg))
       {
         m_Values[arg] = "1";
@@ -49,7 +67,12 @@ public:
         {
           throw UsageError(arg + " needs a value");
         }
-        m_Values[arg] = argv[++i];
+        const std::string value = argv[++i];
+        if (valued.count(value) || switches.count(value))
+        {
+          throw UsageError(arg + " needs a value, but the next argument is the option " + value);
+        }
+        m_Values[arg] = value;
       }
       else
       {
@@ -84,27 +107,14 @@ public:
     {
       return fallback;
     }
-    try
-    {
-      size_t       used = 0;
-      const double value = std::stod(Get(flag), &used);
-      if (used != Get(flag).size() || !std::isfinite(value))
-      {
-        throw std::invalid_argument("");
-      }
-      return value;
-    }
-    catch (const std::exception &)
-    {
-      throw UsageError(flag + " needs a number, got '" + Get(flag) + "'");
-    }
+    return ParseNumber(Get(flag), flag);
   }
 
 private:
   std::map<std::string, std::string> m_Values;
 };
 
-/** Comma-separated numbers. */
+/** Comma-separated numbers (the only separator; spaces around a number are allowed). */
 inline std::vector<double>
 ParseNumberList(const std::string & text, const std::string & flag)
 {
@@ -113,18 +123,35 @@ ParseNumberList(const std::string & text, const std::string & flag)
   std::string         item;
   while (std::getline(stream, item, ','))
   {
-    try
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.find_first_of(" \t;") != std::string::npos)
     {
-      values.push_back(std::stod(item));
+      throw UsageError(flag + ": separate the numbers with commas, e.g. 1,2,4 (got '" + text + "')");
     }
-    catch (const std::exception &)
-    {
-      throw UsageError(flag + ": '" + item + "' is not a number");
-    }
+    values.push_back(ParseNumber(item, flag));
   }
-  if (values.empty())
+  if (values.empty() || (!text.empty() && text.back() == ','))
   {
-    throw UsageError(flag + " needs a comma-separated list of numbers");
+    throw UsageError(flag + " needs a comma-separated list of numbers, got '" + text + "'");
+  }
+  return values;
+}
+
+/** Comma-separated integers in [minimum, maximum]. */
+inline std::vector<unsigned int>
+ParseIntegerList(const std::string & text, const std::string & flag, double minimum, double maximum)
+{
+  std::vector<unsigned int> values;
+  for (const double value : ParseNumberList(text, flag))
+  {
+    if (value != std::floor(value) || value < minimum || value > maximum)
+    {
+      std::ostringstream message;
+      message << flag << " needs integers from " << minimum << " to " << maximum << ", got " << value;
+      throw UsageError(message.str());
+    }
+    values.push_back(static_cast<unsigned int>(value));
   }
   return values;
 }
@@ -154,7 +181,8 @@ BoundedInteger(const Arguments & args, const std::string & flag, double fallback
   const double value = args.Number(flag, fallback);
   if (value < minimum || value != std::floor(value) || value > 4294967295.0)
   {
-    throw UsageError(flag + (minimum == 0 ? " must be a non-negative integer" : " must be a positive integer"));
+    throw UsageError(flag + " must be an integer from " + std::to_string(minimum) + " to 4294967295, got '" +
+                     args.Get(flag) + "'");
   }
   return static_cast<unsigned int>(value);
 }
@@ -187,31 +215,20 @@ ApplySolverFlags(const Arguments & args, TFilter * filter, const std::string & d
   return flags;
 }
 
-/** The number of dimensions of an image file, with clear errors for unreadable files. */
-inline unsigned int
-ImageDimensionOf(const std::string & path, const std::string & what)
-{
-  if (!std::ifstream(path).good())
-  {
-    throw UsageError("cannot read the " + what + " file '" + path + "'");
-  }
-  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::FileModeEnum::ReadMode);
-  if (!io)
-  {
-    throw UsageError("the " + what + " file '" + path + "' is not an image format ITK can read");
-  }
-  io->SetFileName(path);
-  io->ReadImageInformation();
-  return io->GetNumberOfDimensions();
-}
-
 /** --help, flags and errors as exit codes (2: the user's mistake, 1: anything else), each
- * naming the tool, around body(args). */
+ * naming the tool, around body(args). The run's outputs (OutputSet) are moved into place only
+ * when body succeeds; otherwise none is left. */
 template <typename TBody>
 int
 Guarded(const char * tool, const char * usage, int argc, char * argv[], const std::set<std::string> & valued,
         const std::set<std::string> & switches, TBody && body)
 {
+  OutputSet::InstallSignalHandlers();
+  auto fail = [tool](const std::string & message, int status) {
+    OutputSet::Instance().Discard();
+    std::cerr << tool << ": error: " << message << "\n";
+    return status;
+  };
   try
   {
     for (int i = 1; i < argc; ++i)
@@ -223,22 +240,26 @@ Guarded(const char * tool, const char * usage, int argc, char * argv[], const st
       }
     }
     const Arguments args(argc, argv, valued, switches);
-    return body(args);
+    const int       status = body(args);
+    if (status != 0)
+    {
+      OutputSet::Instance().Discard();
+      return status;
+    }
+    OutputSet::Instance().Commit();
+    return 0;
   }
   catch (const UsageError & e)
   {
-    std::cerr << tool << ": error: " << e.what() << "\n";
-    return 2;
+    return fail(e.what(), 2);
   }
   catch (const itk::ExceptionObject & e)
   {
-    std::cerr << tool << ": error: " << e.GetDescription() << "\n";
-    return 1;
+    return fail(Describe(e), 1);
   }
   catch (const std::exception & e)
   {
-    std::cerr << tool << ": error: " << e.what() << "\n";
-    return 1;
+    return fail(e.what(), 1);
   }
 }
 
@@ -338,65 +359,52 @@ JsonNumber(double value)
   return stream.str();
 }
 
-/** Writes through a temporary file renamed into place, so a failure leaves no half-written output. */
-template <typename TWrite>
-void
-WriteAtomically(const std::string & path, TWrite && write)
-{
-  const size_t      slash = path.find_last_of('/');
-  const size_t      dot = path.find_last_of('.');
-  const bool        hasExtension = dot != std::string::npos && (slash == std::string::npos || dot > slash);
-  const std::string temporary = hasExtension
-                                  ? path.substr(0, dot) + ".partial-" + std::to_string(getpid()) + path.substr(dot)
-                                  : path + ".partial-" + std::to_string(getpid());
-  try
-  {
-    write(temporary);
-  }
-  catch (...)
-  {
-    std::remove(temporary.c_str());
-    throw;
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0)
-  {
-    std::remove(temporary.c_str());
-    throw std::runtime_error("cannot move the output into place: " + path);
-  }
-}
-
-/** Writes a text output (report, CSV) through WriteAtomically: write(stream) fills it; a stream
- * that failed is an error naming \c what and the path. */
-template <typename TWrite>
-void
-WriteTextAtomically(const std::string & path, const std::string & what, TWrite && write)
-{
-  WriteAtomically(path, [&](const std::string & temporary) {
-    std::ofstream out(temporary);
-    write(out);
-    out.close();
-    if (!out)
-    {
-      throw std::runtime_error("cannot write the " + what + " " + path);
-    }
-  });
-}
-
+/** Declares the image output of \c flag, if given: checked before any work (OutputSet). */
 template <typename TImage>
 void
-WriteImageAtomically(const TImage * image, const std::string & path)
+DeclareImageOutput(const Arguments & args, const std::string & flag)
 {
-  WriteAtomically(path, [image](const std::string & temporary) { itk::WriteImage(image, temporary, true); });
+  if (args.Has(flag))
+  {
+    OutputSet::Instance().DeclareImage<TImage>(flag, args.Get(flag));
+  }
 }
 
-/** Writes the image where --flag says, if given, and tells where. */
+/** Declares the text output (report, CSV) of \c flag, if given. */
+inline void
+DeclareTextOutput(const Arguments & args, const std::string & flag)
+{
+  if (args.Has(flag))
+  {
+    OutputSet::Instance().DeclareText(flag, args.Get(flag));
+  }
+}
+
+/** Stages a text output: write(stream) fills it; it is moved into place with the run's other
+ * outputs when the run succeeds. */
+template <typename TWrite>
+void
+WriteTextOutput(const std::string & path, TWrite && write)
+{
+  OutputSet::Instance().StageText(path, write);
+}
+
+/** Stages an image output, moved into place with the run's other outputs. */
+template <typename TImage>
+void
+WriteImageOutput(const TImage * image, const std::string & path)
+{
+  OutputSet::Instance().StageImage(path, image);
+}
+
+/** Stages the image where --flag says, if given, and tells where. */
 template <typename TImage>
 void
 WriteImageIfRequested(const Arguments & args, const std::string & flag, const TImage * image)
 {
   if (args.Has(flag))
   {
-    WriteImageAtomically(image, args.Get(flag));
+    WriteImageOutput(image, args.Get(flag));
     std::cout << flag.substr(flag.rfind("output-") == 2 ? 9 : 2) << ": " << args.Get(flag) << "\n";
   }
 }

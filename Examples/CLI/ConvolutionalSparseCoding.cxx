@@ -67,7 +67,7 @@ WritePicture(const std::string & path, const itk::Image<float, VDimension> * ima
     }
   }
   const auto picture = csc::SideBySide({ input, reconstruction, activity }, width, height);
-  csc::WriteImageAtomically(picture.GetPointer(), path);
+  csc::WriteImageOutput(picture.GetPointer(), path);
   std::cout << "picture (input | reconstruction | sum_k |x_k|): " << path << "\n";
 }
 
@@ -80,14 +80,23 @@ Run(const csc::Arguments & args)
   using DictionaryType = typename FilterType::DictionaryImageType;
 
   const std::string coefficientsPath = args.Required("--output-coefficients");
-  auto              filter = FilterType::New();
+  csc::DeclareImageOutput<DictionaryType>(args, "--output-coefficients");
+  csc::DeclareImageOutput<ImageType>(args, "--output-reconstruction");
+  csc::DeclareImageOutput<DictionaryType>(args, "--output-dictionary");
+  csc::DeclareImageOutput<csc::PictureType>(args, "--output-picture");
+  csc::DeclareTextOutput(args, "--report");
+  auto filter = FilterType::New();
   filter->SetLambda(args.Number("--lambda", 0.05));
   filter->SetNonNegative(args.Has("--nonnegative"));
   const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer(), "periodic", 200);
 
-  const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
+  const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
   filter->SetInput(image);
   typename DictionaryType::Pointer dictionary;
+  if (args.Has("--dictionary") && args.Has("--gaussian-dictionary"))
+  {
+    throw csc::UsageError("give one of --dictionary and --gaussian-dictionary, not both");
+  }
   if (args.Has("--dictionary"))
   {
     const std::string  path = args.Get("--dictionary");
@@ -98,7 +107,7 @@ Run(const csc::Arguments & args)
                             std::to_string(VDimension) + "-D image (last axis = kernel index), but '" + path + "' is " +
                             std::to_string(dimension) + "-D");
     }
-    dictionary = itk::ReadImage<DictionaryType>(path);
+    dictionary = csc::ReadImageInput<DictionaryType>(path, "dictionary");
   }
   else if (args.Has("--gaussian-dictionary"))
   {
@@ -112,16 +121,17 @@ Run(const csc::Arguments & args)
   filter->SetDictionary(dictionary);
   if (args.Has("--weights"))
   {
-    filter->SetWeights(itk::ReadImage<typename FilterType::RealImageType>(args.Get("--weights")));
+    filter->SetWeights(csc::ReadImageInput<typename FilterType::RealImageType>(args.Get("--weights"), "weights"));
   }
   if (args.Has("--initial-coefficients"))
   {
-    filter->SetInitialCoefficients(itk::ReadImage<DictionaryType>(args.Get("--initial-coefficients")));
+    filter->SetInitialCoefficients(
+      csc::ReadImageInput<DictionaryType>(args.Get("--initial-coefficients"), "initial coefficients"));
   }
 
   const double solveSeconds = csc::UpdateWithProgress(filter.GetPointer(), "ConvolutionalSparseCoding");
 
-  csc::WriteImageAtomically(filter->GetCoefficients(), coefficientsPath);
+  csc::WriteImageOutput(filter->GetCoefficients(), coefficientsPath);
   std::cout << "coefficients: " << coefficientsPath << "\n";
   csc::WriteImageIfRequested(args, "--output-reconstruction", filter->GetReconstruction());
   csc::WriteImageIfRequested(args, "--output-dictionary", dictionary.GetPointer());
@@ -133,7 +143,7 @@ Run(const csc::Arguments & args)
   const auto & stats = filter->GetStatistics();
   if (args.Has("--report"))
   {
-    csc::WriteTextAtomically(args.Get("--report"), "report", [&](std::ostream & out) {
+    csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
       out << "{\n  \"tool\": \"ConvolutionalSparseCoding\",\n  \"parameters\": {"
           << "\"input\": " << csc::JsonString(args.Get("--input"))
           << ", \"dictionary\": " << csc::JsonString(args.Get("--dictionary", args.Get("--gaussian-dictionary")))

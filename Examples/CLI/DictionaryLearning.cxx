@@ -235,7 +235,22 @@ ConfigureLearner(const csc::Arguments & args, const std::vector<size_t> & kernel
       throw csc::UsageError("the initial dictionary must be " + std::to_string(VDimension + 1) +
                             "-D (kernels stacked along the last axis)");
     }
-    learner->SetInitialDictionary(itk::ReadImage<typename LearnerType::DictionaryImageType>(path));
+    const auto initial = csc::ReadImageInput<typename LearnerType::DictionaryImageType>(path, "initial dictionary");
+    // --kernels and --kernel-size, when given, must agree with the dictionary that replaces them.
+    const auto initialSize = initial->GetLargestPossibleRegion().GetSize();
+    bool       agrees = !args.Has("--kernels") || learner->GetNumberOfKernels() == initialSize[VDimension];
+    for (unsigned int d = 0; d < VDimension && args.Has("--kernel-size"); ++d)
+    {
+      agrees = agrees && size[d] == initialSize[d];
+    }
+    if (!agrees)
+    {
+      std::ostringstream message;
+      message << "--kernels/--kernel-size disagree with the initial dictionary '" << path << "' (size " << initialSize
+              << ", the last axis the kernels); leave them out, they are taken from it";
+      throw csc::UsageError(message.str());
+    }
+    learner->SetInitialDictionary(initial);
   }
 
   return learner;
@@ -265,10 +280,10 @@ LoadTrainingImages(LearnerOf<VDimension> * learner, const std::vector<std::strin
     {
       if (!stacks)
       {
-        images.push_back(itk::ReadImage<ImageType>(path));
+        images.push_back(csc::ReadImageInput<ImageType>(path, "training image"));
         continue;
       }
-      const auto                   stack = itk::ReadImage<StackType>(path);
+      const auto                   stack = csc::ReadImageInput<StackType>(path, "training stack");
       const auto                   stackSize = stack->GetLargestPossibleRegion().GetSize();
       typename ImageType::SizeType sliceSize;
       size_t                       pixels = 1;
@@ -319,7 +334,7 @@ EvaluateDictionary(LearnerOf<VDimension> * learner, const std::vector<std::strin
   {
     for (const std::string & path : paths)
     {
-      evaluate(itk::ReadImage<ImageType>(path));
+      evaluate(csc::ReadImageInput<ImageType>(path, "training image"));
     }
   }
   for (const auto & image : images)
@@ -342,7 +357,7 @@ WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t
   const std::string  norm = csc::Choice(args, "--kernel-norm", "ball", { "ball", "unit", "l1" });
   const std::string  solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
   const std::string  boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
-  csc::WriteTextAtomically(args.Get("--report"), "report", [&](std::ostream & out) {
+  csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
     out << "{\n  \"tool\": \"DictionaryLearning\",\n  \"parameters\": {\"kernels\": " << K << ", \"kernel_size\": [";
     for (unsigned int d = 0; d < VDimension; ++d)
     {
@@ -372,7 +387,12 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
 {
   using ImageType = itk::Image<float, VDimension>;
 
-  const std::string                              dictionaryPath = args.Required("--output-dictionary");
+  const std::string dictionaryPath = args.Required("--output-dictionary");
+  csc::DeclareImageOutput<typename LearnerOf<VDimension>::DictionaryImageType>(args, "--output-dictionary");
+  csc::DeclareImageOutput<csc::PictureType>(args, "--output-mosaic");
+  csc::DeclareTextOutput(args, "--output-curve");
+  csc::DeclareImageOutput<csc::PictureType>(args, "--output-curve-plot");
+  csc::DeclareTextOutput(args, "--report");
   auto                                           learner = ConfigureLearner<VDimension>(args, kernelSize);
   const bool                                     online = learner->GetOnline();
   const std::vector<typename ImageType::Pointer> images = LoadTrainingImages<VDimension>(learner, paths, stacks);
@@ -381,13 +401,13 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
 
   const double seconds = csc::UpdateWithProgress(learner.GetPointer(), "DictionaryLearning");
   const auto * dictionary = learner->GetOutput();
-  csc::WriteImageAtomically(dictionary, dictionaryPath);
+  csc::WriteImageOutput(dictionary, dictionaryPath);
   std::cout << "dictionary: " << dictionaryPath << "\n";
 
   const auto & curve = learner->GetLearningCurve();
   if (args.Has("--output-curve"))
   {
-    csc::WriteTextAtomically(args.Get("--output-curve"), "learning curve", [&](std::ostream & out) {
+    csc::WriteTextOutput(args.Get("--output-curve"), [&](std::ostream & out) {
       out << "iteration,objective,data_fidelity,penalty,seconds\n";
       out.precision(12);
       for (size_t i = 0; i < curve.size(); ++i)
@@ -405,7 +425,7 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
     {
       objective.push_back(point.Objective);
     }
-    csc::WriteImageAtomically(CurvePlot(objective).GetPointer(), args.Get("--output-curve-plot"));
+    csc::WriteImageOutput(CurvePlot(objective).GetPointer(), args.Get("--output-curve-plot"));
     std::cout << "curve plot: " << args.Get("--output-curve-plot") << "\n";
   }
   const auto          dictionarySize = dictionary->GetLargestPossibleRegion().GetSize();
@@ -417,8 +437,8 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
     {
       learnedSize.push_back(1);
     }
-    csc::WriteImageAtomically(Mosaic(dictionary->GetBufferPointer(), learnedSize, K).GetPointer(),
-                              args.Get("--output-mosaic"));
+    csc::WriteImageOutput(Mosaic(dictionary->GetBufferPointer(), learnedSize, K).GetPointer(),
+                          args.Get("--output-mosaic"));
     std::cout << "mosaic: " << args.Get("--output-mosaic") << "\n";
   }
 
@@ -511,13 +531,9 @@ main(int argc, char * argv[])
       if (args.Has("--kernel-size"))
       {
         kernelSize.clear();
-        for (const double v : csc::ParseNumberList(args.Get("--kernel-size"), "--kernel-size"))
+        for (const unsigned int v : csc::ParseIntegerList(args.Get("--kernel-size"), "--kernel-size", 1, 4096))
         {
-          if (v < 1 || v != std::floor(v))
-          {
-            throw csc::UsageError("--kernel-size needs positive integers");
-          }
-          kernelSize.push_back(static_cast<size_t>(v));
+          kernelSize.push_back(v);
         }
       }
       unsigned int kernelDimension = inputDimension;

@@ -58,24 +58,24 @@ of the source map y = sum of the foreground maps as sources.
   --report FILE.json         parameters, statistics, noise level, counts, timing
 )";
 
+/** --groups: kernel indices separated by commas, groups by semicolons ("0,1;2"). */
 std::vector<std::vector<unsigned int>>
 ParseGroups(const std::string & text)
 {
+  if (text.find_first_not_of(" \t") == std::string::npos)
+  {
+    throw csc::UsageError("--groups is empty; give e.g. \"0,1;2\" or leave it out to use the description's groups");
+  }
   std::vector<std::vector<unsigned int>> groups;
   std::stringstream                      stream(text);
   std::string                            group;
   while (std::getline(stream, group, ';'))
   {
-    std::vector<unsigned int> indices;
-    for (const double value : csc::ParseNumberList(group, "--groups"))
-    {
-      if (value < 0 || value != std::floor(value))
-      {
-        throw csc::UsageError("--groups: kernel indices are non-negative integers, got " + std::to_string(value));
-      }
-      indices.push_back(static_cast<unsigned int>(value));
-    }
-    groups.push_back(indices);
+    groups.push_back(csc::ParseIntegerList(group, "--groups", 0, 1e6));
+  }
+  if (text.back() == ';')
+  {
+    throw csc::UsageError("--groups ends with ';' (an empty group)");
   }
   return groups;
 }
@@ -136,12 +136,7 @@ ConfigureDetection(const csc::Arguments & args, TFilter * filter)
   const std::string mode = csc::Choice(args, "--threshold-mode", "snr", { "snr", "absolute" });
   filter->SetThresholdMode(mode == "snr" ? itk::SourceLocalizationEnums::SourceThreshold::SignalToNoise
                                          : itk::SourceLocalizationEnums::SourceThreshold::Absolute);
-  const double radius = args.Number("--neighborhood-radius", 1);
-  if (radius < 0 || radius != std::floor(radius))
-  {
-    throw csc::UsageError("--neighborhood-radius must be a non-negative integer");
-  }
-  filter->SetNeighborhoodRadius(static_cast<unsigned int>(radius));
+  filter->SetNeighborhoodRadius(csc::BoundedInteger(args, "--neighborhood-radius", 1, 0));
   filter->SetDebiasBrightness(csc::Choice(args, "--brightness", "debiased", { "debiased", "coefficients" }) ==
                               "debiased");
   const double merge = args.Number("--merge-radius", 1.0);
@@ -189,7 +184,7 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & m
 {
   const auto & sources = filter->GetSources();
   const auto & stats = filter->GetStatistics();
-  csc::WriteTextAtomically(args.Get("--report"), "report", [&](std::ostream & out) {
+  csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
     out << "{\n  \"tool\": \"GroupSparseSourceLocalization\",\n  \"parameters\": {"
         << "\"input\": " << csc::JsonString(args.Get("--input"))
         << ", \"kernels\": " << csc::JsonString(args.Get("--kernels", args.Get("--dictionary")))
@@ -228,6 +223,14 @@ Run(const csc::Arguments & args)
   using Enums = itk::ConvolutionalSparseCodingEnums;
 
   const std::string sourcesPath = args.Required("--output-sources");
+  csc::DeclareTextOutput(args, "--output-sources");
+  csc::DeclareImageOutput<DictionaryType>(args, "--output-source-map");
+  csc::DeclareImageOutput<ImageType>(args, "--output-foreground");
+  csc::DeclareImageOutput<ImageType>(args, "--output-background");
+  csc::DeclareImageOutput<DictionaryType>(args, "--output-group-maps");
+  csc::DeclareImageOutput<DictionaryType>(args, "--output-dictionary");
+  csc::DeclareImageOutput<RGBPictureType>(args, "--output-overlay");
+  csc::DeclareTextOutput(args, "--report");
   if (!args.Has("--lambda"))
   {
     throw csc::UsageError("--lambda is required (see --help)");
@@ -237,7 +240,7 @@ Run(const csc::Arguments & args)
   const std::string mode = ConfigureDetection(args, filter.GetPointer());
   const auto        solverFlags = csc::ApplySolverFlags(args, filter.GetPointer(), "zeropadded", 300);
 
-  const auto image = itk::ReadImage<ImageType>(args.Required("--input"));
+  const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
   filter->SetInput(image);
   typename DictionaryType::Pointer       dictionary;
   std::vector<std::vector<unsigned int>> groups;
@@ -255,7 +258,7 @@ Run(const csc::Arguments & args)
                             std::to_string(VDimension) + "-D image, but '" + path + "' is " +
                             std::to_string(dimension) + "-D");
     }
-    dictionary = itk::ReadImage<DictionaryType>(path);
+    dictionary = csc::ReadImageInput<DictionaryType>(path, "dictionary");
   }
   else
   {
@@ -272,15 +275,14 @@ Run(const csc::Arguments & args)
   filter->SetGroups(groups);
   if (args.Has("--weights"))
   {
-    filter->SetWeights(itk::ReadImage<typename FilterType::RealImageType>(args.Get("--weights")));
+    filter->SetWeights(csc::ReadImageInput<typename FilterType::RealImageType>(args.Get("--weights"), "weights"));
   }
 
   double       solveSeconds = 0;
   const double seconds = csc::UpdateWithProgress(filter.GetPointer(), "GroupSparseSourceLocalization", &solveSeconds);
 
   const auto & sources = filter->GetSources();
-  csc::WriteTextAtomically(
-    sourcesPath, "source list", [&](std::ostream & out) { FilterType::WriteSourcesCSV(out, sources); });
+  csc::WriteTextOutput(sourcesPath, [&](std::ostream & out) { FilterType::WriteSourcesCSV(out, sources); });
   std::cout << "sources (" << sources.size() << "): " << sourcesPath << "\n";
   csc::WriteImageIfRequested(args, "--output-source-map", filter->GetSourceMap());
   csc::WriteImageIfRequested(args, "--output-foreground", filter->GetForeground());
@@ -290,7 +292,7 @@ Run(const csc::Arguments & args)
   if (args.Has("--output-overlay"))
   {
     const auto picture = Overlay(image.GetPointer(), sources);
-    csc::WriteImageAtomically(picture.GetPointer(), args.Get("--output-overlay"));
+    csc::WriteImageOutput(picture.GetPointer(), args.Get("--output-overlay"));
     std::cout << "overlay: " << args.Get("--output-overlay") << "\n";
   }
   const auto & stats = filter->GetStatistics();

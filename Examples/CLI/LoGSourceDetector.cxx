@@ -4,7 +4,6 @@
 // robust noise level (1.4826 MAD).
 #include "CSCCommandLine.h"
 #include "itkLaplacianRecursiveGaussianImageFilter.h"
-#include "itkImageFileReader.h"
 #include "itkRobustStandardDeviation.h"
 #include <fstream>
 
@@ -19,24 +18,54 @@ const char * const Usage =
   --output-sources FILE x,y[,z],amplitude,sigma
 )";
 
+/** Finite pixels, and scales the recursive Gaussian resolves on this image: from half a pixel
+ * (below, it degenerates) to a quarter of the smallest side. */
+template <typename TImage>
+void
+CheckInput(const TImage * image, const std::vector<double> & sigmas)
+{
+  const auto   size = image->GetLargestPossibleRegion().GetSize();
+  const size_t n = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  const auto * pixels = image->GetBufferPointer();
+  for (size_t i = 0; i < n; ++i)
+  {
+    if (!std::isfinite(pixels[i]))
+    {
+      throw csc::UsageError("the input has a non-finite pixel (" + std::to_string(pixels[i]) + ") at offset " +
+                            std::to_string(i) + "; mask or replace it first");
+    }
+  }
+  const double smallestSide = *std::min_element(size.begin(), size.end());
+  if (smallestSide < 4)
+  {
+    throw csc::UsageError("the input is too small for LoG detection (at least 4 pixels along every axis)");
+  }
+  for (const double sigma : sigmas)
+  {
+    if (!(sigma >= 0.5 && sigma <= smallestSide / 4))
+    {
+      throw csc::UsageError("--sigmas: " + std::to_string(sigma) + " is outside [0.5, " +
+                            std::to_string(smallestSide / 4) + "] pixels (half a pixel to a quarter of the image)");
+    }
+  }
+}
+
 template <unsigned int VDimension>
 int
 Run(const csc::Arguments & args)
 {
   using ImageType = itk::Image<float, VDimension>;
-  const auto         image = itk::ReadImage<ImageType>(args.Required("--input"));
-  const auto         sigmas = csc::ParseNumberList(args.Required("--sigmas"), "--sigmas");
-  const double       threshold = args.Number("--threshold", 3.0);
-  const auto         region = image->GetLargestPossibleRegion();
-  const size_t       n = region.GetNumberOfPixels();
+  csc::DeclareTextOutput(args, "--output-sources");
+  const auto   sigmas = csc::ParseNumberList(args.Required("--sigmas"), "--sigmas");
+  const double threshold = args.Number("--threshold", 3.0);
+  const auto   image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
+  const auto   region = image->GetLargestPossibleRegion();
+  const size_t n = region.GetNumberOfPixels();
+  CheckInput(image.GetPointer(), sigmas);
   std::vector<float> best(n, -std::numeric_limits<float>::infinity());
   std::vector<float> bestSigma(n, 0);
   for (const double sigma : sigmas)
   {
-    if (!(sigma > 0))
-    {
-      throw csc::UsageError("--sigmas must be positive");
-    }
     auto log = itk::LaplacianRecursiveGaussianImageFilter<ImageType, ImageType>::New();
     log->SetInput(image);
     log->SetSigma(sigma);
@@ -55,7 +84,13 @@ Run(const csc::Arguments & args)
   std::vector<float> samples(best);
   std::nth_element(samples.begin(), samples.begin() + n / 2, samples.end());
   const double median = samples[n / 2];
-  const double level = median + threshold * itk::RobustStandardDeviation(samples);
+  const double noise = itk::RobustStandardDeviation(samples);
+  if (!(noise > 0))
+  {
+    throw csc::UsageError("the input's LoG response has no noise (robust level 0: a constant or nearly constant "
+                          "image?), so a threshold relative to the noise is undefined");
+  }
+  const double level = median + threshold * noise;
 
   std::array<size_t, VDimension> size{}, stride{};
   size_t                         s = 1;
@@ -65,7 +100,7 @@ Run(const csc::Arguments & args)
     stride[d] = s;
     s *= size[d];
   }
-  csc::WriteTextAtomically(args.Required("--output-sources"), "source list", [&](std::ostream & out) {
+  csc::WriteTextOutput(args.Required("--output-sources"), [&](std::ostream & out) {
     const char * axes[] = { "x", "y", "z" };
     for (unsigned int d = 0; d < VDimension; ++d)
     {
