@@ -1,0 +1,70 @@
+"""Writes the small good and broken input files of the command-line robustness suite.
+
+    make_robustness_inputs.py FOLDER
+"""
+import sys
+import zlib
+
+import numpy as np
+
+folder = sys.argv[1]
+rng = np.random.default_rng(7)
+
+
+def scene(n):
+    """A few Gaussian spots on a flat background, with noise."""
+    y, x = np.mgrid[0:n, 0:n].astype(np.float64)
+    image = 10.0 + rng.normal(0, 1, (n, n))
+    for cx, cy in rng.uniform(6, n - 6, (max(4, n // 12), 2)):
+        image += 40 * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * 1.5**2))
+    return image.astype(np.float32)
+
+
+def mha(name, array, element='MET_FLOAT', channels=1, compressed=None, data_file='LOCAL', payload=None):
+    dims = list(array.shape[::-1]) if channels == 1 else list(array.shape[-2::-1])
+    header = f'ObjectType = Image\nNDims = {len(dims)}\nDimSize = {" ".join(map(str, dims))}\n'
+    header += f'ElementType = {element}\n'
+    if channels > 1:
+        header += f'ElementNumberOfChannels = {channels}\n'
+    data = array.tobytes() if payload is None else payload
+    if compressed is not None:
+        header += f'CompressedData = True\nCompressedDataSize = {len(compressed)}\n'
+        data = compressed
+    header += f'ElementDataFile = {data_file}\n'
+    with open(f'{folder}/{name}', 'wb') as f:
+        f.write(header.encode())
+        if data_file == 'LOCAL':
+            f.write(data)
+
+
+image = scene(64)
+mha('image.mha', image)
+mha('big.mha', scene(512))
+with open(f'{folder}/image.nrrd', 'wb') as f:
+    f.write(b'NRRD0004\ntype: float\ndimension: 2\nsizes: 64 64\nencoding: raw\nendian: little\n\n')
+    f.write(image.tobytes())
+mha('truncated.mha', image, payload=image.tobytes()[:8000])
+mha('double_header.mha', image, element='MET_DOUBLE')
+stream = zlib.compress(image.tobytes())
+mha('corrupt_stream.mha', image, compressed=stream[:200] + bytes(60) + stream[260:])
+mha('five_channels.mha', np.repeat(image[..., None], 5, axis=2), channels=5)
+mha('missing_data_file.mha', image, data_file='no_such_file.raw')
+nan = image.copy()
+nan[10, 20] = np.nan
+mha('nan.mha', nan)
+inf = image.copy()
+inf[30, 5] = np.inf
+mha('inf.mha', inf)
+mha('constant.mha', np.full((64, 64), 5, np.float32))
+mha('huge_values.mha', (image * 1e36).astype(np.float32))
+mha('zeros.mha', np.zeros((64, 64), np.float32))
+kernels = rng.normal(0, 1, (2, 5, 5)).astype(np.float32)
+mha('dictionary.mha', kernels)
+mha('dictionary_huge.mha', (kernels * 1e30).astype(np.float32))
+mha('dictionary_nan.mha', np.where(np.arange(50).reshape(2, 5, 5) == 3, np.nan, kernels).astype(np.float32))
+mha('weights_extra_axis.mha', np.ones((2, 64, 64), np.float32))
+mha('weights_small.mha', np.ones((32, 32), np.float32))
+mha('kernel_extra_axis.mha', np.ones((3, 5, 5), np.float32))
+with open(f'{folder}/not_an_image.mha', 'w') as f:
+    f.write('hello\n')
+open(f'{folder}/empty.mha', 'wb').close()

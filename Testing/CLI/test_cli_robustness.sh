@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# The command-line tools under bad and edge inputs, run by ctest:
+#   test_cli_robustness.sh BUILD_DIR
+# Each case runs a tool in a fresh folder that receives its outputs and asserts the exit status,
+# a message naming the problem, and what is left in the folder: nothing when the run fails (no
+# output, no staged file), the outputs when it succeeds. The kinds: full disk, failures part-way
+# and signals, small and zero lambda, number lists and integer ranges, sizes checked before
+# memory is spent, broken input files, image formats, LoG checks, silent reinterpretations.
+set -uo pipefail
+build=$(cd "$1" && pwd)
+bin=$build/Examples
+python=/usr/bin/python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+data=$work/data
+mkdir -p "$data"
+"$python" "$(dirname "$0")/make_robustness_inputs.py" "$data" || { echo "cannot make the test inputs" >&2; exit 1; }
+
+CSC=$bin/ConvolutionalSparseCoding
+GSSL=$bin/GroupSparseSourceLocalization
+DL=$bin/DictionaryLearning
+LOG=$bin/LoGSourceDetector
+img=$data/image.mha
+cases=0
+failures=0
+case_dir=
+
+fail() {
+  echo "FAIL [$1]: $2" >&2
+  sed 's/^/    stderr: /' "$work/err" >&2
+  failures=$((failures + 1))
+}
+
+# run NAME LIMIT -- command...: runs the command in a fresh case folder (ulimit -f LIMIT KiB
+# unless LIMIT is -), stdout and stderr into $work/out and $work/err; sets $status.
+run() {
+  local name=$1 limit=$2
+  shift 3
+  cases=$((cases + 1))
+  case_dir=$work/case$cases
+  mkdir -p "$case_dir"
+  if [[ $limit == - ]]; then
+    (cd "$case_dir" && timeout 120 "$@") > "$work/out" 2> "$work/err"
+    status=$?
+  else
+    # Through a pipe: the limit would also stop the tool's messages if they went to a file.
+    (cd "$case_dir" && ulimit -f "$limit" && timeout 120 "$@" 2>&1) | cat > "$work/err"
+    status=${PIPESTATUS[0]}
+    : > "$work/out"
+  fi
+}
+
+# refused NAME STATUS PATTERN [LIMIT] -- command...: the run fails with STATUS (or any
+# non-zero status for "fail"), stderr matches PATTERN (extended regex, case-insensitive), and
+# the case folder is left empty (hidden staging folders included).
+refused() {
+  local name=$1 want=$2 pattern=$3 limit=-
+  shift 3
+  if [[ $1 != -- ]]; then
+    limit=$1
+    shift
+  fi
+  run "$name" "$limit" "$@"
+  if [[ $want == fail && $status -eq 0 ]] || [[ $want != fail && $status -ne $want ]]; then
+    fail "$name" "exit status $status, expected $want"
+  elif ! grep -Eqi -- "$pattern" "$work/err"; then
+    fail "$name" "the message does not match /$pattern/"
+  elif [[ -n $(ls -A "$case_dir") ]]; then
+    fail "$name" "left behind: $(ls -A "$case_dir" | tr '\n' ' ')"
+  fi
+}
+
+# accepted NAME "FILES" -- command...: the run succeeds and writes every file in FILES, and
+# nothing else (no staging folder).
+accepted() {
+  local name=$1 files=$2
+  shift 2
+  run "$name" - "$@"
+  if [[ $status -ne 0 ]]; then
+    fail "$name" "exit status $status, expected 0"
+    return
+  fi
+  for f in $files; do
+    [[ -s $case_dir/$f ]] || fail "$name" "missing output $f"
+  done
+  if ls -A "$case_dir" | grep -q partial; then
+    fail "$name" "a staging folder was left: $(ls -A "$case_dir" | tr '\n' ' ')"
+  fi
+}
+
+# A JSON report's field (python, no jq on a bare machine).
+json() { "$python" -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$1"; }
+
+csc=("$CSC" --input "$img" --gaussian-dictionary 1,2 --lambda 0.1 --max-iterations 5)
+gssl=("$GSSL" --input "$img" --kernels "gauss:1.5;background:gauss:6" --lambda 1 --max-iterations 20)
+dl=("$DL" --input "$img" --kernels 4 --kernel-size 5 --lambda 0.1 --iterations 3)
+log=("$LOG" --input "$img" --sigmas 1,2)
+
+# 1. A full disk (a file-size limit makes writes fail as ENOSPC does): no output, exit non-zero.
+big=("$CSC" --input "$data/big.mha" --gaussian-dictionary 1,2 --lambda 0.1 --max-iterations 3)
+refused csc-disk-full-coefficients fail "cannot write --output-coefficients.*disk full" 300 -- "${big[@]}" --output-coefficients x.mha --report r.json
+refused csc-disk-full-several-outputs fail "cannot write --output-coefficients.*disk full" 1100 -- "${big[@]}" --output-reconstruction r.mha --output-coefficients x.mha --report r.json
+refused csc-disk-full-at-declaration fail "cannot write --output-coefficients" 0 -- "${csc[@]}" --output-coefficients x.mha
+refused gssl-disk-full-sources fail "cannot write --output-sources" 0 -- "${gssl[@]}" --output-sources s.csv
+# The source list is written first and fits; the foreground does not: neither is left.
+refused gssl-disk-full-second-output fail "cannot write --output-foreground.*disk full" 300 -- "$GSSL" --input "$data/big.mha" --kernels "gauss:1.5" --lambda 1 --max-iterations 3 --output-sources s.csv --output-foreground f.mha
+refused dl-disk-full-dictionary fail "cannot write --output-dictionary" 0 -- "${dl[@]}" --output-dictionary d.mha
+refused dl-disk-full-curve fail "cannot write --output-curve" 1 -- "$DL" --input "$img" --kernels 4 --kernel-size 5 --lambda 0.1 --iterations 300 --output-dictionary d.mha --output-curve c.csv
+refused log-disk-full-sources fail "cannot write --output-sources" 0 -- "${log[@]}" --output-sources s.csv
+
+# 2. Failures part-way: every output path is checked before the work, errors name the user's path.
+refused csc-second-output-missing-folder 1 "--output-reconstruction 'nofolder/r.mha'.*does not exist" -- "${csc[@]}" --output-coefficients x.mha --output-reconstruction nofolder/r.mha
+refused csc-float-output-as-jpeg 1 "--output-reconstruction 'r.jpg'.*JPEG" -- "${csc[@]}" --output-coefficients x.mha --output-reconstruction r.jpg
+refused csc-no-writer-for-extension 1 "no image writer.*extension" -- "${csc[@]}" --output-coefficients x.unknownext
+refused csc-output-is-a-folder 1 "is a folder" -- "${csc[@]}" --output-coefficients "$data"
+refused csc-same-output-twice 1 "also the file of --output-coefficients" -- "${csc[@]}" --output-coefficients x.mha --output-reconstruction x.mha
+refused gssl-overlay-as-mha-folder-missing 1 "--output-overlay.*does not exist" -- "${gssl[@]}" --output-sources s.csv --output-overlay none/o.png
+refused gssl-map-as-png 1 "--output-source-map 'm.png'" -- "${gssl[@]}" --output-sources s.csv --output-source-map m.png
+refused dl-dictionary-as-bmp 1 "--output-dictionary 'd.bmp'" -- "${dl[@]}" --output-dictionary d.bmp
+refused dl-report-folder-missing 1 "--report 'none/r.json'.*does not exist" -- "${dl[@]}" --output-dictionary d.mha --report none/r.json
+refused log-sources-folder-missing 1 "--output-sources 'none/s.csv'.*does not exist" -- "${log[@]}" --output-sources none/s.csv
+# Checked before the solve: a long run with a bad second output fails at once.
+start=$(date +%s)
+refused csc-checks-outputs-before-solving 1 "does not exist" -- "$CSC" --input "$data/big.mha" --gaussian-dictionary 1,2,3 --lambda 0.01 --max-iterations 100000 --tolerance 0 --output-coefficients x.mha --output-picture none/p.png
+(($(date +%s) - start < 10)) || fail csc-checks-outputs-before-solving "took $(($(date +%s) - start)) s: not checked before the solve"
+
+# Signals: SIGINT while the coefficients are written, SIGTERM during the solve.
+signal_case() {
+  local name=$1 signal=$2 when=$3
+  cases=$((cases + 1))
+  case_dir=$work/case$cases
+  mkdir -p "$case_dir"
+  (cd "$case_dir" && exec "$CSC" --input "$data/big.mha" --gaussian-dictionary 1,2,3,4 --lambda 0.1 \
+    --max-iterations "$4" --tolerance 0 --output-coefficients x.mha --output-reconstruction r.mha) > "$work/out" 2> "$work/err" &
+  local pid=$! waited=0
+  while ((waited < 3000)); do
+    if [[ $when == writing ]] && [[ -n $(find "$case_dir" -path '*partial*' -type f -size +1M 2>/dev/null) ]]; then
+      break
+    fi
+    if [[ $when == solving ]] && ((waited >= 50)); then
+      break
+    fi
+    sleep 0.01
+    waited=$((waited + 1))
+  done
+  kill "-$signal" "$pid" 2>/dev/null
+  wait "$pid"
+  status=$?
+  if ((status == 0)); then
+    fail "$name" "exit status 0 after SIG$signal (the signal came too late?)"
+  elif [[ -n $(ls -A "$case_dir") ]]; then
+    fail "$name" "left behind: $(ls -A "$case_dir" | tr '\n' ' ')"
+  fi
+}
+signal_case csc-sigint-while-writing INT writing 3
+signal_case csc-sigterm-while-solving TERM solving 100000
+
+# 3. Small and zero lambda: never a result worse than zero coefficients; too large values are named.
+for lambda in 0 1e-6 1e-3; do
+  accepted "csc-admm-lambda-$lambda" "x.mha r.json" -- "$CSC" --input "$img" --gaussian-dictionary 1,2 --lambda "$lambda" --max-iterations 50 --tolerance 0 --output-coefficients x.mha --report r.json
+  if [[ $status -eq 0 ]]; then
+    first=$(json "$case_dir/r.json" "['history'][0]['objective']")
+    last=$(json "$case_dir/r.json" "['objective']")
+    "$python" -c "import sys; sys.exit(0 if $last < 1e-2 * $first else 1)" ||
+      fail "csc-admm-lambda-$lambda" "objective $last is not below 1% of the zero coefficients' $first"
+  fi
+done
+# Dictionary learning: finishes below the all-zero coefficients' objective (the coding report's
+# iteration 0), or stops with a message saying what to change.
+accepted zero-objective "r.json" -- "$CSC" --input "$img" --gaussian-dictionary 1 --lambda 0.1 --max-iterations 1 --output-coefficients x.mha --report r.json
+zero=$(json "$case_dir/r.json" "['history'][0]['objective']")
+run dl-lambda-1e-12 - -- "$DL" --input "$img" --kernels 4 --kernel-size 5 --lambda 1e-12 --iterations 20 --output-dictionary d.mha --output-curve c.csv
+if [[ $status -eq 0 ]]; then
+  "$python" -c "
+import sys; rows=[l.split(',') for l in open(sys.argv[1]).read().split()[1:]]
+sys.exit(0 if max(float(r[1]) for r in rows) <= $zero else 1)" "$case_dir/c.csv" || fail dl-lambda-1e-12 "an objective above the all-zero coefficients' $zero"
+elif ! grep -q "diverged.*FISTA" "$work/err" || [[ -n $(ls -A "$case_dir") ]]; then
+  fail dl-lambda-1e-12 "exit status $status without the divergence message, or outputs left"
+fi
+accepted csc-lambda-huge "x.mha" -- "$CSC" --input "$img" --gaussian-dictionary 1,2 --lambda 1e308 --max-iterations 5 --output-coefficients x.mha
+refused csc-values-near-float-max 1 "overflows|rescale" -- "$CSC" --input "$data/huge_values.mha" --gaussian-dictionary 1 --lambda 0.1 --output-coefficients x.mha
+refused csc-kernels-scaled-1e30 1 "too large|rescale|overflow" -- "$CSC" --input "$img" --dictionary "$data/dictionary_huge.mha" --lambda 0.1 --output-coefficients x.mha
+refused csc-zero-image-weights-small 1 "weight image" -- "${csc[@]}" --weights "$data/weights_small.mha" --output-coefficients x.mha
+
+# 4. Number lists parsed completely, integers range-checked before narrowing.
+refused csc-sigmas-with-spaces 2 "separate the numbers with commas" -- "$CSC" --input "$img" --gaussian-dictionary "1 2 4" --lambda 0.1 --output-coefficients x.mha
+refused csc-sigmas-with-semicolons 2 "separate the numbers with commas" -- "$CSC" --input "$img" --gaussian-dictionary "1;2;4" --lambda 0.1 --output-coefficients x.mha
+refused csc-sigmas-trailing-comma 2 "comma-separated" -- "$CSC" --input "$img" --gaussian-dictionary "1,2," --lambda 0.1 --output-coefficients x.mha
+refused csc-sigmas-garbage 2 "finite number.*'2x'" -- "$CSC" --input "$img" --gaussian-dictionary "1,2x" --lambda 0.1 --output-coefficients x.mha
+refused csc-lambda-trailing-garbage 2 "--lambda needs a finite number" -- "$CSC" --input "$img" --gaussian-dictionary 1 --lambda 0.1abc --output-coefficients x.mha
+refused csc-iterations-too-large 2 "--max-iterations must be an integer" -- "$CSC" --input "$img" --gaussian-dictionary 1 --lambda 0.1 --max-iterations 1e20 --output-coefficients x.mha
+refused csc-iterations-negative 2 "--max-iterations must be an integer" -- "$CSC" --input "$img" --gaussian-dictionary 1 --lambda 0.1 --max-iterations -1 --output-coefficients x.mha
+refused gssl-groups-with-space 2 "separate the numbers with commas" -- "$GSSL" --input "$img" --kernels "gauss:1;gauss:2" --groups "0 1" --lambda 1 --output-sources s.csv
+refused gssl-groups-out-of-range 2 "integers from 0" -- "$GSSL" --input "$img" --kernels "gauss:1;gauss:2" --groups "0;4294967296" --lambda 1 --output-sources s.csv
+refused gssl-radius-wraps 2 "--neighborhood-radius must be an integer" -- "${gssl[@]}" --neighborhood-radius 4294967296 --output-sources s.csv
+refused dl-kernel-size-with-space 2 "separate the numbers with commas" -- "$DL" --input "$img" --kernel-size "8 16" --lambda 0.1 --output-dictionary d.mha
+refused dl-kernel-size-inf 2 "finite number" -- "$DL" --input "$img" --kernel-size inf --lambda 0.1 --output-dictionary d.mha
+refused dl-seed-fraction 2 "--seed must be an integer" -- "${dl[@]}" --seed 1.5 --output-dictionary d.mha
+refused log-sigmas-with-space 2 "separate the numbers with commas" -- "$LOG" --input "$img" --sigmas "2 3" --output-sources s.csv
+
+# 5. Sizes checked before memory is spent.
+refused gssl-radius-beyond-image 1 "NeighborhoodRadius.*exceeds" -- "${gssl[@]}" --neighborhood-radius 1000000000 --output-sources s.csv
+refused gssl-subpixel-1000 1 "subpixel:1000.*from 2 to 16" -- "$GSSL" --input "$img" --kernels "gauss:1;subpixel:1000" --lambda 1 --output-sources s.csv
+refused gssl-gauss-huge 1 "gauss:1e9.*pixels per axis" -- "$GSSL" --input "$img" --kernels "gauss:1e9" --lambda 1 --output-sources s.csv
+refused gssl-upsample-huge 1 "upsample:1e6.*pixels per axis" -- "$GSSL" --input "$img" --kernels "gauss:1;upsample:1e6" --lambda 1 --output-sources s.csv
+refused csc-gaussian-dictionary-huge 1 "GiB of memory" -- "$CSC" --input "$img" --gaussian-dictionary 1e9 --lambda 0.1 --output-coefficients x.mha
+refused dl-many-kernels 1 "100000 kernels.*GiB of memory" -- "$DL" --input "$data/big.mha" --kernels 100000 --kernel-size 8 --lambda 0.1 --output-dictionary d.mha
+refused dl-kernels-larger-than-image 1 "larger than the training images" -- "$DL" --input "$img" --kernels 2 --kernel-size 100 --lambda 0.1 --output-dictionary d.mha
+
+# 6. Broken input files, refused with the file and the problem named.
+for tool in csc gssl log; do
+  case $tool in
+    csc) cmd=("$CSC" --gaussian-dictionary 1,2 --lambda 0.1 --output-coefficients x.mha) ;;
+    gssl) cmd=("$GSSL" --kernels "gauss:1.5" --lambda 1 --output-sources s.csv) ;;
+    log) cmd=("$LOG" --sigmas 1,2 --output-sources s.csv) ;;
+  esac
+  refused "$tool-truncated-pixels" 2 "truncated.mha.*(incomplete|not read completely)" -- "${cmd[@]}" --input "$data/truncated.mha"
+  refused "$tool-double-header-over-float" 2 "double_header.mha.*(incomplete|not read completely)" -- "${cmd[@]}" --input "$data/double_header.mha"
+  refused "$tool-corrupt-compressed-stream" 2 "corrupt_stream.mha.*(corrupt|truncated)" -- "${cmd[@]}" --input "$data/corrupt_stream.mha"
+  refused "$tool-five-channels" 2 "5 components per pixel" -- "${cmd[@]}" --input "$data/five_channels.mha"
+  refused "$tool-missing-data-file" 2 "no_such_file.raw.*cannot be read" -- "${cmd[@]}" --input "$data/missing_data_file.mha"
+  refused "$tool-nan-pixel" fail "non-finite" -- "${cmd[@]}" --input "$data/nan.mha"
+done
+refused dl-truncated-training-image 2 "truncated.mha.*incomplete" -- "$DL" --input "$data/truncated.mha" --kernels 2 --kernel-size 5 --lambda 0.1 --output-dictionary d.mha
+refused dl-nan-training-image 1 "non-finite" -- "$DL" --input "$data/nan.mha" --kernels 2 --kernel-size 5 --lambda 0.1 --output-dictionary d.mha
+refused csc-weights-extra-axis 2 "weights_extra_axis.mha.*3-D.*2-D image is needed" -- "${csc[@]}" --weights "$data/weights_extra_axis.mha" --output-coefficients x.mha
+refused csc-dictionary-nan 1 "non-finite" -- "$CSC" --input "$img" --dictionary "$data/dictionary_nan.mha" --lambda 0.1 --output-coefficients x.mha
+refused gssl-kernel-file-extra-axis 1 "kernel_extra_axis.mha" -- "$GSSL" --input "$img" --kernels "file:$data/kernel_extra_axis.mha" --lambda 1 --output-sources s.csv
+refused csc-input-missing 2 "input file '.*no_such.mha' does not exist" -- "${csc[@]/$img/$data/no_such.mha}" --output-coefficients x.mha
+refused csc-input-is-folder 2 "it is a folder" -- "$CSC" --input "$data" --gaussian-dictionary 1 --lambda 0.1 --output-coefficients x.mha
+refused csc-input-not-an-image 2 "not an image format ITK can read|cannot read" -- "$CSC" --input "$data/not_an_image.mha" --gaussian-dictionary 1 --lambda 0.1 --output-coefficients x.mha
+refused csc-input-empty-file 2 "not an image format ITK can read|cannot read" -- "$CSC" --input "$data/empty.mha" --gaussian-dictionary 1 --lambda 0.1 --output-coefficients x.mha
+
+# 7. Image formats ITK provides, in and out.
+accepted csc-nrrd-in-niigz-out "x.nii.gz r.nrrd" -- "$CSC" --input "$data/image.nrrd" --gaussian-dictionary 1,2 --lambda 0.1 --max-iterations 5 --output-coefficients x.nii.gz --output-reconstruction r.nrrd
+accepted csc-tiff-out "r.tif x.mha" -- "${csc[@]}" --output-coefficients x.mha --output-reconstruction r.tif
+accepted csc-mhd-out-with-raw "x.mhd x.zraw" -- "${csc[@]}" --output-coefficients x.mhd
+accepted gssl-nrrd-in "s.csv m.nrrd" -- "$GSSL" --input "$data/image.nrrd" --kernels "gauss:1.5" --lambda 1 --output-sources s.csv --output-source-map m.nrrd
+accepted dl-niigz-dictionary "d.nii.gz" -- "${dl[@]}" --output-dictionary d.nii.gz
+if [[ -s $work/case$((cases - 3))/x.mhd ]]; then
+  accepted csc-reads-back-mhd "y.mha" -- "$CSC" --input "$img" --dictionary "$data/dictionary.mha" --lambda 0.1 --max-iterations 2 --initial-coefficients "$work/case$((cases - 2))/x.mhd" --output-coefficients y.mha
+fi
+
+# 8. LoGSourceDetector checks its input and scales.
+refused log-inf-pixel 2 "non-finite pixel \(inf\)" -- "$LOG" --input "$data/inf.mha" --sigmas 1,2 --output-sources s.csv
+refused log-constant-image 2 "constant" -- "$LOG" --input "$data/constant.mha" --sigmas 1,2 --output-sources s.csv
+refused log-sigma-inf 2 "finite number" -- "$LOG" --input "$img" --sigmas inf --output-sources s.csv
+refused log-sigma-tiny 2 "outside \[0.5" -- "$LOG" --input "$img" --sigmas 1e-9 --output-sources s.csv
+refused log-sigma-huge 2 "outside \[0.5" -- "$LOG" --input "$img" --sigmas 1e9 --output-sources s.csv
+accepted log-good "s.csv" -- "$LOG" --input "$img" --sigmas 1,2 --output-sources s.csv
+
+# 9. No silent reinterpretation.
+refused gssl-background-only 1 "only background terms" -- "$GSSL" --input "$img" --kernels "background:gauss:6" --lambda 1 --output-sources s.csv
+refused gssl-empty-groups 2 "--groups is empty" -- "${gssl[@]}" --groups "" --output-sources s.csv
+refused gssl-flag-as-value 2 "--output-sources needs a value, but the next argument is the option --fit-sources" -- "${gssl[@]}" --output-sources --fit-sources
+refused dl-kernels-disagree-with-initial 2 "disagree with the initial dictionary" -- "$DL" --input "$img" --kernels 7 --kernel-size 5 --initial-dictionary "$data/dictionary.mha" --lambda 0.1 --output-dictionary d.mha
+refused csc-missing-weights-file 2 "weights file '.*nothere.mha' does not exist" -- "${csc[@]}" --weights "$data/nothere.mha" --output-coefficients x.mha
+refused csc-missing-initial-coefficients 2 "initial coefficients file '.*nothere.mha' does not exist" -- "${csc[@]}" --initial-coefficients "$data/nothere.mha" --output-coefficients x.mha
+refused csc-flag-twice 2 "--lambda is given twice" -- "${csc[@]}" --lambda 0.2 --output-coefficients x.mha
+refused csc-two-dictionaries 2 "one of --dictionary and --gaussian-dictionary" -- "${csc[@]}" --dictionary "$data/dictionary.mha" --output-coefficients x.mha
+refused gssl-fit-thresholds-without-fitting 2 "need --fit-sources" -- "${gssl[@]}" --model-threshold 4 --output-sources s.csv
+
+echo "$cases cases, $failures failed"
+((cases >= 60)) || { echo "the suite must hold at least 60 cases" >&2; exit 1; }
+((failures == 0))
