@@ -65,6 +65,15 @@ CheckMetaImageData(const std::string & path, const std::string & what, const itk
   }
   if (fields["CompressedData"] != "True")
   {
+    // Raw data: at least the image's bytes must follow (ITK reads a short file as zeros).
+    const std::streamoff start = in.tellg();
+    in.seekg(0, std::ios::end);
+    const std::streamoff available = in.tellg() - start;
+    if (available < static_cast<std::streamoff>(io->GetImageSizeInBytes()))
+    {
+      throw UsageError("the " + what + " file '" + path + "' is damaged: its pixel data are truncated (" +
+                       std::to_string(available) + " of " + std::to_string(io->GetImageSizeInBytes()) + " bytes)");
+    }
     return;
   }
   // Inflate the whole stream: it must end where it says and give exactly the image's bytes.
