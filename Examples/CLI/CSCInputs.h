@@ -130,7 +130,7 @@ ReadImageHeader(const std::string & path, const std::string & what)
   {
     throw UsageError("cannot read the " + what + " file '" + path + "': " + Describe(e));
   }
-  if (!errors.Text().empty())
+  if (!errors.Failure().empty())
   {
     throw UsageError("the " + what + " file '" + path + "' is damaged: " + errors.Text());
   }
@@ -180,7 +180,7 @@ ReadImageInput(const std::string & path, const std::string & what)
   {
     throw UsageError("cannot read the pixel data of the " + what + " file '" + path + "': " + Describe(e));
   }
-  if (!errors.Text().empty())
+  if (!errors.Failure().empty())
   {
     throw UsageError("the " + what + " file '" + path +
                      "' is damaged (its pixel data are incomplete or corrupt): " + errors.Text());

@@ -40,6 +40,25 @@ public:
   CapturedErrorStream(const CapturedErrorStream &) = delete;
   CapturedErrorStream &
   operator=(const CapturedErrorStream &) = delete;
+  /** The captured text when it reports a failure (MetaIO's "fail", "not read completely",
+   * "error", ...); anything else (a TIFF reader's unknown tag, NIfTI's coerced direction) is
+   * passed on to the real error stream as a warning, and an empty string returned. */
+  std::string
+  Failure() const
+  {
+    static const std::regex failure("error|fail|not read|cannot|could not|corrupt|truncat|incomplete",
+                                    std::regex::icase);
+    const std::string       text = this->Text();
+    if (text.empty() || std::regex_search(text, failure))
+    {
+      return text;
+    }
+    m_Previous->sputn("warning: ", 9);
+    m_Previous->sputn(text.data(), static_cast<std::streamsize>(text.size()));
+    m_Previous->sputn("\n", 1);
+    return std::string();
+  }
+
   std::string
   Text() const
   {
@@ -424,7 +443,7 @@ private:
     {
       CapturedErrorStream errors;
       itk::WriteImage(image, staged, true);
-      if (!errors.Text().empty())
+      if (!errors.Failure().empty())
       {
         throw std::runtime_error(errors.Text() + " (is the disk full?)");
       }
@@ -435,7 +454,7 @@ private:
     reader->Update();
     const auto * back = reader->GetOutput();
     const size_t bytes = image->GetPixelContainer()->Size() * sizeof(typename TImage::PixelType);
-    if (!errors.Text().empty() ||
+    if (!errors.Failure().empty() ||
         back->GetLargestPossibleRegion().GetSize() != image->GetLargestPossibleRegion().GetSize() ||
         std::memcmp(back->GetBufferPointer(), image->GetBufferPointer(), bytes) != 0)
     {
