@@ -336,12 +336,6 @@ public:
     m_Staged.clear();
   }
 
-  bool
-  HasStaged() const
-  {
-    return !m_Staged.empty();
-  }
-
 private:
   struct Staged
   {
