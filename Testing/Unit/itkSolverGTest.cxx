@@ -212,6 +212,45 @@ TEST(SparseCodingSolver, ADMMIsRobustAtSmallAndZeroLambda)
   }
 }
 
+TEST(SparseCodingSolver, ADMMResumedRunEqualsAnUninterruptedOne)
+{
+  // Dictionary learning splits one ADMM run into short Solve() calls (ResumePreviousState): with
+  // the dictionary unchanged, the pieces must be the run itself, rho changes pending at a split
+  // included (rho is re-balanced every 2 iterations here).
+  const auto p = MakeDenseProblem(false, false, false);
+  auto       op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
+  auto       solve = [&](itk::ADMMSparseCodingSolver<double> * solver, unsigned int iterations) {
+    solver->SetOperator(op);
+    solver->SetProximalOperator(MakeProx<double>(false));
+    solver->SetLambda(p.lambda);
+    solver->SetSignal(p.signal.data());
+    solver->SetAutoRhoPeriod(2);
+    solver->SetResidualRatio(1.01);
+    solver->SetMaximumNumberOfIterations(iterations);
+    solver->SetRelativeTolerance(0);
+    solver->Solve();
+  };
+  auto whole = itk::ADMMSparseCodingSolver<double>::New();
+  solve(whole, 24);
+  std::vector<double> expected(3 * 256);
+  whole->GetCoefficients(expected.data());
+  for (const unsigned int split : { 1u, 2u, 5u, 8u })
+  {
+    auto pieces = itk::ADMMSparseCodingSolver<double>::New();
+    pieces->SetResumePreviousState(true);
+    solve(pieces, split);
+    EXPECT_TRUE(pieces->WillResume());
+    solve(pieces, 24 - split);
+    std::vector<double> x(3 * 256);
+    pieces->GetCoefficients(x.data());
+    for (size_t i = 0; i < x.size(); ++i)
+    {
+      ASSERT_NEAR(x[i], expected[i], 1e-12) << "split after " << split << " iterations, coefficient " << i;
+    }
+    EXPECT_DOUBLE_EQ(pieces->GetCurrentRho(), whole->GetCurrentRho()) << split;
+  }
+}
+
 TEST(SparseCodingSolver, WarmStartFromTheOptimumStartsThereAndConvergesFaster)
 {
   const auto   p = MakeDenseProblem(false, false, false);

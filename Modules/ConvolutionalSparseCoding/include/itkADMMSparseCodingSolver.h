@@ -91,6 +91,16 @@ public:
   itkGetConstMacro(ResumePreviousState, bool);
   itkBooleanMacro(ResumePreviousState);
 
+  /** Whether the next Solve() continues the previous run (see ResumePreviousState): set the
+   * operator, signal and weights first. The initial coefficients are then not read. */
+  bool
+  WillResume() const
+  {
+    const SizeValueType size = this->GetOperator()->GetNumberOfKernels() * this->GetOperator()->GetSpatialStride();
+    return m_ResumePreviousState && !this->IsWeighted() && m_Y.size() == size && m_U.size() == size &&
+           m_Spectra.size() == this->GetOperator()->GetNumberOfKernels() * this->GetOperator()->GetSpectralStride();
+  }
+
   /** The current rho. */
   double
   GetCurrentRho() const
@@ -178,10 +188,10 @@ private:
   UpdateBlock(const RealType * x, RealType * y, RealType * u, RealType * tmp, SizeValueType stride, RealType * scratch,
               SizeValueType scratchStride, unsigned int channels, unsigned int firstChannel, SizeValueType begin,
               SizeValueType end, YStepSums & sums) const;
-  /** Unweighted: the x-step's per-frequency factor q, plus the data fidelity of y (returned)
-   * unless first. */
+  /** Unweighted: the x-step's per-frequency factor q for penalty parameter xStepRho, plus the
+   * data fidelity of y (returned) unless first. */
   double
-  SolvePlainXStep(bool first);
+  SolvePlainXStep(bool first, double xStepRho);
   /** Weighted: y1-step; returns {primal^2, dual^2, (Ax-s)^2, y1^2, u1^2}. */
   std::array<double, 5>
   UpdateResidualSplit();
@@ -208,6 +218,7 @@ private:
   double m_MinimumRho{ 0.0 };
   double m_MaximumRho{ 0.0 };
   double m_DualScale{ 1.0 };
+  double m_YPenalty{ 0.0 };
   double m_RelativePrimal{ 1.0 };
   double m_RelativeDual{ 1.0 };
 

@@ -32,15 +32,11 @@ ADMMSparseCodingSolver<TReal>::Initialize()
     itkExceptionMacro("AutoRhoPeriod must be at least 1");
   }
   const SizeValueType stride = op.GetSpatialStride();
-  const bool          resume =
-    m_ResumePreviousState && !this->IsWeighted() && m_Y.size() == K * stride && m_U.size() == K * stride;
+  // A resumed run continues where the last iteration stopped: y, u, a pending rho change
+  // (applied by the next y-step, as within a run) and FFT(y - u), which the last y-step left
+  // in m_Spectra; only D(y - u) is recomputed, with the new dictionary.
+  const bool resume = this->WillResume();
   m_RelativePrimal = m_RelativeDual = 1.0;
-  if (resume)
-  {
-    // Apply a rho change the last iteration left pending.
-    const RealType gamma = static_cast<RealType>(m_DualScale);
-    std::for_each(m_U.data(), m_U.data() + K * stride, [gamma](RealType & u) { u *= gamma; });
-  }
   // Rho stays within [1e-5, 1e7] times the dictionary's spectral norm squared: below it the
   // x-step's Sherman-Morrison solve loses the precision of RealType, above it y never moves
   // (a given rho, or 50 lambda + 1 for a huge lambda).
@@ -55,42 +51,53 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   if (!resume)
   {
     m_CurrentRho = std::clamp(m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() + 1.0, m_MinimumRho, m_MaximumRho);
+    m_DualScale = 1.0;
     m_IterationCount = 0;
     m_Y = op.AllocateSpatial(K);
     m_U = op.AllocateSpatial(K);
   }
-  m_DualScale = 1.0;
+  else if (m_CurrentRho < m_MinimumRho || m_CurrentRho > m_MaximumRho)
+  {
+    // The new dictionary moved the bounds: rescale u with the clamped rho, as a rho change does.
+    const double rho = std::clamp(m_CurrentRho, m_MinimumRho, m_MaximumRho);
+    m_DualScale *= m_CurrentRho / rho;
+    m_CurrentRho = rho;
+  }
 
-  m_Spectra = op.AllocateSpectral(K);
-  m_X = this->GetProximalOperator()->IsSeparable() ? RealBufferType() : op.AllocateSpatial(K);
-  m_Q = op.AllocateSpectral(1);
+  op.EnsureSpectral(m_Spectra, K);
+  if (!this->GetProximalOperator()->IsSeparable())
+  {
+    op.EnsureSpatial(m_X, K);
+  }
+  op.EnsureSpectral(m_Q, 1);
   m_NumberOfChannelGroups = op.NumberOfChannelGroups();
-  m_DBPartial = op.AllocateSpectral(m_NumberOfChannelGroups);
-  if (!resume)
+  op.EnsureSpectral(m_DBPartial, m_NumberOfChannelGroups);
+  if (resume)
+  {
+    this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums &) {
+      op.AccumulateChannelProduct(k, m_Spectra.data() + k * op.GetSpectralStride(), db, 0, op.GetNumberOfFrequencies());
+    });
+  }
+  else
   {
     this->CopyInitialCoefficients(m_Y.data());
+    // The first x-step's right-hand side: FFT(y) and D y (u = 0).
+    this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums &) {
+      this->TransformAndAccumulate(k, m_Y.data() + k * stride, db);
+    });
   }
-  // The first x-step's right-hand side: FFT(y - u) and D (y - u) (u = 0 unless resumed).
-  this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums &) {
-    typename Superclass::ScratchLease t(this, stride);
-    const RealType *                  y = m_Y.data() + k * stride;
-    const RealType *                  u = m_U.data() + k * stride;
-    for (SizeValueType i = 0; i < op.GetNumberOfDomainPixels(); ++i)
-    {
-      t.data()[i] = y[i] - u[i];
-    }
-    this->TransformAndAccumulate(k, t.data(), db);
-  });
 
   double data = 0;
   if (!this->IsWeighted())
   {
-    m_SignalSpectrum = op.AllocateSpectral(1);
-    m_DX = op.AllocateSpectral(1);
-    m_DY = op.AllocateSpectral(1);
-    m_DU = op.AllocateSpectral(1);
+    for (ComplexBufferType * buffer : { &m_SignalSpectrum, &m_DX, &m_DY, &m_DU })
+    {
+      op.EnsureSpectral(*buffer, 1);
+    }
     op.ForwardFFTThreaded(this->GetDomainSignal(), m_SignalSpectrum.data());
-    data = this->SolvePlainXStep(true);
+    // A pending rho change takes effect at the y-step: this x-step, like the last y-step's
+    // FFT(y - u), still belongs to the previous rho.
+    data = this->SolvePlainXStep(true, m_CurrentRho * m_DualScale);
   }
   else
   {
@@ -119,8 +126,9 @@ ADMMSparseCodingSolver<TReal>::Initialize()
     this->SolveMaskedXStep();
     std::swap(m_DXSpatial, m_DXNext);
   }
+  // y's penalty is known from the y-step that made it.
   const double penalty =
-    this->GetProximalOperator()->Evaluate(m_Y.data(), op.GetSpatialStride(), K, 0, op.GetNumberOfDomainPixels());
+    resume ? m_YPenalty : this->GetProximalOperator()->Evaluate(m_Y.data(), stride, K, 0, op.GetNumberOfDomainPixels());
   this->m_Statistics.DataFidelity = data;
   this->m_Statistics.Penalty = penalty;
   this->m_Statistics.Objective = data + this->GetLambda() * penalty;
@@ -294,13 +302,13 @@ ADMMSparseCodingSolver<TReal>::GatherDB(SizeValueType begin, SizeValueType lengt
 
 template <typename TReal>
 double
-ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first)
+ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first, double xStepRho)
 {
   const OperatorType & op = *this->GetOperator();
   const SizeValueType  F = op.GetNumberOfFrequencies();
   const RealType *     parseval = op.GetParsevalWeights();
   const ComplexType *  sHat = m_SignalSpectrum.data();
-  const RealType       rho = static_cast<RealType>(m_CurrentRho);
+  const RealType       rho = static_cast<RealType>(xStepRho);
   const RealType       alpha = static_cast<RealType>(m_RelaxationParameter);
   const RealType       gamma = static_cast<RealType>(m_DualScale);
 
@@ -435,7 +443,7 @@ ADMMSparseCodingSolver<TReal>::Iterate()
   double                data = 0;
   if (!this->IsWeighted())
   {
-    data = this->SolvePlainXStep(false);
+    data = this->SolvePlainXStep(false, m_CurrentRho);
   }
   else
   {
@@ -465,6 +473,7 @@ ADMMSparseCodingSolver<TReal>::FinishIteration(const YStepSums & sums, const std
   auto & stats = this->m_Statistics;
   stats.DataFidelity = dataFidelity;
   stats.Penalty = sums[PenaltySum];
+  m_YPenalty = sums[PenaltySum];
   stats.Objective = dataFidelity + this->GetLambda() * sums[PenaltySum];
   stats.PrimalResidual = m_RelativePrimal;
   stats.DualResidual = m_RelativeDual;

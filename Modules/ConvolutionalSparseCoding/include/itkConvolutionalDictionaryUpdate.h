@@ -193,11 +193,12 @@ private:
   ComplexBufferType                 m_Gram;  // packed lower triangle per frequency
   ComplexBufferType                 m_Cross; // K channels
 
-  /** The ADMM loop shared by RunADMM() and RunSurrogate(): solve(f, rhs, out) applies the
-   * per-frequency inverse to rhs (K values) and writes d's spectrum. */
+  /** The ADMM loop shared by RunADMM() and RunSurrogate(): solve(begin, end, v) replaces, for
+   * the frequencies f in [begin, end), the spectra v_k(f) of g_k - u_k (channels spaced by the
+   * spectral stride) with those of d_k, the solution of the per-frequency system. */
   template <typename TSolve>
   void
-  IterateSplitting(KernelsType & kernels, unsigned int steps, RealType rho, TSolve && solve);
+  IterateSplitting(KernelsType & kernels, unsigned int steps, TSolve && solve);
 };
 } // namespace itk
 

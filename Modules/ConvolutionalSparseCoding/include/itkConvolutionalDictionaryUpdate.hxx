@@ -14,17 +14,6 @@ namespace
 constexpr SizeValueType DictionaryFrequencyBlock = 512;
 constexpr unsigned int  LargestExactGram = 16;
 
-/** The buffer, (re)allocated by allocate() only when its size is not \c size. */
-template <typename TBuffer, typename TAllocate>
-TBuffer &
-Sized(TBuffer & buffer, size_t size, TAllocate && allocate)
-{
-  if (buffer.size() != size)
-  {
-    buffer = allocate();
-  }
-  return buffer;
-}
 } // namespace
 
 template <typename TReal>
@@ -44,18 +33,18 @@ ConvolutionalDictionaryUpdate<TReal>::AddSample(const RealType * image, const Re
     m_SpareSamples.pop_back();
   }
   const unsigned int K = op.GetNumberOfKernels();
-  Sized(sample.CoefficientSpectra, K * op.GetSpectralStride(), [&] { return op.AllocateSpectral(K); });
-  Sized(sample.DomainSignal, op.GetSpatialStride(), [&] { return op.AllocateSpatial(1); });
+  op.EnsureSpectral(sample.CoefficientSpectra, K);
+  op.EnsureSpatial(sample.DomainSignal, 1);
   op.ForwardFFT(domainCoefficients, sample.CoefficientSpectra.data(), K);
   op.PadToDomain(image, sample.DomainSignal.data(), 1);
   if (op.DomainEqualsImage())
   {
-    Sized(sample.SignalSpectrum, op.GetSpectralStride(), [&] { return op.AllocateSpectral(1); });
+    op.EnsureSpectral(sample.SignalSpectrum, 1);
     op.ForwardFFTThreaded(sample.DomainSignal.data(), sample.SignalSpectrum.data());
   }
   else
   {
-    Sized(sample.Residual, op.GetSpectralStride(), [&] { return op.AllocateSpectral(1); });
+    op.EnsureSpectral(sample.Residual, 1);
   }
   m_Samples.push_back(std::move(sample));
   m_Lipschitz = 0;
@@ -114,7 +103,7 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
   {
     // The residual masked to the image, back in the Fourier domain.
     const uint8_t *  mask = op.GetImageMask().data();
-    RealBufferType & spatial = Sized(m_Spatial, K * op.GetSpatialStride(), [&] { return op.AllocateSpatial(K); });
+    RealBufferType & spatial = op.EnsureSpatial(m_Spatial, K);
     for (Sample & sample : m_Samples)
     {
       op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
@@ -139,7 +128,7 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
 
   // Per frequency block: the residual spectra and (unless only the value is wanted) the
   // gradient spectra G_k = sum_i conj(X_ik) R_i.
-  ComplexType *       G = gradient ? Sized(m_Spectra, K * S, [&] { return op.AllocateSpectral(K); }).data() : nullptr;
+  ComplexType *       G = gradient ? op.EnsureSpectral(m_Spectra, K).data() : nullptr;
   const SizeValueType blocks = op.NumberOfBlocks(F, DictionaryFrequencyBlock);
   std::vector<double> partial(blocks, 0.0);
   op.ParallelFor(blocks, [&](SizeValueType block) {
@@ -181,7 +170,7 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
   gradient->assign(kernels.size(), RealType(0));
 
   // The gradient per tap: the inverse transform read where the embedding put each tap.
-  RealBufferType & spatialGradient = Sized(m_Spatial, K * op.GetSpatialStride(), [&] { return op.AllocateSpatial(K); });
+  RealBufferType & spatialGradient = op.EnsureSpatial(m_Spatial, K);
   op.InverseFFT(G, spatialGradient.data(), K);
   const SizeValueType                taps = kernels.size() / K;
   const std::vector<SizeValueType> & offsets = op.GetKernelTapOffsets();
@@ -352,7 +341,7 @@ ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
   const SizeValueType  F = op.GetNumberOfFrequencies();
   const size_t         I = m_Samples.size();
   const double         rho = m_PenaltyParameter;
-  Sized(m_Correlation, K * S, [&] { return op.AllocateSpectral(K); });
+  op.EnsureSpectral(m_Correlation, K);
   m_Factors.assign(F * I * I, std::complex<double>(0));
   op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
     const SizeValueType begin = block * DictionaryFrequencyBlock;
@@ -382,8 +371,7 @@ ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
 template <typename TReal>
 template <typename TSolve>
 void
-ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, unsigned int steps, RealType rho,
-                                                       TSolve && solve)
+ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, unsigned int steps, TSolve && solve)
 {
   OperatorType &                     op = *m_Operator;
   const unsigned int                 K = op.GetNumberOfKernels();
@@ -398,8 +386,8 @@ ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, un
   {
     m_Dual = op.AllocateSpatial(K);
   }
-  RealBufferType &    work = Sized(m_Spatial, K * stride, [&] { return op.AllocateSpatial(K); });
-  ComplexBufferType & spectra = Sized(m_Spectra, K * S, [&] { return op.AllocateSpectral(K); });
+  RealBufferType &    work = op.EnsureSpatial(m_Spatial, K);
+  ComplexBufferType & spectra = op.EnsureSpectral(m_Spectra, K);
   for (unsigned int step = 0; step < steps; ++step)
   {
     // g - u on the domain (g is zero off the kernel support), to the Fourier domain.
@@ -418,25 +406,18 @@ ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, un
     });
     // d = M^-1 (c + rho (G - U)) per frequency, c the data term's correlation.
     op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
-      const SizeValueType      end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
-      std::vector<ComplexType> rhs(K), d(K);
-      for (SizeValueType f = block * DictionaryFrequencyBlock; f < end; ++f)
+      const SizeValueType begin = block * DictionaryFrequencyBlock;
+      const SizeValueType end = std::min(F, begin + DictionaryFrequencyBlock);
+      solve(begin, end, spectra.data());
+      for (unsigned int k = 0; k < K; ++k)
       {
-        for (unsigned int k = 0; k < K; ++k)
-        {
-          rhs[k] = spectra[k * S + f] * rho;
-        }
-        solve(f, rhs, d);
-        for (unsigned int k = 0; k < K; ++k)
-        {
-          spectra[k * S + f] = d[k] * invN;
-        }
+        std::for_each(
+          spectra.data() + k * S + begin, spectra.data() + k * S + end, [invN](ComplexType & d) { d *= invN; });
       }
     });
     // d to the domain; g = P(d + u) on the support; u += d - g.
     op.InverseFFT(spectra.data(), work.data(), K);
-    for (unsigned int k = 0; k < K; ++k)
-    {
+    op.ParallelFor(K, [&](SizeValueType k) {
       RealType * d = work.data() + k * stride;
       RealType * u = m_Dual.data() + k * stride;
       RealType * g = kernels.data() + k * taps;
@@ -453,7 +434,7 @@ ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, un
       {
         u[offsets[t]] -= g[t];
       }
-    }
+    });
   }
   op.UpdateKernelValues(kernels.data());
 }
@@ -479,24 +460,39 @@ ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned in
   {
     stacks.push_back(sample.CoefficientSpectra.data());
   }
-  // Woodbury: d = (rhs - B^H y) / rho with (rho I + B B^H) y = B rhs, B's rows the maps' spectra.
-  this->IterateSplitting(kernels,
-                         steps,
-                         static_cast<RealType>(rho),
-                         [&](SizeValueType f, std::vector<ComplexType> & rhs, std::vector<ComplexType> & d) {
-                           std::vector<std::complex<double>> y(I);
-                           for (unsigned int k = 0; k < K; ++k)
-                           {
-                             rhs[k] += m_Correlation[k * S + f];
-                           }
-                           OperatorType::ApplyStacks(stacks, K, S, f, rhs.data(), y.data());
-                           SmallHermitianSystem::Solve(m_Factors.data() + f * I * I, I, y.data());
-                           OperatorType::ApplyStacksAdjoint(stacks, K, S, f, y.data(), d.data());
-                           for (unsigned int k = 0; k < K; ++k)
-                           {
-                             d[k] = (rhs[k] - d[k]) / static_cast<RealType>(rho);
-                           }
-                         });
+  // Woodbury: d = (r - B^H y) / rho with (rho I + B B^H) y = B r, r = c + rho (G - U), B's rows
+  // the maps' spectra.
+  this->IterateSplitting(kernels, steps, [&](SizeValueType begin, SizeValueType end, ComplexType * v) {
+    const SizeValueType      length = end - begin;
+    const RealType           r = static_cast<RealType>(rho);
+    std::vector<ComplexType> y(I * length);
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      for (SizeValueType f = begin; f < end; ++f)
+      {
+        v[k * S + f] = r * v[k * S + f] + m_Correlation[k * S + f];
+      }
+    }
+    OperatorType::ApplyStacksBlock(stacks, K, S, begin, end, v, y.data());
+    std::vector<std::complex<double>> yf(I);
+    for (SizeValueType j = 0; j < length; ++j)
+    {
+      for (size_t i = 0; i < I; ++i)
+      {
+        yf[i] = std::complex<double>(y[i * length + j]);
+      }
+      SmallHermitianSystem::Solve(m_Factors.data() + (begin + j) * I * I, I, yf.data());
+      for (size_t i = 0; i < I; ++i)
+      {
+        y[i * length + j] = ComplexType(yf[i]);
+      }
+    }
+    OperatorType::SubtractStacksAdjointBlock(stacks, K, S, begin, end, y.data(), v);
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      std::for_each(v + k * S + begin, v + k * S + end, [r](ComplexType & d) { d /= r; });
+    }
+  });
 }
 
 template <typename TReal>
@@ -513,10 +509,10 @@ ConvolutionalDictionaryUpdate<TReal>::AccumulateSample(const RealType * image, c
   const SizeValueType S = op.GetSpectralStride();
   const SizeValueType F = op.GetNumberOfFrequencies();
   const SizeValueType packed = K * (K + 1) / 2;
-  ComplexBufferType & X = Sized(m_Spectra, K * S, [&] { return op.AllocateSpectral(K); });
+  ComplexBufferType & X = op.EnsureSpectral(m_Spectra, K);
   op.ForwardFFT(domainCoefficients, X.data(), K);
-  RealBufferType &    signal = Sized(m_Spatial, K * op.GetSpatialStride(), [&] { return op.AllocateSpatial(K); });
-  ComplexBufferType & spectrum = Sized(m_SignalSpectrum, S, [&] { return op.AllocateSpectral(1); });
+  RealBufferType &    signal = op.EnsureSpatial(m_Spatial, K);
+  ComplexBufferType & spectrum = op.EnsureSpectral(m_SignalSpectrum, 1);
   op.PadToDomain(image, signal.data(), 1);
   op.ForwardFFTThreaded(signal.data(), spectrum.data());
   const bool first = m_Gram.size() == 0;
@@ -557,28 +553,28 @@ ConvolutionalDictionaryUpdate<TReal>::RunSurrogate(KernelsType & kernels, unsign
     }
   }
   const double rho = std::max(trace / (F * K), 1e-12);
-  this->IterateSplitting(kernels,
-                         steps,
-                         static_cast<RealType>(rho),
-                         [&](SizeValueType f, std::vector<ComplexType> & rhs, std::vector<ComplexType> & d) {
-                           // (A + rho I) d = b + rho (G - U), by a Cholesky factor in double precision.
-                           std::vector<std::complex<double>> L(K * K), y(K);
-                           const ComplexType *               A = m_Gram.data() + f * packed;
-                           for (unsigned int i = 0; i < K; ++i)
-                           {
-                             for (unsigned int j = 0; j <= i; ++j)
-                             {
-                               L[i * K + j] = std::complex<double>(A[i * (i + 1) / 2 + j]);
-                             }
-                             y[i] = std::complex<double>(rhs[i] + m_Cross[i * S + f]);
-                           }
-                           SmallHermitianSystem::Factorize(L.data(), K, rho, 1e-300);
-                           SmallHermitianSystem::Solve(L.data(), K, y.data());
-                           for (unsigned int i = 0; i < K; ++i)
-                           {
-                             d[i] = ComplexType(y[i]);
-                           }
-                         });
+  this->IterateSplitting(kernels, steps, [&](SizeValueType begin, SizeValueType end, ComplexType * v) {
+    // (A + rho I) d = b + rho (G - U), by a Cholesky factor in double precision.
+    std::vector<std::complex<double>> L(K * K), y(K);
+    for (SizeValueType f = begin; f < end; ++f)
+    {
+      const ComplexType * A = m_Gram.data() + f * packed;
+      for (unsigned int i = 0; i < K; ++i)
+      {
+        for (unsigned int j = 0; j <= i; ++j)
+        {
+          L[i * K + j] = std::complex<double>(A[i * (i + 1) / 2 + j]);
+        }
+        y[i] = std::complex<double>(static_cast<RealType>(rho) * v[i * S + f] + m_Cross[i * S + f]);
+      }
+      SmallHermitianSystem::Factorize(L.data(), K, rho, 1e-300);
+      SmallHermitianSystem::Solve(L.data(), K, y.data());
+      for (unsigned int i = 0; i < K; ++i)
+      {
+        v[i * S + f] = ComplexType(y[i]);
+      }
+    }
+  });
 }
 
 template <typename TReal>

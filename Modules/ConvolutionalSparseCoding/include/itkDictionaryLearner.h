@@ -293,13 +293,18 @@ private:
   using RealBufferType = typename OperatorType::RealBufferType;
   using UpdateType = ConvolutionalDictionaryUpdate<RealType>;
 
-  /** A training image: its pixels and its K coefficient maps (both image-sized). */
+  /** A training image: its pixels and its K coefficient maps (both image-sized). While a kept
+   * solver holds newer maps (MapsInSolver), Coefficients is refreshed only when read. */
   struct Sample
   {
     std::vector<RealType>                              Signal;
     std::vector<RealType>                              Coefficients;
     typename SparseCodingSolverBase<RealType>::Pointer Solver;
+    bool                                               MapsInSolver{ false };
   };
+  /** Copies the kept solver's maps into the sample's Coefficients when they are newer. */
+  void
+  SyncCoefficients(Sample & sample) const;
 
   void
   VerifySettings() const;

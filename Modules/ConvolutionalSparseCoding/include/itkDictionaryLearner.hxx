@@ -323,10 +323,21 @@ DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterati
   solver->SetMaximumNumberOfIterations(iterations);
   solver->SetRelativeTolerance(0);
   solver->SetSignal(sample.Signal.data());
-  solver->SetInitialCoefficients(cold ? nullptr : sample.Coefficients.data());
+  // A resumed ADMM run starts from its own state: the maps need not travel through Coefficients.
+  const auto * admm = dynamic_cast<const ADMMSparseCodingSolver<RealType> *>(solver.GetPointer());
+  const bool   resumes = !cold && admm != nullptr && admm->WillResume();
+  if (!resumes && !cold)
+  {
+    this->SyncCoefficients(sample);
+  }
+  solver->SetInitialCoefficients(cold || resumes ? nullptr : sample.Coefficients.data());
   solver->Solve();
-  sample.Coefficients.resize(static_cast<size_t>(m_K) * sample.Signal.size());
-  solver->GetCoefficients(sample.Coefficients.data());
+  sample.MapsInSolver = sample.Solver.IsNotNull();
+  if (!sample.MapsInSolver)
+  {
+    sample.Coefficients.resize(static_cast<size_t>(m_K) * sample.Signal.size());
+    solver->GetCoefficients(sample.Coefficients.data());
+  }
   if (m_Forgetting >= 0)
   {
     m_Update->AccumulateSample(sample.Signal.data(), solver->GetDomainCoefficients(), m_Forgetting);
@@ -340,6 +351,18 @@ DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterati
     m_ZeroCodingObjective += 0.5 * double(value) * value;
   }
   return { solver->GetDataFidelity(), solver->GetPenalty() };
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::SyncCoefficients(Sample & sample) const
+{
+  if (sample.MapsInSolver && sample.Solver.IsNotNull())
+  {
+    sample.Coefficients.resize(static_cast<size_t>(m_K) * sample.Signal.size());
+    sample.Solver->GetCoefficients(sample.Coefficients.data());
+  }
+  sample.MapsInSolver = false;
 }
 
 template <typename TImage, typename TRealType>
@@ -533,6 +556,7 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
     m_LastMaps.clear();
     for (Sample & sample : samples)
     {
+      this->SyncCoefficients(sample);
       m_LastMaps.push_back(sample.Coefficients);
     }
   }
@@ -549,6 +573,7 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
       for (size_t i = 0; i < samples.size(); ++i)
       {
         samples[i].Coefficients = m_LastMaps[i];
+        samples[i].Solver = nullptr;
         this->Code(samples[i], m_CodingIterations, false);
         m_LastMaps[i] = samples[i].Coefficients;
       }

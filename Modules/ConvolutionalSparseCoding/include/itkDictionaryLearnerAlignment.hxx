@@ -220,6 +220,10 @@ DictionaryLearner<TImage, TRealType>::RecentreKernels(std::vector<Sample> & samp
   const SizeValueType taps = m_Kernels.size() / m_K;
   const auto          projection = this->MakeProjection();
   bool                anyMoved = false;
+  for (Sample & sample : samples)
+  {
+    this->SyncCoefficients(sample);
+  }
   for (unsigned int k = 0; k < m_K; ++k)
   {
     RealType * h = m_Kernels.data() + k * taps;

@@ -57,6 +57,18 @@ struct FFTWRealTraits<float>
     fftwf_init_threads();
     fftwf_plan_with_nthreads(threads);
   }
+  /** ITK's wisdom cache keeps single-precision wisdom in its file name with an "f" appended. */
+  static constexpr const char * WisdomFileSuffix = "f";
+  static bool
+  ImportWisdom(const char * path)
+  {
+    return fftwf_import_wisdom_from_filename(path) != 0;
+  }
+  static bool
+  ExportWisdom(const char * path)
+  {
+    return fftwf_export_wisdom_to_filename(path) != 0;
+  }
 };
 
 template <>
@@ -95,6 +107,17 @@ struct FFTWRealTraits<double>
   {
     fftw_init_threads();
     fftw_plan_with_nthreads(threads);
+  }
+  static constexpr const char * WisdomFileSuffix = "";
+  static bool
+  ImportWisdom(const char * path)
+  {
+    return fftw_import_wisdom_from_filename(path) != 0;
+  }
+  static bool
+  ExportWisdom(const char * path)
+  {
+    return fftw_export_wisdom_to_filename(path) != 0;
   }
 };
 } // namespace itk

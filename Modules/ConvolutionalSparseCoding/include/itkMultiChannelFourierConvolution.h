@@ -100,12 +100,15 @@ public:
   static constexpr unsigned int AutomaticPlanRigor = ~0u;
 
   /** FFTW planner flag for the two plans (FFTW_ESTIMATE, FFTW_MEASURE, ...), or
-   * AutomaticPlanRigor (default): plan with FFTW_ESTIMATE, time the K transforms of the kernel
-   * spectra, and re-plan with FFTW_MEASURE only when they took longer than
-   * AutomaticPlanningThreshold. Measured here (BENCHMARKS.md): FFTW_MEASURE costs 0.2-0.35 s of
-   * planning whatever the size; it makes 256x256 transforms ~10% faster (not worth it for a
-   * solve of a hundred iterations) but 702x574 ones ~30% faster (worth it within a few
-   * iterations). ITK's wisdom cache (FFTWGlobalConfiguration) makes repeated planning free. */
+   * AutomaticPlanRigor (default): FFTW_MEASURE plans when ITK's wisdom cache holds them for this
+   * size (free); else plan with FFTW_ESTIMATE, time the K transforms of the kernel spectra, and
+   * re-plan with FFTW_MEASURE only when they took longer than AutomaticPlanningThreshold.
+   * Measured here (BENCHMARKS.md): FFTW_MEASURE costs 0.2-0.35 s of planning whatever the size;
+   * it makes 256x256 transforms ~10% faster (not worth it for a solve of a hundred iterations)
+   * but 702x574 ones ~30% faster (worth it within a few iterations). Every FFTW_MEASURE (or
+   * more) planning is saved to ITK's wisdom cache (FFTWGlobalConfiguration's file, by default
+   * under ~/.itkwisdomfftw; ITK_FFTW_WRITE_WISDOM_CACHE=OFF turns saving off), so a machine
+   * pays it once per size, not once per process. */
   itkSetMacro(PlanRigor, unsigned int);
   itkGetConstMacro(PlanRigor, unsigned int);
 
@@ -185,6 +188,27 @@ public:
   AllocateSpectral(unsigned int channels) const
   {
     return ComplexBufferType(channels * m_SpectralStride);
+  }
+
+  /** \c buffer with room for \c channels channels: kept as it is (values included) when it
+   * already has that size, else allocated zeroed. Iterative callers reuse their buffers so. */
+  RealBufferType &
+  EnsureSpatial(RealBufferType & buffer, unsigned int channels) const
+  {
+    if (buffer.size() != channels * m_SpatialStride)
+    {
+      buffer = this->AllocateSpatial(channels);
+    }
+    return buffer;
+  }
+  ComplexBufferType &
+  EnsureSpectral(ComplexBufferType & buffer, unsigned int channels) const
+  {
+    if (buffer.size() != channels * m_SpectralStride)
+    {
+      buffer = this->AllocateSpectral(channels);
+    }
+    return buffer;
   }
 
   /** Real-to-complex transform of each channel (input preserved). */
@@ -448,34 +472,48 @@ public:
    * The same products where the coefficient spectra play the kernels' part (the dictionary
    * update of convolutional dictionary learning): stacks of K channels spaced \c S. */
   //@{
-  /** out_i = sum_k X_ik(f) v_k for each of the I stacks (v: K contiguous values). */
+  /** out_i(f) = sum_k X_ik(f) v_k(f) for each of the I stacks and each f in [begin, end): v's
+   * channels spaced S like the stacks', out's I rows spaced end - begin. Frequencies innermost,
+   * so that every channel is read contiguously. */
   static void
-  ApplyStacks(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S, SizeValueType f,
-              const ComplexType * v, std::complex<double> * out)
+  ApplyStacksBlock(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
+                   SizeValueType begin, SizeValueType end, const ComplexType * v, ComplexType * out)
   {
+    const SizeValueType length = end - begin;
     for (size_t i = 0; i < stacks.size(); ++i)
     {
-      ComplexType sum(0);
+      ComplexType * o = out + i * length;
+      std::fill_n(o, length, ComplexType(0));
       for (unsigned int k = 0; k < K; ++k)
       {
-        sum += Multiply(stacks[i][k * S + f], v[k]);
+        const ComplexType * x = stacks[i] + k * S + begin;
+        const ComplexType * vk = v + k * S + begin;
+        for (SizeValueType j = 0; j < length; ++j)
+        {
+          o[j] += Multiply(x[j], vk[j]);
+        }
       }
-      out[i] = std::complex<double>(sum);
     }
   }
-  /** out_k = sum_i conj(X_ik(f)) y_i (y: I values): the adjoint of ApplyStacks(). */
+  /** v_k(f) -= sum_i conj(X_ik(f)) y_i(f) over [begin, end), y laid out as ApplyStacksBlock()'s
+   * output: subtracts the adjoint of ApplyStacksBlock(). */
   static void
-  ApplyStacksAdjoint(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S, SizeValueType f,
-                     const std::complex<double> * y, ComplexType * out)
+  SubtractStacksAdjointBlock(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
+                             SizeValueType begin, SizeValueType end, const ComplexType * y, ComplexType * v)
   {
+    const SizeValueType length = end - begin;
     for (unsigned int k = 0; k < K; ++k)
     {
-      ComplexType sum(0);
+      ComplexType * vk = v + k * S + begin;
       for (size_t i = 0; i < stacks.size(); ++i)
       {
-        sum += MultiplyConjugate(stacks[i][k * S + f], ComplexType(y[i]));
+        const ComplexType * x = stacks[i] + k * S + begin;
+        const ComplexType * yi = y + i * length;
+        for (SizeValueType j = 0; j < length; ++j)
+        {
+          vk[j] -= MultiplyConjugate(x[j], yi[j]);
+        }
       }
-      out[k] = sum;
     }
   }
   /** out[f] (+)= conj(x(f)) r(f) over [begin, end): one channel of a stack's adjoint. */
@@ -528,8 +566,12 @@ private:
   void
   DestroyPlans();
   /** Replaces the plans by new ones of the given rigor; n is the size, slowest axis first. */
-  void
+  /** Plans with \c rigor; with FFTW_WISDOM_ONLY in it, returns false when wisdom lacks them. */
+  bool
   MakePlans(std::vector<int> & n, unsigned int rigor);
+  /** Saves FFTW's wisdom to ITK's wisdom cache; the caller holds ITK's FFTW lock. */
+  static void
+  SaveWisdom();
   /** Kernel spectra, sum_k |H_k|^2, the spectral norm and the Parseval weights. */
   void
   ComputeKernelSpectra();

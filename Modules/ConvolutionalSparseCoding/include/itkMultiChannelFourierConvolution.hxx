@@ -4,6 +4,9 @@
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkFFTWGlobalConfiguration.h"
 #include "itkMath.h"
+#include "itksys/SystemTools.hxx"
+#include <cstdio>
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <mutex>
@@ -38,7 +41,7 @@ MultiChannelFourierConvolution<TReal>::DestroyPlans()
 }
 
 template <typename TReal>
-void
+bool
 MultiChannelFourierConvolution<TReal>::MakePlans(std::vector<int> & n, unsigned int rigor)
 {
   this->DestroyPlans();
@@ -52,19 +55,50 @@ MultiChannelFourierConvolution<TReal>::MakePlans(std::vector<int> & n, unsigned 
     FFTW::SetPlannerThreads(1);
     m_ForwardPlan = FFTW::PlanForward(dimension, n.data(), spatial.data(), spectral.data(), rigor);
     m_InversePlan = FFTW::PlanInverse(dimension, n.data(), spectral.data(), spatial.data(), rigor);
+    if ((rigor & FFTW_WISDOM_ONLY) && (m_ForwardPlan == nullptr || m_InversePlan == nullptr))
+    {
+      return false;
+    }
     // Measuring threaded plans costs seconds at 1024^2 (thread start-up in every trial), more
     // than two transforms per iteration can win back, so they are always estimated.
     FFTW::SetPlannerThreads(std::max(threads, 1));
     m_ThreadedForwardPlan = FFTW::PlanForward(dimension, n.data(), spatial.data(), spectral.data(), FFTW_ESTIMATE);
     m_ThreadedInversePlan = FFTW::PlanInverse(dimension, n.data(), spectral.data(), spatial.data(), FFTW_ESTIMATE);
     FFTW::SetPlannerThreads(1);
+    if ((rigor & ~FFTW_WISDOM_ONLY) != FFTW_ESTIMATE && !(rigor & FFTW_WISDOM_ONLY))
+    {
+      SaveWisdom();
+    }
   }
   if (m_ForwardPlan == nullptr || m_InversePlan == nullptr || m_ThreadedForwardPlan == nullptr ||
       m_ThreadedInversePlan == nullptr)
   {
     itkExceptionMacro("FFTW could not plan a transform of the domain size");
   }
-  m_EffectivePlanRigor = rigor;
+  m_EffectivePlanRigor = rigor & ~FFTW_WISDOM_ONLY;
+  return true;
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::SaveWisdom()
+{
+  // ITK's settings decide (ITK_FFTW_WRITE_WISDOM_CACHE, ITK_FFTW_WISDOM_CACHE_BASE/_FILE); ITK
+  // read the file when its FFTW configuration started. Merged with what other processes saved
+  // since, written beside the file and renamed over it: concurrent runs never see half a file.
+  if (!FFTWGlobalConfiguration::GetWriteWisdomCache())
+  {
+    return;
+  }
+  const std::string path = FFTWGlobalConfiguration::GetWisdomFileDefaultBaseName() + FFTW::WisdomFileSuffix;
+  itksys::SystemTools::MakeDirectory(itksys::SystemTools::GetParentDirectory(path));
+  FFTW::ImportWisdom(path.c_str());
+  const std::string staged = path + ".partial-" + std::to_string(static_cast<long>(getpid()));
+  if (FFTW::ExportWisdom(staged.c_str()) && std::rename(staged.c_str(), path.c_str()) == 0)
+  {
+    return;
+  }
+  std::remove(staged.c_str()); // an unwritable cache only costs the next run its planning
 }
 
 template <typename TReal>
@@ -199,8 +233,13 @@ MultiChannelFourierConvolution<TReal>::Initialize()
   {
     n[dimension - 1 - axis] = static_cast<int>(m_DomainSize[axis]);
   }
+  // Automatic rigor takes FFTW_MEASURE plans from wisdom when an earlier run saved them.
   const bool automatic = m_PlanRigor == AutomaticPlanRigor;
-  this->MakePlans(n, automatic ? FFTW_ESTIMATE : m_PlanRigor);
+  const bool fromWisdom = automatic && this->MakePlans(n, FFTW_MEASURE | FFTW_WISDOM_ONLY);
+  if (!fromWisdom)
+  {
+    this->MakePlans(n, automatic ? FFTW_ESTIMATE : m_PlanRigor);
+  }
 
   // Where each kernel tap lands in the domain: tap t - centre, wrapped.
   const SizeValueType taps = m_Kernels.size() / m_NumberOfKernels;
@@ -237,7 +276,7 @@ MultiChannelFourierConvolution<TReal>::Initialize()
     }
   }
   this->ComputeKernelSpectra();
-  if (automatic && m_KernelTransformSeconds > m_AutomaticPlanningThreshold)
+  if (automatic && !fromWisdom && m_KernelTransformSeconds > m_AutomaticPlanningThreshold)
   {
     this->MakePlans(n, FFTW_MEASURE);
   }
