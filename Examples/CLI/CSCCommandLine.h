@@ -235,11 +235,15 @@ Guarded(const char * tool, const char * usage, int argc, char * argv[], const st
     {
       if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h")
       {
-        std::cout << usage;
+        std::cout << usage
+                  << "  --compress            zlib-compress the image outputs whose format can (smaller, slower)\n";
         return 0;
       }
     }
-    const Arguments args(argc, argv, valued, switches);
+    std::set<std::string> allSwitches = switches;
+    allSwitches.insert("--compress");
+    const Arguments args(argc, argv, valued, allSwitches);
+    OutputSet::Instance().SetCompression(args.Has("--compress"));
     const int       status = body(args);
     if (status != 0)
     {

@@ -218,6 +218,13 @@ public:
     signal(SIGXFSZ, SIG_IGN);
   }
 
+  /** Image outputs are written uncompressed (fast) unless this is set. */
+  void
+  SetCompression(bool compress)
+  {
+    m_Compress = compress;
+  }
+
   /** Checks that \c path (given by \c flag) can be written as an image of TImage's pixel type
    * and dimension, before any work is spent. */
   template <typename TImage>
@@ -431,12 +438,12 @@ private:
   /** Writes, then reads back and compares: ITK's MetaImage writer reports a full disk only on
    * std::cerr, and a truncated file reads back different or with an error. */
   template <typename TImage>
-  static void
-  WriteImageChecked(const TImage * image, const std::string & staged)
+  void
+  WriteImageChecked(const TImage * image, const std::string & staged) const
   {
     {
       CapturedErrorStream errors;
-      itk::WriteImage(image, staged, true);
+      itk::WriteImage(image, staged, m_Compress);
       if (!errors.Failure().empty())
       {
         throw std::runtime_error(errors.Text() + " (is the disk full?)");
@@ -460,6 +467,7 @@ private:
   std::vector<std::pair<std::string, std::string>> m_Declared; // path, flag
   std::vector<Staged>                              m_Staged;
   unsigned int                                     m_Counter{ 0 };
+  bool                                             m_Compress{ false };
 };
 } // namespace csc
 

@@ -237,12 +237,15 @@ refused csc-input-empty-file 2 "not an image format ITK can read|cannot read" --
 # 7. Image formats ITK provides, in and out.
 accepted csc-nrrd-in-niigz-out "x.nii.gz r.nrrd" -- "$CSC" --input "$data/image.nrrd" --gaussian-dictionary 1,2 --lambda 0.1 --max-iterations 5 --output-coefficients x.nii.gz --output-reconstruction r.nrrd
 accepted csc-tiff-out "r.tif x.mha" -- "${csc[@]}" --output-coefficients x.mha --output-reconstruction r.tif
-accepted csc-mhd-out-with-raw "x.mhd x.zraw" -- "${csc[@]}" --output-coefficients x.mhd
+accepted csc-mhd-out-with-raw "x.mhd x.raw" -- "${csc[@]}" --output-coefficients x.mhd
+raw_mhd=$case_dir/x.mhd
+accepted csc-mhd-out-compressed "x.mhd x.zraw" -- "${csc[@]}" --output-coefficients x.mhd --compress
+zraw_mhd=$case_dir/x.mhd
 accepted gssl-nrrd-in "s.csv m.nrrd" -- "$GSSL" --input "$data/image.nrrd" --kernels "gauss:1.5" --lambda 1 --output-sources s.csv --output-source-map m.nrrd
 accepted dl-niigz-dictionary "d.nii.gz" -- "${dl[@]}" --output-dictionary d.nii.gz
-if [[ -s $work/case$((cases - 3))/x.mhd ]]; then
-  accepted csc-reads-back-mhd "y.mha" -- "$CSC" --input "$img" --dictionary "$data/dictionary.mha" --lambda 0.1 --max-iterations 2 --initial-coefficients "$work/case$((cases - 2))/x.mhd" --output-coefficients y.mha
-fi
+for written in "$raw_mhd" "$zraw_mhd"; do
+  accepted csc-reads-back-mhd "y.mha" -- "$CSC" --input "$img" --gaussian-dictionary 1,2 --lambda 0.1 --max-iterations 2 --initial-coefficients "$written" --output-coefficients y.mha
+done
 
 # 8. LoGSourceDetector checks its input and scales.
 refused log-inf-pixel 2 "non-finite pixel \(inf\)" -- "$LOG" --input "$data/inf.mha" --sigmas 1,2 --output-sources s.csv
