@@ -1,9 +1,12 @@
 #include "itkCSCTestHelpers.h"
 #include "itkConstantBoundaryCondition.h"
 #include "itkConvolutionImageFilter.h"
+#include "itkFFTWGlobalConfiguration.h"
 #include "itkImage.h"
 #include "itkImportImageFilter.h"
 #include "gtest/gtest.h"
+#include <fftw3.h>
+#include <mutex>
 
 namespace
 {
@@ -201,13 +204,13 @@ TEST(MultiChannelFourierConvolution, FFTFriendlySizeHasSmallPrimeFactors)
 }
 } // namespace
 
-TEST(MultiChannelFourierConvolution, AutomaticPlanRigorMeasuresOnlySlowTransforms)
+TEST(MultiChannelFourierConvolution, AutomaticPlanRigorMeasuresSlowTransformsOnceAndKeepsTheWisdom)
 {
   using Op = itk::MultiChannelFourierConvolution<float>;
   const unsigned int K = 3;
   const auto         h = csctest::RandomVector<float>(K * 25, 10);
   const auto         x = csctest::RandomVector<float>(K * 40 * 30, 11);
-  std::vector<float> reference(40 * 30), measured(40 * 30);
+  std::vector<float> reference(40 * 30), measured(40 * 30), remembered(40 * 30);
   auto               make = [&](double threshold) {
     auto op = Op::New();
     op->SetImageSize({ 40, 30 });
@@ -216,17 +219,27 @@ TEST(MultiChannelFourierConvolution, AutomaticPlanRigorMeasuresOnlySlowTransform
     op->Initialize();
     return op;
   };
+  {
+    // Start without wisdom: an earlier run on this machine may have saved plans for this size.
+    const std::lock_guard<std::mutex> lock(itk::FFTWGlobalConfiguration::GetLockMutex());
+    fftwf_forget_wisdom();
+  }
   auto fast = make(1e9); // never slow enough: stays with FFTW_ESTIMATE
   EXPECT_EQ(fast->GetPlanRigor(), Op::AutomaticPlanRigor);
   EXPECT_EQ(fast->GetEffectivePlanRigor(), unsigned(FFTW_ESTIMATE));
   auto slow = make(0.0); // always slow enough: re-planned with FFTW_MEASURE
   EXPECT_EQ(slow->GetEffectivePlanRigor(), unsigned(FFTW_MEASURE));
+  // The measured plans are wisdom now: the next operator of this size takes them, fast or not.
+  auto again = make(1e9);
+  EXPECT_EQ(again->GetEffectivePlanRigor(), unsigned(FFTW_MEASURE));
   // Re-planning after the kernel spectra changes no result.
   fast->ApplyForward(x.data(), reference.data());
   slow->ApplyForward(x.data(), measured.data());
+  again->ApplyForward(x.data(), remembered.data());
   const double norm = std::sqrt(csctest::Dot(reference, reference));
   for (size_t i = 0; i < reference.size(); ++i)
   {
     EXPECT_NEAR(measured[i], reference[i], 1e-6 * norm);
+    EXPECT_NEAR(remembered[i], reference[i], 1e-6 * norm);
   }
 }
