@@ -4,12 +4,16 @@
 // FFT share: the time of the 2K transforms an iteration needs, with the same plans and the same
 // threading, divided by the iteration time. Not a test: run it by hand (see BENCHMARKS.md).
 #include "itkADMMSparseCodingSolver.h"
+#include "itkDictionaryLearner.h"
 #include "itkFISTASparseCodingSolver.h"
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkL1ProximalOperator.h"
 #include "itkNonNegativeL1ProximalOperator.h"
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -18,6 +22,8 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <regex>
+#include <sstream>
 
 namespace
 {
@@ -28,19 +34,25 @@ struct Case
   double      lambda;
   bool        nonNegative;
   double      optimum;
+  unsigned    sporcoIterations; // SPORCO ADMM's iterations to a 1e-3 gap (cases/README.md; 0: not given)
 };
 
 const std::vector<Case> Cases = {
-  { "barbara_hp_256", "dict_G_12x12x36", 0.05, false, 43.626046434578 },
-  { "barbara_hp_256", "dict_G_12x12x36", 0.05, true, 49.593044242991 },
-  { "barbara_hp_256", "dict_G_12x12x36", 0.01, false, 10.513224716350 },
-  { "barbara_hp_256", "dict_G_12x12x36", 0.01, true, 12.333929575254 },
-  { "barbara_hp_256", "dict_G_8x8x32", 0.05, false, 46.697753310704 },
-  { "barbara_hp_256", "dict_G_8x8x32", 0.05, true, 51.291226787057 },
-  { "barbara_hp_256", "dict_G_8x8x32", 0.01, false, 11.316784629928 },
-  { "barbara_hp_256", "dict_G_8x8x32", 0.01, true, 12.733295562450 },
-  { "barbara_hp_full", "dict_G_12x12x36", 0.05, false, 198.794805684599 },
+  { "barbara_hp_256", "dict_G_12x12x36", 0.05, false, 43.626046434578, 56 },
+  { "barbara_hp_256", "dict_G_12x12x36", 0.05, true, 49.593044242991, 58 },
+  { "barbara_hp_256", "dict_G_12x12x36", 0.01, false, 10.513224716350, 95 },
+  { "barbara_hp_256", "dict_G_12x12x36", 0.01, true, 12.333929575254, 0 },
+  { "barbara_hp_256", "dict_G_8x8x32", 0.05, false, 46.697753310704, 48 },
+  { "barbara_hp_256", "dict_G_8x8x32", 0.05, true, 51.291226787057, 0 },
+  { "barbara_hp_256", "dict_G_8x8x32", 0.01, false, 11.316784629928, 85 },
+  { "barbara_hp_256", "dict_G_8x8x32", 0.01, true, 12.733295562450, 0 },
+  { "barbara_hp_full", "dict_G_12x12x36", 0.05, false, 198.794805684599, 52 },
 };
+
+constexpr auto Periodic = itk::MultiChannelFourierConvolution<float>::BoundaryEnum::Periodic;
+
+/** SPORCO's ADMM iteration in FFT units (cases/README.md, measured side by side). */
+constexpr double SporcoIterationUnits = 20.0;
 
 double
 PeakRSSMegabytes()
@@ -128,6 +140,81 @@ FFTScaling(unsigned planRigor)
   }
 }
 
+/** Dictionary learning on SPORCO's case (five 256x256 images, 32 kernels 8x8, lambda 0.1,
+ * zero-mean kernels, its initial dictionary; the DictionaryLearning tool's defaults otherwise):
+ * seconds per outer iteration and, timed between outer iterations (so under the same load),
+ * those of the unit: the 2 N K FFTs of one coding pass, with the plans and threading of the
+ * learner's operator. Medians of both, and their ratio. */
+void
+DictionaryLearningIterations(const std::string & shared, unsigned int iterations, int planRigor)
+{
+  using LearnerType = itk::DictionaryLearner<itk::Image<float, 2>, float>;
+  using Clock = std::chrono::steady_clock;
+  const auto                                 stack = Read<3>(shared, "dl_train_hp");
+  const auto                                 initial = Read<3>(shared, "dl_D0_8x8x32");
+  const auto                                 size = stack->GetLargestPossibleRegion().GetSize();
+  const size_t                               pixels = size[0] * size[1];
+  auto                                       learner = LearnerType::New();
+  std::vector<itk::Image<float, 2>::Pointer> images;
+  for (size_t z = 0; z < size[2]; ++z)
+  {
+    auto slice = itk::Image<float, 2>::New();
+    slice->SetRegions(itk::Image<float, 2>::SizeType{ { size[0], size[1] } });
+    slice->Allocate();
+    std::copy_n(stack->GetBufferPointer() + z * pixels, pixels, slice->GetBufferPointer());
+    images.push_back(slice);
+    learner->AddTrainingImage(slice);
+  }
+  const unsigned int K = static_cast<unsigned int>(initial->GetLargestPossibleRegion().GetSize()[2]);
+  learner->SetInitialDictionary(initial);
+  learner->SetNumberOfKernels(K);
+  learner->SetKernelSize({ { 8, 8 } });
+  learner->SetLambda(0.1);
+  learner->SetZeroMeanKernels(true);
+  learner->SetNumberOfIterations(iterations);
+
+  // An operator with the learner's plans: the same size, kernel count and plan rigor.
+  const auto op = itk::MultiChannelFourierConvolution<float>::Create(
+    { size[0], size[1] },
+    initial->GetBufferPointer(),
+    { 8, 8 },
+    K,
+    Periodic,
+    planRigor >= 0 ? static_cast<unsigned>(planRigor) : itk::MultiChannelFourierConvolution<float>::AutomaticPlanRigor);
+  auto                spatial = op->AllocateSpatial(K);
+  auto                spectral = op->AllocateSpectral(K);
+  std::vector<double> iterationSeconds, unitSeconds;
+  Clock::time_point   resumed = Clock::now();
+  learner->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
+    const auto stopped = Clock::now();
+    if (learner->GetLearningCurve().size() > 1)
+    {
+      iterationSeconds.push_back(std::chrono::duration<double>(stopped - resumed).count());
+    }
+    for (size_t image = 0; image < size[2]; ++image)
+    {
+      op->ParallelFor(K, [&](itk::SizeValueType k) {
+        op->InverseFFTChannel(spectral.data() + k * op->GetSpectralStride(),
+                              spatial.data() + k * op->GetSpatialStride());
+        op->ForwardFFTChannel(spatial.data() + k * op->GetSpatialStride(),
+                              spectral.data() + k * op->GetSpectralStride());
+      });
+    }
+    resumed = Clock::now();
+    unitSeconds.push_back(std::chrono::duration<double>(resumed - stopped).count());
+  });
+  learner->Update();
+  const auto & curve = learner->GetLearningCurve();
+  const double iteration = Median(iterationSeconds);
+  const double unit = Median(unitSeconds);
+  std::cout << std::fixed << std::setprecision(4) << "dictionary learning, " << size[2] << " images " << size[0] << "x"
+            << size[1] << ", " << K << " kernels 8x8, lambda 0.1: " << curve.size() << " outer iterations, "
+            << iteration * 1000 << " ms each (median), unit (2NK = " << 2 * size[2] * K << " FFTs) " << unit * 1000
+            << " ms -> " << std::setprecision(2) << iteration / unit << " units per outer iteration; objective "
+            << std::setprecision(3) << curve.back().Objective << ", first iteration " << curve.front().Seconds
+            << " s, peak RSS " << std::setprecision(1) << PeakRSSMegabytes() << " MB" << std::endl;
+}
+
 struct Options
 {
   std::string solver = "both";
@@ -142,7 +229,9 @@ struct Options
   int         planRigor = -1; // ITK's global rigor
 };
 
-void
+/** Solves case \c c in process; prints the figures and returns the iterations to a 1e-3 gap
+ * (0 if not reached). */
+unsigned
 Run(const Case & c, const std::string & solverName, const Options & options)
 {
   const auto image = Read<2>(options.shared, c.image);
@@ -236,6 +325,126 @@ Run(const Case & c, const std::string & solverName, const Options & options)
             << (history.back().Objective - c.optimum) / c.optimum << std::fixed << " | peak RSS "
             << std::setprecision(1) << peakRSS << " MB (8KN*4 = " << 8.0 * K * isize[0] * isize[1] * 4 / 1048576
             << " MB)" << std::endl;
+  const auto reached =
+    std::find_if(history.begin(), history.end(), [&](const itk::SparseCodingIterationStatistics & s) {
+      return s.Objective <= c.optimum * (1 + 1e-3);
+    });
+  return reached == history.end() ? 0 : reached->Iteration;
+}
+
+/** Wall seconds of a child process running \c command; exits the benchmark if it fails. */
+double
+RunProcess(const std::vector<std::string> & command)
+{
+  const auto  start = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid == 0)
+  {
+    std::vector<char *> argv;
+    for (const std::string & word : command)
+    {
+      argv.push_back(const_cast<char *>(word.c_str()));
+    }
+    argv.push_back(nullptr);
+    const int quiet = open("/dev/null", O_WRONLY);
+    dup2(quiet, STDOUT_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  {
+    std::cerr << "the command " << command[0] << " failed\n";
+    std::exit(1);
+  }
+  return seconds;
+}
+
+/** The ConvolutionalSparseCoding tool as a whole process (start to written output) on case
+ * \c c for the iterations the in-process solve needs to a 1e-3 gap, in seconds and in units of
+ * the 2K FFTs of one iteration (timed in this process between the runs); the set-up and I/O
+ * share (process minus the tool's own solve seconds); and the ratio to SPORCO's solve at its
+ * iteration count and 20 units per iteration. Median of \c repeats runs. */
+void
+WholeProcess(const Case & c, const Options & options, const std::string & tool, unsigned repeats)
+{
+  const unsigned iterations = Run(c, "admm", options);
+  if (iterations == 0)
+  {
+    std::cerr << "the solve did not reach a 1e-3 gap\n";
+    std::exit(1);
+  }
+  const auto   dictionary = Read<3>(options.shared, c.dictionary);
+  const auto   image = Read<2>(options.shared, c.image);
+  const auto   dsize = dictionary->GetLargestPossibleRegion().GetSize();
+  const auto   isize = image->GetLargestPossibleRegion().GetSize();
+  const auto   op = itk::MultiChannelFourierConvolution<float>::Create({ isize[0], isize[1] },
+                                                                     dictionary->GetBufferPointer(),
+                                                                     { dsize[0], dsize[1] },
+                                                                     static_cast<unsigned int>(dsize[2]),
+                                                                     Periodic);
+  char         folder[] = "/tmp/csc-benchmark-XXXXXX";
+  const char * made = mkdtemp(folder);
+  if (made == nullptr)
+  {
+    std::cerr << "cannot make a temporary folder\n";
+    std::exit(1);
+  }
+  const std::string              work = made;
+  const std::vector<std::string> command = { tool,
+                                             "--input",
+                                             options.shared + "/cases/" + c.image + ".mha",
+                                             "--dictionary",
+                                             options.shared + "/cases/" + c.dictionary + ".mha",
+                                             "--lambda",
+                                             std::to_string(c.lambda),
+                                             "--max-iterations",
+                                             std::to_string(iterations),
+                                             "--tolerance",
+                                             "0",
+                                             "--output-coefficients",
+                                             work + "/x.mha",
+                                             "--report",
+                                             work + "/r.json" };
+  std::vector<std::string>       withSign = command;
+  if (c.nonNegative)
+  {
+    withSign.push_back("--nonnegative");
+  }
+  std::vector<double> process, solve, unit;
+  for (unsigned r = 0; r < repeats; ++r)
+  {
+    unit.push_back(IterationFFTSeconds(*op));
+    process.push_back(RunProcess(withSign));
+    std::ifstream      report(work + "/r.json");
+    std::ostringstream text;
+    text << report.rdbuf();
+    std::smatch       match;
+    const std::string json = text.str();
+    if (std::regex_search(json, match, std::regex("\"solve_seconds\": ([0-9.eE+-]+)")))
+    {
+      solve.push_back(std::stod(match[1]));
+    }
+  }
+  unit.push_back(IterationFFTSeconds(*op));
+  std::remove((work + "/x.mha").c_str());
+  std::remove((work + "/r.json").c_str());
+  rmdir(work.c_str());
+  const double u = Median(unit), p = Median(process), s = Median(solve);
+  std::cout << std::fixed << std::setprecision(3) << "whole process, " << c.image << " " << c.dictionary
+            << " lambda=" << c.lambda << (c.nonNegative ? " nonneg" : "") << ", " << iterations << " iterations: " << p
+            << " s (median of " << repeats << "), solve " << s << " s, set-up and I/O " << std::setprecision(1)
+            << 100 * (p - s) / p << " %; unit (2K FFTs) " << std::setprecision(2) << u * 1000 << " ms; process "
+            << std::setprecision(1) << p / u << " units, " << std::setprecision(2) << s / u / iterations
+            << " units per iteration";
+  if (c.sporcoIterations > 0)
+  {
+    std::cout << "; SPORCO " << c.sporcoIterations << " iterations x " << SporcoIterationUnits << " units -> "
+              << std::setprecision(1) << c.sporcoIterations * SporcoIterationUnits / (p / u) << "x";
+  }
+  std::cout << std::endl;
 }
 } // namespace
 
@@ -278,12 +487,24 @@ main(int argc, char * argv[])
     }
     else if (arg == "--shared")
       options.shared = next();
+    else if (arg == "--whole-process")
+    {
+      WholeProcess(Cases[std::max(options.caseIndex, 0)], options, CSC_TOOLS_DIR "/ConvolutionalSparseCoding", 5);
+      return 0;
+    }
+    else if (arg == "--dictionary-learning")
+    {
+      DictionaryLearningIterations(options.shared, std::stoul(next()), options.planRigor);
+      return 0;
+    }
     else if (arg == "--help")
     {
       std::cout
         << "ConvolutionalSparseCodingBenchmark [--solver admm|fista|both] [--case INDEX] [--rho R] "
            "[--alpha A] [--rho-period P] [--residual-target T] [--plan estimate|measure|patient] [--shared DIR]\n"
-           "ConvolutionalSparseCodingBenchmark [--plan ...] --fft-scaling\n";
+           "ConvolutionalSparseCodingBenchmark [--plan ...] --fft-scaling\n"
+           "ConvolutionalSparseCodingBenchmark [--plan ...] [--shared DIR] --dictionary-learning ITERATIONS\n"
+           "ConvolutionalSparseCodingBenchmark [--case INDEX] [--shared DIR] --whole-process\n";
       for (size_t j = 0; j < Cases.size(); ++j)
       {
         std::cout << "  case " << j << ": " << Cases[j].image << " " << Cases[j].dictionary << " lambda "
