@@ -163,33 +163,30 @@ ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, Rea
     RealType *       uc = u + c * stride;
     RealType *       tc = tmp + c * stride;
     const RealType * yNew = scratch + c * scratchStride - begin;
-    // Independent lanes let the compiler vectorise the five sums.
-    constexpr unsigned int Lanes = 8;
-    RealType               primal[Lanes] = {}, dual[Lanes] = {}, xx[Lanes] = {}, yy[Lanes] = {}, uu[Lanes] = {};
-    auto                   update = [&](SizeValueType i, unsigned int l) {
+    // One pass, vectorised: tmp may alias x, but only element i is read and written at i.
+    RealType primal = 0, dual = 0, xx = 0, yy = 0, uu = 0;
+#pragma omp simd reduction(+ : primal, dual, xx, yy, uu)
+    for (SizeValueType i = begin; i < end; ++i)
+    {
       const RealType xv = xc[i];
       const RealType yOld = yc[i];
       const RealType v = alpha * xv + beta * yOld + gamma * uc[i];
       const RealType yn = yNew[i];
       const RealType un = v - yn;
-      primal[l] += (xv - yn) * (xv - yn);
-      dual[l] += (yn - yOld) * (yn - yOld);
-      xx[l] += xv * xv;
-      yy[l] += yn * yn;
-      uu[l] += un * un;
+      primal += (xv - yn) * (xv - yn);
+      dual += (yn - yOld) * (yn - yOld);
+      xx += xv * xv;
+      yy += yn * yn;
+      uu += un * un;
       yc[i] = yn;
       uc[i] = un;
       tc[i] = yn - un;
-    };
-    Superclass::template ForEachInLanes<Lanes>(begin, end, update);
-    for (unsigned int l = 0; l < Lanes; ++l)
-    {
-      sums[PrimalSquared] += primal[l];
-      sums[DualSquared] += dual[l];
-      sums[XSquared] += xx[l];
-      sums[YSquared] += yy[l];
-      sums[USquared] += uu[l];
     }
+    sums[PrimalSquared] += primal;
+    sums[DualSquared] += dual;
+    sums[XSquared] += xx;
+    sums[YSquared] += yy;
+    sums[USquared] += uu;
   }
 }
 
