@@ -244,7 +244,7 @@ Guarded(const char * tool, const char * usage, int argc, char * argv[], const st
     allSwitches.insert("--compress");
     const Arguments args(argc, argv, valued, allSwitches);
     OutputSet::Instance().SetCompression(args.Has("--compress"));
-    const int       status = body(args);
+    const int status = body(args);
     if (status != 0)
     {
       OutputSet::Instance().Discard();
@@ -361,6 +361,28 @@ JsonNumber(double value)
   stream.precision(12);
   stream << value;
   return stream.str();
+}
+
+/** The transforms an iteration of \c solver ran on, as a JSON field: the FFT domain and the
+ * number of channels (kernels). Benchmarks time 2 x channels transforms of that size as the
+ * iteration's unit. */
+template <typename TSolver>
+std::string
+TransformJson(const TSolver * solver)
+{
+  if (solver == nullptr || solver->GetOperator() == nullptr)
+  {
+    return "null";
+  }
+  const auto &       op = *solver->GetOperator();
+  std::ostringstream out;
+  out << "{\"size\": [";
+  for (size_t d = 0; d < op.GetDomainSize().size(); ++d)
+  {
+    out << (d ? ", " : "") << op.GetDomainSize()[d];
+  }
+  out << "], \"channels\": " << op.GetNumberOfKernels() << "}";
+  return out.str();
 }
 
 /** Declares the image output of \c flag, if given: checked before any work (OutputSet). */

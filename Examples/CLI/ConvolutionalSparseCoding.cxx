@@ -160,6 +160,7 @@ Run(const csc::Arguments & args)
           << "  \"data_fidelity\": " << csc::JsonNumber(stats.DataFidelity) << ",\n"
           << "  \"penalty\": " << csc::JsonNumber(stats.Penalty) << ",\n"
           << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
+          << "  \"transform\": " << csc::TransformJson(filter->GetSolverObject()) << ",\n"
           << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << ",\n"
           << "  \"history\": [";
       const auto & history = filter->GetHistory();

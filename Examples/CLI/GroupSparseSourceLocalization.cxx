@@ -206,6 +206,7 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & m
     out << "  \"sources\": " << sources.size() << ",\n"
         << "  \"filter_seconds\": " << csc::JsonNumber(seconds) << ",\n"
         << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
+        << "  \"transform\": " << csc::TransformJson(filter->GetSolverObject()) << ",\n"
         << "  \"detection_seconds\": " << csc::JsonNumber(seconds - solveSeconds) << ",\n"
         << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
   });

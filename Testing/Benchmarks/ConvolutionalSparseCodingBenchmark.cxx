@@ -215,6 +215,42 @@ DictionaryLearningIterations(const std::string & shared, unsigned int iterations
             << " s, peak RSS " << std::setprecision(1) << PeakRSSMegabytes() << " MB" << std::endl;
 }
 
+/** A tool's run in units: its JSON report's "transform" (FFT domain, channels), "iterations"
+ * and "solve_seconds"; the unit, 2 x channels transforms of that domain with plans made the
+ * way the tool makes them, is timed here (run it right after the tool, under the same load). */
+void
+UnitsOfReport(const std::string & path)
+{
+  std::ifstream      file(path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  const std::string json = text.str();
+  std::smatch       size, channels, iterations, solve;
+  if (!std::regex_search(json, size, std::regex("\"transform\": \\{\"size\": \\[([0-9, ]+)\\]")) ||
+      !std::regex_search(json, channels, std::regex("\"channels\": ([0-9]+)")) ||
+      !std::regex_search(json, iterations, std::regex("\"iterations\": ([0-9]+)")) ||
+      !std::regex_search(json, solve, std::regex("\"solve_seconds\": ([0-9.eE+-]+)")))
+  {
+    std::cerr << path << " is not a tool report with transform, iterations and solve_seconds\n";
+    std::exit(2);
+  }
+  itk::MultiChannelFourierConvolution<float>::SizeType domain, ones;
+  std::istringstream list(std::regex_replace(std::string(size[1]), std::regex(","), " "));
+  for (itk::SizeValueType n; list >> n;)
+  {
+    domain.push_back(n);
+    ones.push_back(1);
+  }
+  const unsigned int       K = static_cast<unsigned int>(std::stoul(channels[1]));
+  const std::vector<float> kernels(K, 1.0f);
+  const auto   op = itk::MultiChannelFourierConvolution<float>::Create(domain, kernels.data(), ones, K, Periodic);
+  const double unit = IterationFFTSeconds(*op);
+  const double perIteration = std::stod(solve[1]) / std::stod(iterations[1]);
+  std::cout << std::fixed << std::setprecision(2) << path << ": " << iterations[1] << " iterations, "
+            << perIteration * 1000 << " ms each (solve seconds / iterations); unit (2 x " << K << " FFTs of " << size[1]
+            << ") " << unit * 1000 << " ms -> " << perIteration / unit << " units per iteration" << std::endl;
+}
+
 struct Options
 {
   std::string solver = "both";
@@ -487,6 +523,11 @@ main(int argc, char * argv[])
     }
     else if (arg == "--shared")
       options.shared = next();
+    else if (arg == "--units")
+    {
+      UnitsOfReport(next());
+      return 0;
+    }
     else if (arg == "--whole-process")
     {
       WholeProcess(Cases[std::max(options.caseIndex, 0)], options, CSC_TOOLS_DIR "/ConvolutionalSparseCoding", 5);
@@ -504,7 +545,8 @@ main(int argc, char * argv[])
            "[--alpha A] [--rho-period P] [--residual-target T] [--plan estimate|measure|patient] [--shared DIR]\n"
            "ConvolutionalSparseCodingBenchmark [--plan ...] --fft-scaling\n"
            "ConvolutionalSparseCodingBenchmark [--plan ...] [--shared DIR] --dictionary-learning ITERATIONS\n"
-           "ConvolutionalSparseCodingBenchmark [--case INDEX] [--shared DIR] --whole-process\n";
+           "ConvolutionalSparseCodingBenchmark [--case INDEX] [--shared DIR] --whole-process\n"
+           "ConvolutionalSparseCodingBenchmark --units REPORT.json   (a tool's report: its iteration in units)\n";
       for (size_t j = 0; j < Cases.size(); ++j)
       {
         std::cout << "  case " << j << ": " << Cases[j].image << " " << Cases[j].dictionary << " lambda "
