@@ -192,6 +192,10 @@ private:
    * data fidelity of y (returned) unless first. */
   double
   SolvePlainXStep(bool first, double xStepRho);
+  /** Weighted: the split residual's buffers, y1 = D y - s, and the first x-step; returns the
+   * data fidelity of y. */
+  double
+  StartMaskedSplitting();
   /** Weighted: y1-step; returns {primal^2, dual^2, (Ax-s)^2, y1^2, u1^2}. */
   std::array<double, 5>
   UpdateResidualSplit();

@@ -101,30 +101,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   }
   else
   {
-    m_Y1 = op.AllocateSpatial(1);
-    m_U1 = op.AllocateSpatial(1);
-    m_T = op.AllocateSpatial(1);
-    m_TSpectrum = op.AllocateSpectral(1);
-    m_DXSpectrum = op.AllocateSpectral(1);
-    m_DBSpectrum = op.AllocateSpectral(1);
-    m_DXSpatial = op.AllocateSpatial(1);
-    m_DXNext = op.AllocateSpatial(1);
-    m_DB = op.AllocateSpatial(1);
-    m_DY0 = op.AllocateSpatial(1);
-    m_DU0 = op.AllocateSpatial(1);
-    op.Forward(m_Y.data(), m_DY0.data());
-    const RealType * s = this->GetDomainSignal();
-    const RealType * w2 = this->GetSquaredWeights();
-    for (SizeValueType i = 0; i < op.GetNumberOfDomainPixels(); ++i)
-    {
-      const double r = m_DY0[i] - s[i];
-      m_Y1[i] = m_DY0[i] - s[i];
-      m_T[i] = m_DY0[i]; // s + y1 - u1
-      data += 0.5 * w2[i] * r * r;
-    }
-    op.ForwardFFTThreaded(m_T.data(), m_TSpectrum.data());
-    this->SolveMaskedXStep();
-    std::swap(m_DXSpatial, m_DXNext);
+    data = this->StartMaskedSplitting();
   }
   // y's penalty is known from the y-step that made it.
   const double penalty =
@@ -133,6 +110,39 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   this->m_Statistics.Penalty = penalty;
   this->m_Statistics.Objective = data + this->GetLambda() * penalty;
   this->m_Statistics.StepOrPenaltyParameter = m_CurrentRho;
+}
+
+template <typename TReal>
+double
+ADMMSparseCodingSolver<TReal>::StartMaskedSplitting()
+{
+  const OperatorType & op = *this->GetOperator();
+  double               data = 0;
+  m_Y1 = op.AllocateSpatial(1);
+  m_U1 = op.AllocateSpatial(1);
+  m_T = op.AllocateSpatial(1);
+  m_TSpectrum = op.AllocateSpectral(1);
+  m_DXSpectrum = op.AllocateSpectral(1);
+  m_DBSpectrum = op.AllocateSpectral(1);
+  m_DXSpatial = op.AllocateSpatial(1);
+  m_DXNext = op.AllocateSpatial(1);
+  m_DB = op.AllocateSpatial(1);
+  m_DY0 = op.AllocateSpatial(1);
+  m_DU0 = op.AllocateSpatial(1);
+  op.Forward(m_Y.data(), m_DY0.data());
+  const RealType * s = this->GetDomainSignal();
+  const RealType * w2 = this->GetSquaredWeights();
+  for (SizeValueType i = 0; i < op.GetNumberOfDomainPixels(); ++i)
+  {
+    const double r = m_DY0[i] - s[i];
+    m_Y1[i] = m_DY0[i] - s[i];
+    m_T[i] = m_DY0[i]; // s + y1 - u1
+    data += 0.5 * w2[i] * r * r;
+  }
+  op.ForwardFFTThreaded(m_T.data(), m_TSpectrum.data());
+  this->SolveMaskedXStep();
+  std::swap(m_DXSpatial, m_DXNext);
+  return data;
 }
 
 template <typename TReal>
