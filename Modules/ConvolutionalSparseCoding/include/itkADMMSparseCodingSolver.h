@@ -96,9 +96,14 @@ public:
   bool
   WillResume() const
   {
-    const SizeValueType size = this->GetOperator()->GetNumberOfKernels() * this->GetOperator()->GetSpatialStride();
-    return m_ResumePreviousState && !this->IsWeighted() && m_Y.size() == size && m_U.size() == size &&
-           m_Spectra.size() == this->GetOperator()->GetNumberOfKernels() * this->GetOperator()->GetSpectralStride();
+    const auto * op = this->GetOperator();
+    if (!m_ResumePreviousState || op == nullptr || this->IsWeighted())
+    {
+      return false;
+    }
+    const SizeValueType K = op->GetNumberOfKernels();
+    return m_Y.size() == K * op->GetSpatialStride() && m_U.size() == K * op->GetSpatialStride() &&
+           m_Spectra.size() == K * op->GetSpectralStride();
   }
 
   /** The current rho. */

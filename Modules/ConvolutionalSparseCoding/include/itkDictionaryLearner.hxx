@@ -575,6 +575,7 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
         samples[i].Coefficients = m_LastMaps[i];
         samples[i].Solver = nullptr;
         this->Code(samples[i], m_CodingIterations, false);
+        this->SyncCoefficients(samples[i]);
         m_LastMaps[i] = samples[i].Coefficients;
       }
       m_Update->ClearSamples();

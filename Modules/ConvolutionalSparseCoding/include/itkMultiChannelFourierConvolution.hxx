@@ -65,9 +65,9 @@ MultiChannelFourierConvolution<TReal>::MakePlans(std::vector<int> & n, unsigned 
     m_ThreadedForwardPlan = FFTW::PlanForward(dimension, n.data(), spatial.data(), spectral.data(), FFTW_ESTIMATE);
     m_ThreadedInversePlan = FFTW::PlanInverse(dimension, n.data(), spectral.data(), spatial.data(), FFTW_ESTIMATE);
     FFTW::SetPlannerThreads(1);
-    if ((rigor & ~FFTW_WISDOM_ONLY) != FFTW_ESTIMATE && !(rigor & FFTW_WISDOM_ONLY))
+    if (rigor != FFTW_ESTIMATE && !(rigor & FFTW_WISDOM_ONLY))
     {
-      SaveWisdom();
+      SaveWisdom(); // new wisdom: plans from wisdom alone come through the branch above
     }
   }
   if (m_ForwardPlan == nullptr || m_InversePlan == nullptr || m_ThreadedForwardPlan == nullptr ||
@@ -233,9 +233,11 @@ MultiChannelFourierConvolution<TReal>::Initialize()
   {
     n[dimension - 1 - axis] = static_cast<int>(m_DomainSize[axis]);
   }
-  // Automatic rigor takes FFTW_MEASURE plans from wisdom when an earlier run saved them.
-  const bool automatic = m_PlanRigor == AutomaticPlanRigor;
-  const bool fromWisdom = automatic && this->MakePlans(n, FFTW_MEASURE | FFTW_WISDOM_ONLY);
+  // Measured plans come from wisdom when an earlier run saved them (automatic rigor: FFTW_MEASURE
+  // ones); only what wisdom lacks is planned, and saved.
+  const bool         automatic = m_PlanRigor == AutomaticPlanRigor;
+  const unsigned int measured = automatic ? FFTW_MEASURE : m_PlanRigor;
+  const bool         fromWisdom = measured != FFTW_ESTIMATE && this->MakePlans(n, measured | FFTW_WISDOM_ONLY);
   if (!fromWisdom)
   {
     this->MakePlans(n, automatic ? FFTW_ESTIMATE : m_PlanRigor);
