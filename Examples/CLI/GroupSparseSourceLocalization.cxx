@@ -132,39 +132,40 @@ template <typename TFilter>
 std::string
 ConfigureDetection(const csc::Arguments & args, TFilter * filter)
 {
-  filter->SetDetectionThreshold(args.Number("--threshold", 5.0));
+  auto * detector = filter->GetSourceDetector();
+  detector->SetDetectionThreshold(args.Number("--threshold", 5.0));
   const std::string mode = csc::Choice(args, "--threshold-mode", "snr", { "snr", "absolute" });
-  filter->SetThresholdMode(mode == "snr" ? itk::SourceLocalizationEnums::SourceThreshold::SignalToNoise
-                                         : itk::SourceLocalizationEnums::SourceThreshold::Absolute);
-  filter->SetNeighborhoodRadius(csc::BoundedInteger(args, "--neighborhood-radius", 1, 0));
-  filter->SetDebiasBrightness(csc::Choice(args, "--brightness", "debiased", { "debiased", "coefficients" }) ==
-                              "debiased");
+  detector->SetThresholdMode(mode == "snr" ? itk::SourceLocalizationEnums::SourceThreshold::SignalToNoise
+                                           : itk::SourceLocalizationEnums::SourceThreshold::Absolute);
+  detector->SetNeighborhoodRadius(csc::BoundedInteger(args, "--neighborhood-radius", 1, 0));
+  detector->SetDebiasBrightness(csc::Choice(args, "--brightness", "debiased", { "debiased", "coefficients" }) ==
+                                "debiased");
   const double merge = args.Number("--merge-radius", 1.0);
   if (merge < 0)
   {
     throw csc::UsageError("--merge-radius must be non-negative");
   }
-  filter->SetMergeRadiusFactor(merge);
+  detector->SetMergeRadiusFactor(merge);
   const double contrast = args.Number("--min-contrast", 0.0);
   if (!(contrast >= 0 && contrast < 1))
   {
     throw csc::UsageError("--min-contrast must lie in [0, 1)");
   }
-  filter->SetMinimumContrast(contrast);
+  detector->SetMinimumContrast(contrast);
   const double contrastRadius = args.Number("--contrast-radius", 4.0);
   if (!(contrastRadius > 0))
   {
     throw csc::UsageError("--contrast-radius must be positive");
   }
-  filter->SetContrastRadiusFactor(contrastRadius);
-  filter->SetSourceFitting(args.Has("--fit-sources"));
-  filter->SetCandidateThreshold(args.Number("--candidate-threshold", 1.0));
+  detector->SetContrastRadiusFactor(contrastRadius);
+  detector->SetSourceFitting(args.Has("--fit-sources"));
+  detector->SetCandidateThreshold(args.Number("--candidate-threshold", 1.0));
   const double modelThreshold = args.Number("--model-threshold", 3.0);
   if (!(modelThreshold > 0))
   {
     throw csc::UsageError("--model-threshold must be positive");
   }
-  filter->GetSourceFitter()->SetModelThreshold(modelThreshold);
+  detector->GetSourceFitter()->SetModelThreshold(modelThreshold);
   if (!args.Has("--fit-sources") && (args.Has("--candidate-threshold") || args.Has("--model-threshold")))
   {
     throw csc::UsageError("--candidate-threshold and --model-threshold need --fit-sources");
@@ -184,24 +185,25 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & m
 {
   const auto & sources = filter->GetSources();
   const auto & stats = filter->GetStatistics();
+  const auto * detector = filter->GetSourceDetector();
   csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
     out << "{\n  \"tool\": \"GroupSparseSourceLocalization\",\n  \"parameters\": {"
         << "\"input\": " << csc::JsonString(args.Get("--input"))
         << ", \"kernels\": " << csc::JsonString(args.Get("--kernels", args.Get("--dictionary")))
         << ", \"groups\": " << filter->GetGroups().size() << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
-        << ", \"threshold\": " << csc::JsonNumber(filter->GetDetectionThreshold())
+        << ", \"threshold\": " << csc::JsonNumber(detector->GetDetectionThreshold())
         << ", \"threshold_mode\": " << csc::JsonString(mode) << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
         << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
         << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
-        << ", \"fit_sources\": " << (filter->GetSourceFitting() ? "true" : "false") << "},\n"
+        << ", \"fit_sources\": " << (detector->GetSourceFitting() ? "true" : "false") << "},\n"
         << "  \"iterations\": " << stats.Iteration << ",\n"
         << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
         << "  \"noise_sigma\": " << csc::JsonNumber(filter->GetNoiseSigma()) << ",\n";
-    if (filter->GetSourceFitting())
+    if (detector->GetSourceFitting())
     {
       out << "  \"fitted_noise_variance\": {\"offset\": "
-          << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceOffset())
-          << ", \"slope\": " << csc::JsonNumber(filter->GetSourceFitter()->GetNoiseVarianceSlope()) << "},\n";
+          << csc::JsonNumber(detector->GetSourceFitter()->GetNoiseVarianceOffset())
+          << ", \"slope\": " << csc::JsonNumber(detector->GetSourceFitter()->GetNoiseVarianceSlope()) << "},\n";
     }
     out << "  \"sources\": " << sources.size() << ",\n"
         << "  \"filter_seconds\": " << csc::JsonNumber(seconds) << ",\n"

@@ -114,8 +114,8 @@ ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold,
   filter->SetSolver(solver);
   // A small lambda: the l1 shrinkage of a brightness is about lambda ||h||_1 / ||h||_2^2.
   filter->SetLambda(1.0);
-  filter->SetDetectionThreshold(threshold);
-  filter->SetNeighborhoodRadius(2); // the brightness sum covers the source's coefficient spread
+  filter->GetSourceDetector()->SetDetectionThreshold(threshold);
+  filter->GetSourceDetector()->SetNeighborhoodRadius(2); // the brightness sum covers the source's coefficient spread
   // FISTA needs more, and finer, iterations than ADMM to settle the unpenalised background.
   filter->SetMaximumNumberOfIterations(solver == Enums::Solver::FISTA ? 2000 : 400);
   filter->SetRelativeTolerance(solver == Enums::Solver::FISTA ? 1e-6 : 1e-4);
@@ -223,7 +223,7 @@ TEST(GroupSparseSourceLocalizationFilter, SourcesBeyondTheBorderAreModelledFromO
     filter->SetDictionary(bank->GetDictionary());
     filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::L2);
     filter->SetLambda(2.0);
-    filter->SetDetectionThreshold(10.0);
+    filter->GetSourceDetector()->SetDetectionThreshold(10.0);
     filter->SetCoefficientsBeyondBorder(beyond);
     filter->Update();
     const auto & sources = filter->GetSources();
@@ -407,23 +407,23 @@ TEST(GroupSparseSourceLocalizationFilter, RejectsBadGroupsAndParameters)
   filter->SetInput(planted.image);
   filter->SetDictionary(bank->GetDictionary());
   filter->SetGroups(bank->GetGroups());
-  filter->SetDetectionThreshold(std::numeric_limits<double>::quiet_NaN());
+  filter->GetSourceDetector()->SetDetectionThreshold(std::numeric_limits<double>::quiet_NaN());
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
-  filter->SetDetectionThreshold(5.0);
-  filter->SetMergeRadiusFactor(-1.0);
+  filter->GetSourceDetector()->SetDetectionThreshold(5.0);
+  filter->GetSourceDetector()->SetMergeRadiusFactor(-1.0);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
-  filter->SetMergeRadiusFactor(1.0);
-  filter->SetMinimumContrast(1.0);
+  filter->GetSourceDetector()->SetMergeRadiusFactor(1.0);
+  filter->GetSourceDetector()->SetMinimumContrast(1.0);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
-  filter->SetMinimumContrast(0.0);
-  filter->SetContrastRadiusFactor(0.0);
+  filter->GetSourceDetector()->SetMinimumContrast(0.0);
+  filter->GetSourceDetector()->SetContrastRadiusFactor(0.0);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
-  filter->SetContrastRadiusFactor(4.0);
+  filter->GetSourceDetector()->SetContrastRadiusFactor(4.0);
   filter->SetLambda(-1.0);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
   // A neighbourhood wider than the image is refused before its grid is allocated.
   filter->SetLambda(1.0);
-  filter->SetNeighborhoodRadius(1000000000);
+  filter->GetSourceDetector()->SetNeighborhoodRadius(1000000000);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
 }
 
@@ -467,8 +467,8 @@ TEST(GroupSparseSourceLocalizationFilter, DeblendingContrastDropsFaintNeighbours
     filter->SetDictionary(bank->GetDictionary());
     filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::L2);
     filter->SetLambda(1.0);
-    filter->SetDetectionThreshold(8.0);
-    filter->SetMinimumContrast(contrast);
+    filter->GetSourceDetector()->SetDetectionThreshold(8.0);
+    filter->GetSourceDetector()->SetMinimumContrast(contrast);
     filter->Update();
     std::vector<std::array<double, 2>> found;
     for (const auto & source : filter->GetSources())
@@ -686,8 +686,8 @@ TEST(GroupSparseSourceLocalizationFilter, SubPixelGroupsLocateOffGridSources)
   filter->SetGroups(bank->GetGroups());
   filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::L2);
   filter->SetLambda(0.5);
-  filter->SetDetectionThreshold(1.0);
-  filter->SetThresholdMode(itk::SourceLocalizationEnums::SourceThreshold::Absolute);
+  filter->GetSourceDetector()->SetDetectionThreshold(1.0);
+  filter->GetSourceDetector()->SetThresholdMode(itk::SourceLocalizationEnums::SourceThreshold::Absolute);
   filter->Update();
   ASSERT_EQ(filter->GetSources().size(), 1u);
   EXPECT_NEAR(filter->GetSources()[0].Index[0], 20.5, 0.05);

@@ -555,10 +555,11 @@ TEST(GroupSparseSourceLocalizationFilter, SourceFittingFindsSubpixelSourcesWithF
   filter->SetGroups({ { 0 } });
   filter->SetKernelNormalization(itk::SourceLocalizationEnums::KernelNormalization::L2);
   filter->SetLambda(20);
-  filter->SetDetectionThreshold(5);
-  auto exercise = [&filter]() -> int {
-    ITK_TEST_SET_GET_VALUE(1.0, filter->GetCandidateThreshold());
-    ITK_TEST_SET_GET_BOOLEAN(filter, SourceFitting, true);
+  filter->GetSourceDetector()->SetDetectionThreshold(5);
+  auto * detector = filter->GetSourceDetector();
+  auto   exercise = [detector]() -> int {
+    ITK_TEST_SET_GET_VALUE(1.0, detector->GetCandidateThreshold());
+    ITK_TEST_SET_GET_BOOLEAN(detector, SourceFitting, true);
     return EXIT_SUCCESS;
   };
   EXPECT_EQ(exercise(), EXIT_SUCCESS);

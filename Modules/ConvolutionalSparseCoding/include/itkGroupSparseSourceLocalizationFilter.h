@@ -3,15 +3,9 @@
 
 #include "itkConvolutionalSparseCodingFilterBase.h"
 #include "itkSourceLocalizationEnums.h"
-#include "itkContinuousIndex.h"
 #include "itkNonNegativeGroupL2ProximalOperator.h"
-#include "itkPointSet.h"
-#include "itkRobustStandardDeviation.h"
-#include "itkSourceFittingStage.h"
-#include "itkSourceMapDetector.h"
-#include "itkSourceModelFitter.h"
-#include "itkVector.h"
-#include <array>
+#include "itkSourceDetector.h"
+#include "itkSourceList.h"
 #include <ostream>
 #include <vector>
 
@@ -41,28 +35,15 @@ namespace itk
  * 3, the P per-group maps (an (N+1)-D image like output 0, group index along the last axis);
  * 4, the foreground reconstruction; 5, the background reconstruction.
  *
- * Detected sources (GetSources(), GetSourcePointSet(), WriteSourcesCSV()) are the local maxima
- * of y within a (2r+1)^N box (r = NeighborhoodRadius), each with: the sub-pixel position (the
- * y-weighted centroid of the box) as index and physical point; its brightness (debiased, see
- * SetDebiasBrightness; otherwise the sum of y over the box); the winning group (largest group coefficient sum over the
- * box); an effective size, sum_k alpha_k size_k with alpha_k the share of kernel k in the winning group's sum and
- * size_k the kernel's RMS radius per axis (sigma for a Gaussian); and its signal-to-noise ratio, brightness times sum_k
- * alpha_k ||h_k||_2 over the noise level, which is estimated robustly as 1.4826 times the median absolute deviation of
- * the residual s - reconstruction. A maximum is reported when its brightness (ThresholdMode Absolute) or its
- * signal-to-noise ratio (SignalToNoise, the default) reaches DetectionThreshold.
- *
- * Source fitting (SetSourceFitting, off by default): the maxima above CandidateThreshold
- * (a low coefficient signal-to-noise ratio) seed a SourceModelFitter, which fits every source
- * at a continuous position with an unshrunk amplitude, together with a background of the
- * background kernels, under a Poisson-plus-read noise model, and keeps a source when the drop
- * in chi-square it brings is at least DetectionThreshold squared. The reported sources then
- * have the fitted positions, fluxes (Brightness), kernels (Group, EffectiveSize) and
- * likelihood-ratio signal-to-noise ratios, merging and the contrast test are replaced by the
- * fitter's merge test, and outputs 4 and 5 hold the fitted foreground and background (the
- * coefficient, source and group maps stay the coding solution's). Measured on the shared star
- * fields it finds more stars with fewer false ones (BENCHMARKS.md); on textured backgrounds
- * that the background kernels cannot follow (the spot images) it does worse: there the maxima
- * of the source map are the better detector. GetSourceFitter() gives access to its settings.
+ * Detected sources (GetSources(), GetSourcePointSet(), WriteSourcesCSV()) come from the
+ * detection stage, GetSourceDetector() (SourceDetector, which documents its settings):
+ * the local maxima of y within a (2r+1)^N box, each with its sub-pixel position as index and
+ * physical point, brightness, winning group, effective size (sum_k alpha_k size_k, alpha_k the
+ * share of kernel k in the winning group's sum, size_k the kernel's RMS radius) and
+ * signal-to-noise ratio against the robust noise level of the residual; or, with the
+ * detector's SourceFitting, the sources a SourceModelFitter fits from those maxima (then outputs
+ * 4 and 5 hold the fitted foreground and background; the coefficient, source and group maps
+ * stay the coding solution's).
  *
  * Defaults differ from the base: ZeroPadded boundary (sources near the border are not
  * wrapped around) with CoefficientsBeyondBorder on (sources and background just outside the
@@ -91,23 +72,11 @@ public:
   using typename Superclass::CoefficientImageType;
   using typename Superclass::ProximalOperatorType;
   using typename Superclass::DataObjectPointerArraySizeType;
-  using ThresholdEnum = SourceLocalizationEnums::SourceThreshold;
   using NormalizationEnum = SourceLocalizationEnums::KernelNormalization;
   using GroupType = std::vector<unsigned int>;
   using GroupListType = std::vector<GroupType>;
-  using PointType = typename InputImageType::PointType;
-  using ContinuousIndexType = ContinuousIndex<double, ImageDimension>;
 
-  /** One detected source. */
-  struct Source
-  {
-    PointType           Point;
-    ContinuousIndexType Index;
-    double              Brightness{ 0 };
-    unsigned int        Group{ 0 };
-    double              EffectiveSize{ 0 };
-    double              SignalToNoise{ 0 };
-  };
+  using Source = LocalizedSource<ImageDimension>;
   using SourceListType = std::vector<Source>;
   /** Point data: brightness, group, effective size, signal-to-noise ratio. */
   using SourcePointSetType = PointSet<Vector<double, 4>, ImageDimension>;
@@ -132,55 +101,14 @@ public:
   itkSetEnumMacro(KernelNormalization, NormalizationEnum);
   itkGetConstMacro(KernelNormalization, NormalizationEnum);
 
-  /** Default 5 (a signal-to-noise ratio). */
-  itkSetMacro(DetectionThreshold, double);
-  itkGetConstMacro(DetectionThreshold, double);
-  /** Default SignalToNoise. */
-  itkSetEnumMacro(ThresholdMode, ThresholdEnum);
-  itkGetConstMacro(ThresholdMode, ThresholdEnum);
-  /** Half-width r of the (2r+1)^N box of non-maximum suppression and of the brightness sum.
-   * Default 1. */
-  itkSetMacro(NeighborhoodRadius, unsigned int);
-  itkGetConstMacro(NeighborhoodRadius, unsigned int);
-
-  /** Report each source's brightness as the least-squares amplitude of its dominant kernel on
-   * the residual plus the source's own model (free of the l1 shrinkage, which takes about
-   * lambda ||h||_1 / ||h||_2^2 off every source), instead of the sum of its coefficients.
-   * Detection (the signal-to-noise ratio) is unchanged. Default on. */
-  itkSetMacro(DebiasBrightness, bool);
-  itkGetConstMacro(DebiasBrightness, bool);
-  itkBooleanMacro(DebiasBrightness);
-
-  /** Maxima closer than this factor times their larger effective size are merged into the
-   * brighter one, before thresholding. 0 disables. Default 1. */
-  itkSetMacro(MergeRadiusFactor, double);
-  itkGetConstMacro(MergeRadiusFactor, double);
-
-  /** Fit the sources (see the class description). Default off. */
-  itkSetMacro(SourceFitting, bool);
-  itkGetConstMacro(SourceFitting, bool);
-  itkBooleanMacro(SourceFitting);
-  /** With SourceFitting: the coefficient signal-to-noise ratio from which maxima become
-   * candidates for the fitter. Default 1. */
-  itkSetMacro(CandidateThreshold, double);
-  itkGetConstMacro(CandidateThreshold, double);
-  using SourceFitterType = SourceModelFitter<RealType, ImageDimension>;
-  /** The fitter used with SourceFitting, for its settings (thresholds, rounds, noise model). */
-  SourceFitterType *
-  GetSourceFitter()
+  using DetectorType = SourceDetector<RealType, ImageDimension>;
+  /** The detection stage, for its settings (threshold, neighbourhood, merging, contrast,
+   * debiasing, source fitting and the fitter's own). */
+  DetectorType *
+  GetSourceDetector()
   {
-    return m_SourceFitter.GetPointer();
+    return m_Detector.GetPointer();
   }
-
-  /** Deblending contrast (as SExtractor's DEBLEND_MINCONT): a source fainter than this fraction
-   * of a brighter source within ContrastRadiusFactor times their larger effective size is
-   * dropped as that source's artefact (the ring of an Airy-like kernel, the misfit of a bright
-   * core). Brightness is compared after merging. 0 (default) keeps every source. */
-  itkSetMacro(MinimumContrast, double);
-  itkGetConstMacro(MinimumContrast, double);
-  /** Default 4. */
-  itkSetMacro(ContrastRadiusFactor, double);
-  itkGetConstMacro(ContrastRadiusFactor, double);
 
   RealImageType *
   GetSourceMap()
@@ -211,35 +139,32 @@ public:
   }
   /** The sources as a point set (physical points) with their data. */
   typename SourcePointSetType::Pointer
-  GetSourcePointSet() const;
+  GetSourcePointSet() const
+  {
+    return MakeSourcePointSet<ImageDimension>(m_Sources);
+  }
   /** The robust noise level of the last update. */
   double
   GetNoiseSigma() const
   {
-    return m_NoiseSigma;
+    return m_Detector->GetNoiseSigma();
   }
-  /** Per kernel: l2 norm when scaled to unit l1 norm, and RMS radius. */
-  const std::vector<double> &
-  GetKernelL2Norms() const
+  using KernelSetType = SourceKernelSet<RealType, ImageDimension>;
+  /** The kernels as solved in the last update, with per kernel the l1 norm (the
+   * coefficient-to-flux factor), the l2 norm at unit l1 norm and the RMS radius. */
+  const KernelSetType &
+  GetKernelSet() const
   {
-    return m_KernelSet.L2Norms;
-  }
-  /** Per kernel: the l1 norm of the kernel as solved (the coefficient-to-flux factor). */
-  const std::vector<double> &
-  GetKernelFluxFactors() const
-  {
-    return m_KernelSet.FluxFactors;
-  }
-  const std::vector<double> &
-  GetKernelSizes() const
-  {
-    return m_KernelSet.Sizes;
+    return m_KernelSet;
   }
 
   /** CSV with a header: x, y[, z...] (index coordinates), physical coordinates, amplitude
    * (brightness), group, size, snr. */
   static void
-  WriteSourcesCSV(std::ostream & os, const SourceListType & sources);
+  WriteSourcesCSV(std::ostream & os, const SourceListType & sources)
+  {
+    WriteSourceListCSV<ImageDimension>(os, sources);
+  }
 
   using Superclass::MakeOutput;
   DataObject::Pointer
@@ -265,42 +190,25 @@ protected:
                             const std::vector<RealType> &                    signal) override;
 
 private:
-  using KernelSetType = SourceKernelSet<RealType, ImageDimension>;
-  using DetectorType = SourceMapDetector<RealType, ImageDimension>;
-
   /** The groups in use: the given ones, or one per kernel. */
   GroupListType
   EffectiveGroups(unsigned int numberOfKernels) const;
-  /** The source map's sources (SourceMapDetector), fitted with SourceFitting, into m_Sources
-   * with physical points. */
+  /** The source and group maps from the coefficients; the foreground and background. */
   void
-  DetectSources(const GroupListType & groups, const std::vector<RealType> & signal, RealType * residual,
-                const typename DetectorType::Settings & settings);
-  /** The fitting stage (FitSourcesFromCoding) from the candidates: the fitted sources that pass
-   * the detection threshold; outputs 4 and 5 become the fitted foreground and background. */
-  typename DetectorType::DetectionListType
-  FitSources(const GroupListType & groups, const std::vector<RealType> & signal,
-             const typename DetectorType::DetectionListType & candidates);
+  ComposeMaps(const MultiChannelFourierConvolution<RealType> & op, const GroupListType & groups);
+  /** The detector's sources, with physical points, into m_Sources. */
+  void
+  DetectSources(const GroupListType & groups, const std::vector<RealType> & signal);
   double
   GetSolverProgressShare() const override
   {
-    return m_SourceFitting ? 0.6 : 1.0;
+    return m_Detector->GetSourceFitting() ? 0.6 : 1.0;
   }
-  GroupListType                      m_Groups;
-  NormalizationEnum                  m_KernelNormalization{ NormalizationEnum::L1 };
-  double                             m_DetectionThreshold{ 5.0 };
-  ThresholdEnum                      m_ThresholdMode{ ThresholdEnum::SignalToNoise };
-  unsigned int                       m_NeighborhoodRadius{ 1 };
-  double                             m_MergeRadiusFactor{ 1.0 };
-  double                             m_MinimumContrast{ 0.0 };
-  double                             m_ContrastRadiusFactor{ 4.0 };
-  bool                               m_DebiasBrightness{ true };
-  bool                               m_SourceFitting{ false };
-  double                             m_CandidateThreshold{ 1.0 };
-  typename SourceFitterType::Pointer m_SourceFitter;
-  SourceListType                     m_Sources;
-  double                             m_NoiseSigma{ 0 };
-  KernelSetType                      m_KernelSet;
+  GroupListType                  m_Groups;
+  NormalizationEnum              m_KernelNormalization{ NormalizationEnum::L1 };
+  typename DetectorType::Pointer m_Detector;
+  SourceListType                 m_Sources;
+  KernelSetType                  m_KernelSet;
 };
 } // namespace itk
 

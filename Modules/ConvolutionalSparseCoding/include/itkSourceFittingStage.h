@@ -8,9 +8,11 @@
 
 namespace itk
 {
-/** What the fitting stage takes from the coding solution of source localization: the image
- * and weights, its grid and first index, the boundary, and the coding foreground and background
- * (replaced by the fitted ones). Arrays are image-sized, x fastest. */
+/** The coding solution of source localization as the detection and fitting stages take it:
+ * the image and weights, its grid and first index, the boundary, the reconstruction, the K
+ * coefficient maps and the source map in flux units (for detection), and the coding foreground
+ * and background (replaced by the fitted ones). Arrays are image-sized (the coefficients K
+ * images one after another), x fastest. */
 template <typename TReal, unsigned int VDimension>
 struct SourceCodingSolution
 {
@@ -20,6 +22,9 @@ struct SourceCodingSolution
   std::array<double, VDimension>           Origin{};
   ConvolutionalSparseCodingEnums::Boundary Boundary{ ConvolutionalSparseCodingEnums::Boundary::ZeroPadded };
   bool                                     CoefficientsBeyondImage{ false };
+  const TReal *                            Reconstruction{ nullptr };
+  const TReal *                            Coefficients{ nullptr };
+  const TReal *                            SourceMap{ nullptr };
   TReal *                                  Foreground{ nullptr };
   TReal *                                  Background{ nullptr };
 };

@@ -36,6 +36,13 @@ struct SourceKernelSet
   Prepare(const std::vector<TReal> & kernels, const SizeArrayType & size, unsigned int count,
           NormalizationEnum normalization);
 
+  /** From K coefficient maps \c x of \c n pixels each (one after another), in flux units: the
+   * source map (the sum over the groups' kernels), the P group maps (one after another), and the
+   * foreground maps (\c x with the background kernels' maps zero). */
+  void
+  ComposeMaps(const std::vector<std::vector<unsigned int>> & groups, const TReal * x, SizeValueType n,
+              TReal * sourceMap, TReal * groupMaps, TReal * foregroundMaps) const;
+
   unsigned int
   GetNumberOfKernels() const
   {

@@ -59,6 +59,30 @@ SourceKernelSet<TReal, VDimension>::Prepare(const std::vector<TReal> & kernels, 
 }
 
 template <typename TReal, unsigned int VDimension>
+void
+SourceKernelSet<TReal, VDimension>::ComposeMaps(const std::vector<std::vector<unsigned int>> & groups, const TReal * x,
+                                                SizeValueType n, TReal * sourceMap, TReal * groupMaps,
+                                                TReal * foregroundMaps) const
+{
+  std::fill_n(sourceMap, n, TReal(0));
+  std::fill_n(groupMaps, n * groups.size(), TReal(0));
+  std::fill_n(foregroundMaps, n * this->GetNumberOfKernels(), TReal(0));
+  for (size_t p = 0; p < groups.size(); ++p)
+  {
+    for (const unsigned int k : groups[p])
+    {
+      const TReal flux = static_cast<TReal>(FluxFactors[k]);
+      for (SizeValueType i = 0; i < n; ++i)
+      {
+        groupMaps[p * n + i] += flux * x[k * n + i];
+        sourceMap[i] += flux * x[k * n + i];
+      }
+      std::copy_n(x + k * n, n, foregroundMaps + k * n);
+    }
+  }
+}
+
+template <typename TReal, unsigned int VDimension>
 SourceMapDetector<TReal, VDimension>::SourceMapDetector(const KernelSetType & kernels, const GroupListType & groups,
                                                         const TReal * coefficients, const TReal * sourceMap,
                                                         const SizeArrayType & size, const PositionType & origin,

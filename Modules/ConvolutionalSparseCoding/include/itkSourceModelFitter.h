@@ -37,7 +37,8 @@ namespace itk
  *
  * Fit(candidates), candidates brightest first:
  * 1. The noise model from the coding solution's residual; the background from the pixels the
- *    coding foreground leaves free (ForegroundMaskLevel), by FISTA on the coefficients c.
+ *    coding foreground leaves free (ForegroundMaskLevel): the coefficients c by the module's
+ *    FISTASparseCodingSolver with the non-negative l1 prox at lambda 0 (BackgroundIterations).
  * 2. Candidates are added in turn: each is fitted alone to the current residual (every kernel
  *    tried, Gauss-Newton on amplitude and position) and kept if its signal-to-noise ratio
  *    a sqrt(h^T W h) (the square root of its chi-square drop) reaches ModelThreshold.
@@ -294,10 +295,15 @@ private:
   AddSequentially(const std::vector<Candidate> & candidates, double threshold);
   std::vector<Candidate>
   ResidualCandidates();
-  /** FISTA on background coefficients (and, with \c withSources, the amplitudes) of the
-   * weighted data term; weights \c W times \c mask when given. Rebuilds the residual. */
+  /** The first background, from the pixels outside \c mask (FISTASparseCodingSolver on the
+   * background coefficients, no sources). Rebuilds the residual. */
   void
-  Polish(const std::vector<uint8_t> * mask, unsigned int iterations, bool withSources);
+  EstimateBackground(const std::vector<uint8_t> & mask);
+  /** Joint FISTA on the background coefficients and the alive sources' amplitudes of the
+   * weighted data term (the sources are no convolution: the shared momentum policy, its own
+   * step). Rebuilds the residual. */
+  void
+  Polish(unsigned int iterations);
   using RealBufferType = typename OperatorType::RealBufferType;
   /** The Lipschitz constant of the polish's gradient (background and amplitude blocks). */
   double

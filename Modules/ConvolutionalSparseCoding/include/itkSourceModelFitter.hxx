@@ -566,7 +566,7 @@ SourceModelFitter<TReal, VDimension>::Fit(const std::vector<Candidate> & candida
       mask.swap(grown);
       stride *= m_Size[d];
     }
-    this->Polish(&mask, m_BackgroundIterations, false);
+    this->EstimateBackground(mask);
   }
   if (!this->ReportProgress(0.2))
   {
@@ -590,7 +590,7 @@ SourceModelFitter<TReal, VDimension>::Fit(const std::vector<Candidate> & candida
     this->Sweep(this->AliveIndices());
     this->MergeCloseSources();
     this->DropFaintSources(m_ModelThreshold);
-    this->Polish(nullptr, m_PolishIterations, true);
+    this->Polish(m_PolishIterations);
     for (SizeValueType i = 0; i < n; ++i)
     {
       model[i] = m_Image[i] - m_Residual[i];

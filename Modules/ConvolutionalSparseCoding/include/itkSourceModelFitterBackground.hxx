@@ -4,7 +4,8 @@
 // SourceModelFitter, the background and the noise: the joint projected-gradient polish of the
 // background coefficients and the source amplitudes, and the fitted noise model with its weights.
 #include "itkSourceModelFitter.h"
-#include "itkSparseCodingSolverBase.h"
+#include "itkFISTASparseCodingSolver.h"
+#include "itkNonNegativeL1ProximalOperator.h"
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -13,20 +14,48 @@ namespace itk
 {
 template <typename TReal, unsigned int VDimension>
 void
-SourceModelFitter<TReal, VDimension>::Polish(const std::vector<uint8_t> * mask, unsigned int iterations,
-                                             bool withSources)
+SourceModelFitter<TReal, VDimension>::EstimateBackground(const std::vector<uint8_t> & mask)
 {
+  // Weighted non-negative least squares on the background coefficients, W zero on the mask:
+  // the module's FISTA solver with the non-negative l1 prox at lambda 0, at the polish's step.
   const SizeValueType   n = m_NumberOfPixels;
-  std::vector<size_t>   sources = withSources ? this->AliveIndices() : std::vector<size_t>{};
-  const size_t          S = sources.size();
-  std::vector<RealType> weights(m_W);
-  if (mask != nullptr)
+  std::vector<RealType> weights(n), rootWeights(n);
+  for (SizeValueType i = 0; i < n; ++i)
   {
-    for (SizeValueType i = 0; i < n; ++i)
-    {
-      weights[i] = (*mask)[i] ? RealType(0) : weights[i];
-    }
+    weights[i] = mask[i] ? RealType(0) : m_W[i];
+    rootWeights[i] = std::sqrt(weights[i]);
   }
+  const double lipschitz = this->PolishLipschitzConstant(weights, {});
+  if (!(lipschitz > 0))
+  {
+    return;
+  }
+  auto solver = FISTASparseCodingSolver<RealType>::New();
+  solver->SetOperator(m_BackgroundOperator);
+  solver->SetProximalOperator(NonNegativeL1ProximalOperator<RealType>::New());
+  solver->SetLambda(0);
+  solver->SetLipschitzConstant(lipschitz);
+  solver->SetMaximumNumberOfIterations(m_BackgroundIterations);
+  solver->SetRelativeTolerance(0);
+  solver->SetCoefficientsBeyondImage(m_CoefficientsBeyondImage);
+  solver->SetSignal(m_Image);
+  solver->SetWeights(rootWeights.data());
+  solver->Solve();
+  const OperatorType & op = *m_BackgroundOperator;
+  RealBufferType       coefficients = op.AllocateSpatial(op.GetNumberOfKernels());
+  std::copy_n(solver->GetDomainCoefficients(), coefficients.size(), coefficients.data());
+  m_BackgroundCoefficients = op.AllocateSpatial(op.GetNumberOfKernels());
+  this->KeepPolished(coefficients, {}, {});
+}
+
+template <typename TReal, unsigned int VDimension>
+void
+SourceModelFitter<TReal, VDimension>::Polish(unsigned int iterations)
+{
+  const SizeValueType         n = m_NumberOfPixels;
+  const std::vector<size_t>   sources = this->AliveIndices();
+  const size_t                S = sources.size();
+  const std::vector<RealType> weights(m_W);
 
   // The stars' part of the model at amplitudes a.
   auto addSources = [&](const std::vector<double> & amplitudes, RealType * image) {

@@ -1,0 +1,114 @@
+#ifndef itkSourceList_h
+#define itkSourceList_h
+
+#include "itkContinuousIndex.h"
+#include "itkPoint.h"
+#include "itkPointSet.h"
+#include "itkVector.h"
+#include <iomanip>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace itk
+{
+/** One source reported by source localization: its sub-pixel position as a continuous index
+ * and as a physical point, brightness (flux), group, effective size and signal-to-noise ratio.
+ * \ingroup ConvolutionalSparseCoding */
+template <unsigned int VDimension>
+struct LocalizedSource
+{
+  itk::Point<double, VDimension>      Point;
+  ContinuousIndex<double, VDimension> Index;
+  double                              Brightness{ 0 };
+  unsigned int                        Group{ 0 };
+  double                              EffectiveSize{ 0 };
+  double                              SignalToNoise{ 0 };
+};
+
+/** Detections (anything with Index in the image's index space, Brightness, Group,
+ * EffectiveSize, SignalToNoise) as sources of \c image, with physical points. */
+template <typename TImage, typename TDetectionList>
+std::vector<LocalizedSource<TImage::ImageDimension>>
+LocalizeDetections(const TImage & image, const TDetectionList & detections)
+{
+  std::vector<LocalizedSource<TImage::ImageDimension>> sources;
+  for (const auto & detection : detections)
+  {
+    LocalizedSource<TImage::ImageDimension> source;
+    for (unsigned int d = 0; d < TImage::ImageDimension; ++d)
+    {
+      source.Index[d] = detection.Index[d];
+    }
+    source.Brightness = detection.Brightness;
+    source.Group = detection.Group;
+    source.EffectiveSize = detection.EffectiveSize;
+    source.SignalToNoise = detection.SignalToNoise;
+    image.TransformContinuousIndexToPhysicalPoint(source.Index, source.Point);
+    sources.push_back(source);
+  }
+  return sources;
+}
+
+/** A source list as a point set (physical points); point data: brightness, group, effective
+ * size, signal-to-noise ratio. */
+template <unsigned int VDimension>
+typename PointSet<Vector<double, 4>, VDimension>::Pointer
+MakeSourcePointSet(const std::vector<LocalizedSource<VDimension>> & sources)
+{
+  using PointSetType = PointSet<Vector<double, 4>, VDimension>;
+  auto pointSet = PointSetType::New();
+  for (size_t i = 0; i < sources.size(); ++i)
+  {
+    const LocalizedSource<VDimension> & source = sources[i];
+    typename PointSetType::PointType    point;
+    typename PointSetType::PixelType    data;
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      point[d] = source.Point[d];
+    }
+    data[0] = source.Brightness;
+    data[1] = source.Group;
+    data[2] = source.EffectiveSize;
+    data[3] = source.SignalToNoise;
+    pointSet->SetPoint(i, point);
+    pointSet->SetPointData(i, data);
+  }
+  return pointSet;
+}
+
+/** CSV with a header: x, y[, z...] (index coordinates), physical coordinates, amplitude
+ * (brightness), group, size, snr. */
+template <unsigned int VDimension>
+void
+WriteSourceListCSV(std::ostream & os, const std::vector<LocalizedSource<VDimension>> & sources)
+{
+  const char * axes[] = { "x", "y", "z", "t" };
+  auto         axis = [&axes](unsigned int d) { return d < 4 ? std::string(axes[d]) : "axis" + std::to_string(d); };
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    os << axis(d) << ",";
+  }
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    os << "physical_" << axis(d) << ",";
+  }
+  os << "amplitude,group,size,snr\n";
+  os << std::setprecision(10);
+  for (const auto & source : sources)
+  {
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      os << source.Index[d] << ",";
+    }
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      os << source.Point[d] << ",";
+    }
+    os << source.Brightness << "," << source.Group << "," << source.EffectiveSize << "," << source.SignalToNoise
+       << "\n";
+  }
+}
+} // namespace itk
+
+#endif
