@@ -203,12 +203,16 @@ struct SolverFlags
 template <typename TFilter>
 SolverFlags
 ApplySolverFlags(const Arguments & args, TFilter * filter, const std::string & defaultBoundary,
-                 unsigned int defaultIterations)
+                 unsigned int defaultIterations, const std::vector<std::string> & solvers = { "admm", "fista" })
 {
   using Enums = itk::ConvolutionalSparseCodingEnums;
-  SolverFlags flags{ Choice(args, "--solver", "admm", { "admm", "fista" }),
+  SolverFlags                                flags{ Choice(args, "--solver", "admm", solvers),
                      Choice(args, "--boundary", defaultBoundary, { "periodic", "zeropadded" }) };
-  filter->SetSolver(flags.Solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
+  const std::map<std::string, Enums::Solver> byName{ { "admm", Enums::Solver::ADMM },
+                                                     { "fista", Enums::Solver::FISTA },
+                                                     { "lca", Enums::Solver::LCA },
+                                                     { "threshold", Enums::Solver::Thresholding } };
+  filter->SetSolver(byName.at(flags.Solver));
   filter->SetBoundaryCondition(flags.Boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
   filter->SetMaximumNumberOfIterations(PositiveInteger(args, "--max-iterations", defaultIterations));
   filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));

@@ -14,6 +14,7 @@ const char * const Usage =
          --lambda 0.05 --output-coefficients x.mha [options]
 
 Solves  min_x 1/2 || w (sum_k h_k * x_k - s) ||^2 + lambda sum_k ||x_k||_1   (x >= 0 with --nonnegative)
+(with --transfer hard: lambda^2/2 times the number of non-zero x, a hard threshold at lambda)
 for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels given as an
 (N+1)-D image whose last axis indexes the kernels (kernel origin at the kernel centre).
 
@@ -23,7 +24,11 @@ for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels gi
   --output-dictionary FILE     write the dictionary used
   --lambda L                   sparsity weight (default 0.05)
   --nonnegative                constrain x >= 0
-  --solver fista|admm          (default admm)
+  --solver admm|fista|lca|threshold   (default admm): ADMM, FISTA, the Locally Competitive
+                               Algorithm, or the one-shot thresholding pursuit x = T(A^T s)
+  --transfer soft|nonnegative|hard   lca and threshold: the transfer (threshold) function T at
+                               lambda (default soft; nonnegative is --nonnegative)
+  --lca-step TAU               lca: the Euler step of the dynamics (default 1 / max(1, L))
   --boundary periodic|zeropadded   (default periodic)
   --weights FILE               pixel weights w >= 0, the image's size
   --initial-coefficients FILE  warm start, laid out like the coefficient output
@@ -34,6 +39,49 @@ for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels gi
   --output-picture FILE.png    input | reconstruction | sum_k |x_k| side by side (middle slice in 3-D)
   --report FILE.json           parameters, per-iteration objective and time, solve seconds, peak memory
 )";
+
+/** --transfer and --lca-step: the penalty the transfer function is the prox of, and LCA's step. */
+template <typename TFilter>
+void
+ConfigurePursuit(const csc::Arguments & args, TFilter * filter, const std::string & solver)
+{
+  using PenaltyEnum = typename TFilter::PenaltyEnum;
+  const bool pursuit = solver == "lca" || solver == "threshold";
+  if (args.Has("--transfer") && !pursuit)
+  {
+    throw csc::UsageError("--transfer needs --solver lca or threshold");
+  }
+  if (args.Has("--lca-step") && solver != "lca")
+  {
+    throw csc::UsageError("--lca-step needs --solver lca");
+  }
+  const std::string transfer = csc::Choice(args, "--transfer", "soft", { "soft", "nonnegative", "hard" });
+  if (transfer != "soft" && args.Has("--nonnegative"))
+  {
+    throw csc::UsageError("give --nonnegative or --transfer " + transfer + ", not both");
+  }
+  if (transfer == "nonnegative")
+  {
+    filter->SetPenalty(PenaltyEnum::NonNegativeL1);
+  }
+  else if (transfer == "hard")
+  {
+    // L0's prox cuts at sqrt(2 lambda'): lambda' = lambda^2 / 2 cuts at lambda.
+    filter->SetPenalty(PenaltyEnum::L0);
+    filter->SetLambda(0.5 * filter->GetLambda() * filter->GetLambda());
+  }
+  if (solver == "lca")
+  {
+    const double step = args.Number("--lca-step", 0.0);
+    if (args.Has("--lca-step") && !(step > 0 && std::isfinite(step)))
+    {
+      throw csc::UsageError("--lca-step must be positive and finite");
+    }
+    auto lca = itk::LCASparseCodingSolver<typename TFilter::RealType>::New();
+    lca->SetStep(step);
+    filter->SetSolver(lca.GetPointer());
+  }
+}
 
 /** input | reconstruction | sum_k |x_k| side by side, the middle slice of a volume. */
 template <unsigned int VDimension, typename TFilter>
@@ -88,7 +136,9 @@ Run(const csc::Arguments & args)
   auto filter = FilterType::New();
   filter->SetLambda(args.Number("--lambda", 0.05));
   filter->SetNonNegative(args.Has("--nonnegative"));
-  const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer(), "periodic", 200);
+  const auto solverFlags =
+    csc::ApplySolverFlags(args, filter.GetPointer(), "periodic", 200, { "admm", "fista", "lca", "threshold" });
+  ConfigurePursuit(args, filter.GetPointer(), solverFlags.Solver);
 
   const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
   filter->SetInput(image);
@@ -196,6 +246,8 @@ main(int argc, char * argv[])
       "--output-dictionary",
       "--lambda",
       "--solver",
+      "--transfer",
+      "--lca-step",
       "--boundary",
       "--weights",
       "--initial-coefficients",

@@ -1,8 +1,12 @@
 #ifndef itkCSCTestHelpers_h
 #define itkCSCTestHelpers_h
 
+#include "itkImage.h"
+#include "itkImageFileReader.h"
 #include "itkMultiChannelFourierConvolution.h"
 #include <cstdlib>
+#include <fstream>
+#include <stdexcept>
 #include <random>
 #include <string>
 #include <vector>
@@ -62,6 +66,19 @@ SharedDirectory()
 {
   const char * fromEnvironment = std::getenv("CSC_SHARED_DIR");
   return fromEnvironment ? std::string(fromEnvironment) : std::string(CSC_SHARED_DIR);
+}
+
+/** An image of ../shared/cases; throws when the shared folder is missing. */
+template <unsigned int VDimension>
+typename itk::Image<float, VDimension>::Pointer
+ReadSharedCase(const std::string & name)
+{
+  const std::string path = SharedDirectory() + "/cases/" + name;
+  if (!std::ifstream(path).good())
+  {
+    throw std::runtime_error("missing shared test data: " + path + " (../shared must sit beside the project)");
+  }
+  return itk::ReadImage<itk::Image<float, VDimension>>(path);
 }
 } // namespace csctest
 

@@ -6,7 +6,9 @@
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkL1ProximalOperator.h"
+#include "itkL0ProximalOperator.h"
 #include "itkNonNegativeL1ProximalOperator.h"
+#include "itkSparseCodingSolverFactory.h"
 #include "gtest/gtest.h"
 #include <fstream>
 
@@ -19,11 +21,7 @@ template <typename T>
 typename itk::SparseCodingSolverBase<T>::Pointer
 MakeSolver(SolverKind kind)
 {
-  if (kind == SolverKind::ADMM)
-  {
-    return itk::ADMMSparseCodingSolver<T>::New().GetPointer();
-  }
-  return itk::FISTASparseCodingSolver<T>::New().GetPointer();
+  return itk::CreateSparseCodingSolver<T>(kind);
 }
 
 template <typename T>
@@ -173,7 +171,7 @@ std::vector<DenseCase>
 AllDenseCases()
 {
   std::vector<DenseCase> cases;
-  for (SolverKind solver : { SolverKind::FISTA, SolverKind::ADMM })
+  for (SolverKind solver : { SolverKind::FISTA, SolverKind::ADMM, SolverKind::LCA })
   {
     for (int flags = 0; flags < 8; ++flags)
     {
@@ -362,18 +360,6 @@ TEST(SparseCodingSolver, RejectsBadParameters)
 
 // ---- The shared benchmark cases (SPORCO's optima) -------------------------------------
 
-template <unsigned int VDimension>
-typename itk::Image<float, VDimension>::Pointer
-ReadShared(const std::string & name)
-{
-  const std::string path = csctest::SharedDirectory() + "/cases/" + name;
-  if (!std::ifstream(path).good())
-  {
-    throw std::runtime_error("missing shared test data: " + path + " (../shared must sit beside the project)");
-  }
-  return itk::ReadImage<itk::Image<float, VDimension>>(path);
-}
-
 struct SharedCase
 {
   SolverKind   solver;
@@ -394,8 +380,8 @@ class SolverOnSharedCase : public ::testing::TestWithParam<SharedCase>
 TEST_P(SolverOnSharedCase, ReachesSPORCOOptimumWithin1e4)
 {
   const SharedCase c = GetParam();
-  const auto       image = ReadShared<2>("barbara_hp_256.mha");
-  const auto       dictionary = ReadShared<3>("dict_G_12x12x36.mha");
+  const auto       image = csctest::ReadSharedCase<2>("barbara_hp_256.mha");
+  const auto       dictionary = csctest::ReadSharedCase<3>("dict_G_12x12x36.mha");
   const auto       dsize = dictionary->GetLargestPossibleRegion().GetSize();
   const auto       isize = image->GetLargestPossibleRegion().GetSize();
   auto             op = itk::MultiChannelFourierConvolution<float>::New();

@@ -64,7 +64,17 @@ public:
   enum class Solver : uint8_t
   {
     FISTA = 0,
-    ADMM = 1
+    ADMM = 1,
+    LCA = 2,
+    Thresholding = 3
+  };
+  /** The penalty g of the coding problem: the l1 norm, the l1 norm with x >= 0, or the number
+   * of non-zeros (l0; non-convex: solvers stop at a stationary point). */
+  enum class Penalty : uint8_t
+  {
+    L1 = 0,
+    NonNegativeL1 = 1,
+    L0 = 2
   };
 };
 
@@ -77,7 +87,15 @@ operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::Boundary val
 inline std::ostream &
 operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::Solver value)
 {
-  return os << (value == ConvolutionalSparseCodingEnums::Solver::FISTA ? "FISTA" : "ADMM");
+  const char * names[] = { "FISTA", "ADMM", "LCA", "Thresholding" };
+  return os << names[static_cast<int>(value)];
+}
+
+inline std::ostream &
+operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::Penalty value)
+{
+  const char * names[] = { "L1", "NonNegativeL1", "L0" };
+  return os << names[static_cast<int>(value)];
 }
 
 inline std::ostream &

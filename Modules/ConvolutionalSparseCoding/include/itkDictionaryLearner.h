@@ -158,7 +158,7 @@ public:
    * (batch). Default 0: run all iterations. */
   itkSetMacro(RelativeTolerance, double);
   itkGetConstMacro(RelativeTolerance, double);
-  /** Coding solver by name, ADMM (default) or FISTA (CreateSparseCodingSolver()). Replaces a
+  /** Coding solver by name, ADMM (default), FISTA, LCA or Thresholding (CreateSparseCodingSolver()). Replaces a
    * solver object given before. */
   void
   SetCodingSolver(SolverEnum solver)

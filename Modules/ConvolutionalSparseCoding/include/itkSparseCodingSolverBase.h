@@ -264,6 +264,19 @@ protected:
   /** Whether the tolerance is met after the current iteration. */
   virtual bool
   Converged() const = 0;
+  /** How many times Solve() may call Iterate(): MaximumNumberOfIterations, unless a solver
+   * counts otherwise (0 for a one-shot solver, the atom budget for a greedy one). */
+  virtual unsigned int
+  IterationLimit() const
+  {
+    return m_MaximumNumberOfIterations;
+  }
+
+  /** g = A^T W^2 (s - A x) on the domain (K channels) for domain coefficients \c x (nullptr:
+   * x = 0; \c g nullptr: only the fidelity); returns the data fidelity 1/2 ||w (A x - s)||^2.
+   * \c image is a one-channel domain scratch. K + 1 FFTs for A x, K + 1 for A^T. */
+  double
+  ResidualCorrelation(const RealType * x, RealType * g, RealType * image) const;
 
   /** True when the data term needs the spatial weights (given weights or a padded domain). */
   bool

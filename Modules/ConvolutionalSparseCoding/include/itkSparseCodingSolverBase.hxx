@@ -172,7 +172,8 @@ SparseCodingSolverBase<TReal>::Solve()
   m_Statistics.ElapsedSeconds = elapsed();
   m_History.push_back(m_Statistics);
 
-  for (unsigned int iteration = 1; iteration <= m_MaximumNumberOfIterations && !m_StopRequested; ++iteration)
+  const unsigned int limit = this->IterationLimit();
+  for (unsigned int iteration = 1; iteration <= limit && !m_StopRequested; ++iteration)
   {
     this->Iterate();
     m_Statistics.Iteration = iteration;
@@ -180,10 +181,11 @@ SparseCodingSolverBase<TReal>::Solve()
     m_History.push_back(m_Statistics);
     if (!std::isfinite(m_Statistics.Objective))
     {
-      itkExceptionMacro("The solver diverged at iteration "
-                        << iteration << " (objective " << m_Statistics.Objective
-                        << "): the image or the kernels are too large for this pixel type (rescale them), or the "
-                           "solver's step is unstable for this problem (use FISTA, or a larger ADMM Rho)");
+      itkExceptionMacro(
+        "The solver diverged at iteration "
+        << iteration << " (objective " << m_Statistics.Objective
+        << "): the image or the kernels are too large for this pixel type (rescale them), or the "
+           "solver's step is unstable for this problem (use FISTA, a larger ADMM Rho or a smaller LCA Step)");
     }
     this->InvokeEvent(IterationEvent());
     if (m_RelativeTolerance > 0 && this->Converged())
@@ -223,6 +225,33 @@ SparseCodingSolverBase<TReal>::ComputeDataFidelity(const RealType * x, ComplexTy
   {
     const double r = spatial[i] - s[i];
     sum += (w2 ? w2[i] : 1.0) * r * r;
+  }
+  return 0.5 * sum;
+}
+
+template <typename TReal>
+double
+SparseCodingSolverBase<TReal>::ResidualCorrelation(const RealType * x, RealType * g, RealType * image) const
+{
+  const OperatorType & op = *m_Operator;
+  const SizeValueType  n = op.GetNumberOfDomainPixels();
+  if (x != nullptr)
+  {
+    op.Forward(x, image);
+  }
+  const RealType * s = m_Signal.data();
+  const RealType * w2 = this->IsWeighted() ? m_SquaredWeights.data() : nullptr;
+  double           sum = 0;
+  for (SizeValueType i = 0; i < n; ++i)
+  {
+    const RealType r = s[i] - (x != nullptr ? image[i] : RealType(0));
+    const RealType weighted = w2 != nullptr ? w2[i] * r : r;
+    sum += double(r) * weighted;
+    image[i] = weighted;
+  }
+  if (g != nullptr)
+  {
+    op.Adjoint(image, g);
   }
   return 0.5 * sum;
 }

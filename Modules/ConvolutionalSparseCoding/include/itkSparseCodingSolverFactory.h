@@ -4,6 +4,8 @@
 #include "itkADMMSparseCodingSolver.h"
 #include "itkConvolutionalSparseCodingEnums.h"
 #include "itkFISTASparseCodingSolver.h"
+#include "itkLCASparseCodingSolver.h"
+#include "itkThresholdingSparseCodingSolver.h"
 
 namespace itk
 {
@@ -23,6 +25,10 @@ CreateSparseCodingSolver(ConvolutionalSparseCodingEnums::Solver solver)
       return FISTASparseCodingSolver<TReal>::New().GetPointer();
     case SolverEnum::ADMM:
       return ADMMSparseCodingSolver<TReal>::New().GetPointer();
+    case SolverEnum::LCA:
+      return LCASparseCodingSolver<TReal>::New().GetPointer();
+    case SolverEnum::Thresholding:
+      return ThresholdingSparseCodingSolver<TReal>::New().GetPointer();
   }
   itkGenericExceptionMacro("Unknown sparse coding solver " << static_cast<int>(solver));
 }
