@@ -211,7 +211,9 @@ ApplySolverFlags(const Arguments & args, TFilter * filter, const std::string & d
   const std::map<std::string, Enums::Solver> byName{ { "admm", Enums::Solver::ADMM },
                                                      { "fista", Enums::Solver::FISTA },
                                                      { "lca", Enums::Solver::LCA },
-                                                     { "threshold", Enums::Solver::Thresholding } };
+                                                     { "threshold", Enums::Solver::Thresholding },
+                                                     { "mp", Enums::Solver::MatchingPursuit },
+                                                     { "omp", Enums::Solver::OrthogonalMatchingPursuit } };
   filter->SetSolver(byName.at(flags.Solver));
   filter->SetBoundaryCondition(flags.Boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
   filter->SetMaximumNumberOfIterations(PositiveInteger(args, "--max-iterations", defaultIterations));

@@ -29,6 +29,11 @@ for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels gi
   --transfer soft|nonnegative|hard   lca and threshold: the transfer (threshold) function T at
                                lambda (default soft; nonnegative is --nonnegative)
   --lca-step TAU               lca: the Euler step of the dynamics (default 1 / max(1, L))
+  --solver mp|omp              or a greedy pursuit: matching pursuit, orthogonal matching pursuit
+                               (x >= 0 with --nonnegative; lambda only weighs the reported objective)
+  --max-atoms N                mp/omp: atoms to pick at most (default: --max-iterations)
+  --residual-tolerance R       mp/omp: stop when ||w r|| <= R ||w s|| (default 0)
+  --min-correlation C          mp/omp: stop when the best normalised correlation is below C (default 0)
   --boundary periodic|zeropadded   (default periodic)
   --weights FILE               pixel weights w >= 0, the image's size
   --initial-coefficients FILE  warm start, laid out like the coefficient output
@@ -39,6 +44,39 @@ for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels gi
   --output-picture FILE.png    input | reconstruction | sum_k |x_k| side by side (middle slice in 3-D)
   --report FILE.json           parameters, per-iteration objective and time, solve seconds, peak memory
 )";
+
+/** --max-atoms, --residual-tolerance, --min-correlation: the greedy pursuits' stopping rules. */
+template <typename TFilter>
+void
+ConfigureGreedyPursuit(const csc::Arguments & args, TFilter * filter, const std::string & solver)
+{
+  const bool greedy = solver == "mp" || solver == "omp";
+  for (const char * flag : { "--max-atoms", "--residual-tolerance", "--min-correlation" })
+  {
+    if (args.Has(flag) && !greedy)
+    {
+      throw csc::UsageError(std::string(flag) + " needs --solver mp or omp");
+    }
+  }
+  if (!greedy)
+  {
+    return;
+  }
+  auto pursuit = itk::MatchingPursuitSparseCodingSolver<typename TFilter::RealType>::New();
+  pursuit->SetOrthogonal(solver == "omp");
+  if (args.Has("--max-atoms"))
+  {
+    pursuit->SetMaximumNumberOfAtoms(csc::PositiveInteger(args, "--max-atoms", 1));
+  }
+  const double residual = args.Number("--residual-tolerance", 0.0), correlation = args.Number("--min-correlation", 0.0);
+  if (!(residual >= 0) || !(correlation >= 0))
+  {
+    throw csc::UsageError("--residual-tolerance and --min-correlation must be non-negative");
+  }
+  pursuit->SetResidualTolerance(residual);
+  pursuit->SetMinimumCorrelation(correlation);
+  filter->SetSolver(pursuit.GetPointer());
+}
 
 /** --transfer and --lca-step: the penalty the transfer function is the prox of, and LCA's step. */
 template <typename TFilter>
@@ -70,6 +108,7 @@ ConfigurePursuit(const csc::Arguments & args, TFilter * filter, const std::strin
     filter->SetPenalty(PenaltyEnum::L0);
     filter->SetLambda(0.5 * filter->GetLambda() * filter->GetLambda());
   }
+  ConfigureGreedyPursuit(args, filter, solver);
   if (solver == "lca")
   {
     const double step = args.Number("--lca-step", 0.0);
@@ -136,8 +175,8 @@ Run(const csc::Arguments & args)
   auto filter = FilterType::New();
   filter->SetLambda(args.Number("--lambda", 0.05));
   filter->SetNonNegative(args.Has("--nonnegative"));
-  const auto solverFlags =
-    csc::ApplySolverFlags(args, filter.GetPointer(), "periodic", 200, { "admm", "fista", "lca", "threshold" });
+  const auto solverFlags = csc::ApplySolverFlags(
+    args, filter.GetPointer(), "periodic", 200, { "admm", "fista", "lca", "threshold", "mp", "omp" });
   ConfigurePursuit(args, filter.GetPointer(), solverFlags.Solver);
 
   const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
@@ -248,6 +287,9 @@ main(int argc, char * argv[])
       "--solver",
       "--transfer",
       "--lca-step",
+      "--max-atoms",
+      "--residual-tolerance",
+      "--min-correlation",
       "--boundary",
       "--weights",
       "--initial-coefficients",

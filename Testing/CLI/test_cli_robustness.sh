@@ -192,12 +192,17 @@ refused csc-sigmas-garbage 2 "finite number.*'2x'" -- "$CSC" --input "$img" --ga
 refused csc-lambda-trailing-garbage 2 "--lambda needs a finite number" -- "$CSC" --input "$img" --gaussian-dictionary 1 --lambda 0.1abc --output-coefficients x.mha
 refused csc-iterations-too-large 2 "--max-iterations must be an integer" -- "$CSC" --input "$img" --gaussian-dictionary 1 --lambda 0.1 --max-iterations 1e20 --output-coefficients x.mha
 refused csc-iterations-negative 2 "--max-iterations must be an integer" -- "$CSC" --input "$img" --gaussian-dictionary 1 --lambda 0.1 --max-iterations -1 --output-coefficients x.mha
-refused csc-unknown-solver 2 "--solver must be admm|fista|lca|threshold" -- "${csc[@]}" --solver omp2 --output-coefficients x.mha
+refused csc-unknown-solver 2 "--solver must be admm|fista|lca|threshold|mp|omp" -- "${csc[@]}" --solver omp2 --output-coefficients x.mha
 refused csc-lca-step-zero 2 "--lca-step must be positive" -- "${csc[@]}" --solver lca --lca-step 0 --output-coefficients x.mha
 refused csc-lca-step-without-lca 2 "--lca-step needs --solver lca" -- "${csc[@]}" --lca-step 0.1 --output-coefficients x.mha
 refused csc-transfer-with-fista 2 "--transfer needs --solver lca or threshold" -- "${csc[@]}" --solver fista --transfer hard --output-coefficients x.mha
 refused csc-transfer-and-nonnegative 2 "not both" -- "${csc[@]}" --solver lca --transfer hard --nonnegative --output-coefficients x.mha
 refused csc-lca-step-diverges 1 "diverged.*LCA Step" -- "$CSC" --input "$img" --gaussian-dictionary 1,2 --lambda 0.1 --solver lca --lca-step 1e6 --max-iterations 300 --tolerance 0 --output-coefficients x.mha
+refused csc-max-atoms-zero 2 "--max-atoms" -- "${csc[@]}" --solver mp --max-atoms 0 --output-coefficients x.mha
+refused csc-max-atoms-without-mp 2 "--max-atoms needs --solver mp or omp" -- "${csc[@]}" --max-atoms 10 --output-coefficients x.mha
+refused csc-residual-tolerance-negative 2 "must be non-negative" -- "${csc[@]}" --solver omp --residual-tolerance -1 --output-coefficients x.mha
+accepted csc-omp-nonnegative "x.mha r.json" -- "${csc[@]}" --solver omp --nonnegative --max-atoms 20 --output-coefficients x.mha --report r.json
+accepted csc-mp-residual "x.mha" -- "${csc[@]}" --solver mp --residual-tolerance 0.5 --output-coefficients x.mha
 accepted csc-lca-hard "x.mha r.json" -- "${csc[@]}" --solver lca --transfer hard --output-coefficients x.mha --report r.json
 accepted csc-threshold-nonnegative "x.mha r.json" -- "${csc[@]}" --solver threshold --transfer nonnegative --output-coefficients x.mha --report r.json
 refused gssl-groups-with-space 2 "separate the numbers with commas" -- "$GSSL" --input "$img" --kernels "gauss:1;gauss:2" --groups "0 1" --lambda 1 --output-sources s.csv

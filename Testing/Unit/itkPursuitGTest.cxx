@@ -4,6 +4,7 @@
 #include "itkDenseReference.h"
 #include "itkL0ProximalOperator.h"
 #include "itkL1ProximalOperator.h"
+#include "itkNonNegativeGroupL2ProximalOperator.h"
 #include "itkNonNegativeL1ProximalOperator.h"
 #include "itkSparseCodingSolverFactory.h"
 #include "gtest/gtest.h"
@@ -278,5 +279,219 @@ TEST(Pursuit, LCARejectsABadStep)
   solver->SetStep(1e6);
   solver->SetMaximumNumberOfIterations(200);
   EXPECT_THROW(solver->Solve(), itk::ExceptionObject);
+}
+} // namespace
+
+namespace
+{
+using SolverEnum = itk::ConvolutionalSparseCodingEnums::Solver;
+
+/** Unit-norm random kernels (7x7) and a signal of planted atoms (kernel, x, y, amplitude). */
+struct PlantedAtoms
+{
+  static constexpr size_t                              W = 64, M = 7, K = 3;
+  std::vector<double>                                  kernels = csctest::RandomVector<double>(K * M * M, 31);
+  std::vector<double>                                  planted = std::vector<double>(K * W * W, 0.0);
+  std::vector<double>                                  signal = std::vector<double>(W * W, 0.0);
+  itk::MultiChannelFourierConvolution<double>::Pointer op;
+
+  PlantedAtoms(const std::vector<std::array<double, 4>> & atoms, Boundary boundary = Boundary::Periodic,
+               double noise = 0)
+  {
+    for (size_t k = 0; k < K; ++k)
+    {
+      double norm = 0;
+      for (size_t t = 0; t < M * M; ++t)
+      {
+        norm += kernels[k * M * M + t] * kernels[k * M * M + t];
+      }
+      for (size_t t = 0; t < M * M; ++t)
+      {
+        kernels[k * M * M + t] /= std::sqrt(norm);
+      }
+    }
+    for (const auto & atom : atoms)
+    {
+      planted[size_t(atom[0]) * W * W + size_t(atom[2]) * W + size_t(atom[1])] = atom[3];
+    }
+    op = csctest::MakeOperator<double>({ W, W }, { M, M }, kernels, K, boundary);
+    op->ApplyForward(planted.data(), signal.data());
+    const auto values = csctest::RandomVector<double>(W * W, 32);
+    for (size_t i = 0; i < W * W; ++i)
+    {
+      signal[i] += noise * values[i];
+    }
+  }
+
+  typename itk::MatchingPursuitSparseCodingSolver<double>::Pointer
+  Pursuit(bool orthogonal, bool nonNegative = false) const
+  {
+    auto solver = itk::MatchingPursuitSparseCodingSolver<double>::New();
+    solver->SetOperator(op);
+    solver->SetProximalOperator(MakePenalty(nonNegative ? Penalty::NonNegativeL1 : Penalty::L1));
+    solver->SetSignal(signal.data());
+    solver->SetOrthogonal(orthogonal);
+    return solver;
+  }
+};
+
+TEST(Pursuit, MatchingPursuitRecoversWellSeparatedAtomsExactly)
+{
+  // Footprints 7 wide, atoms at least 14 apart: MP's amplitude for each pick is exact.
+  std::vector<std::array<double, 4>> atoms;
+  for (size_t j = 0; j < 9; ++j)
+  {
+    atoms.push_back({ double(j % 3), 8.0 + 20 * double(j % 3), 8.0 + 20 * double(j / 3), 1.0 + 0.05 * double(j) });
+  }
+  const PlantedAtoms problem(atoms);
+  for (bool orthogonal : { false, true })
+  {
+    auto solver = problem.Pursuit(orthogonal);
+    solver->SetMaximumNumberOfAtoms(50);
+    solver->SetResidualTolerance(1e-9);
+    solver->Solve();
+    EXPECT_TRUE(solver->GetConverged());
+    EXPECT_EQ(solver->GetPicks().size(), atoms.size()) << "one pick per atom";
+    std::vector<double> x(problem.planted.size());
+    solver->GetCoefficients(x.data());
+    for (size_t i = 0; i < x.size(); ++i)
+    {
+      ASSERT_NEAR(x[i], problem.planted[i], 1e-9) << "at " << i << (orthogonal ? " (OMP)" : " (MP)");
+    }
+    EXPECT_LT(solver->GetPrimalResidual(), 1e-9);
+  }
+}
+
+TEST(Pursuit, OrthogonalMatchingPursuitRefitsOverlappingAtomsExactly)
+{
+  // Pairs of atoms 3 pixels apart: their footprints overlap, so MP's amplitudes are off;
+  // OMP's local refit makes them exact once the support is found.
+  std::vector<std::array<double, 4>> atoms;
+  for (size_t j = 0; j < 4; ++j)
+  {
+    const double x = 10.0 + 28 * double(j % 2), y = 10.0 + 28 * double(j / 2);
+    atoms.push_back({ double(j % 3), x, y, 1.0 + 0.1 * double(j) });
+    atoms.push_back({ double((j + 1) % 3), x + 3, y + 1, 0.8 + 0.1 * double(j) });
+  }
+  const PlantedAtoms problem(atoms);
+  auto               omp = problem.Pursuit(true);
+  omp->SetMaximumNumberOfAtoms(8);
+  omp->Solve();
+  std::vector<double> x(problem.planted.size());
+  omp->GetCoefficients(x.data());
+  for (size_t i = 0; i < x.size(); ++i)
+  {
+    ASSERT_NEAR(x[i], problem.planted[i], 1e-5) << "OMP at " << i;
+  }
+  auto mp = problem.Pursuit(false);
+  mp->SetMaximumNumberOfAtoms(8);
+  mp->Solve();
+  mp->GetCoefficients(x.data());
+  double largestError = 0;
+  for (size_t i = 0; i < x.size(); ++i)
+  {
+    largestError = std::max(largestError, std::abs(x[i] - problem.planted[i]));
+  }
+  EXPECT_GT(largestError, 1e-3) << "the overlap should matter for plain MP";
+}
+
+/** Local updates against full recomputation: the same picks in the same order. */
+void
+ExpectSamePicksAsNaive(const PlantedAtoms & problem, bool orthogonal, bool nonNegative, const double * weights)
+{
+  SCOPED_TRACE(std::string(orthogonal ? "OMP" : "MP") + (nonNegative ? " non-negative" : "") +
+               (weights ? " weighted" : "") + " " + (problem.op->DomainEqualsImage() ? "periodic" : "zero-padded"));
+  std::vector<typename itk::MatchingPursuitSparseCodingSolver<double>::Pointer> runs;
+  for (bool local : { true, false })
+  {
+    auto solver = problem.Pursuit(orthogonal, nonNegative);
+    solver->SetWeights(weights);
+    solver->SetCoefficientsBeyondImage(true);
+    solver->SetLocalUpdates(local);
+    solver->SetMaximumNumberOfAtoms(60);
+    solver->Solve();
+    runs.push_back(solver);
+  }
+  const auto & local = runs[0]->GetPicks();
+  const auto & naive = runs[1]->GetPicks();
+
+  ASSERT_EQ(local.size(), naive.size());
+  ASSERT_GT(local.size(), 30u);
+  for (size_t i = 0; i < local.size(); ++i)
+  {
+    ASSERT_EQ(local[i].Kernel, naive[i].Kernel) << "pick " << i;
+    ASSERT_EQ(local[i].Pixel, naive[i].Pixel) << "pick " << i;
+    ASSERT_NEAR(local[i].Score, naive[i].Score, 1e-9 * naive[i].Score) << "pick " << i;
+  }
+  EXPECT_NEAR(runs[0]->GetObjective(), runs[1]->GetObjective(), 1e-9 * runs[1]->GetObjective());
+}
+
+TEST(Pursuit, LocalUpdateMatchingPursuitMakesTheNaivePicks)
+{
+  std::vector<std::array<double, 4>> atoms;
+  const auto                         values = csctest::RandomVector<double>(4 * 40, 41);
+  for (size_t j = 0; j < 40; ++j)
+  {
+    // Anywhere, overlapping and touching the border.
+    atoms.push_back({ std::floor(1.5 * (values[4 * j] + 1)),
+                      std::floor(31.99 * (values[4 * j + 1] + 1)),
+                      std::floor(31.99 * (values[4 * j + 2] + 1)),
+                      values[4 * j + 3] });
+  }
+  const PlantedAtoms  periodic(atoms, Boundary::Periodic, 0.01); // noise keeps all 60 picks above rounding
+  const PlantedAtoms  padded(atoms, Boundary::ZeroPadded, 0.01);
+  const auto          w = csctest::RandomVector<double>(PlantedAtoms::W * PlantedAtoms::W, 42);
+  std::vector<double> weights(w.size());
+  for (size_t i = 0; i < w.size(); ++i)
+  {
+    weights[i] = i % 13 == 0 ? 1.0 : 0.75 + 0.25 * w[i]; // some pixels of unit weight, some not
+  }
+  for (bool orthogonal : { false, true })
+  {
+    ExpectSamePicksAsNaive(periodic, orthogonal, false, nullptr);
+    ExpectSamePicksAsNaive(periodic, orthogonal, true, nullptr);
+    ExpectSamePicksAsNaive(padded, orthogonal, false, nullptr);
+    ExpectSamePicksAsNaive(padded, orthogonal, false, weights.data());
+  }
+}
+
+TEST(Pursuit, MatchingPursuitStopsAtItsThresholdsAndRejectsBadSettings)
+{
+  std::vector<std::array<double, 4>> atoms;
+  for (size_t j = 0; j < 6; ++j)
+  {
+    atoms.push_back({ double(j % 3), 5.0 + 9 * double(j), 30.0, 0.5 + 0.3 * double(j) });
+  }
+  const PlantedAtoms problem(atoms);
+  auto               solver = problem.Pursuit(false);
+  solver->SetMaximumNumberOfAtoms(1000);
+  solver->SetMinimumCorrelation(1.0);
+  solver->Solve();
+  EXPECT_TRUE(solver->GetConverged());
+  ASSERT_FALSE(solver->GetPicks().empty());
+  for (const auto & pick : solver->GetPicks())
+  {
+    EXPECT_GE(pick.Score, 1.0);
+  }
+  solver->SetMinimumCorrelation(0);
+  solver->SetResidualTolerance(0.2);
+  solver->Solve();
+  EXPECT_TRUE(solver->GetConverged());
+  EXPECT_LE(solver->GetPrimalResidual(), 0.2);
+  EXPECT_NEAR(solver->GetObjective(),
+              solver->EvaluateObjective([&] {
+                std::vector<double> x(problem.planted.size());
+                solver->GetCoefficients(x.data());
+                return x;
+              }()
+                                          .data()),
+              1e-9);
+  solver->SetResidualTolerance(-1);
+  EXPECT_THROW(solver->Solve(), itk::ExceptionObject);
+  solver->SetResidualTolerance(0);
+  auto groups = itk::NonNegativeGroupL2ProximalOperator<double>::New();
+  groups->SetGroups({ { 0, 1, 2 } });
+  solver->SetProximalOperator(groups);
+  EXPECT_THROW(solver->Solve(), itk::ExceptionObject) << "a non-separable penalty";
 }
 } // namespace

@@ -66,7 +66,9 @@ public:
     FISTA = 0,
     ADMM = 1,
     LCA = 2,
-    Thresholding = 3
+    Thresholding = 3,
+    MatchingPursuit = 4,
+    OrthogonalMatchingPursuit = 5
   };
   /** The penalty g of the coding problem: the l1 norm, the l1 norm with x >= 0, or the number
    * of non-zeros (l0; non-convex: solvers stop at a stationary point). */
@@ -87,7 +89,7 @@ operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::Boundary val
 inline std::ostream &
 operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::Solver value)
 {
-  const char * names[] = { "FISTA", "ADMM", "LCA", "Thresholding" };
+  const char * names[] = { "FISTA", "ADMM", "LCA", "Thresholding", "MatchingPursuit", "OrthogonalMatchingPursuit" };
   return os << names[static_cast<int>(value)];
 }
 

@@ -279,7 +279,8 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
                               m_Statistics = solver.GetStatistics();
                               this->InvokeEvent(IterationEvent());
                               this->UpdateProgress(static_cast<float>(
-                                this->GetSolverProgressShare() * solver.GetIteration() / m_MaximumNumberOfIterations));
+                                this->GetSolverProgressShare() *
+                                std::min(1.0, double(solver.GetIteration()) / std::max(1u, solver.IterationLimit()))));
                               if (this->GetAbortGenerateData())
                               {
                                 aborted = true;

@@ -91,6 +91,18 @@ public:
   {
     return m_NumberOfKernels;
   }
+  /** The K kernels' taps as given (one kernel after another, x fastest). */
+  const std::vector<RealType> &
+  GetKernels() const
+  {
+    return m_Kernels;
+  }
+  /** The kernels' pairwise cross-correlations X_kj(d) = sum_t h_j(t) h_k(t - d) for every lag d
+   * with |d_a| < M_a (M the kernel size): what the correlation with kernel k at position p + d
+   * loses when a unit of kernel j is added at p. Layout: pair (k, j) at (k K + j) W, lag d at
+   * sum_a (d_a + M_a - 1) prod_{b<a} (2 M_b - 1), W = prod_a (2 M_a - 1). Spatial, O(K^2 W M^N). */
+  std::vector<double>
+  KernelCrossCorrelations() const;
 
   /** Periodic (default) or ZeroPadded. */
   itkSetEnumMacro(Boundary, BoundaryEnum);

@@ -451,6 +451,61 @@ MultiChannelFourierConvolution<TReal>::Adjoint(const RealType * y, RealType * x)
 }
 
 template <typename TReal>
+std::vector<double>
+MultiChannelFourierConvolution<TReal>::KernelCrossCorrelations() const
+{
+  const unsigned int dimension = m_KernelSize.size();
+  const unsigned int K = m_NumberOfKernels;
+  SizeValueType      taps = 1, lags = 1;
+  std::vector<long>  lagExtent(dimension);
+  for (unsigned int a = 0; a < dimension; ++a)
+  {
+    taps *= m_KernelSize[a];
+    lagExtent[a] = 2 * static_cast<long>(m_KernelSize[a]) - 1;
+    lags *= lagExtent[a];
+  }
+  std::vector<double> correlations(SizeValueType(K) * K * lags, 0.0);
+  std::vector<long>   lag(dimension), t(dimension);
+  for (SizeValueType l = 0; l < lags; ++l)
+  {
+    SizeValueType rest = l;
+    for (unsigned int a = 0; a < dimension; ++a)
+    {
+      lag[a] = static_cast<long>(rest % lagExtent[a]) - (static_cast<long>(m_KernelSize[a]) - 1);
+      rest /= lagExtent[a];
+    }
+    // sum over taps t with t - lag inside the kernel.
+    for (SizeValueType tap = 0; tap < taps; ++tap)
+    {
+      SizeValueType restTap = tap, shifted = 0, stride = 1;
+      bool          inside = true;
+      for (unsigned int a = 0; a < dimension; ++a)
+      {
+        t[a] = static_cast<long>(restTap % m_KernelSize[a]);
+        restTap /= m_KernelSize[a];
+        const long u = t[a] - lag[a];
+        inside = inside && u >= 0 && u < static_cast<long>(m_KernelSize[a]);
+        shifted += static_cast<SizeValueType>(std::max(0L, u)) * stride;
+        stride *= m_KernelSize[a];
+      }
+      if (!inside)
+      {
+        continue;
+      }
+      for (unsigned int k = 0; k < K; ++k)
+      {
+        const double hk = m_Kernels[k * taps + shifted];
+        for (unsigned int j = 0; j < K; ++j)
+        {
+          correlations[(SizeValueType(k) * K + j) * lags + l] += hk * double(m_Kernels[j * taps + tap]);
+        }
+      }
+    }
+  }
+  return correlations;
+}
+
+template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::EvaluateShiftedKernel(unsigned int k, const double * shift, RealType * values,
                                                              RealType * derivatives, ComplexType * spectralScratch,

@@ -214,6 +214,12 @@ public:
     return sum;
   }
 
+  bool
+  IsNonNegative() const override
+  {
+    return true;
+  }
+
 protected:
   NonNegativeGroupL2ProximalOperator() = default;
   ~NonNegativeGroupL2ProximalOperator() override = default;

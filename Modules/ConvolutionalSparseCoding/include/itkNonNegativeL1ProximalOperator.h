@@ -48,6 +48,12 @@ public:
       v, stride, channels, begin, end, [](RealType value) { return std::abs(value); });
   }
 
+  bool
+  IsNonNegative() const override
+  {
+    return true;
+  }
+
 protected:
   NonNegativeL1ProximalOperator() = default;
   ~NonNegativeL1ProximalOperator() override = default;

@@ -52,6 +52,13 @@ public:
   {
     return true;
   }
+  /** True when the prox keeps coefficients non-negative (greedy pursuits then pick positive
+   * correlations only). */
+  virtual bool
+  IsNonNegative() const
+  {
+    return false;
+  }
   /** Apply() and Evaluate() on channel \c channel alone (v points at that channel), for
    * separable operators. The index matters to operators whose rule differs between channels. */
   virtual void

@@ -84,8 +84,10 @@ private:
  * prox-friendly penalty; each subclass names the algorithm it follows.
  *
  * Solve() calls Initialize(), then per iteration Iterate(), records the statistics, fires
- * IterationEvent and stops on StopSolving(), on MaximumNumberOfIterations, or when
- * Converged() says the relative tolerance is met. Subclasses add only their step.
+ * IterationEvent and stops on StopSolving(), after IterationLimit() iterations
+ * (MaximumNumberOfIterations unless a solver counts otherwise), or when Converged() says so
+ * (the relative tolerance for the iterative solvers, which never converge at tolerance 0).
+ * Subclasses add only their step.
  *
  * Inputs are image-sized, contiguous arrays (K channels one after another for
  * coefficients); the base pads them to the operator's domain.
@@ -133,6 +135,13 @@ public:
   itkSetMacro(MaximumNumberOfIterations, unsigned int);
   itkGetConstMacro(MaximumNumberOfIterations, unsigned int);
 
+  /** How many times Solve() may call Iterate(): MaximumNumberOfIterations, unless a solver
+   * counts otherwise (0 for a one-shot solver, the atom budget for a greedy one). */
+  virtual unsigned int
+  IterationLimit() const
+  {
+    return m_MaximumNumberOfIterations;
+  }
   /** Stop once the relative primal (and, for ADMM, dual) residual falls below this.
    * 0 disables the test. Default 1e-4. */
   itkSetMacro(RelativeTolerance, double);
@@ -264,13 +273,6 @@ protected:
   /** Whether the tolerance is met after the current iteration. */
   virtual bool
   Converged() const = 0;
-  /** How many times Solve() may call Iterate(): MaximumNumberOfIterations, unless a solver
-   * counts otherwise (0 for a one-shot solver, the atom budget for a greedy one). */
-  virtual unsigned int
-  IterationLimit() const
-  {
-    return m_MaximumNumberOfIterations;
-  }
 
   /** g = A^T W^2 (s - A x) on the domain (K channels) for domain coefficients \c x (nullptr:
    * x = 0; \c g nullptr: only the fidelity); returns the data fidelity 1/2 ||w (A x - s)||^2.

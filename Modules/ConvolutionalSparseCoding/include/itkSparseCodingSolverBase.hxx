@@ -188,7 +188,7 @@ SparseCodingSolverBase<TReal>::Solve()
            "solver's step is unstable for this problem (use FISTA, a larger ADMM Rho or a smaller LCA Step)");
     }
     this->InvokeEvent(IterationEvent());
-    if (m_RelativeTolerance > 0 && this->Converged())
+    if (this->Converged())
     {
       m_Converged = true;
       break;

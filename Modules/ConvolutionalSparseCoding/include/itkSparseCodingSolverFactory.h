@@ -5,6 +5,7 @@
 #include "itkConvolutionalSparseCodingEnums.h"
 #include "itkFISTASparseCodingSolver.h"
 #include "itkLCASparseCodingSolver.h"
+#include "itkMatchingPursuitSparseCodingSolver.h"
 #include "itkThresholdingSparseCodingSolver.h"
 
 namespace itk
@@ -29,6 +30,12 @@ CreateSparseCodingSolver(ConvolutionalSparseCodingEnums::Solver solver)
       return LCASparseCodingSolver<TReal>::New().GetPointer();
     case SolverEnum::Thresholding:
       return ThresholdingSparseCodingSolver<TReal>::New().GetPointer();
+    case SolverEnum::MatchingPursuit:
+    case SolverEnum::OrthogonalMatchingPursuit: {
+      auto pursuit = MatchingPursuitSparseCodingSolver<TReal>::New();
+      pursuit->SetOrthogonal(solver == SolverEnum::OrthogonalMatchingPursuit);
+      return pursuit.GetPointer();
+    }
   }
   itkGenericExceptionMacro("Unknown sparse coding solver " << static_cast<int>(solver));
 }

@@ -41,6 +41,12 @@ public:
   using typename Superclass::OperatorType;
   using typename Superclass::RealBufferType;
 
+  unsigned int
+  IterationLimit() const override
+  {
+    return 0;
+  }
+
   const RealType *
   GetDomainCoefficients() const override
   {
@@ -60,11 +66,6 @@ protected:
   Converged() const override
   {
     return true;
-  }
-  unsigned int
-  IterationLimit() const override
-  {
-    return 0;
   }
 
 private:
