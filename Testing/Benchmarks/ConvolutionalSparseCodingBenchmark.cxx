@@ -9,6 +9,7 @@
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkL1ProximalOperator.h"
+#include "itkMatchingPursuitSparseCodingSolver.h"
 #include "itkNonNegativeL1ProximalOperator.h"
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <random>
 #include <regex>
 #include <sstream>
 
@@ -482,6 +484,69 @@ WholeProcess(const Case & c, const Options & options, const std::string & tool, 
   }
   std::cout << std::endl;
 }
+
+/** Greedy pursuits on a synthetic 1024^2 image: 16 unit-norm random 11x11 kernels, \c atoms
+ * planted atoms plus noise; MP and OMP pick as many, the naive MP (every correlation recomputed
+ * by FFT after each pick) 20, extrapolated. */
+void
+PursuitBenchmark(unsigned int atoms, int planRigor)
+{
+  constexpr itk::SizeValueType W = 1024, M = 11, K = 16;
+  std::mt19937                 generator(7);
+  std::normal_distribution<>   gaussian;
+  std::vector<float>           kernels(K * M * M);
+  for (itk::SizeValueType k = 0; k < K; ++k)
+  {
+    double norm = 0;
+    for (itk::SizeValueType t = 0; t < M * M; ++t)
+    {
+      kernels[k * M * M + t] = static_cast<float>(gaussian(generator));
+      norm += double(kernels[k * M * M + t]) * kernels[k * M * M + t];
+    }
+    for (itk::SizeValueType t = 0; t < M * M; ++t)
+    {
+      kernels[k * M * M + t] = static_cast<float>(kernels[k * M * M + t] / std::sqrt(norm));
+    }
+  }
+  const unsigned rigor = planRigor >= 0 ? static_cast<unsigned>(planRigor) : FFTW_MEASURE;
+  auto           op = itk::MultiChannelFourierConvolution<float>::Create(
+    { W, W }, kernels.data(), { M, M }, K, itk::ConvolutionalSparseCodingEnums::Boundary::Periodic, rigor);
+  std::vector<float>                                x(K * W * W, 0.0f), signal(W * W);
+  std::uniform_int_distribution<itk::SizeValueType> position(0, K * W * W - 1);
+  for (unsigned int j = 0; j < atoms; ++j)
+  {
+    x[position(generator)] = static_cast<float>(1.0 + std::abs(gaussian(generator)));
+  }
+  op->ApplyForward(x.data(), signal.data());
+  for (auto & value : signal)
+  {
+    value += static_cast<float>(0.01 * gaussian(generator));
+  }
+  auto run = [&](bool orthogonal, bool local, unsigned int picks) {
+    auto solver = itk::MatchingPursuitSparseCodingSolver<float>::New();
+    solver->SetOperator(op);
+    solver->SetProximalOperator(itk::L1ProximalOperator<float>::New());
+    solver->SetSignal(signal.data());
+    solver->SetOrthogonal(orthogonal);
+    solver->SetLocalUpdates(local);
+    solver->SetMaximumNumberOfAtoms(picks);
+    const auto start = std::chrono::steady_clock::now();
+    solver->Solve();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << (orthogonal ? "OMP" : "MP") << (local ? "" : " naive") << ": " << solver->GetPicks().size()
+              << " atoms in " << seconds << " s of solve (relative residual " << solver->GetPrimalResidual() << ")";
+    return seconds;
+  };
+  std::cout << std::setprecision(4);
+  std::cout << "1024x1024, 16 kernels 11x11, " << atoms << " planted atoms\n";
+  run(false, true, atoms);
+  std::cout << "\n";
+  run(true, true, atoms);
+  std::cout << "\n";
+  const unsigned int few = 20;
+  const double       naive = run(false, false, few);
+  std::cout << " -> " << naive / few * atoms << " s for " << atoms << " atoms (extrapolated)\n";
+}
 } // namespace
 
 int
@@ -533,6 +598,11 @@ main(int argc, char * argv[])
       WholeProcess(Cases[std::max(options.caseIndex, 0)], options, CSC_TOOLS_DIR "/ConvolutionalSparseCoding", 5);
       return 0;
     }
+    else if (arg == "--pursuit")
+    {
+      PursuitBenchmark(static_cast<unsigned int>(std::stoul(next())), options.planRigor);
+      return 0;
+    }
     else if (arg == "--dictionary-learning")
     {
       DictionaryLearningIterations(options.shared, std::stoul(next()), options.planRigor);
@@ -546,6 +616,7 @@ main(int argc, char * argv[])
            "ConvolutionalSparseCodingBenchmark [--plan ...] --fft-scaling\n"
            "ConvolutionalSparseCodingBenchmark [--plan ...] [--shared DIR] --dictionary-learning ITERATIONS\n"
            "ConvolutionalSparseCodingBenchmark [--case INDEX] [--shared DIR] --whole-process\n"
+           "ConvolutionalSparseCodingBenchmark [--plan ...] --pursuit ATOMS   (MP and OMP, 1024^2, 16 kernels 11x11)\n"
            "ConvolutionalSparseCodingBenchmark --units REPORT.json   (a tool's report: its iteration in units)\n";
       for (size_t j = 0; j < Cases.size(); ++j)
       {

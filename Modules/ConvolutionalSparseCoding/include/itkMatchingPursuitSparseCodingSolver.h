@@ -156,7 +156,8 @@ private:
   bool                       m_Exhausted{ false };
   RealBufferType             m_X;
   RealBufferType             m_Correlation;
-  std::vector<double>        m_Energy; // K x n, or K values when uniform
+  std::vector<double>        m_Energy;      // K x n, or K values when uniform
+  std::vector<double>        m_InverseNorm; // 1 / sqrt(energy); 0 where an atom cannot be picked
   bool                       m_UniformEnergy{ true };
   std::vector<uint8_t>       m_UnitWeight;       // domain pixels with w^2 == 1
   std::vector<double>        m_CrossCorrelation; // KernelCrossCorrelations()

@@ -39,7 +39,8 @@ MatchingPursuitSparseCodingSolver<TReal>::Initialize()
   m_Correlation = op.AllocateSpatial(K);
   RealBufferType image = op.AllocateSpatial(1);
   m_SignalEnergy = 2 * this->ResidualCorrelation(nullptr, nullptr, image.data());
-  m_ResidualEnergy = 2 * this->ResidualCorrelation(m_X.data(), m_Correlation.data(), image.data());
+  const bool warm = std::any_of(m_X.data(), m_X.data() + m_X.size(), [](RealType v) { return v != 0; });
+  m_ResidualEnergy = 2 * this->ResidualCorrelation(warm ? m_X.data() : nullptr, m_Correlation.data(), image.data());
   m_Penalty = prox.Evaluate(m_X.data(), op.GetSpatialStride(), K, 0, n);
   this->PrepareGeometry();
 
@@ -115,9 +116,11 @@ MatchingPursuitSparseCodingSolver<TReal>::PrepareGeometry()
   if (m_UniformEnergy)
   {
     m_Energy.assign(K, 0.0);
+    m_InverseNorm.assign(K, 0.0);
     for (unsigned int k = 0; k < K; ++k)
     {
       m_Energy[k] = std::accumulate(squared.begin() + k * taps, squared.begin() + (k + 1) * taps, 0.0);
+      m_InverseNorm[k] = m_Energy[k] > 0 ? 1 / std::sqrt(m_Energy[k]) : 0.0;
     }
     return;
   }
@@ -146,21 +149,24 @@ MatchingPursuitSparseCodingSolver<TReal>::PrepareGeometry()
       m_Energy[k * n + i] = e > 1e-6 * largest ? e : 0.0;
     }
   }
+  // Zero where an atom cannot be picked: outside the support, or explaining no weighted pixel.
+  const uint8_t * support = this->GetSupportMask();
+  m_InverseNorm.assign(m_Energy.size(), 0.0);
+  for (SizeValueType j = 0; j < m_Energy.size(); ++j)
+  {
+    const bool allowed = support == nullptr || support[j % n];
+    m_InverseNorm[j] = allowed && m_Energy[j] > 0 ? 1 / std::sqrt(m_Energy[j]) : 0.0;
+  }
 }
 
 template <typename TReal>
 double
 MatchingPursuitSparseCodingSolver<TReal>::Score(unsigned int k, SizeValueType p) const
 {
-  const uint8_t * support = this->GetSupportMask();
-  const double    energy =
-    m_UniformEnergy ? m_Energy[k] : m_Energy[k * this->GetOperator()->GetNumberOfDomainPixels() + p];
-  if ((support != nullptr && !support[p]) || !(energy > 0))
-  {
-    return -std::numeric_limits<double>::infinity();
-  }
+  const double inverseNorm =
+    m_UniformEnergy ? m_InverseNorm[k] : m_InverseNorm[k * this->GetOperator()->GetNumberOfDomainPixels() + p];
   const double c = m_Correlation[k * this->GetOperator()->GetSpatialStride() + p];
-  return (m_NonNegative ? c : std::abs(c)) / std::sqrt(energy);
+  return (m_NonNegative ? c : std::abs(c)) * inverseNorm;
 }
 
 template <typename TReal>
@@ -382,13 +388,18 @@ void
 MatchingPursuitSparseCodingSolver<TReal>::RescoreBlock(SizeValueType block)
 {
   const OperatorType & op = *this->GetOperator();
-  const SizeValueType  end = std::min(op.GetNumberOfDomainPixels(), (block + 1) * PursuitBlock);
+  const SizeValueType  n = op.GetNumberOfDomainPixels();
+  const SizeValueType  begin = block * PursuitBlock, end = std::min(n, begin + PursuitBlock);
   Pick                 best;
+  best.Score = 0; // only atoms that explain something
   for (unsigned int k = 0; k < op.GetNumberOfKernels(); ++k)
   {
-    for (SizeValueType p = block * PursuitBlock; p < end; ++p)
+    const RealType * c = m_Correlation.data() + k * op.GetSpatialStride();
+    const double *   inverse = m_UniformEnergy ? nullptr : m_InverseNorm.data() + k * n;
+    const double     uniform = m_UniformEnergy ? m_InverseNorm[k] : 0.0;
+    for (SizeValueType p = begin; p < end; ++p)
     {
-      const double score = this->Score(k, p);
+      const double score = (m_NonNegative ? double(c[p]) : std::abs(double(c[p]))) * (inverse ? inverse[p] : uniform);
       if (score > best.Score)
       {
         best = Pick{ score, k, p };
@@ -424,7 +435,8 @@ MatchingPursuitSparseCodingSolver<TReal>::RecomputeCorrelations()
 {
   const OperatorType & op = *this->GetOperator();
   RealBufferType       image = op.AllocateSpatial(1);
-  m_ResidualEnergy = 2 * this->ResidualCorrelation(m_X.data(), m_Correlation.data(), image.data());
+  const bool           warm = std::any_of(m_X.data(), m_X.data() + m_X.size(), [](RealType v) { return v != 0; });
+  m_ResidualEnergy = 2 * this->ResidualCorrelation(warm ? m_X.data() : nullptr, m_Correlation.data(), image.data());
   for (SizeValueType b = 0; b + 1 < m_BlockBest.size(); ++b)
   {
     if (!m_BlockTouched[b])
