@@ -34,6 +34,7 @@ for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels gi
   --max-atoms N                mp/omp: atoms to pick at most (default: --max-iterations)
   --residual-tolerance R       mp/omp: stop when ||w r|| <= R ||w s|| (default 0)
   --min-correlation C          mp/omp: stop when the best normalised correlation is below C (default 0)
+  --exclusion-cell N           mp/omp: at most one atom per cell of N pixels along every axis
   --boundary periodic|zeropadded   (default periodic)
   --weights FILE               pixel weights w >= 0, the image's size
   --initial-coefficients FILE  warm start, laid out like the coefficient output
@@ -51,7 +52,7 @@ void
 ConfigureGreedyPursuit(const csc::Arguments & args, TFilter * filter, const std::string & solver)
 {
   const bool greedy = solver == "mp" || solver == "omp";
-  for (const char * flag : { "--max-atoms", "--residual-tolerance", "--min-correlation" })
+  for (const char * flag : { "--max-atoms", "--residual-tolerance", "--min-correlation", "--exclusion-cell" })
   {
     if (args.Has(flag) && !greedy)
     {
@@ -75,6 +76,10 @@ ConfigureGreedyPursuit(const csc::Arguments & args, TFilter * filter, const std:
   }
   pursuit->SetResidualTolerance(residual);
   pursuit->SetMinimumCorrelation(correlation);
+  if (args.Has("--exclusion-cell"))
+  {
+    pursuit->SetExclusionCellSize(csc::PositiveInteger(args, "--exclusion-cell", 1));
+  }
   filter->SetSolver(pursuit.GetPointer());
 }
 
@@ -290,6 +295,7 @@ main(int argc, char * argv[])
       "--max-atoms",
       "--residual-tolerance",
       "--min-correlation",
+      "--exclusion-cell",
       "--boundary",
       "--weights",
       "--initial-coefficients",

@@ -202,6 +202,8 @@ refused csc-max-atoms-zero 2 "--max-atoms" -- "${csc[@]}" --solver mp --max-atom
 refused csc-max-atoms-without-mp 2 "--max-atoms needs --solver mp or omp" -- "${csc[@]}" --max-atoms 10 --output-coefficients x.mha
 refused csc-residual-tolerance-negative 2 "must be non-negative" -- "${csc[@]}" --solver omp --residual-tolerance -1 --output-coefficients x.mha
 accepted csc-omp-nonnegative "x.mha r.json" -- "${csc[@]}" --solver omp --nonnegative --max-atoms 20 --output-coefficients x.mha --report r.json
+refused csc-exclusion-cell-zero 2 "--exclusion-cell" -- "${csc[@]}" --solver mp --exclusion-cell 0 --output-coefficients x.mha
+accepted csc-mp-exclusion "x.mha" -- "${csc[@]}" --solver mp --exclusion-cell 8 --max-atoms 30 --output-coefficients x.mha
 accepted csc-mp-residual "x.mha" -- "${csc[@]}" --solver mp --residual-tolerance 0.5 --output-coefficients x.mha
 accepted csc-lca-hard "x.mha r.json" -- "${csc[@]}" --solver lca --transfer hard --output-coefficients x.mha --report r.json
 accepted csc-threshold-nonnegative "x.mha r.json" -- "${csc[@]}" --solver threshold --transfer nonnegative --output-coefficients x.mha --report r.json

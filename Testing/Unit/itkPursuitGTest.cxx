@@ -9,6 +9,7 @@
 #include "itkSparseCodingSolverFactory.h"
 #include "gtest/gtest.h"
 #include <cmath>
+#include <set>
 
 namespace
 {
@@ -452,6 +453,45 @@ TEST(Pursuit, LocalUpdateMatchingPursuitMakesTheNaivePicks)
     ExpectSamePicksAsNaive(periodic, orthogonal, true, nullptr);
     ExpectSamePicksAsNaive(padded, orthogonal, false, nullptr);
     ExpectSamePicksAsNaive(padded, orthogonal, false, weights.data());
+  }
+}
+
+TEST(Pursuit, MatchingPursuitPicksAtMostOneAtomPerExclusionCell)
+{
+  // Clusters of three atoms 2 pixels apart, one cluster per 16x16 cell.
+  std::vector<std::array<double, 4>> atoms;
+  for (size_t j = 0; j < 8; ++j)
+  {
+    const double x = 4.0 + 16 * double(j % 4), y = 4.0 + 16 * double(j / 4);
+    for (size_t m = 0; m < 3; ++m)
+    {
+      atoms.push_back({ double(m), x + 2 * double(m), y + double(m), 1.0 + 0.2 * double(m) });
+    }
+  }
+  const PlantedAtoms problem(atoms, Boundary::Periodic, 0.01);
+  for (bool orthogonal : { false, true })
+  {
+    auto solver = problem.Pursuit(orthogonal);
+    solver->SetExclusionCellSize(16);
+    solver->SetMaximumNumberOfAtoms(100);
+    solver->Solve();
+    std::set<std::pair<size_t, size_t>> cells;
+    for (const auto & pick : solver->GetPicks())
+    {
+      const size_t x = pick.Pixel % PlantedAtoms::W, y = pick.Pixel / PlantedAtoms::W;
+      EXPECT_TRUE(cells.insert({ x / 16, y / 16 }).second) << "two picks in cell " << x / 16 << "," << y / 16;
+    }
+    EXPECT_EQ(cells.size(), 16u) << "every cell holds something to pick (8 clusters, noise elsewhere)";
+    // Without exclusion the clusters give three picks each.
+    solver->SetExclusionCellSize(0);
+    solver->SetMaximumNumberOfAtoms(24);
+    solver->Solve();
+    cells.clear();
+    for (const auto & pick : solver->GetPicks())
+    {
+      cells.insert({ pick.Pixel % PlantedAtoms::W / 16, pick.Pixel / PlantedAtoms::W / 16 });
+    }
+    EXPECT_LT(cells.size(), 24u);
   }
 }
 

@@ -27,6 +27,9 @@ namespace itk
  * so a pick rescans only the blocks the change touched (LocalUpdates off: every correlation is
  * recomputed by FFT after each pick, the naive method, for checks and benchmarks).
  *
+ * With ExclusionCellSize, at most one atom is picked per cell of the domain (the constraint
+ * "at most one location per cell" of space-time deconvolution).
+ *
  * Stops after MaximumNumberOfAtoms picks (0: MaximumNumberOfIterations), when the residual norm
  * ||w (s - A x)|| falls to ResidualTolerance times ||w s||, when the best normalised correlation
  * falls below MinimumCorrelation, or when nothing can be added. Lambda only weighs the penalty
@@ -64,6 +67,10 @@ public:
   /** Stop once the best normalised correlation is below this. Default 0 (off). */
   itkSetMacro(MinimumCorrelation, double);
   itkGetConstMacro(MinimumCorrelation, double);
+  /** At most one pick per cell of this many pixels along every axis (cells tile the domain from
+   * its first pixel); an atom is not picked twice either. 0 (default): no exclusion. */
+  itkSetMacro(ExclusionCellSize, unsigned int);
+  itkGetConstMacro(ExclusionCellSize, unsigned int);
   /** Update the correlations locally (default) or recompute them all after each pick. */
   itkSetMacro(LocalUpdates, bool);
   itkGetConstMacro(LocalUpdates, bool);
@@ -140,6 +147,9 @@ private:
   /** Rescores the touched blocks and the tree above them. */
   void
   UpdateMaxima();
+  /** Blocks every pixel of the exclusion cell holding p (and rescores their blocks). */
+  void
+  ExcludeCellOf(SizeValueType p);
   /** Recomputes every correlation (LocalUpdates off). */
   void
   RecomputeCorrelations();
@@ -151,6 +161,7 @@ private:
   double       m_ResidualTolerance{ 0.0 };
   double       m_MinimumCorrelation{ 0.0 };
   bool         m_LocalUpdates{ true };
+  unsigned int m_ExclusionCellSize{ 0 };
 
   bool                       m_NonNegative{ false };
   bool                       m_Exhausted{ false };
@@ -169,6 +180,7 @@ private:
   std::vector<uint8_t>       m_BlockTouched;
   std::vector<SizeValueType> m_TouchedBlocks;
   std::vector<Pick>          m_Picks;
+  std::vector<uint8_t>       m_Excluded; // domain pixels of cells already picked from
   double                     m_ResidualEnergy{ 0 };
   double                     m_SignalEnergy{ 0 };
   double                     m_Penalty{ 0 };

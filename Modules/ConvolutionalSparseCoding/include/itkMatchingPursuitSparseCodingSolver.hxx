@@ -60,6 +60,7 @@ MatchingPursuitSparseCodingSolver<TReal>::Initialize()
   }
   this->UpdateMaxima();
   m_Picks.clear();
+  m_Excluded.assign(m_ExclusionCellSize > 0 ? n : 0, 0);
   m_Exhausted = false;
   this->RecordStatistics();
 }
@@ -399,6 +400,10 @@ MatchingPursuitSparseCodingSolver<TReal>::RescoreBlock(SizeValueType block)
     const double     uniform = m_UniformEnergy ? m_InverseNorm[k] : 0.0;
     for (SizeValueType p = begin; p < end; ++p)
     {
+      if (!m_Excluded.empty() && m_Excluded[p])
+      {
+        continue;
+      }
       const double score = (m_NonNegative ? double(c[p]) : std::abs(double(c[p]))) * (inverse ? inverse[p] : uniform);
       if (score > best.Score)
       {
@@ -427,6 +432,43 @@ MatchingPursuitSparseCodingSolver<TReal>::UpdateMaxima()
     }
   }
   m_TouchedBlocks.clear();
+}
+
+template <typename TReal>
+void
+MatchingPursuitSparseCodingSolver<TReal>::ExcludeCellOf(SizeValueType p)
+{
+  const auto &       D = this->GetOperator()->GetDomainSize();
+  const unsigned int dimension = D.size();
+  // The cell's first pixel and extent per axis, then every pixel of it.
+  std::vector<SizeValueType> first(dimension), extent(dimension), strides(dimension);
+  SizeValueType              rest = p, stride = 1, count = 1;
+  for (unsigned int a = 0; a < dimension; ++a)
+  {
+    const SizeValueType c = rest % D[a];
+    rest /= D[a];
+    first[a] = c - c % m_ExclusionCellSize;
+    extent[a] = std::min<SizeValueType>(m_ExclusionCellSize, D[a] - first[a]);
+    strides[a] = stride;
+    stride *= D[a];
+    count *= extent[a];
+  }
+  for (SizeValueType j = 0; j < count; ++j)
+  {
+    SizeValueType restJ = j, pixel = 0;
+    for (unsigned int a = 0; a < dimension; ++a)
+    {
+      pixel += (first[a] + restJ % extent[a]) * strides[a];
+      restJ /= extent[a];
+    }
+    m_Excluded[pixel] = 1;
+    const SizeValueType block = pixel / PursuitBlock;
+    if (!m_BlockTouched[block])
+    {
+      m_BlockTouched[block] = 1;
+      m_TouchedBlocks.push_back(block);
+    }
+  }
 }
 
 template <typename TReal>
@@ -462,6 +504,10 @@ MatchingPursuitSparseCodingSolver<TReal>::Iterate()
     m_UniformEnergy ? m_Energy[best.Kernel] : m_Energy[best.Kernel * op.GetNumberOfDomainPixels() + best.Pixel];
   this->ChangeAtom(best.Kernel, best.Pixel, m_Correlation[best.Kernel * op.GetSpatialStride() + best.Pixel] / energy);
   m_Picks.push_back(best);
+  if (m_ExclusionCellSize > 0)
+  {
+    this->ExcludeCellOf(best.Pixel);
+  }
   if (m_Orthogonal)
   {
     if (!m_LocalUpdates)
@@ -511,6 +557,7 @@ MatchingPursuitSparseCodingSolver<TReal>::InternalClone() const
   clone.m_ResidualTolerance = m_ResidualTolerance;
   clone.m_MinimumCorrelation = m_MinimumCorrelation;
   clone.m_LocalUpdates = m_LocalUpdates;
+  clone.m_ExclusionCellSize = m_ExclusionCellSize;
   return pointer;
 }
 
@@ -524,6 +571,7 @@ MatchingPursuitSparseCodingSolver<TReal>::PrintSelf(std::ostream & os, Indent in
   os << indent << "ResidualTolerance: " << m_ResidualTolerance << std::endl;
   os << indent << "MinimumCorrelation: " << m_MinimumCorrelation << std::endl;
   os << indent << "LocalUpdates: " << m_LocalUpdates << std::endl;
+  os << indent << "ExclusionCellSize: " << m_ExclusionCellSize << std::endl;
   os << indent << "Picks: " << m_Picks.size() << std::endl;
 }
 } // namespace itk
