@@ -20,7 +20,9 @@ namespace itk
  * Convolutional sparse coding as in Wohlberg, "Efficient algorithms for convolutional sparse
  * representations", IEEE Trans. Image Process. 25(1), 2016 (convolutional basis pursuit
  * denoising), with pixel weights (ibid., mask decoupling). The solver is an object
- * (SetSolver(object), or one made from the Solver enum by CreateSparseCodingSolver()).
+ * (SetSolver(object), or one made from the Solver enum by CreateSparseCodingSolver()): the
+ * l1 solvers (ADMM, FISTA), LCA, or the pursuits (thresholding, matching pursuit, OMP), which
+ * take g's prox as their transfer or threshold function.
  *
  * Inputs: the image (input 0), the dictionary (named "Dictionary": an (N+1)-D image whose
  * last axis indexes the K kernels, kernel origin at the kernel centre), optional weights w >= 0
@@ -81,7 +83,8 @@ public:
   /** Lambda >= 0. Default 0.05. */
   itkSetMacro(Lambda, double);
   itkGetConstMacro(Lambda, double);
-  /** The solver by name, FISTA or ADMM (default): a solver with default settings is made by
+  /** The solver by name, ADMM (default), FISTA, LCA, Thresholding, MatchingPursuit or
+   * OrthogonalMatchingPursuit: a solver with default settings is made by
    * CreateSparseCodingSolver() at each update. Replaces a solver object given before. */
   void
   SetSolver(SolverEnum solver)
