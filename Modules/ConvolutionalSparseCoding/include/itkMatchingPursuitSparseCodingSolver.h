@@ -125,8 +125,6 @@ private:
    * and the lag offsets. */
   void
   PrepareGeometry();
-  double
-  Score(unsigned int k, SizeValueType p) const;
   /** The domain pixel p + lag l (wrapped per axis). */
   SizeValueType
   Shifted(SizeValueType p, SizeValueType l) const;
@@ -167,6 +165,7 @@ private:
   bool                       m_Exhausted{ false };
   RealBufferType             m_X;
   RealBufferType             m_Correlation;
+  RealBufferType             m_Image;       // one-channel domain scratch of the residual transforms
   std::vector<double>        m_Energy;      // K x n, or K values when uniform
   std::vector<double>        m_InverseNorm; // 1 / sqrt(energy); 0 where an atom cannot be picked
   bool                       m_UniformEnergy{ true };

@@ -37,10 +37,10 @@ MatchingPursuitSparseCodingSolver<TReal>::Initialize()
   m_X = op.AllocateSpatial(K);
   this->CopyInitialCoefficients(m_X.data());
   m_Correlation = op.AllocateSpatial(K);
-  RealBufferType image = op.AllocateSpatial(1);
-  m_SignalEnergy = 2 * this->ResidualCorrelation(nullptr, nullptr, image.data());
+  m_Image = op.AllocateSpatial(1);
+  m_SignalEnergy = 2 * this->ResidualCorrelation(nullptr, nullptr, m_Image.data());
   const bool warm = std::any_of(m_X.data(), m_X.data() + m_X.size(), [](RealType v) { return v != 0; });
-  m_ResidualEnergy = 2 * this->ResidualCorrelation(warm ? m_X.data() : nullptr, m_Correlation.data(), image.data());
+  m_ResidualEnergy = 2 * this->ResidualCorrelation(warm ? m_X.data() : nullptr, m_Correlation.data(), m_Image.data());
   m_Penalty = prox.Evaluate(m_X.data(), op.GetSpatialStride(), K, 0, n);
   this->PrepareGeometry();
 
@@ -158,16 +158,6 @@ MatchingPursuitSparseCodingSolver<TReal>::PrepareGeometry()
     const bool allowed = support == nullptr || support[j % n];
     m_InverseNorm[j] = allowed && m_Energy[j] > 0 ? 1 / std::sqrt(m_Energy[j]) : 0.0;
   }
-}
-
-template <typename TReal>
-double
-MatchingPursuitSparseCodingSolver<TReal>::Score(unsigned int k, SizeValueType p) const
-{
-  const double inverseNorm =
-    m_UniformEnergy ? m_InverseNorm[k] : m_InverseNorm[k * this->GetOperator()->GetNumberOfDomainPixels() + p];
-  const double c = m_Correlation[k * this->GetOperator()->GetSpatialStride() + p];
-  return (m_NonNegative ? c : std::abs(c)) * inverseNorm;
 }
 
 template <typename TReal>
@@ -475,10 +465,8 @@ template <typename TReal>
 void
 MatchingPursuitSparseCodingSolver<TReal>::RecomputeCorrelations()
 {
-  const OperatorType & op = *this->GetOperator();
-  RealBufferType       image = op.AllocateSpatial(1);
-  const bool           warm = std::any_of(m_X.data(), m_X.data() + m_X.size(), [](RealType v) { return v != 0; });
-  m_ResidualEnergy = 2 * this->ResidualCorrelation(warm ? m_X.data() : nullptr, m_Correlation.data(), image.data());
+  const bool warm = std::any_of(m_X.data(), m_X.data() + m_X.size(), [](RealType v) { return v != 0; });
+  m_ResidualEnergy = 2 * this->ResidualCorrelation(warm ? m_X.data() : nullptr, m_Correlation.data(), m_Image.data());
   for (SizeValueType b = 0; b + 1 < m_BlockBest.size(); ++b)
   {
     if (!m_BlockTouched[b])
@@ -524,8 +512,7 @@ MatchingPursuitSparseCodingSolver<TReal>::Iterate()
   if (m_ResidualEnergy < 1e-8 * m_SignalEnergy)
   {
     // Below the precision of the running sum (||s||^2 minus the picks' shares): measure it.
-    RealBufferType image = op.AllocateSpatial(1);
-    m_ResidualEnergy = 2 * this->ResidualCorrelation(m_X.data(), nullptr, image.data());
+    m_ResidualEnergy = 2 * this->ResidualCorrelation(m_X.data(), nullptr, m_Image.data());
   }
   this->RecordStatistics();
   const Pick next = m_BlockBest[m_Tree[1]];
