@@ -35,6 +35,8 @@ for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels gi
   --residual-tolerance R       mp/omp: stop when ||w r|| <= R ||w s|| (default 0)
   --min-correlation C          mp/omp: stop when the best normalised correlation is below C (default 0)
   --exclusion-cell N           mp/omp: at most one atom per cell of N pixels along every axis
+  --stride F[,F2[,F3]]         coefficient maps sampled every F pixels (per axis; default 1): the
+                               maps are ceil(size / F) pixels, upsampled before the convolution
   --boundary periodic|zeropadded   (default periodic)
   --weights FILE               pixel weights w >= 0, the image's size
   --initial-coefficients FILE  warm start, laid out like the coefficient output
@@ -127,24 +129,28 @@ ConfigurePursuit(const csc::Arguments & args, TFilter * filter, const std::strin
   }
 }
 
-/** input | reconstruction | sum_k |x_k| side by side, the middle slice of a volume. */
+/** input | reconstruction | sum_k |x_k| side by side, the middle slice of a volume; with a
+ * stride, each coefficient covers its lattice cell. */
 template <unsigned int VDimension, typename TFilter>
 void
 WritePicture(const std::string & path, const itk::Image<float, VDimension> * image, TFilter * filter)
 {
-  // Middle slice of each volume; the coefficient panel is sum_k |x_k|.
   const auto   size = image->GetLargestPossibleRegion().GetSize();
+  const auto   grid = filter->GetCoefficients()->GetLargestPossibleRegion().GetSize();
+  const auto   stride = filter->GetStride();
   const size_t width = size[0], height = size[1];
-  size_t       sliceOffset = 0, pixels = 1;
+  size_t       sliceOffset = 0, coefficientSlice = 0, coefficientPixels = 1;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
-    pixels *= size[d];
+    coefficientPixels *= grid[d];
   }
   if (VDimension == 3)
   {
-    sliceOffset = (size[VDimension - 1] / 2) * width * height;
+    const size_t slice = size[VDimension - 1] / 2;
+    sliceOffset = slice * width * height;
+    coefficientSlice = (slice / stride[VDimension - 1]) * grid[0] * grid[1];
   }
-  const size_t       K = filter->GetCoefficients()->GetLargestPossibleRegion().GetSize()[VDimension];
+  const size_t       K = grid[VDimension];
   std::vector<float> input(image->GetBufferPointer() + sliceOffset,
                            image->GetBufferPointer() + sliceOffset + width * height);
   const float *      r = filter->GetReconstruction()->GetBufferPointer() + sliceOffset;
@@ -155,12 +161,39 @@ WritePicture(const std::string & path, const itk::Image<float, VDimension> * ima
   {
     for (size_t i = 0; i < width * height; ++i)
     {
-      activity[i] += std::abs(x[k * pixels + sliceOffset + i]);
+      const size_t coarse = (i / width / stride[1]) * grid[0] + (i % width) / stride[0];
+      activity[i] += std::abs(x[k * coefficientPixels + coefficientSlice + coarse]);
     }
   }
   const auto picture = csc::SideBySide({ input, reconstruction, activity }, width, height);
   csc::WriteImageOutput(picture.GetPointer(), path);
   std::cout << "picture (input | reconstruction | sum_k |x_k|): " << path << "\n";
+}
+
+/** "2, 2": the stride as a comma-separated list. */
+template <typename TStride>
+std::string
+StrideList(const TStride & stride)
+{
+  std::string text;
+  for (unsigned int d = 0; d < TStride::Dimension; ++d)
+  {
+    text += (d ? ", " : "") + std::to_string(stride[d]);
+  }
+  return text;
+}
+
+/** K / prod(stride): coefficients per image pixel. */
+template <typename TFilter>
+double
+Overcompleteness(TFilter * filter)
+{
+  double cells = 1;
+  for (const unsigned int f : filter->GetStride())
+  {
+    cells *= f;
+  }
+  return double(filter->GetCoefficients()->GetLargestPossibleRegion().GetSize()[TFilter::ImageDimension]) / cells;
 }
 
 template <unsigned int VDimension>
@@ -177,14 +210,35 @@ Run(const csc::Arguments & args)
   csc::DeclareImageOutput<DictionaryType>(args, "--output-dictionary");
   csc::DeclareImageOutput<csc::PictureType>(args, "--output-picture");
   csc::DeclareTextOutput(args, "--report");
-  auto filter = FilterType::New();
+  const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
+  auto       filter = FilterType::New();
   filter->SetLambda(args.Number("--lambda", 0.05));
   filter->SetNonNegative(args.Has("--nonnegative"));
   const auto solverFlags = csc::ApplySolverFlags(
     args, filter.GetPointer(), "periodic", 200, { "admm", "fista", "lca", "threshold", "mp", "omp" });
   ConfigurePursuit(args, filter.GetPointer(), solverFlags.Solver);
+  if (args.Has("--stride"))
+  {
+    const auto values = csc::ParseIntegerList(args.Get("--stride"), "--stride", 1, 1e9);
+    if (values.size() != 1 && values.size() != VDimension)
+    {
+      throw csc::UsageError("--stride needs 1 or " + std::to_string(VDimension) + " integers for a " +
+                            std::to_string(VDimension) + "-D image");
+    }
+    typename FilterType::StrideType stride;
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      stride[d] = values[values.size() == 1 ? 0 : d];
+      if (stride[d] > image->GetLargestPossibleRegion().GetSize(d))
+      {
+        throw csc::UsageError("--stride " + std::to_string(stride[d]) + " is larger than the image along axis " +
+                              std::to_string(d) + " (" + std::to_string(image->GetLargestPossibleRegion().GetSize(d)) +
+                              " pixels)");
+      }
+    }
+    filter->SetStride(stride);
+  }
 
-  const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
   filter->SetInput(image);
   typename DictionaryType::Pointer dictionary;
   if (args.Has("--dictionary") && args.Has("--gaussian-dictionary"))
@@ -244,10 +298,12 @@ Run(const csc::Arguments & args)
           << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
           << ", \"nonnegative\": " << (filter->GetNonNegative() ? "true" : "false")
           << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
-          << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
+          << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary) << ", \"stride\": ["
+          << StrideList(filter->GetStride()) << "]"
           << ", \"weights\": " << (args.Has("--weights") ? csc::JsonString(args.Get("--weights")) : "null")
           << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
           << ", \"tolerance\": " << csc::JsonNumber(filter->GetRelativeTolerance()) << "},\n"
+          << "  \"overcompleteness\": " << csc::JsonNumber(Overcompleteness(filter.GetPointer())) << ",\n"
           << "  \"iterations\": " << stats.Iteration << ",\n"
           << "  \"converged\": " << (filter->GetSolverObject()->GetConverged() ? "true" : "false") << ",\n"
           << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
@@ -269,6 +325,12 @@ Run(const csc::Arguments & args)
       out << "\n  ]\n}\n";
     });
     std::cout << "report: " << args.Get("--report") << "\n";
+  }
+  if (Overcompleteness(filter.GetPointer()) !=
+      double(filter->GetCoefficients()->GetLargestPossibleRegion().GetSize()[VDimension]))
+  {
+    std::cout << "stride " << StrideList(filter->GetStride())
+              << ": overcompleteness K / prod(stride) = " << Overcompleteness(filter.GetPointer()) << "\n";
   }
   std::cout << "iterations " << stats.Iteration << ", objective " << stats.Objective << ", solve " << solveSeconds
             << " s, peak memory " << csc::PeakResidentMegabytes() << " MB\n";
@@ -296,6 +358,7 @@ main(int argc, char * argv[])
       "--residual-tolerance",
       "--min-correlation",
       "--exclusion-cell",
+      "--stride",
       "--boundary",
       "--weights",
       "--initial-coefficients",

@@ -207,6 +207,10 @@ accepted csc-mp-exclusion "x.mha" -- "${csc[@]}" --solver mp --exclusion-cell 8 
 accepted csc-mp-residual "x.mha" -- "${csc[@]}" --solver mp --residual-tolerance 0.5 --output-coefficients x.mha
 accepted csc-lca-hard "x.mha r.json" -- "${csc[@]}" --solver lca --transfer hard --output-coefficients x.mha --report r.json
 accepted csc-threshold-nonnegative "x.mha r.json" -- "${csc[@]}" --solver threshold --transfer nonnegative --output-coefficients x.mha --report r.json
+refused csc-stride-zero 2 "--stride needs integers from 1" -- "${csc[@]}" --stride 0 --output-coefficients x.mha
+refused csc-stride-too-many 2 "--stride needs 1 or 2 integers" -- "${csc[@]}" --stride 2,2,2 --output-coefficients x.mha
+refused csc-stride-larger-than-image 2 "--stride 100000 is larger than the image" -- "${csc[@]}" --stride 100000 --output-coefficients x.mha
+accepted csc-stride-lca "x.mha p.png r.json" -- "${csc[@]}" --solver lca --stride 2,3 --output-coefficients x.mha --output-picture p.png --report r.json
 refused gssl-groups-with-space 2 "separate the numbers with commas" -- "$GSSL" --input "$img" --kernels "gauss:1;gauss:2" --groups "0 1" --lambda 1 --output-sources s.csv
 refused gssl-groups-out-of-range 2 "integers from 0" -- "$GSSL" --input "$img" --kernels "gauss:1;gauss:2" --groups "0;4294967296" --lambda 1 --output-sources s.csv
 refused gssl-radius-wraps 2 "--neighborhood-radius must be an integer" -- "${gssl[@]}" --neighborhood-radius 4294967296 --output-sources s.csv

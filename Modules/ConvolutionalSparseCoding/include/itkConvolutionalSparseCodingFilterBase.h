@@ -33,6 +33,11 @@ namespace itk
  * axis (the dictionary's layout; spacing 1 and origin 0 along that axis); 1, the
  * reconstruction sum_k h_k * x_k on the image grid.
  *
+ * Stride F (per axis, default 1): the maps are sampled every F pixels (the coarse grid of
+ * ceil(size / F) pixels, spacing F times the image's, origin at the image's first pixel) and
+ * upsampled before the convolution, as in deconvolutional networks with strides (Schultz,
+ * Paiton, Lu and Kenyon, arXiv:1406.4205, 2014); every solver works with it.
+ *
  * The dictionary is used as plain arrays: its spacing, origin and direction are ignored
  * (\warning kernels are taken in pixel units of the image).
  *
@@ -69,6 +74,7 @@ public:
   using SolverType = SparseCodingSolverBase<RealType>;
   using ProximalOperatorType = ProximalOperator<RealType>;
   using StatisticsType = SparseCodingIterationStatistics;
+  using StrideType = FixedArray<unsigned int, ImageDimension>;
 
   /** The dictionary: K kernels stacked along the last axis. Required. */
   itkSetInputMacro(Dictionary, DictionaryImageType);
@@ -118,6 +124,9 @@ public:
   itkSetMacro(CoefficientsBeyondBorder, bool);
   itkGetConstMacro(CoefficientsBeyondBorder, bool);
   itkBooleanMacro(CoefficientsBeyondBorder);
+  /** Coefficient stride per axis, each at least 1 and at most the image size. Default 1. */
+  itkSetMacro(Stride, StrideType);
+  itkGetConstMacro(Stride, StrideType);
   /** Default 200. */
   itkSetMacro(MaximumNumberOfIterations, unsigned int);
   itkGetConstMacro(MaximumNumberOfIterations, unsigned int);
@@ -232,6 +241,7 @@ private:
   SolverEnum   m_Solver{ SolverEnum::ADMM };
   BoundaryEnum m_BoundaryCondition{ BoundaryEnum::Periodic };
   bool         m_CoefficientsBeyondBorder{ false };
+  StrideType   m_Stride{ StrideType::Filled(1) };
   unsigned int m_MaximumNumberOfIterations{ 200 };
   double       m_RelativeTolerance{ 1e-4 };
 

@@ -56,6 +56,13 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::VerifyPreconditions
   {
     itkExceptionMacro("RelativeTolerance must be non-negative, got " << m_RelativeTolerance);
   }
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    if (m_Stride[d] == 0)
+    {
+      itkExceptionMacro("The stride along axis " << d << " is 0: it must be at least 1");
+    }
+  }
 }
 
 template <typename TInputImage, typename TRealType>
@@ -70,6 +77,14 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::VerifyInputInformat
     itkExceptionMacro("The weight image (" << weights->GetLargestPossibleRegion().GetSize()
                                            << ") must have the size of the input image ("
                                            << input->GetLargestPossibleRegion().GetSize() << ")");
+  }
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    if (m_Stride[d] > input->GetLargestPossibleRegion().GetSize(d))
+    {
+      itkExceptionMacro("The stride along axis " << d << " (" << m_Stride[d] << ") is larger than the image ("
+                                                 << input->GetLargestPossibleRegion().GetSize(d) << " pixels)");
+    }
   }
 }
 
@@ -87,12 +102,17 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateOutputInfor
   typename CoefficientImageType::PointType     origin;
   typename CoefficientImageType::DirectionType direction;
   direction.SetIdentity();
+  // With a stride, the coarse grid starts at index 0 at the image's first pixel.
+  const bool strided = std::any_of(m_Stride.Begin(), m_Stride.End(), [](unsigned int f) { return f > 1; });
+  typename InputImageType::PointType first;
+  input->TransformIndexToPhysicalPoint(inputRegion.GetIndex(), first);
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
-    region.SetIndex(d, inputRegion.GetIndex(d));
-    region.SetSize(d, inputRegion.GetSize(d));
-    spacing[d] = input->GetSpacing()[d];
-    origin[d] = input->GetOrigin()[d];
+    const SizeValueType stride = std::max(1u, m_Stride[d]);
+    region.SetIndex(d, strided ? 0 : inputRegion.GetIndex(d));
+    region.SetSize(d, (inputRegion.GetSize(d) + stride - 1) / stride);
+    spacing[d] = input->GetSpacing()[d] * stride;
+    origin[d] = strided ? first[d] : input->GetOrigin()[d];
     for (unsigned int e = 0; e < ImageDimension; ++e)
     {
       direction(d, e) = input->GetDirection()(d, e);
@@ -226,16 +246,24 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   const auto          dictionarySize = this->GetDictionary()->GetLargestPossibleRegion().GetSize();
   const SizeValueType K = dictionarySize[ImageDimension];
 
-  typename MultiChannelFourierConvolution<RealType>::SizeType imageSize(ImageDimension), kernelSize(ImageDimension);
+  typename MultiChannelFourierConvolution<RealType>::SizeType imageSize(ImageDimension), kernelSize(ImageDimension),
+    stride(ImageDimension);
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
     imageSize[d] = inputRegion.GetSize(d);
     kernelSize[d] = dictionarySize[d];
+    stride[d] = m_Stride[d];
   }
   const std::vector<RealType> kernels = this->PrepareKernels(this->ReadKernels(), static_cast<unsigned int>(K));
   const std::vector<RealType> signal = this->ReadSignal();
-  const auto                  op = MultiChannelFourierConvolution<RealType>::Create(
-    imageSize, kernels.data(), kernelSize, static_cast<unsigned int>(K), m_BoundaryCondition);
+  const auto                  op =
+    MultiChannelFourierConvolution<RealType>::Create(imageSize,
+                                                     kernels.data(),
+                                                     kernelSize,
+                                                     static_cast<unsigned int>(K),
+                                                     m_BoundaryCondition,
+                                                     MultiChannelFourierConvolution<RealType>::AutomaticPlanRigor,
+                                                     stride);
 
   m_SolverObject = m_GivenSolver.IsNotNull() ? m_GivenSolver : CreateSparseCodingSolver<RealType>(m_Solver);
   SolverType & solver = *m_SolverObject;
@@ -255,9 +283,11 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
     const auto size = initial->GetLargestPossibleRegion().GetSize();
     for (unsigned int d = 0; d < ImageDimension; ++d)
     {
-      if (size[d] != imageSize[d])
+      if (size[d] != op->GetCoefficientGridSize()[d])
       {
-        itkExceptionMacro("The initial coefficients (" << size << ") must have the image's grid along axis " << d);
+        itkExceptionMacro("The initial coefficients (" << size << ") must have the coefficient grid ("
+                                                       << op->GetCoefficientGridSize()[d] << " pixels) along axis "
+                                                       << d);
       }
     }
     if (size[ImageDimension] != K)
@@ -326,6 +356,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::PrintSelf(std::ostr
   }
   os << indent << "BoundaryCondition: " << m_BoundaryCondition << std::endl;
   os << indent << "CoefficientsBeyondBorder: " << m_CoefficientsBeyondBorder << std::endl;
+  os << indent << "Stride: " << m_Stride << std::endl;
   os << indent << "MaximumNumberOfIterations: " << m_MaximumNumberOfIterations << std::endl;
   os << indent << "RelativeTolerance: " << m_RelativeTolerance << std::endl;
   os << indent << "Iteration: " << m_Statistics.Iteration << std::endl;

@@ -69,6 +69,14 @@ void
 GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::VerifyPreconditions() ITKv5_CONST
 {
   Superclass::VerifyPreconditions(); // the groups are checked by PrepareKernels
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    if (this->GetStride()[d] != 1)
+    {
+      itkExceptionMacro("Source localization codes on the full pixel grid: the stride must be 1, got "
+                        << this->GetStride());
+    }
+  }
   const auto                           size = this->GetInput()->GetLargestPossibleRegion().GetSize();
   typename DetectorType::SizeArrayType imageSize;
   std::copy(size.begin(), size.end(), imageSize.begin());

@@ -178,6 +178,71 @@ MultiChannelFourierConvolution<TReal>::ForEachImageRow(TFunction && f) const
 }
 
 template <typename TReal>
+template <typename TFunction>
+void
+MultiChannelFourierConvolution<TReal>::ForEachLatticePoint(TFunction && f) const
+{
+  const unsigned int         dimension = m_ImageSize.size();
+  std::vector<SizeValueType> index(dimension, 0);
+  std::vector<SizeValueType> step(dimension); // domain offset of one lattice step per axis
+  SizeValueType              domainStride = 1;
+  for (unsigned int axis = 0; axis < dimension; ++axis)
+  {
+    step[axis] = m_Stride[axis] * domainStride;
+    domainStride *= m_DomainSize[axis];
+  }
+  SizeValueType domainOffset = 0;
+  for (SizeValueType offset = 0; offset < m_NumberOfCoefficientPixels; ++offset)
+  {
+    f(offset, domainOffset);
+    for (unsigned int axis = 0; axis < dimension; ++axis)
+    {
+      domainOffset += step[axis];
+      if (++index[axis] < m_CoefficientGridSize[axis])
+      {
+        break;
+      }
+      domainOffset -= index[axis] * step[axis];
+      index[axis] = 0;
+    }
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::InitializeStride()
+{
+  const unsigned int dimension = m_ImageSize.size();
+  if (m_Stride.empty())
+  {
+    m_Stride.assign(dimension, 1);
+  }
+  if (m_Stride.size() != dimension)
+  {
+    itkExceptionMacro("The stride has " << m_Stride.size() << " entries but the image has " << dimension
+                                        << " dimensions");
+  }
+  m_Strided = false;
+  m_CoefficientGridSize.resize(dimension);
+  m_NumberOfCoefficientPixels = 1;
+  for (unsigned int axis = 0; axis < dimension; ++axis)
+  {
+    if (m_Stride[axis] == 0)
+    {
+      itkExceptionMacro("The stride along axis " << axis << " is 0: it must be at least 1");
+    }
+    if (m_Stride[axis] > m_ImageSize[axis])
+    {
+      itkExceptionMacro("The stride along axis " << axis << " (" << m_Stride[axis] << ") is larger than the image ("
+                                                 << m_ImageSize[axis] << " pixels)");
+    }
+    m_Strided = m_Strided || m_Stride[axis] > 1;
+    m_CoefficientGridSize[axis] = (m_ImageSize[axis] + m_Stride[axis] - 1) / m_Stride[axis];
+    m_NumberOfCoefficientPixels *= m_CoefficientGridSize[axis];
+  }
+}
+
+template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::Initialize()
 {
@@ -201,14 +266,21 @@ MultiChannelFourierConvolution<TReal>::Initialize()
     {
       itkExceptionMacro("The image is empty along axis " << axis);
     }
+  }
+  this->InitializeStride();
+  for (unsigned int axis = 0; axis < dimension; ++axis)
+  {
     if (m_KernelSize[axis] > m_ImageSize[axis])
     {
       itkExceptionMacro("The kernels (" << m_KernelSize[axis] << " taps along axis " << axis
                                         << ") are larger than the image (" << m_ImageSize[axis] << " pixels)");
     }
+    // Padded, the domain is a multiple of the stride, so that the lattice continues into the pad.
+    const SizeValueType stride = m_Stride[axis];
+    const SizeValueType padded = m_ImageSize[axis] + m_KernelSize[axis] - 1;
     m_DomainSize[axis] = m_Boundary == BoundaryEnum::Periodic
                            ? m_ImageSize[axis]
-                           : FFTFriendlySize(m_ImageSize[axis] + m_KernelSize[axis] - 1);
+                           : stride * FFTFriendlySize((padded + stride - 1) / stride);
   }
   m_NumberOfImagePixels =
     std::accumulate(m_ImageSize.begin(), m_ImageSize.end(), SizeValueType{ 1 }, std::multiplies<SizeValueType>());
@@ -226,6 +298,25 @@ MultiChannelFourierConvolution<TReal>::Initialize()
   this->ForEachImageRow([this](SizeValueType, SizeValueType domainOffset, SizeValueType length) {
     std::fill_n(m_ImageMask.begin() + domainOffset, length, uint8_t{ 1 });
   });
+  m_LatticeMask.clear();
+  m_ImageLatticeMask.clear();
+  if (m_Strided)
+  {
+    m_ImageLatticeMask.assign(m_NumberOfDomainPixels, 0);
+    this->ForEachLatticePoint([this](SizeValueType, SizeValueType d) { m_ImageLatticeMask[d] = 1; });
+    m_LatticeMask.assign(m_NumberOfDomainPixels, 0);
+    for (SizeValueType i = 0; i < m_NumberOfDomainPixels; ++i)
+    {
+      bool          onLattice = true;
+      SizeValueType rest = i;
+      for (unsigned int axis = 0; axis < dimension && onLattice; ++axis)
+      {
+        onLattice = (rest % m_DomainSize[axis]) % m_Stride[axis] == 0;
+        rest /= m_DomainSize[axis];
+      }
+      m_LatticeMask[i] = onLattice ? 1 : 0;
+    }
+  }
 
   // Plans: FFTW wants row-major dimensions, slowest first, so the ITK axes reversed.
   std::vector<int> n(dimension);
@@ -671,11 +762,48 @@ MultiChannelFourierConvolution<TReal>::CropToImage(const RealType * domain, Real
 
 template <typename TReal>
 void
+MultiChannelFourierConvolution<TReal>::CoefficientsToDomain(const RealType * coefficients, RealType * domain,
+                                                            unsigned int channels) const
+{
+  if (!m_Strided)
+  {
+    this->PadToDomain(coefficients, domain, channels);
+    return;
+  }
+  for (unsigned int c = 0; c < channels; ++c)
+  {
+    RealType *       out = domain + c * m_SpatialStride;
+    const RealType * in = coefficients + c * m_NumberOfCoefficientPixels;
+    std::fill_n(out, m_NumberOfDomainPixels, RealType(0));
+    this->ForEachLatticePoint([&](SizeValueType offset, SizeValueType d) { out[d] = in[offset]; });
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::CoefficientsFromDomain(const RealType * domain, RealType * coefficients,
+                                                              unsigned int channels) const
+{
+  if (!m_Strided)
+  {
+    this->CropToImage(domain, coefficients, channels);
+    return;
+  }
+  for (unsigned int c = 0; c < channels; ++c)
+  {
+    const RealType * in = domain + c * m_SpatialStride;
+    RealType *       out = coefficients + c * m_NumberOfCoefficientPixels;
+    this->ForEachLatticePoint([&](SizeValueType offset, SizeValueType d) { out[offset] = in[d]; });
+  }
+}
+
+template <typename TReal>
+void
 MultiChannelFourierConvolution<TReal>::ApplyForward(const RealType * xImage, RealType * yImage) const
 {
   RealBufferType x = this->AllocateSpatial(m_NumberOfKernels);
   RealBufferType y = this->AllocateSpatial(1);
-  this->PadToDomain(xImage, x.data(), m_NumberOfKernels);
+  this->CoefficientsToDomain(xImage, x.data(), m_NumberOfKernels);
   this->Forward(x.data(), y.data());
   this->CropToImage(y.data(), yImage, 1);
 }
@@ -688,7 +816,7 @@ MultiChannelFourierConvolution<TReal>::ApplyAdjoint(const RealType * yImage, Rea
   RealBufferType x = this->AllocateSpatial(m_NumberOfKernels);
   this->PadToDomain(yImage, y.data(), 1);
   this->Adjoint(y.data(), x.data());
-  this->CropToImage(x.data(), xImage, m_NumberOfKernels);
+  this->CoefficientsFromDomain(x.data(), xImage, m_NumberOfKernels);
 }
 
 template <typename TReal>
@@ -711,6 +839,9 @@ MultiChannelFourierConvolution<TReal>::PrintSelf(std::ostream & os, Indent inden
   printSize(m_ImageSize);
   os << indent << "DomainSize: ";
   printSize(m_DomainSize);
+  os << indent << "Stride: ";
+  printSize(m_Stride);
+  os << indent << "Overcompleteness: " << this->GetOvercompleteness() << std::endl;
   os << indent
      << "PlanRigor: " << (m_PlanRigor == AutomaticPlanRigor ? std::string("automatic") : std::to_string(m_PlanRigor))
      << " (plans made with " << m_EffectivePlanRigor << ")" << std::endl;

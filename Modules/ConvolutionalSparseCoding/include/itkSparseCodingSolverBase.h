@@ -89,8 +89,10 @@ private:
  * (the relative tolerance for the iterative solvers, which never converge at tolerance 0).
  * Subclasses add only their step.
  *
- * Inputs are image-sized, contiguous arrays (K channels one after another for
- * coefficients); the base pads them to the operator's domain.
+ * Inputs are contiguous arrays: images image-sized, coefficients K maps one after another on
+ * the operator's coefficient grid (image-sized unless the operator has a stride, whose lattice
+ * then confines the coefficients: every solver works with strides). The base pads them to the
+ * operator's domain.
  *
  * \ingroup ConvolutionalSparseCoding
  */
@@ -153,7 +155,8 @@ public:
   /** Pixel weights w >= 0 (image-sized); nullptr for none (w = 1). */
   void
   SetWeights(const RealType * weights);
-  /** Warm start from K image-sized coefficient maps; nullptr to start from zero. */
+  /** Warm start from K coefficient maps (the operator's coefficient grid: image-sized at stride
+   * 1); nullptr to start from zero. */
   void
   SetInitialCoefficients(const RealType * coefficients);
 
@@ -167,7 +170,7 @@ public:
     m_StopRequested = true;
   }
 
-  /** The solution, K image-sized maps. */
+  /** The solution, K maps on the operator's coefficient grid (image-sized at stride 1). */
   void
   GetCoefficients(RealType * coefficients) const;
   /** A x on the image. */
@@ -191,7 +194,7 @@ public:
   ReleaseWorkBuffers()
   {}
 
-  /** F at K image-sized maps, computed directly through the operator. */
+  /** F at K coefficient-grid maps, computed directly through the operator. */
   double
   EvaluateObjective(const RealType * coefficients) const;
 
@@ -302,7 +305,7 @@ protected:
   const uint8_t *
   GetSupportMask() const
   {
-    return m_Operator->DomainEqualsImage() || m_CoefficientsBeyondImage ? nullptr : m_Operator->GetImageMask().data();
+    return m_Operator->GetCoefficientSupportMask(m_CoefficientsBeyondImage);
   }
   /** Copies the warm start (or zeros) into a domain buffer of K channels. */
   void

@@ -107,7 +107,7 @@ SparseCodingSolverBase<TReal>::CopyInitialCoefficients(RealType * domainCoeffici
     std::fill_n(domainCoefficients, K * m_Operator->GetSpatialStride(), RealType(0));
     return;
   }
-  m_Operator->PadToDomain(m_ImageInitialCoefficients, domainCoefficients, K);
+  m_Operator->CoefficientsToDomain(m_ImageInitialCoefficients, domainCoefficients, K);
 }
 
 template <typename TReal>
@@ -150,7 +150,7 @@ SparseCodingSolverBase<TReal>::Solve()
   m_ProximalOperator->Validate(K);
   if (m_ImageInitialCoefficients != nullptr)
   {
-    const SizeValueType n = K * m_Operator->GetNumberOfImagePixels();
+    const SizeValueType n = K * m_Operator->GetNumberOfCoefficientPixels();
     for (SizeValueType i = 0; i < n; ++i)
     {
       if (!std::isfinite(m_ImageInitialCoefficients[i]))
@@ -200,7 +200,7 @@ template <typename TReal>
 void
 SparseCodingSolverBase<TReal>::GetCoefficients(RealType * coefficients) const
 {
-  m_Operator->CropToImage(this->GetDomainCoefficients(), coefficients, m_Operator->GetNumberOfKernels());
+  m_Operator->CoefficientsFromDomain(this->GetDomainCoefficients(), coefficients, m_Operator->GetNumberOfKernels());
 }
 
 template <typename TReal>
@@ -270,7 +270,7 @@ SparseCodingSolverBase<TReal>::EvaluateObjective(const RealType * coefficients) 
   RealBufferType    x = op.AllocateSpatial(K);
   ComplexBufferType spectral = op.AllocateSpectral(K);
   RealBufferType    spatial = op.AllocateSpatial(1);
-  op.PadToDomain(coefficients, x.data(), K);
+  op.CoefficientsToDomain(coefficients, x.data(), K);
   const double data = this->ComputeDataFidelity(x.data(), spectral.data(), spatial.data());
   const double penalty =
     m_ProximalOperator->Evaluate(x.data(), op.GetSpatialStride(), K, 0, op.GetNumberOfDomainPixels());
@@ -289,11 +289,12 @@ SparseCodingSolverBase<TReal>::ComputeLipschitzConstant() const
       *std::max_element(m_SquaredWeights.data(), m_SquaredWeights.data() + op.GetNumberOfDomainPixels());
   }
   const double bound = op.GetSpectralNormSquared() * maxSquaredWeight;
-  if (op.DomainEqualsImage() || bound == 0)
+  if ((op.DomainEqualsImage() && !op.IsStrided()) || bound == 0)
   {
     return bound;
   }
-  // Power iteration on A^T W^2 A restricted to the support; a deterministic start.
+  // Power iteration on A^T W^2 A restricted to the support (the image, the stride lattice); a
+  // deterministic start.
   const unsigned int  K = op.GetNumberOfKernels();
   const SizeValueType stride = op.GetSpatialStride();
   const SizeValueType n = op.GetNumberOfDomainPixels();
@@ -322,7 +323,7 @@ SparseCodingSolverBase<TReal>::ComputeLipschitzConstant() const
       }
     }
     op.Forward(v.data(), y.data());
-    for (SizeValueType i = 0; i < n; ++i)
+    for (SizeValueType i = 0; i < n && this->IsWeighted(); ++i)
     {
       y[i] *= m_SquaredWeights[i];
     }
