@@ -4,7 +4,9 @@
 #include "itkConvolutionalSparseCodingImageFilter.h"
 #include "itkGaussianDerivativeDictionary.h"
 #include "itkImageFileReader.h"
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 
 namespace
@@ -170,6 +172,40 @@ WritePicture(const std::string & path, const itk::Image<float, VDimension> * ima
   std::cout << "picture (input | reconstruction | sum_k |x_k|): " << path << "\n";
 }
 
+/** How sparse the code is and how well it reconstructs the image. */
+struct Sparsity
+{
+  size_t Coefficients{ 0 };
+  size_t NonZero{ 0 };
+  double RelativeError{ 0 };
+  double
+  InactiveFraction() const
+  {
+    return Coefficients ? 1.0 - double(NonZero) / double(Coefficients) : 0.0;
+  }
+};
+
+template <typename TImage, typename TFilter>
+Sparsity
+MeasureSparsity(const TImage * image, TFilter * filter)
+{
+  Sparsity      result;
+  const auto *  coefficients = filter->GetCoefficients();
+  const float * x = coefficients->GetBufferPointer();
+  result.Coefficients = coefficients->GetLargestPossibleRegion().GetNumberOfPixels();
+  result.NonZero = static_cast<size_t>(std::count_if(x, x + result.Coefficients, [](float v) { return v != 0; }));
+  const float * s = image->GetBufferPointer();
+  const float * r = filter->GetReconstruction()->GetBufferPointer();
+  double        error = 0, energy = 0;
+  for (size_t i = 0; i < image->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+  {
+    error += (double(s[i]) - r[i]) * (double(s[i]) - r[i]);
+    energy += double(s[i]) * s[i];
+  }
+  result.RelativeError = energy > 0 ? std::sqrt(error / energy) : 0.0;
+  return result;
+}
+
 /** "2, 2": the stride as a comma-separated list. */
 template <typename TStride>
 std::string
@@ -289,6 +325,7 @@ Run(const csc::Arguments & args)
   }
 
   const auto & stats = filter->GetStatistics();
+  const auto   sparsity = MeasureSparsity(image.GetPointer(), filter.GetPointer());
   if (args.Has("--report"))
   {
     csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
@@ -304,6 +341,10 @@ Run(const csc::Arguments & args)
           << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
           << ", \"tolerance\": " << csc::JsonNumber(filter->GetRelativeTolerance()) << "},\n"
           << "  \"overcompleteness\": " << csc::JsonNumber(Overcompleteness(filter.GetPointer())) << ",\n"
+          << "  \"coefficients\": " << sparsity.Coefficients << ",\n"
+          << "  \"nonzero_coefficients\": " << sparsity.NonZero << ",\n"
+          << "  \"inactive_fraction\": " << csc::JsonNumber(sparsity.InactiveFraction()) << ",\n"
+          << "  \"relative_error\": " << csc::JsonNumber(sparsity.RelativeError) << ",\n"
           << "  \"iterations\": " << stats.Iteration << ",\n"
           << "  \"converged\": " << (filter->GetSolverObject()->GetConverged() ? "true" : "false") << ",\n"
           << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
@@ -332,6 +373,8 @@ Run(const csc::Arguments & args)
     std::cout << "stride " << StrideList(filter->GetStride())
               << ": overcompleteness K / prod(stride) = " << Overcompleteness(filter.GetPointer()) << "\n";
   }
+  std::cout << "inactive coefficients " << 100 * sparsity.InactiveFraction() << " %, relative error ||s - Ax|| / ||s|| "
+            << 100 * sparsity.RelativeError << " %\n";
   std::cout << "iterations " << stats.Iteration << ", objective " << stats.Objective << ", solve " << solveSeconds
             << " s, peak memory " << csc::PeakResidentMegabytes() << " MB\n";
   return 0;

@@ -28,7 +28,12 @@ its last axis.
   --iterations N             outer iterations, epochs when online (default 100)
   --coding-iterations N      coding iterations per outer iteration (default 2; online: 50)
   --dictionary-iterations N  dictionary-update iterations per outer iteration (default 1)
-  --solver admm|fista        coding solver (default admm)
+  --solver admm|fista|lca    coding solver (default admm; lca: the Locally Competitive Algorithm)
+  --stride F[,F[,F]]         coefficient maps sampled every F pixels (per axis; default 1); no
+                             recentring or canonicalisation then
+  --hebbian-rate ETA         with --online: the Hebbian dictionary step per image,
+                             d_k += ETA/sqrt(epoch)/P sum_p r(p + t) x_k(p), then projection
+                             (P coefficient positions), instead of the surrogate update
   --boundary periodic|zeropadded  (default periodic)
   --tolerance T              stop when the objective changes by less than T (relative; default 0)
   --no-canonicalize          keep kernels as learned (no centring, sign fix or ordering)
@@ -211,8 +216,37 @@ ConfigureLearner(const csc::Arguments & args, const std::vector<size_t> & kernel
   learner->SetCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 2));
   learner->SetOnlineCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 50));
   learner->SetDictionaryIterations(csc::PositiveInteger(args, "--dictionary-iterations", 1));
-  const std::string solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
-  learner->SetCodingSolver(solver == "fista" ? Enums::Solver::FISTA : Enums::Solver::ADMM);
+  const std::string solver = csc::Choice(args, "--solver", "admm", { "admm", "fista", "lca" });
+  learner->SetCodingSolver(solver == "fista" ? Enums::Solver::FISTA
+                           : solver == "lca" ? Enums::Solver::LCA
+                                             : Enums::Solver::ADMM);
+  if (args.Has("--stride"))
+  {
+    const auto values = csc::ParseIntegerList(args.Get("--stride"), "--stride", 1, 1e9);
+    if (values.size() != 1 && values.size() != VDimension)
+    {
+      throw csc::UsageError("--stride needs 1 or " + std::to_string(VDimension) + " integers");
+    }
+    typename LearnerType::StrideType stride;
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      stride[d] = values[values.size() == 1 ? 0 : d];
+    }
+    learner->SetStride(stride);
+  }
+  if (args.Has("--hebbian-rate"))
+  {
+    const double rate = args.Number("--hebbian-rate", 0.0);
+    if (!(rate > 0) || !std::isfinite(rate))
+    {
+      throw csc::UsageError("--hebbian-rate must be positive and finite");
+    }
+    if (!args.Has("--online"))
+    {
+      throw csc::UsageError("--hebbian-rate needs --online (the Hebbian step is taken per image)");
+    }
+    learner->SetHebbianLearningRate(rate);
+  }
   const std::string boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
   learner->SetBoundary(boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
   const double tolerance = args.Number("--tolerance", 0.0);
@@ -325,6 +359,9 @@ EvaluateDictionary(LearnerOf<VDimension> * learner, const std::vector<std::strin
     coder->SetLambda(learner->GetLambda());
     coder->SetNonNegative(learner->GetNonNegativeCoefficients());
     coder->SetBoundaryCondition(learner->GetBoundary());
+    typename itk::ConvolutionalSparseCodingImageFilter<ImageType>::StrideType stride;
+    std::copy(learner->GetStride().begin(), learner->GetStride().end(), stride.Begin());
+    coder->SetStride(stride);
     coder->SetMaximumNumberOfIterations(3000);
     coder->SetRelativeTolerance(1e-5);
     coder->Update();
@@ -355,7 +392,7 @@ WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t
   const auto &       curve = learner->GetLearningCurve();
   const bool         online = learner->GetOnline();
   const std::string  norm = csc::Choice(args, "--kernel-norm", "ball", { "ball", "unit", "l1" });
-  const std::string  solver = csc::Choice(args, "--solver", "admm", { "admm", "fista" });
+  const std::string  solver = csc::Choice(args, "--solver", "admm", { "admm", "fista", "lca" });
   const std::string  boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
   csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
     out << "{\n  \"tool\": \"DictionaryLearning\",\n  \"parameters\": {\"kernels\": " << K << ", \"kernel_size\": [";
@@ -368,7 +405,16 @@ WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t
         << ", \"zero_mean\": " << (learner->GetZeroMeanKernels() ? "true" : "false")
         << ", \"kernel_norm\": " << csc::JsonString(norm) << ", \"online\": " << (online ? "true" : "false")
         << ", \"iterations\": " << learner->GetNumberOfIterations() << ", \"solver\": " << csc::JsonString(solver)
-        << ", \"boundary\": " << csc::JsonString(boundary)
+        << ", \"boundary\": " << csc::JsonString(boundary) << ", \"stride\": [" <<
+      [&] {
+        std::string text;
+        for (unsigned int d = 0; d < VDimension; ++d)
+        {
+          text += (d ? ", " : "") + std::to_string(learner->GetStride()[d]);
+        }
+        return text;
+      }()
+        << "], \"hebbian_rate\": " << csc::JsonNumber(learner->GetHebbianLearningRate())
         << ", \"recentring_interval\": " << learner->GetRecentringInterval() << "},\n"
         << "  \"training_images\": " << trainingImages << ",\n"
         << "  \"iterations\": " << curve.size() << ",\n"
@@ -500,6 +546,8 @@ main(int argc, char * argv[])
       "--coding-iterations",
       "--dictionary-iterations",
       "--solver",
+      "--stride",
+      "--hebbian-rate",
       "--boundary",
       "--tolerance",
       "--centre",

@@ -217,6 +217,11 @@ refused gssl-radius-wraps 2 "--neighborhood-radius must be an integer" -- "${gss
 refused dl-kernel-size-with-space 2 "separate the numbers with commas" -- "$DL" --input "$img" --kernel-size "8 16" --lambda 0.1 --output-dictionary d.mha
 refused dl-kernel-size-inf 2 "finite number" -- "$DL" --input "$img" --kernel-size inf --lambda 0.1 --output-dictionary d.mha
 refused dl-seed-fraction 2 "--seed must be an integer" -- "${dl[@]}" --seed 1.5 --output-dictionary d.mha
+refused dl-stride-zero 2 "--stride needs integers from 1" -- "${dl[@]}" --stride 0 --output-dictionary d.mha
+refused dl-stride-larger-than-image 1 "stride along axis 0 .* is larger than the image" -- "${dl[@]}" --stride 100000 --output-dictionary d.mha
+refused dl-hebbian-without-online 2 "--hebbian-rate needs --online" -- "${dl[@]}" --hebbian-rate 1 --output-dictionary d.mha
+refused dl-hebbian-negative 2 "--hebbian-rate must be positive" -- "${dl[@]}" --online --hebbian-rate -1 --output-dictionary d.mha
+accepted dl-lca-stride "d.mha r.json" -- "${dl[@]}" --solver lca --stride 2 --output-dictionary d.mha --report r.json
 refused log-sigmas-with-space 2 "separate the numbers with commas" -- "$LOG" --input "$img" --sigmas "2 3" --output-sources s.csv
 
 # 5. Sizes checked before memory is spent.

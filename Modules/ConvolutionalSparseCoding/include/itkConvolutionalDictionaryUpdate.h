@@ -112,6 +112,12 @@ public:
   double
   Run(KernelsType & kernels, unsigned int steps, bool momentum = true, double stepScale = 1.0);
 
+  /** One Hebbian step (deconvolutional networks with LCA): d -= rate * gradient of the data
+   * term, i.e. d_k += rate sum_p r(p + t) x_k(p), then the projection. Leaves the operator
+   * holding the result; returns the data term before the step. */
+  double
+  HebbianStep(KernelsType & kernels, double rate);
+
   /** True when RunADMM() applies: periodic boundaries (the data term is diagonal in frequency)
    * and at most 32 samples (a Cholesky factor of an I x I matrix per frequency). */
   bool

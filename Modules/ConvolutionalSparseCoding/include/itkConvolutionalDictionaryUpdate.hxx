@@ -311,6 +311,25 @@ ConvolutionalDictionaryUpdate<TReal>::Run(KernelsType & kernels, unsigned int st
 }
 
 template <typename TReal>
+double
+ConvolutionalDictionaryUpdate<TReal>::HebbianStep(KernelsType & kernels, double rate)
+{
+  if (!(rate > 0) || !std::isfinite(rate))
+  {
+    itkExceptionMacro("The Hebbian learning rate must be positive and finite, got " << rate);
+  }
+  KernelsType  gradient(kernels.size());
+  const double data = this->EvaluateWithGradient(kernels, gradient);
+  for (size_t j = 0; j < kernels.size(); ++j)
+  {
+    kernels[j] -= static_cast<RealType>(rate) * gradient[j];
+  }
+  this->ProjectKernels(kernels);
+  m_Operator->UpdateKernelValues(kernels.data());
+  return data;
+}
+
+template <typename TReal>
 void
 ConvolutionalDictionaryUpdate<TReal>::GramMatrices(SizeValueType begin, SizeValueType end,
                                                    std::complex<double> * grams) const

@@ -52,6 +52,13 @@ namespace itk
  * of images. With zero-padded boundaries it takes a projected gradient step on each image's
  * data term instead (step 1/(L_i sqrt(epoch))).
  *
+ * Strides (SetStride, as deconvolutional networks, Schultz, Paiton, Lu and Kenyon, "Replicating
+ * kernels with a short stride allows sparse reconstructions with fewer independent kernels",
+ * arXiv:1406.4205, 2014): the maps live on the coarse lattice of the coding operator. Maps
+ * cannot then move by one pixel, so recentring and canonicalisation are skipped. Online
+ * learning may take the paper's Hebbian step instead of the surrogate
+ * (SetHebbianLearningRate), with any coding solver (LCA as the paper).
+ *
  * Batch learning recentres drifted kernels every SetRecentringInterval() outer iterations,
  * which frees kernels caught on support-cut shifted copies of a pattern (see there).
  *
@@ -92,6 +99,7 @@ public:
   using SolverEnum = ConvolutionalSparseCodingEnums::Solver;
   using BoundaryEnum = ConvolutionalSparseCodingEnums::Boundary;
   using OperatorType = MultiChannelFourierConvolution<RealType>;
+  using StrideType = Size<ImageDimension>;
 
   using Self = DictionaryLearner;
   using Superclass = ProcessObject;
@@ -230,6 +238,16 @@ public:
    * starts; on SPORCO's natural-image case F(D) 304.35 against 303.99 without. */
   itkSetMacro(RecentringInterval, unsigned int);
   itkGetConstMacro(RecentringInterval, unsigned int);
+  /** Coefficient stride per axis, each at least 1 and at most the training images' size. With
+   * a stride above 1, recentring and canonicalisation are skipped. Default 1. */
+  itkSetMacro(Stride, StrideType);
+  itkGetConstMacro(Stride, StrideType);
+  /** Online learning only: 0 (default) minimises the running surrogate (periodic boundary) or
+   * takes a projected gradient step (zero-padded) per image; a positive rate eta takes the
+   * Hebbian step per image instead, d_k += eta / P sum_p r(p + t) x_k(p) over the P coefficient
+   * positions p (r the image's residual, t the kernel taps), then the projection. */
+  itkSetMacro(HebbianLearningRate, double);
+  itkGetConstMacro(HebbianLearningRate, double);
   /** Seed of the random initial dictionary. Default 1. */
   itkSetMacro(Seed, unsigned int);
   itkGetConstMacro(Seed, unsigned int);
@@ -371,6 +389,8 @@ private:
   unsigned int                                       m_Seed{ 1 };
   bool                                               m_InitializeFromPatches{ false };
   unsigned int                                       m_RecentringInterval{ 20 };
+  StrideType                                         m_Stride{ StrideType::Filled(1) };
+  double                                             m_HebbianLearningRate{ 0.0 };
 
   // Working state of one run.
   std::vector<SizeValueType>                   m_KernelSizeVector;
@@ -381,7 +401,7 @@ private:
   typename ProximalOperator<RealType>::Pointer m_Proximal;
   std::vector<CurvePoint>                      m_LearningCurve;
   std::vector<std::vector<RealType>>           m_LastMaps;
-  std::vector<SizeValueType>                   m_LastImageSize;
+  std::vector<SizeValueType>                   m_LastMapSize;
   std::chrono::steady_clock::time_point        m_Start;
   double                                       m_Forgetting{ -1.0 };
 };

@@ -122,6 +122,21 @@ DictionaryLearner<TImage, TRealType>::VerifySettings() const
   {
     itkExceptionMacro("RelativeTolerance must be non-negative, got " << m_RelativeTolerance);
   }
+  if (!(m_HebbianLearningRate >= 0) || !std::isfinite(m_HebbianLearningRate))
+  {
+    itkExceptionMacro("HebbianLearningRate must be non-negative and finite, got " << m_HebbianLearningRate);
+  }
+  if (m_HebbianLearningRate > 0 && !m_Online)
+  {
+    itkExceptionMacro("HebbianLearningRate applies to online learning: turn Online on (and give training files)");
+  }
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    if (m_Stride[d] == 0)
+    {
+      itkExceptionMacro("The stride along axis " << d << " is 0: it must be at least 1");
+    }
+  }
   if (m_Online && m_TrainingFileNames.empty())
   {
     itkExceptionMacro("Online learning streams files: SetTrainingFileNames() is empty");
@@ -292,7 +307,9 @@ template <typename TImage, typename TRealType>
 void
 DictionaryLearner<TImage, TRealType>::PrepareOperator(const std::vector<SizeValueType> & imageSize)
 {
-  m_Operator = OperatorType::Create(imageSize, m_Kernels.data(), m_KernelSizeVector, m_K, m_Boundary);
+  const std::vector<SizeValueType> stride(m_Stride.begin(), m_Stride.end());
+  m_Operator = OperatorType::Create(
+    imageSize, m_Kernels.data(), m_KernelSizeVector, m_K, m_Boundary, OperatorType::AutomaticPlanRigor, stride);
   m_Update = UpdateType::New();
   m_Update->SetOperator(m_Operator);
   m_Update->SetPenaltyParameter(m_DictionaryPenaltyParameter);
@@ -335,7 +352,7 @@ DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterati
   sample.MapsInSolver = sample.Solver.IsNotNull();
   if (!sample.MapsInSolver)
   {
-    sample.Coefficients.resize(static_cast<size_t>(m_K) * sample.Signal.size());
+    sample.Coefficients.resize(static_cast<size_t>(m_K) * m_Operator->GetNumberOfCoefficientPixels());
     solver->GetCoefficients(sample.Coefficients.data());
   }
   if (m_Forgetting >= 0)
@@ -359,7 +376,7 @@ DictionaryLearner<TImage, TRealType>::SyncCoefficients(Sample & sample) const
 {
   if (sample.MapsInSolver && sample.Solver.IsNotNull())
   {
-    sample.Coefficients.resize(static_cast<size_t>(m_K) * sample.Signal.size());
+    sample.Coefficients.resize(static_cast<size_t>(m_K) * m_Operator->GetNumberOfCoefficientPixels());
     sample.Solver->GetCoefficients(sample.Coefficients.data());
   }
   sample.MapsInSolver = false;
@@ -421,7 +438,7 @@ DictionaryLearner<TImage, TRealType>::RunBatch(std::vector<Sample> & samples)
     {
       break;
     }
-    if (m_RecentringInterval > 0 && iteration % m_RecentringInterval == 0 &&
+    if (m_RecentringInterval > 0 && !m_Operator->IsStrided() && iteration % m_RecentringInterval == 0 &&
         iteration + m_RecentringInterval <= m_NumberOfIterations)
     {
       this->RecentreKernels(samples);
@@ -471,7 +488,7 @@ DictionaryLearner<TImage, TRealType>::RunOnline()
       // last epoch's images count) and minimise that over the dictionary; with zero-padded
       // boundaries (no per-frequency surrogate), a projected gradient step on its data term.
       ++seen;
-      const bool surrogate = m_Boundary == BoundaryEnum::Periodic;
+      const bool surrogate = m_Boundary == BoundaryEnum::Periodic && m_HebbianLearningRate == 0;
       m_Update->ClearSamples();
       m_Forgetting = surrogate ? 1.0 - 1.0 / static_cast<double>(std::min(seen, window)) : -1.0;
       const auto terms = this->Code(sample, m_OnlineCodingIterations, true);
@@ -482,12 +499,18 @@ DictionaryLearner<TImage, TRealType>::RunOnline()
       {
         m_Update->RunSurrogate(m_Kernels, m_DictionaryIterations);
       }
+      else if (m_HebbianLearningRate > 0)
+      {
+        m_Update->HebbianStep(m_Kernels,
+                              m_HebbianLearningRate / std::sqrt(static_cast<double>(epoch)) /
+                                double(m_Operator->GetNumberOfCoefficientPixels()));
+      }
       else
       {
         m_Update->Run(m_Kernels, 1, false, 1.0 / std::sqrt(static_cast<double>(epoch)));
       }
       m_LastMaps.assign(1, std::move(sample.Coefficients));
-      m_LastImageSize = size;
+      m_LastMapSize = m_Operator->GetCoefficientGridSize();
     }
     if (this->RecordIteration(data, penalty))
     {
@@ -551,7 +574,7 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
     }
     this->InitializeDictionary(first, samples);
     this->PrepareOperator(first);
-    m_LastImageSize = first;
+    m_LastMapSize = m_Operator->GetCoefficientGridSize();
     this->RunBatch(samples);
     m_LastMaps.clear();
     for (Sample & sample : samples)
@@ -562,10 +585,10 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
   }
   m_Update->ClearSamples();
 
-  if (m_Canonicalize)
+  if (m_Canonicalize && !m_Operator->IsStrided())
   {
     CanonicalizeDictionary(
-      m_Kernels, m_KernelSizeVector, m_K, m_LastMaps, m_LastImageSize, m_CanonicalCentre, !m_NonNegativeCoefficients);
+      m_Kernels, m_KernelSizeVector, m_K, m_LastMaps, m_LastMapSize, m_CanonicalCentre, !m_NonNegativeCoefficients);
     if (m_Boundary == BoundaryEnum::ZeroPadded && !samples.empty())
     {
       // Circular shifts of the maps are exact only for periodic boundaries: refit the maps.
@@ -601,7 +624,7 @@ DictionaryLearner<TImage, TRealType>::GetCoefficientMaps(unsigned int i) const -
     itkExceptionMacro("No coefficient maps for training image " << i << " (" << m_LastMaps.size() << " kept)");
   }
   auto maps = CoefficientImageType::New();
-  FillStack(maps.GetPointer(), m_LastImageSize, m_K, m_LastMaps[i]);
+  FillStack(maps.GetPointer(), m_LastMapSize, m_K, m_LastMaps[i]);
   return maps;
 }
 
@@ -643,6 +666,7 @@ DictionaryLearner<TImage, TRealType>::PrintSelf(std::ostream & os, Indent indent
   os << indent << "ZeroMeanKernels: " << m_ZeroMeanKernels << std::endl;
   os << indent << "NonNegativeKernels: " << m_NonNegativeKernels << std::endl;
   os << indent << "Online: " << m_Online << " (" << m_TrainingFileNames.size() << " files)" << std::endl;
+  os << indent << "Stride: " << m_Stride << ", HebbianLearningRate: " << m_HebbianLearningRate << std::endl;
   os << indent << "Canonicalize: " << m_Canonicalize << " (" << m_CanonicalCentre << ")" << std::endl;
   os << indent << "Seed: " << m_Seed << ", InitializeFromPatches: " << m_InitializeFromPatches
      << ", RecentringInterval: " << m_RecentringInterval << std::endl;

@@ -250,7 +250,7 @@ DictionaryLearner<TImage, TRealType>::RecentreKernels(std::vector<Sample> & samp
     projection.Project(h, taps);
     for (Sample & sample : samples)
     {
-      ShiftMap(sample.Coefficients.data() + k * sample.Signal.size(), m_LastImageSize, shift);
+      ShiftMap(sample.Coefficients.data() + k * sample.Signal.size(), m_LastMapSize, shift);
     }
     anyMoved = true;
   }
