@@ -329,6 +329,35 @@ MakePlantedDictionary(unsigned int K, size_t size, unsigned int count, unsigned 
   return planted;
 }
 
+/** The planted images written to a fresh temporary folder, removed again at the end of scope. */
+struct TrainingFiles
+{
+  explicit TrainingFiles(const Planted & planted)
+  {
+    char directory[] = "/tmp/csc_training_XXXXXX";
+    if (mkdtemp(directory) == nullptr)
+    {
+      throw std::runtime_error("cannot make a temporary folder for the training files");
+    }
+    Directory = directory;
+    for (size_t i = 0; i < planted.images.size(); ++i)
+    {
+      Names.push_back(Directory + "/image" + std::to_string(i) + ".mha");
+      itk::WriteImage(planted.images[i], Names.back());
+    }
+  }
+  ~TrainingFiles()
+  {
+    for (const auto & name : Names)
+    {
+      std::remove(name.c_str());
+    }
+    std::remove(Directory.c_str());
+  }
+  std::string              Directory;
+  std::vector<std::string> Names;
+};
+
 /** The best normalised correlation of atom a with kernel b over every circular shift and sign. */
 double
 BestCorrelation(const float * a, const float * b)
@@ -565,17 +594,11 @@ TEST(DictionaryLearner, RunsAgainWithAnotherKernelSize)
 
 TEST(DictionaryLearner, OnlineLearningFromFilesMatchesBatch)
 {
-  const unsigned int K = 4;
-  const auto         planted = MakePlantedDictionary(K, 48, 6, 31);
-  char               directory[] = "/tmp/csc_online_XXXXXX";
-  ASSERT_NE(mkdtemp(directory), nullptr);
-  std::vector<std::string> files;
-  for (size_t i = 0; i < planted.images.size(); ++i)
-  {
-    files.push_back(std::string(directory) + "/image" + std::to_string(i) + ".mha");
-    itk::WriteImage(planted.images[i], files.back());
-  }
-  auto configure = [&](itk::DictionaryLearner<Image2> * learner) {
+  const unsigned int  K = 4;
+  const auto          planted = MakePlantedDictionary(K, 48, 6, 31);
+  const TrainingFiles training(planted);
+  const auto &        files = training.Names;
+  auto                configure = [&](itk::DictionaryLearner<Image2> * learner) {
     learner->SetNumberOfKernels(K);
     learner->SetKernelSize({ { 8, 8 } });
     learner->SetLambda(0.02);
@@ -619,11 +642,6 @@ TEST(DictionaryLearner, OnlineLearningFromFilesMatchesBatch)
   const double fBatch = evaluate(batch->GetOutput()->GetBufferPointer());
   const double fOnline = evaluate(online->GetOutput()->GetBufferPointer());
   EXPECT_LE(fOnline, 1.05 * fBatch) << "batch " << fBatch << ", online " << fOnline;
-  for (const auto & file : files)
-  {
-    std::remove(file.c_str());
-  }
-  std::remove(directory);
 }
 } // namespace
 
@@ -701,19 +719,13 @@ TEST(DictionaryLearner, LearnsAStridedDictionaryWithLCA)
 // with the same coding reaches 0.958-0.978 (LCA's 50 iterations limit both).
 TEST(DictionaryLearner, HebbianOnlineLearningRecoversPerturbedAtoms)
 {
-  const unsigned int K = 3;
-  const auto         planted = MakePlantedDictionary(K, 48, 8, 43, 0.01f);
-  char               directory[] = "/tmp/csc_hebbian_XXXXXX";
-  ASSERT_NE(mkdtemp(directory), nullptr);
-  std::vector<std::string> files;
-  for (size_t i = 0; i < planted.images.size(); ++i)
-  {
-    files.push_back(std::string(directory) + "/image" + std::to_string(i) + ".mha");
-    itk::WriteImage(planted.images[i], files.back());
-  }
-  const auto start = PerturbedAtoms(planted, 0.5f, 9);
-  const auto before = PlantedCorrelations(planted, start.data(), K);
-  auto       learner = itk::DictionaryLearner<Image2>::New();
+  const unsigned int  K = 3;
+  const auto          planted = MakePlantedDictionary(K, 48, 8, 43, 0.01f);
+  const TrainingFiles training(planted);
+  const auto &        files = training.Names;
+  const auto          start = PerturbedAtoms(planted, 0.5f, 9);
+  const auto          before = PlantedCorrelations(planted, start.data(), K);
+  auto                learner = itk::DictionaryLearner<Image2>::New();
   learner->SetTrainingFileNames(files);
   learner->SetOnline(true);
   learner->SetKernelSize({ { 8, 8 } });
@@ -738,11 +750,6 @@ TEST(DictionaryLearner, HebbianOnlineLearningRecoversPerturbedAtoms)
   learner->SetHebbianLearningRate(1);
   learner->SetOnline(false);
   EXPECT_THROW(learner->Update(), itk::ExceptionObject);
-  for (const auto & file : files)
-  {
-    std::remove(file.c_str());
-  }
-  std::remove(directory);
 }
 
 TEST(DictionaryLearner, CodesWithClonesOfAGivenSolverObject)
