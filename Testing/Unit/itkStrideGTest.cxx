@@ -163,6 +163,38 @@ TEST(StridedOperator, StrideOneIsThePlainOperatorAndOvercompletenessIsReported)
   EXPECT_EQ(strided->GetDomainSize()[1] % 4, 0u);
 }
 
+TEST(StridedOperator, CoefficientNormIsTheStridedOperatorsNorm)
+{
+  // Power iteration on (AU)^T (AU) over coefficient maps approaches ||AU||^2 from below; the
+  // operator's alias-based value must lie between it and 1.02 times it, and below ||A||^2.
+  const unsigned int K = 3;
+  const auto         kernels = csctest::RandomVector<double>(K * 36, 21);
+  for (const SizeVector & stride : { SizeVector{ 2, 2 }, SizeVector{ 4, 2 }, SizeVector{ 3, 1 } })
+  {
+    auto op = MakeStridedOperator({ 24, 20 }, { 6, 6 }, kernels, K, Boundary::Periodic, stride);
+    ASSERT_TRUE(op->HasCoarseSpectra());
+    const size_t        m = op->GetNumberOfCoefficientPixels(), n = op->GetNumberOfImagePixels();
+    auto                v = csctest::RandomVector<double>(K * m, 22);
+    std::vector<double> av(n), atav(K * m);
+    double              estimate = 0;
+    for (int iteration = 0; iteration < 2000; ++iteration)
+    {
+      op->ApplyForward(v.data(), av.data());
+      op->ApplyAdjoint(av.data(), atav.data());
+      estimate = std::sqrt(csctest::Dot(atav, atav) / csctest::Dot(v, v));
+      const double norm = std::sqrt(csctest::Dot(atav, atav));
+      for (size_t i = 0; i < v.size(); ++i)
+      {
+        v[i] = atav[i] / norm;
+      }
+    }
+    const double strided = op->GetCoefficientSpectralNormSquared();
+    EXPECT_GE(strided, estimate * (1 - 1e-6)) << stride[0] << "," << stride[1];
+    EXPECT_LE(strided, 1.02 * estimate * (1 + 1e-6)) << stride[0] << "," << stride[1];
+    EXPECT_LT(strided, op->GetSpectralNormSquared()) << stride[0] << "," << stride[1];
+  }
+}
+
 TEST(StridedOperator, RejectsBadStrides)
 {
   const std::vector<double> h(9, 1.0);

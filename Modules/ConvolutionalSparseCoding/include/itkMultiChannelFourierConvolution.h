@@ -9,6 +9,7 @@
 #include "itkObjectFactory.h"
 #include <algorithm>
 #include <complex>
+#include <mutex>
 #include <vector>
 
 namespace itk
@@ -324,11 +325,27 @@ public:
   {
     return m_SpectralNormSquared;
   }
+  /** ||A U||^2 with U the stride's upsampling: the operator's norm on coefficient maps. At
+   * stride 1 GetSpectralNormSquared(); strided, per coarse frequency g the largest eigenvalue
+   * of (1 / prod F) sum over its aliases f of h(f) h(f)^H (h(f) = H_k(f) over k), by power
+   * iteration on B^H B (B the aliases' spectra, aliases x K), times 1.02 and capped by the
+   * alias-energy bound. Computed on first use after the kernels change. */
+  double
+  GetCoefficientSpectralNormSquared() const;
+  /** True when strided products run on the coarse grid: the domain is a multiple of the stride
+   * along every axis (always with ZeroPadded). Forward() then transforms the K coarse maps
+   * (prod F times fewer pixels) and tiles their spectra; Adjoint() folds the K products onto
+   * the coarse spectrum and returns zero off the lattice. */
+  bool
+  HasCoarseSpectra() const
+  {
+    return m_CoarsePlanForward != nullptr;
+  }
 
-  /** y = A x on the domain (x: K channels, y: one channel). */
+  /** y = A x on the domain (x: K channels, y: one channel). Strided, x is read on the lattice. */
   void
   Forward(const RealType * x, RealType * y) const;
-  /** x = A^T y on the domain. */
+  /** x = A^T y on the domain; strided with coarse spectra, zero off the lattice. */
   void
   Adjoint(const RealType * y, RealType * x) const;
 
@@ -667,6 +684,17 @@ private:
   /** Checks the stride and builds the coefficient grid and the lattice masks. */
   void
   InitializeStride();
+  /** Strided with a domain that is a multiple of the stride: the coarse plans and the maps
+   * between stored full and coarse frequencies. */
+  void
+  InitializeCoarseSpectra();
+  void
+  ForwardStrided(const RealType * x, RealType * y) const;
+  void
+  AdjointStrided(const RealType * y, RealType * x) const;
+  /** The coarse half-spectrum index of the full frequency given by its per-axis indices. */
+  SizeValueType
+  CoarseIndex(const std::vector<SizeValueType> & full, bool mirror, bool & conjugate) const;
 
   SizeType     m_ImageSize;
   SizeType     m_KernelSize;
@@ -704,6 +732,22 @@ private:
   typename FFTW::PlanType m_InversePlan{ nullptr };
   typename FFTW::PlanType m_ThreadedForwardPlan{ nullptr };
   typename FFTW::PlanType m_ThreadedInversePlan{ nullptr };
+
+  // Coarse spectra of strided maps (HasCoarseSpectra()).
+  typename FFTW::PlanType    m_CoarsePlanForward{ nullptr };
+  typename FFTW::PlanType    m_CoarsePlanInverse{ nullptr };
+  SizeType                   m_CoarseSize;
+  SizeValueType              m_NumberOfCoarsePixels{ 0 };
+  SizeValueType              m_NumberOfCoarseFrequencies{ 0 };
+  SizeValueType              m_CoarseSpatialStride{ 0 };
+  SizeValueType              m_CoarseSpectralStride{ 0 };
+  std::vector<SizeValueType> m_CoarseDomainOffsets; // domain offset of each coarse pixel
+  std::vector<SizeValueType> m_ForwardAlias;        // per stored frequency: its coarse index
+  std::vector<uint8_t>       m_ForwardConjugate;    // ... read conjugated
+  std::vector<long>          m_AdjointDirect;       // coarse index the frequency folds onto, or -1
+  std::vector<long>          m_AdjointMirror;       // coarse index its unstored mirror folds onto, or -1
+  mutable std::mutex         m_CoefficientNormMutex;
+  mutable double             m_CoefficientSpectralNormSquared{ -1.0 };
 
   MultiThreaderBase::Pointer m_MultiThreader;
 };

@@ -3,6 +3,7 @@
 
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkMultiChannelFourierConvolutionLayout.hxx"
+#include "itkMultiChannelFourierConvolutionStrided.hxx"
 #include "itkFFTWGlobalConfiguration.h"
 #include "itkMath.h"
 #include "itksys/SystemTools.hxx"
@@ -24,6 +25,14 @@ template <typename TReal>
 MultiChannelFourierConvolution<TReal>::~MultiChannelFourierConvolution()
 {
   this->DestroyPlans();
+  const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
+  for (auto * plan : { &m_CoarsePlanForward, &m_CoarsePlanInverse })
+  {
+    if (*plan != nullptr)
+    {
+      FFTW::Destroy(*plan);
+    }
+  }
 }
 
 template <typename TReal>
@@ -274,6 +283,7 @@ MultiChannelFourierConvolution<TReal>::Initialize()
       m_AxisFrequencies[axis][j] = 2.0 * itk::Math::pi * signedIndex / double(length);
     }
   }
+  this->InitializeCoarseSpectra();
   this->ComputeKernelSpectra();
   if (automatic && !fromWisdom && m_KernelTransformSeconds > m_AutomaticPlanningThreshold)
   {
@@ -296,6 +306,10 @@ MultiChannelFourierConvolution<TReal>::ComputeKernelSpectra()
     }
   }
   m_KernelSpectra = this->AllocateSpectral(m_NumberOfKernels);
+  {
+    const std::lock_guard<std::mutex> lock(m_CoefficientNormMutex);
+    m_CoefficientSpectralNormSquared = -1.0; // recomputed on first use
+  }
   const auto start = std::chrono::steady_clock::now();
   this->ForwardFFT(embedded.data(), m_KernelSpectra.data(), m_NumberOfKernels);
   m_KernelTransformSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -384,6 +398,11 @@ template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y) const
 {
+  if (this->HasCoarseSpectra())
+  {
+    this->ForwardStrided(x, y);
+    return;
+  }
   // One spectrum and one partial sum per channel group, not K spectra.
   const unsigned int groups = this->NumberOfChannelGroups();
   ComplexBufferType  scratch = this->AllocateSpectral(groups);
@@ -432,6 +451,11 @@ template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::Adjoint(const RealType * y, RealType * x) const
 {
+  if (this->HasCoarseSpectra())
+  {
+    this->AdjointStrided(y, x);
+    return;
+  }
   const unsigned int groups = this->NumberOfChannelGroups();
   ComplexBufferType  spectrum = this->AllocateSpectral(1);
   ComplexBufferType  scratch = this->AllocateSpectral(groups);

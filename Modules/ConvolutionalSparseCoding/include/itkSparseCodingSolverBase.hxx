@@ -288,8 +288,8 @@ SparseCodingSolverBase<TReal>::ComputeLipschitzConstant() const
     maxSquaredWeight =
       *std::max_element(m_SquaredWeights.data(), m_SquaredWeights.data() + op.GetNumberOfDomainPixels());
   }
-  const double bound = op.GetSpectralNormSquared() * maxSquaredWeight;
-  if ((op.DomainEqualsImage() && !op.IsStrided()) || bound == 0)
+  const double bound = op.GetCoefficientSpectralNormSquared() * maxSquaredWeight;
+  if ((op.DomainEqualsImage() && (!op.IsStrided() || op.HasCoarseSpectra())) || bound == 0)
   {
     return bound;
   }
