@@ -4,6 +4,7 @@
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkMultiChannelFourierConvolution.h"
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -58,6 +59,28 @@ MakeOperator(const std::vector<itk::SizeValueType> & imageSize, const std::vecto
 {
   return itk::MultiChannelFourierConvolution<T>::Create(
     imageSize, kernels.data(), kernelSize, K, boundary, FFTW_ESTIMATE);
+}
+
+/** ||B||^2 of a linear map by power iteration on B^T B: \c normal(v, out) writes B^T B v;
+ * \c iterations steps from a random start of \c n values. Approaches the norm from below. */
+template <typename TNormal>
+double
+PowerIterationNormSquared(TNormal && normal, size_t n, int iterations)
+{
+  auto                v = RandomVector<double>(n, 99);
+  std::vector<double> w(n);
+  double              estimate = 0;
+  for (int iteration = 0; iteration < iterations; ++iteration)
+  {
+    normal(v, w);
+    const double norm = std::sqrt(Dot(w, w));
+    estimate = norm / std::sqrt(Dot(v, v));
+    for (size_t i = 0; i < n; ++i)
+    {
+      v[i] = w[i] / norm;
+    }
+  }
+  return estimate;
 }
 
 /** The shared folder beside the project; tests that need it fail when it is missing. */

@@ -1,6 +1,7 @@
 #include "itkCSCTestHelpers.h"
 #include "itkConstantBoundaryCondition.h"
 #include "itkConvolutionImageFilter.h"
+#include "itkConvolutionalLayerOperator.h"
 #include "itkFFTWGlobalConfiguration.h"
 #include "itkImage.h"
 #include "itkImportImageFilter.h"
@@ -168,20 +169,14 @@ TEST(MultiChannelFourierConvolution, SpectralNormBoundsAndIsAttained)
   const auto         h = csctest::RandomVector<double>(K * 25, 8);
   auto               op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, h, K, Boundary::Periodic);
   // Power iteration on A^T A reaches the exact per-frequency bound.
-  auto   v = csctest::RandomVector<double>(K * 256, 9);
-  double estimate = 0;
-  for (int iteration = 0; iteration < 500; ++iteration)
-  {
-    std::vector<double> av(256), atav(K * 256);
-    op->ApplyForward(v.data(), av.data());
-    op->ApplyAdjoint(av.data(), atav.data());
-    estimate = std::sqrt(csctest::Dot(atav, atav) / csctest::Dot(v, v));
-    const double norm = std::sqrt(csctest::Dot(atav, atav));
-    for (size_t i = 0; i < v.size(); ++i)
-    {
-      v[i] = atav[i] / norm;
-    }
-  }
+  std::vector<double> av(256);
+  const double        estimate = csctest::PowerIterationNormSquared(
+    [&](const std::vector<double> & v, std::vector<double> & out) {
+      op->ApplyForward(v.data(), av.data());
+      op->ApplyAdjoint(av.data(), out.data());
+    },
+    K * 256,
+    500);
   EXPECT_LE(estimate, op->GetSpectralNormSquared() * (1 + 1e-9));
   EXPECT_NEAR(estimate, op->GetSpectralNormSquared(), 1e-3 * estimate);
 }
@@ -242,4 +237,88 @@ TEST(MultiChannelFourierConvolution, AutomaticPlanRigorMeasuresSlowTransformsOnc
     EXPECT_NEAR(measured[i], reference[i], 1e-6 * norm);
     EXPECT_NEAR(remembered[i], reference[i], 1e-6 * norm);
   }
+}
+
+namespace
+{
+using Layer = itk::ConvolutionalLayerOperator<double>;
+
+/** K maps to C channels: kernel k's channel c at (k C + c) taps. */
+Layer::Pointer
+MakeLayer(const SizeVector & imageSize, const SizeVector & kernelSize, unsigned int K, unsigned int C,
+          Boundary boundary, std::vector<double> & kernels)
+{
+  kernels = csctest::RandomVector<double>(K * C * csctest::Product(kernelSize), 31);
+  return Layer::Create(imageSize, kernels.data(), kernelSize, K, C, boundary, FFTW_ESTIMATE);
+}
+} // namespace
+
+TEST(ConvolutionalLayerOperator, AdjointAndChannelsMatchSingleChannelOperators)
+{
+  struct Case
+  {
+    SizeVector image, kernel;
+    Boundary   boundary;
+  };
+  for (const Case & c : { Case{ { 24, 20 }, { 5, 5 }, Boundary::Periodic },
+                          Case{ { 23, 18 }, { 6, 3 }, Boundary::ZeroPadded },
+                          Case{ { 10, 9, 8 }, { 3, 4, 3 }, Boundary::Periodic } })
+  {
+    const unsigned int  K = 3, C = 4;
+    std::vector<double> kernels;
+    auto                layer = MakeLayer(c.image, c.kernel, K, C, c.boundary, kernels);
+    ASSERT_EQ(layer->GetNumberOfMaps(), K);
+    ASSERT_EQ(layer->GetNumberOfChannels(), C);
+    const size_t        n = csctest::Product(c.image), taps = csctest::Product(c.kernel);
+    const auto          x = csctest::RandomVector<double>(K * n, 32);
+    const auto          y = csctest::RandomVector<double>(C * n, 33);
+    std::vector<double> dx(C * n), dty(K * n);
+    layer->ApplyForward(x.data(), dx.data());
+    layer->ApplyAdjoint(y.data(), dty.data());
+    const double left = csctest::Dot(dx, y), right = csctest::Dot(x, dty);
+    EXPECT_NEAR(left, right, 1e-12 * std::sqrt(csctest::Dot(dx, dx) * csctest::Dot(y, y)));
+    // Channel c is the plain operator with kernels h_{c,k}.
+    for (unsigned int channel = 0; channel < C; ++channel)
+    {
+      std::vector<double> single(K * taps);
+      for (unsigned int k = 0; k < K; ++k)
+      {
+        std::copy_n(kernels.begin() + (k * C + channel) * taps, taps, single.begin() + k * taps);
+      }
+      auto                plain = csctest::MakeOperator<double>(c.image, c.kernel, single, K, c.boundary);
+      std::vector<double> expected(n);
+      plain->ApplyForward(x.data(), expected.data());
+      const double scale = std::sqrt(csctest::Dot(expected, expected) / n);
+      for (size_t i = 0; i < n; ++i)
+      {
+        ASSERT_NEAR(dx[channel * n + i], expected[i], 1e-12 * scale) << "channel " << channel << " pixel " << i;
+      }
+    }
+  }
+}
+
+TEST(ConvolutionalLayerOperator, NormIsTheLargestSingularValueOverFrequencies)
+{
+  const unsigned int  K = 3, C = 2;
+  std::vector<double> kernels;
+  auto                layer = MakeLayer({ 16, 16 }, { 5, 5 }, K, C, Boundary::Periodic, kernels);
+  std::vector<double> dv(C * 256);
+  const double        estimate = csctest::PowerIterationNormSquared(
+    [&](const std::vector<double> & v, std::vector<double> & out) {
+      layer->ApplyForward(v.data(), dv.data());
+      layer->ApplyAdjoint(dv.data(), out.data());
+    },
+    K * 256,
+    1000);
+  EXPECT_GE(layer->GetSpectralNormSquared(), estimate * (1 - 1e-6));
+  EXPECT_LE(layer->GetSpectralNormSquared(), 1.02 * estimate * (1 + 1e-6));
+}
+
+TEST(ConvolutionalLayerOperator, RejectsEmptyLayersAndLargeKernels)
+{
+  const std::vector<double> h(9 * 4, 1.0);
+  EXPECT_THROW(Layer::Create({ 8, 8 }, h.data(), { 3, 3 }, 0, 2, Boundary::Periodic), itk::ExceptionObject);
+  EXPECT_THROW(Layer::Create({ 8, 8 }, h.data(), { 3, 3 }, 2, 0, Boundary::Periodic), itk::ExceptionObject);
+  EXPECT_THROW(Layer::Create({ 2, 2 }, h.data(), { 3, 3 }, 2, 2, Boundary::Periodic), itk::ExceptionObject);
+  EXPECT_NO_THROW(Layer::Create({ 8, 8 }, h.data(), { 3, 3 }, 2, 2, Boundary::Periodic));
 }

@@ -174,20 +174,14 @@ TEST(StridedOperator, CoefficientNormIsTheStridedOperatorsNorm)
     auto op = MakeStridedOperator({ 24, 20 }, { 6, 6 }, kernels, K, Boundary::Periodic, stride);
     ASSERT_TRUE(op->HasCoarseSpectra());
     const size_t        m = op->GetNumberOfCoefficientPixels(), n = op->GetNumberOfImagePixels();
-    auto                v = csctest::RandomVector<double>(K * m, 22);
-    std::vector<double> av(n), atav(K * m);
-    double              estimate = 0;
-    for (int iteration = 0; iteration < 2000; ++iteration)
-    {
-      op->ApplyForward(v.data(), av.data());
-      op->ApplyAdjoint(av.data(), atav.data());
-      estimate = std::sqrt(csctest::Dot(atav, atav) / csctest::Dot(v, v));
-      const double norm = std::sqrt(csctest::Dot(atav, atav));
-      for (size_t i = 0; i < v.size(); ++i)
-      {
-        v[i] = atav[i] / norm;
-      }
-    }
+    std::vector<double> av(n);
+    const double        estimate = csctest::PowerIterationNormSquared(
+      [&](const std::vector<double> & v, std::vector<double> & out) {
+        op->ApplyForward(v.data(), av.data());
+        op->ApplyAdjoint(av.data(), out.data());
+      },
+      K * m,
+      2000);
     const double strided = op->GetCoefficientSpectralNormSquared();
     EXPECT_GE(strided, estimate * (1 - 1e-6)) << stride[0] << "," << stride[1];
     EXPECT_LE(strided, 1.02 * estimate * (1 + 1e-6)) << stride[0] << "," << stride[1];

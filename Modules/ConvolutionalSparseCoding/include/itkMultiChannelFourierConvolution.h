@@ -647,6 +647,12 @@ public:
                               SizeValueType f, RealType beta, ComplexType * A, ComplexType * b);
   //@}
 
+  /** The largest eigenvalue of B^H B for a rows x columns matrix B (row-major): by power
+   * iteration, times 1.02 and capped by the trace (exact for one row or column). The norms of
+   * strided and multi-channel operators, one small matrix per frequency. */
+  static double
+  LargestSquaredSingularValue(const std::vector<std::complex<double>> & B, size_t rows, unsigned int columns);
+
   /** Smallest size >= n whose prime factors are all in {2, 3, 5, 7}. */
   static SizeValueType
   FFTFriendlySize(SizeValueType n);
@@ -690,6 +696,9 @@ private:
   InitializeCoarseSpectra();
   void
   ForwardStrided(const RealType * x, RealType * y) const;
+  /** y = inverse FFT of (1/N) sum over the \c groups partial spectra (destroys them). */
+  void
+  SumGroupsAndInvert(ComplexType * partial, unsigned int groups, RealType * y) const;
   void
   AdjointStrided(const RealType * y, RealType * x) const;
   /** The coarse half-spectrum index of the full frequency given by its per-axis indices. */

@@ -416,6 +416,14 @@ MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y)
       this->AccumulateChannelProduct(k, spectrum, sum, 0, m_NumberOfFrequencies);
     }
   });
+  this->SumGroupsAndInvert(partial.data(), groups, y);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::SumGroupsAndInvert(ComplexType * partial, unsigned int groups,
+                                                          RealType * y) const
+{
   const RealType scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
   for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
   {
@@ -426,7 +434,7 @@ MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y)
     }
     partial[f] = total * scale;
   }
-  this->InverseFFTChannel(partial.data(), y);
+  this->InverseFFTChannel(partial, y);
 }
 
 template <typename TReal>

@@ -168,17 +168,7 @@ MultiChannelFourierConvolution<TReal>::ForwardStrided(const RealType * x, RealTy
       }
     }
   });
-  const RealType scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
-  for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
-  {
-    ComplexType total = partial[f];
-    for (unsigned int g = 1; g < groups; ++g)
-    {
-      total += partial[g * m_SpectralStride + f];
-    }
-    partial[f] = total * scale;
-  }
-  this->InverseFFTChannel(partial.data(), y);
+  this->SumGroupsAndInvert(partial.data(), groups, y);
 }
 
 template <typename TReal>
@@ -224,6 +214,68 @@ MultiChannelFourierConvolution<TReal>::AdjointStrided(const RealType * y, RealTy
 
 template <typename TReal>
 double
+MultiChannelFourierConvolution<TReal>::LargestSquaredSingularValue(const std::vector<std::complex<double>> & B,
+                                                                   size_t rows, unsigned int columns)
+{
+  // Power iteration v <- B^H B v, 2 rows columns per step; it approaches from below, so 1.02
+  // times it, never above the trace (exact for one row or one column).
+  double trace = 0;
+  for (const auto & value : B)
+  {
+    trace += std::norm(value);
+  }
+  if (rows == 1 || columns == 1)
+  {
+    return trace;
+  }
+  std::vector<std::complex<double>> u(rows), v(columns, 1.0), w(columns);
+  double                            estimate = 0;
+  for (unsigned int iteration = 0; iteration < 100; ++iteration)
+  {
+    for (size_t a = 0; a < rows; ++a)
+    {
+      std::complex<double> sum = 0;
+      for (unsigned int k = 0; k < columns; ++k)
+      {
+        sum += B[a * columns + k] * v[k];
+      }
+      u[a] = sum;
+    }
+    std::fill(w.begin(), w.end(), std::complex<double>(0));
+    for (size_t a = 0; a < rows; ++a)
+    {
+      for (unsigned int k = 0; k < columns; ++k)
+      {
+        w[k] += std::conj(B[a * columns + k]) * u[a];
+      }
+    }
+    double wNorm = 0, vNorm = 0;
+    for (unsigned int k = 0; k < columns; ++k)
+    {
+      wNorm += std::norm(w[k]);
+      vNorm += std::norm(v[k]);
+    }
+    const double previous = estimate;
+    estimate = std::sqrt(wNorm / std::max(vNorm, 1e-300));
+    if (wNorm == 0)
+    {
+      break;
+    }
+    const double scale = 1.0 / std::sqrt(wNorm);
+    for (unsigned int k = 0; k < columns; ++k)
+    {
+      v[k] = w[k] * scale;
+    }
+    if (std::abs(estimate - previous) < 1e-6 * estimate)
+    {
+      break;
+    }
+  }
+  return std::min(trace, 1.02 * estimate);
+}
+
+template <typename TReal>
+double
 MultiChannelFourierConvolution<TReal>::GetCoefficientSpectralNormSquared() const
 {
   if (!m_Strided)
@@ -261,65 +313,17 @@ MultiChannelFourierConvolution<TReal>::GetCoefficientSpectralNormSquared() const
   }
   std::vector<double> norms(m_NumberOfCoarseFrequencies, 0.0);
   this->ParallelFor(m_NumberOfCoarseFrequencies, [&](SizeValueType g) {
-    // B (aliases x K) gathered once; power iteration v <- B^H B v, 2 P K per step.
     const auto &                      list = aliases[g];
-    const size_t                      P = list.size();
-    std::vector<std::complex<double>> B(P * K), u(P), v(K, 1.0), w(K);
-    double                            bound = 0;
-    for (size_t a = 0; a < P; ++a)
+    std::vector<std::complex<double>> B(list.size() * K);
+    for (size_t a = 0; a < list.size(); ++a)
     {
       for (unsigned int k = 0; k < K; ++k)
       {
         const std::complex<double> value(m_KernelSpectra[k * m_SpectralStride + list[a].first]);
         B[a * K + k] = list[a].second ? std::conj(value) : value;
-        bound += std::norm(B[a * K + k]);
       }
     }
-    double estimate = 0;
-    for (unsigned int iteration = 0; iteration < 100; ++iteration)
-    {
-      for (size_t a = 0; a < P; ++a)
-      {
-        std::complex<double> sum = 0;
-        for (unsigned int k = 0; k < K; ++k)
-        {
-          sum += B[a * K + k] * v[k];
-        }
-        u[a] = sum;
-      }
-      std::fill(w.begin(), w.end(), std::complex<double>(0));
-      for (size_t a = 0; a < P; ++a)
-      {
-        for (unsigned int k = 0; k < K; ++k)
-        {
-          w[k] += std::conj(B[a * K + k]) * u[a];
-        }
-      }
-      double wNorm = 0, vNorm = 0;
-      for (unsigned int k = 0; k < K; ++k)
-      {
-        wNorm += std::norm(w[k]);
-        vNorm += std::norm(v[k]);
-      }
-      const double previous = estimate;
-      estimate = std::sqrt(wNorm / std::max(vNorm, 1e-300));
-      if (wNorm == 0)
-      {
-        break;
-      }
-      const double scale = 1.0 / std::sqrt(wNorm);
-      for (unsigned int k = 0; k < K; ++k)
-      {
-        v[k] = w[k] * scale;
-      }
-      if (std::abs(estimate - previous) < 1e-6 * estimate)
-      {
-        break;
-      }
-    }
-    // Power iteration approaches from below: 1.02 times it, never above the trace bound (exact
-    // for one kernel or one alias, where the trace is the eigenvalue).
-    norms[g] = (K == 1 || P == 1 ? bound : std::min(bound, 1.02 * estimate)) / cells;
+    norms[g] = LargestSquaredSingularValue(B, list.size(), K) / cells;
   });
   m_CoefficientSpectralNormSquared = *std::max_element(norms.begin(), norms.end());
   return m_CoefficientSpectralNormSquared;
