@@ -9,6 +9,7 @@
 #include "itkImage.h"
 #include "itkImageFileWriter.h"
 #include "itkImageIOFactory.h"
+#include <array>
 #include <fstream>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -154,6 +155,44 @@ ParseIntegerList(const std::string & text, const std::string & flag, double mini
     values.push_back(static_cast<unsigned int>(value));
   }
   return values;
+}
+
+/** --stride F[,F2[,F3]]: one value for every axis or one per axis, each at least 1 (all 1 when
+ * the flag is absent). */
+template <unsigned int VDimension>
+std::array<unsigned int, VDimension>
+ParseStride(const Arguments & args)
+{
+  std::array<unsigned int, VDimension> stride;
+  stride.fill(1);
+  if (!args.Has("--stride"))
+  {
+    return stride;
+  }
+  const auto values = ParseIntegerList(args.Get("--stride"), "--stride", 1, 1e9);
+  if (values.size() != 1 && values.size() != VDimension)
+  {
+    throw UsageError("--stride needs 1 or " + std::to_string(VDimension) + " integers for " +
+                     std::to_string(VDimension) + "-D images");
+  }
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    stride[d] = values[values.size() == 1 ? 0 : d];
+  }
+  return stride;
+}
+
+/** "2, 2": a stride as a comma-separated list. */
+template <typename TStride>
+std::string
+StrideList(const TStride & stride)
+{
+  std::string text;
+  for (const auto value : stride)
+  {
+    text += (text.empty() ? "" : ", ") + std::to_string(value);
+  }
+  return text;
 }
 
 /** A flag's value among fixed choices, or its default. */

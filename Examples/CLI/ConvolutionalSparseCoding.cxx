@@ -206,19 +206,6 @@ MeasureSparsity(const TImage * image, TFilter * filter)
   return result;
 }
 
-/** "2, 2": the stride as a comma-separated list. */
-template <typename TStride>
-std::string
-StrideList(const TStride & stride)
-{
-  std::string text;
-  for (unsigned int d = 0; d < TStride::Dimension; ++d)
-  {
-    text += (d ? ", " : "") + std::to_string(stride[d]);
-  }
-  return text;
-}
-
 /** K / prod(stride): coefficients per image pixel. */
 template <typename TFilter>
 double
@@ -253,18 +240,12 @@ Run(const csc::Arguments & args)
   const auto solverFlags = csc::ApplySolverFlags(
     args, filter.GetPointer(), "periodic", 200, { "admm", "fista", "lca", "threshold", "mp", "omp" });
   ConfigurePursuit(args, filter.GetPointer(), solverFlags.Solver);
-  if (args.Has("--stride"))
   {
-    const auto values = csc::ParseIntegerList(args.Get("--stride"), "--stride", 1, 1e9);
-    if (values.size() != 1 && values.size() != VDimension)
-    {
-      throw csc::UsageError("--stride needs 1 or " + std::to_string(VDimension) + " integers for a " +
-                            std::to_string(VDimension) + "-D image");
-    }
+    const auto                      values = csc::ParseStride<VDimension>(args);
     typename FilterType::StrideType stride;
     for (unsigned int d = 0; d < VDimension; ++d)
     {
-      stride[d] = values[values.size() == 1 ? 0 : d];
+      stride[d] = values[d];
       if (stride[d] > image->GetLargestPossibleRegion().GetSize(d))
       {
         throw csc::UsageError("--stride " + std::to_string(stride[d]) + " is larger than the image along axis " +
@@ -336,7 +317,7 @@ Run(const csc::Arguments & args)
           << ", \"nonnegative\": " << (filter->GetNonNegative() ? "true" : "false")
           << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
           << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary) << ", \"stride\": ["
-          << StrideList(filter->GetStride()) << "]"
+          << csc::StrideList(filter->GetStride()) << "]"
           << ", \"weights\": " << (args.Has("--weights") ? csc::JsonString(args.Get("--weights")) : "null")
           << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
           << ", \"tolerance\": " << csc::JsonNumber(filter->GetRelativeTolerance()) << "},\n"
@@ -370,7 +351,7 @@ Run(const csc::Arguments & args)
   if (Overcompleteness(filter.GetPointer()) !=
       double(filter->GetCoefficients()->GetLargestPossibleRegion().GetSize()[VDimension]))
   {
-    std::cout << "stride " << StrideList(filter->GetStride())
+    std::cout << "stride " << csc::StrideList(filter->GetStride())
               << ": overcompleteness K / prod(stride) = " << Overcompleteness(filter.GetPointer()) << "\n";
   }
   std::cout << "inactive coefficients " << 100 * sparsity.InactiveFraction() << " %, relative error ||s - Ax|| / ||s|| "

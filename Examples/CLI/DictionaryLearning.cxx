@@ -220,18 +220,10 @@ ConfigureLearner(const csc::Arguments & args, const std::vector<size_t> & kernel
   learner->SetCodingSolver(solver == "fista" ? Enums::Solver::FISTA
                            : solver == "lca" ? Enums::Solver::LCA
                                              : Enums::Solver::ADMM);
-  if (args.Has("--stride"))
   {
-    const auto values = csc::ParseIntegerList(args.Get("--stride"), "--stride", 1, 1e9);
-    if (values.size() != 1 && values.size() != VDimension)
-    {
-      throw csc::UsageError("--stride needs 1 or " + std::to_string(VDimension) + " integers");
-    }
+    const auto                       values = csc::ParseStride<VDimension>(args);
     typename LearnerType::StrideType stride;
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      stride[d] = values[values.size() == 1 ? 0 : d];
-    }
+    std::copy(values.begin(), values.end(), stride.begin());
     learner->SetStride(stride);
   }
   if (args.Has("--hebbian-rate"))
@@ -405,15 +397,7 @@ WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t
         << ", \"zero_mean\": " << (learner->GetZeroMeanKernels() ? "true" : "false")
         << ", \"kernel_norm\": " << csc::JsonString(norm) << ", \"online\": " << (online ? "true" : "false")
         << ", \"iterations\": " << learner->GetNumberOfIterations() << ", \"solver\": " << csc::JsonString(solver)
-        << ", \"boundary\": " << csc::JsonString(boundary) << ", \"stride\": [" <<
-      [&] {
-        std::string text;
-        for (unsigned int d = 0; d < VDimension; ++d)
-        {
-          text += (d ? ", " : "") + std::to_string(learner->GetStride()[d]);
-        }
-        return text;
-      }()
+        << ", \"boundary\": " << csc::JsonString(boundary) << ", \"stride\": [" << csc::StrideList(learner->GetStride())
         << "], \"hebbian_rate\": " << csc::JsonNumber(learner->GetHebbianLearningRate())
         << ", \"recentring_interval\": " << learner->GetRecentringInterval() << "},\n"
         << "  \"training_images\": " << trainingImages << ",\n"

@@ -147,11 +147,13 @@ MultiChannelFourierConvolution<TReal>::ForwardStrided(const RealType * x, RealTy
   ComplexBufferType  coarseSpectra(groups * m_CoarseSpectralStride);
   ComplexBufferType  partial = this->AllocateSpectral(groups);
   this->ParallelFor(groups, [&](SizeValueType g) {
-    RealType *    c = coarse.data() + g * m_CoarseSpatialStride;
-    ComplexType * X = coarseSpectra.data() + g * m_CoarseSpectralStride;
-    ComplexType * sum = partial.data() + g * m_SpectralStride;
-    for (unsigned int k = this->FirstChannelOfGroup(g, groups); k < this->FirstChannelOfGroup(g + 1, groups); ++k)
+    RealType *         c = coarse.data() + g * m_CoarseSpatialStride;
+    ComplexType *      X = coarseSpectra.data() + g * m_CoarseSpectralStride;
+    ComplexType *      sum = partial.data() + g * m_SpectralStride;
+    const unsigned int firstChannel = this->FirstChannelOfGroup(g, groups);
+    for (unsigned int k = firstChannel; k < this->FirstChannelOfGroup(g + 1, groups); ++k)
     {
+      const bool       overwrite = k == firstChannel;
       const RealType * xk = x + k * m_SpatialStride;
       for (SizeValueType i = 0; i < m_NumberOfCoarsePixels; ++i)
       {
@@ -164,7 +166,7 @@ MultiChannelFourierConvolution<TReal>::ForwardStrided(const RealType * x, RealTy
         const ComplexType & value = X[m_ForwardAlias[f]];
         const ComplexType   product =
           m_ForwardConjugate[f] ? MultiplyConjugate(value, h[f]) : Multiply(h[f], value); // h conj(X) or h X
-        sum[f] = k == this->FirstChannelOfGroup(g, groups) ? product : sum[f] + product;
+        sum[f] = overwrite ? product : sum[f] + product;
       }
     }
   });
