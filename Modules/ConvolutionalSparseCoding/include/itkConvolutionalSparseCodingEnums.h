@@ -70,6 +70,16 @@ public:
     MatchingPursuit = 4,
     OrthogonalMatchingPursuit = 5
   };
+  /** The pursuit of the multi-layer filter: layered thresholding (one thresholded adjoint per
+   * layer, a CNN's forward pass), layered basis pursuit (one l1 problem per layer), or ML-ISTA /
+   * ML-FISTA on the multi-layer basis pursuit. */
+  enum class MultiLayerPursuit : uint8_t
+  {
+    LayeredThresholding = 0,
+    LayeredBasisPursuit = 1,
+    MLISTA = 2,
+    MLFISTA = 3
+  };
   /** The penalty g of the coding problem: the l1 norm, the l1 norm with x >= 0, or the number
    * of non-zeros (l0; non-convex: solvers stop at a stationary point). */
   enum class Penalty : uint8_t
@@ -90,6 +100,13 @@ inline std::ostream &
 operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::Solver value)
 {
   const char * names[] = { "FISTA", "ADMM", "LCA", "Thresholding", "MatchingPursuit", "OrthogonalMatchingPursuit" };
+  return os << names[static_cast<int>(value)];
+}
+
+inline std::ostream &
+operator<<(std::ostream & os, const ConvolutionalSparseCodingEnums::MultiLayerPursuit value)
+{
+  const char * names[] = { "LayeredThresholding", "LayeredBasisPursuit", "MLISTA", "MLFISTA" };
   return os << names[static_cast<int>(value)];
 }
 

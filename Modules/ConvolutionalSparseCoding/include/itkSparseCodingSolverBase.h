@@ -174,7 +174,7 @@ public:
   void
   GetCoefficients(RealType * coefficients) const;
   /** A x on the image. */
-  void
+  virtual void
   GetReconstruction(RealType * image) const;
   /** The solution on the domain (K channels spaced GetSpatialStride()). */
   virtual const RealType *
@@ -195,7 +195,7 @@ public:
   {}
 
   /** F at K coefficient-grid maps, computed directly through the operator. */
-  double
+  virtual double
   EvaluateObjective(const RealType * coefficients) const;
 
   itkGetConstReferenceMacro(Statistics, StatisticsType);
@@ -306,6 +306,12 @@ protected:
   GetSupportMask() const
   {
     return m_Operator->GetCoefficientSupportMask(m_CoefficientsBeyondImage);
+  }
+  /** Whether SetInitialCoefficients() gave a warm start. */
+  bool
+  HasInitialCoefficients() const
+  {
+    return m_ImageInitialCoefficients != nullptr;
   }
   /** Copies the warm start (or zeros) into a domain buffer of K channels. */
   void
