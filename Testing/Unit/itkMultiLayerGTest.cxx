@@ -4,6 +4,7 @@
 #include "itkFISTASparseCodingSolver.h"
 #include "itkL1ProximalOperator.h"
 #include "itkMultiLayerConvolutionalPursuit.h"
+#include "itkMultiLayerConvolutionalSparseCodingImageFilter.h"
 #include "itkMultiLayerKernelComposition.h"
 #include "itkNonNegativeL1ProximalOperator.h"
 #include "gtest/gtest.h"
@@ -104,10 +105,11 @@ struct TwoLayerModel
     D2 = MakeLayer(Image, Second);
     const size_t n = 64 * 64;
     Gamma2.assign(5 * n, 0.0);
-    // Spikes on a 21-pixel lattice: atoms' footprints (9 + 7 - 1 = 15 px) never meet.
+    // Spikes on a 21-pixel lattice: atoms' footprints (9 + 7 - 1 = 15 px) never meet, nor
+    // reach the border.
     for (size_t a = 0; a < amplitudes.size(); ++a)
     {
-      const size_t x = 4 + 21 * (a % 3), y = 4 + 21 * ((a / 3) % 3);
+      const size_t x = 8 + 21 * (a % 3), y = 8 + 21 * ((a / 3) % 3);
       Gamma2[(a % 5) * n + y * 64 + x] = amplitudes[a];
     }
     Gamma1.assign(4 * n, 0.0);
@@ -343,4 +345,158 @@ TEST(MultiLayer, BadLayersAndParametersRaise)
   EXPECT_THROW(p->GetLayerMaps(3), itk::ExceptionObject);
   signal[7] = std::nan("");
   EXPECT_THROW(p->SetSignal(signal.data()), itk::ExceptionObject);
+}
+
+namespace
+{
+using FilterType = itk::MultiLayerConvolutionalSparseCodingImageFilter<itk::Image<float, 2>, float>;
+
+FilterType::DictionaryImageType::Pointer
+DictionaryImage(const Kernels & k)
+{
+  auto                                        image = FilterType::DictionaryImageType::New();
+  FilterType::DictionaryImageType::RegionType region;
+  region.SetSize({ { k.Size[0], k.Size[1], k.Channels, k.Maps } });
+  image->SetRegions(region);
+  image->Allocate();
+  std::copy(k.Values.begin(), k.Values.end(), image->GetBufferPointer());
+  return image;
+}
+
+itk::Image<float, 2>::Pointer
+SignalImage(const TwoLayerModel & model)
+{
+  auto image = itk::Image<float, 2>::New();
+  image->SetRegions(itk::Size<2>{ { 64, 64 } });
+  image->Allocate();
+  std::copy(model.Signal.begin(), model.Signal.end(), image->GetBufferPointer());
+  image->SetSpacing(itk::Vector<double, 2>(0.5));
+  return image;
+}
+
+FilterType::Pointer
+MakeFilter(const TwoLayerModel & model, PursuitEnum pursuit)
+{
+  auto filter = FilterType::New();
+  filter->SetInput(SignalImage(model));
+  filter->SetDictionary(0, DictionaryImage(model.First));
+  filter->SetDictionary(1, DictionaryImage(model.Second));
+  filter->SetLambdas({ 1e-3, 1e-3 });
+  filter->SetPursuit(pursuit);
+  filter->SetNonnegative(true);
+  filter->SetMaximumNumberOfIterations(3000);
+  filter->SetRelativeTolerance(1e-8);
+  return filter;
+}
+
+std::vector<double>
+Values(const itk::Image<float, 3> * image)
+{
+  return std::vector<double>(image->GetBufferPointer(),
+                             image->GetBufferPointer() + image->GetLargestPossibleRegion().GetNumberOfPixels());
+}
+} // namespace
+
+TEST(MultiLayerFilter, LayersAndEffectiveDictionariesExplainTheImage)
+{
+  const TwoLayerModel model(31, { 1.0, 1.4, 0.8, 1.2, 1.0, 0.9 });
+  auto                filter = MakeFilter(model, PursuitEnum::LayeredBasisPursuit);
+  unsigned int        iterations = 0;
+  filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) { ++iterations; });
+  filter->Update();
+  EXPECT_GT(iterations, 2u);
+  EXPECT_FLOAT_EQ(filter->GetProgress(), 1.0f);
+  const auto * maps2 = filter->GetLayerCoefficients(1);
+  EXPECT_EQ(maps2->GetLargestPossibleRegion().GetSize(), (itk::Size<3>{ { 64, 64, 5 } }));
+  EXPECT_DOUBLE_EQ(maps2->GetSpacing()[0], 0.5);
+  EXPECT_EQ(Support(Values(filter->GetLayerCoefficients(0)), 0.05), Support(model.Gamma1, 0.05));
+  EXPECT_EQ(Support(Values(maps2), 0.05), Support(model.Gamma2, 0.05));
+
+  // Layer 2's maps code the image through the effective dictionary D1 * D2 (7 + 9 - 1 taps).
+  const auto * effective = filter->GetEffectiveDictionary(1);
+  ASSERT_EQ(effective->GetLargestPossibleRegion().GetSize(), (itk::Size<3>{ { 15, 15, 5 } }));
+  const std::vector<float> kernels(effective->GetBufferPointer(), effective->GetBufferPointer() + 15 * 15 * 5);
+  auto               op = csctest::MakeOperator<float>({ 64, 64 }, { 15, 15 }, kernels, 5, BoundaryEnum::Periodic);
+  std::vector<float> reconstruction(64 * 64);
+  op->ApplyForward(maps2->GetBufferPointer(), reconstruction.data());
+  double error = 0, energy = 0;
+  for (size_t i = 0; i < reconstruction.size(); ++i)
+  {
+    error += std::pow(reconstruction[i] - model.Signal[i], 2);
+    energy += model.Signal[i] * model.Signal[i];
+  }
+  EXPECT_LT(std::sqrt(error / energy), 0.02);
+  // Layer 1's effective dictionary is D1 itself.
+  const auto * first = filter->GetEffectiveDictionary(0);
+  ASSERT_EQ(first->GetLargestPossibleRegion().GetSize(), (itk::Size<3>{ { 7, 7, 4 } }));
+  EXPECT_FLOAT_EQ(first->GetBufferPointer()[10], static_cast<float>(model.First.Values[10]));
+}
+
+TEST(MultiLayerFilter, ZeroPaddedMLFISTAFitsTheImage)
+{
+  const TwoLayerModel model(51, { 1.0, 1.0, 1.0, 1.0 });
+  auto                filter = MakeFilter(model, PursuitEnum::MLFISTA);
+  filter->SetBoundaryCondition(BoundaryEnum::ZeroPadded);
+  filter->SetMaximumNumberOfIterations(500);
+  filter->Update();
+  const auto & statistics = filter->GetPursuitObject()->GetSolveStatistics();
+  ASSERT_EQ(statistics.size(), 1u);
+  // The data term falls to a small fraction of 1/2 ||s||^2 (the zero pad truncates the atoms
+  // at the border, which the padded model represents exactly).
+  double energy = 0;
+  for (double v : model.Signal)
+  {
+    energy += 0.5 * v * v;
+  }
+  EXPECT_LT(statistics[0].DataFidelity, 1e-3 * energy);
+  EXPECT_EQ(Support(Values(filter->GetLayerCoefficients(1)), 0.05), Support(model.Gamma2, 0.05));
+}
+
+TEST(MultiLayerFilter, BadDictionariesAndParametersRaise)
+{
+  const TwoLayerModel model(61, { 1.0 });
+  {
+    auto filter = FilterType::New();
+    filter->SetInput(SignalImage(model));
+    EXPECT_THROW(filter->SetDictionary(1, DictionaryImage(model.Second)), itk::ExceptionObject); // a gap
+    EXPECT_THROW(filter->Update(), itk::ExceptionObject);                                        // no dictionary
+  }
+  {
+    // Layer 2 with 3 channels after a layer of 4 kernels.
+    auto filter = MakeFilter(model, PursuitEnum::MLFISTA);
+    filter->SetDictionary(1, DictionaryImage(RandomKernels({ 5, 5 }, 2, 3, 7)));
+    EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  }
+  {
+    // Layer 1 with 2 channels for a one-channel image.
+    auto filter = MakeFilter(model, PursuitEnum::MLFISTA);
+    filter->SetDictionary(0, DictionaryImage(RandomKernels({ 5, 5 }, 4, 2, 7)));
+    EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  }
+  {
+    auto filter = MakeFilter(model, PursuitEnum::MLFISTA);
+    filter->SetLambdas({ 0.1 });
+    EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+    filter->SetLambdas({ 0.1, -0.1 });
+    EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  }
+  {
+    Kernels zero = model.Second;
+    std::fill(zero.Values.begin(), zero.Values.begin() + 4 * 81, 0.0);
+    auto filter = MakeFilter(model, PursuitEnum::MLFISTA);
+    filter->SetDictionary(1, DictionaryImage(zero));
+    EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  }
+  {
+    auto filter = MakeFilter(model, PursuitEnum::MLFISTA);
+    auto image = SignalImage(model);
+    image->GetBufferPointer()[5] = std::nanf("");
+    filter->SetInput(image);
+    EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  }
+  {
+    auto filter = MakeFilter(model, PursuitEnum::LayeredBasisPursuit);
+    filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) { filter->AbortGenerateDataOn(); });
+    EXPECT_THROW(filter->Update(), itk::ProcessAborted);
+  }
 }
