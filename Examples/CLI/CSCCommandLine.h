@@ -568,6 +568,41 @@ SideBySide(const std::vector<std::vector<float>> & panels, size_t width, size_t 
   }
   return picture;
 }
+/** The K kernels tiled on a grid, each stretched between its own extremes (the central slice
+ * of 3-D kernels), magnified so that a tap is a visible square. */
+inline PictureType::Pointer
+Mosaic(const float * kernels, const std::vector<size_t> & size, unsigned int K)
+{
+  const size_t width = size[0], height = size[1];
+  const size_t slice = size.size() > 2 ? size[2] / 2 : 0;
+  const size_t zoom = std::max<size_t>(1, 48 / std::max(width, height));
+  const size_t columns = static_cast<size_t>(std::ceil(std::sqrt(double(K))));
+  const size_t rows = (K + columns - 1) / columns;
+  const size_t gap = 2, tileW = width * zoom, tileH = height * zoom;
+  auto         picture = PictureType::New();
+  picture->SetRegions(PictureType::SizeType{ { columns * (tileW + gap) + gap, rows * (tileH + gap) + gap } });
+  picture->Allocate();
+  picture->FillBuffer(128);
+  const size_t stride = picture->GetLargestPossibleRegion().GetSize()[0];
+  const size_t taps = width * height * (size.size() > 2 ? size[2] : 1);
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    const float * h = kernels + k * taps + slice * width * height;
+    const auto    range = std::minmax_element(h, h + width * height);
+    const float   low = *range.first, span = std::max(*range.second - low, 1e-12f);
+    const size_t  x0 = gap + (k % columns) * (tileW + gap), y0 = gap + (k / columns) * (tileH + gap);
+    for (size_t y = 0; y < tileH; ++y)
+    {
+      for (size_t x = 0; x < tileW; ++x)
+      {
+        const float v = (h[(y / zoom) * width + x / zoom] - low) / span;
+        picture->GetBufferPointer()[(y0 + y) * stride + x0 + x] = static_cast<unsigned char>(v * 255.0f + 0.5f);
+      }
+    }
+  }
+  return picture;
+}
+
 } // namespace csc
 
 #endif

@@ -68,3 +68,8 @@ mha('kernel_extra_axis.mha', np.ones((3, 5, 5), np.float32))
 with open(f'{folder}/not_an_image.mha', 'w') as f:
     f.write('hello\n')
 open(f'{folder}/empty.mha', 'wb').close()
+# Multi-layer dictionaries: numpy axes reversed from ITK's [x, y, channel, kernel].
+mha('ml_d1.mha', rng.normal(0, 1, (4, 1, 7, 7)).astype(np.float32))
+mha('ml_d1_3d.mha', rng.normal(0, 1, (4, 7, 7)).astype(np.float32))
+mha('ml_d2.mha', rng.normal(0, 1, (6, 4, 5, 5)).astype(np.float32))
+mha('ml_d2_three_channels.mha', rng.normal(0, 1, (6, 3, 5, 5)).astype(np.float32))

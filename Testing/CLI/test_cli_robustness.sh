@@ -20,6 +20,7 @@ CSC=$bin/ConvolutionalSparseCoding
 GSSL=$bin/GroupSparseSourceLocalization
 DL=$bin/DictionaryLearning
 LOG=$bin/LoGSourceDetector
+MLCSC=$bin/MultiLayerConvolutionalSparseCoding
 img=$data/image.mha
 cases=0
 failures=0
@@ -289,6 +290,22 @@ refused csc-missing-initial-coefficients 2 "initial coefficients file '.*nothere
 refused csc-flag-twice 2 "--lambda is given twice" -- "${csc[@]}" --lambda 0.2 --output-coefficients x.mha
 refused csc-two-dictionaries 2 "one of --dictionary and --gaussian-dictionary" -- "${csc[@]}" --dictionary "$data/dictionary.mha" --output-coefficients x.mha
 refused gssl-fit-thresholds-without-fitting 2 "need --fit-sources" -- "${gssl[@]}" --model-threshold 4 --output-sources s.csv
+
+# 10. The multi-layer tool: every pursuit, both first-layer layouts, chains that do not fit.
+ml=("$MLCSC" --input "$img" --dictionaries "$data/ml_d1.mha,$data/ml_d2.mha" --max-iterations 5)
+for pursuit in layered-thresholding layered-bp ml-ista ml-fista; do
+  accepted "ml-$pursuit" "o_layer1.mha o_layer2.mha o_effective1.mha o_effective2.mha o_effective1.png o_effective2.png r.json" -- "${ml[@]}" --lambdas 0.1,0.05 --pursuit $pursuit --output-prefix o --report r.json
+done
+accepted ml-first-layer-3d-zeropadded "o_layer1.mha o_effective1.mha o_effective1.png" -- "$MLCSC" --input "$img" --dictionaries "$data/ml_d1_3d.mha" --lambdas 0.1 --boundary zeropadded --nonnegative --max-iterations 5 --output-prefix o
+refused ml-lambda-count 2 "--lambdas gives 1 values for 2 dictionaries" -- "${ml[@]}" --lambdas 0.1 --output-prefix o
+refused ml-negative-lambda 2 "--lambdas must be non-negative" -- "${ml[@]}" --lambdas 0.1,-1 --output-prefix o
+refused ml-channels-do-not-chain 1 "do not chain: dictionary 2 .* has 3 channels, but dictionary 1 has 4 kernels" -- "$MLCSC" --input "$img" --dictionaries "$data/ml_d1.mha,$data/ml_d2_three_channels.mha" --lambdas 0.1,0.1 --output-prefix o
+refused ml-second-layer-3d 2 "layer 2 dictionary .* is 3-D; it must be \(N\+2\)-D" -- "$MLCSC" --input "$img" --dictionaries "$data/ml_d1.mha,$data/ml_d1_3d.mha" --lambdas 0.1,0.1 --output-prefix o
+refused ml-unknown-pursuit 2 "--pursuit" -- "${ml[@]}" --lambdas 0.1,0.1 --pursuit deep --output-prefix o
+refused ml-empty-dictionary-entry 2 "empty entry" -- "$MLCSC" --input "$img" --dictionaries "$data/ml_d1.mha,,$data/ml_d2.mha" --lambdas 0.1,0.1,0.1 --output-prefix o
+refused ml-missing-dictionary 2 "does not exist" -- "$MLCSC" --input "$img" --dictionaries "$data/nothere.mha" --lambdas 0.1 --output-prefix o
+refused ml-nan-image 1 "non-finite" -- "$MLCSC" --input "$data/nan.mha" --dictionaries "$data/ml_d1.mha" --lambdas 0.1 --output-prefix o
+refused ml-no-prefix 2 "--output-prefix is required" -- "${ml[@]}" --lambdas 0.1,0.1
 
 echo "$cases cases, $failures failed"
 ((cases >= 60)) || { echo "the suite must hold at least 60 cases" >&2; exit 1; }

@@ -1,0 +1,253 @@
+// MultiLayerConvolutionalSparseCoding: every layer's sparse maps of a 2-D or 3-D image under a
+// multi-layer convolutional model, and the layers' effective dictionaries.
+#include "CSCCommandLine.h"
+#include "itkMultiLayerConvolutionalSparseCodingImageFilter.h"
+#include <chrono>
+
+namespace
+{
+const char * const Usage =
+  R"(Usage: MultiLayerConvolutionalSparseCoding --input s.mha --dictionaries d1.mha,d2.mha[,...]
+         --lambdas l1,l2[,...] --output-prefix out [options]
+
+Multi-layer convolutional sparse coding (Papyan, Romano and Elad, JMLR 2017): s = D1 g1,
+g1 = D2 g2, ..., each layer's maps sparse. Layer j's dictionary maps its K_j maps into the
+K_{j-1} channels of the layer above: an (N+2)-D image [x, y, (z,) channel, kernel]; the first
+layer's may also be an (N+1)-D single-channel dictionary [x, y, (z,) kernel].
+
+  --input FILE               image s (2-D or 3-D)
+  --dictionaries F1,F2,...   one dictionary per layer, the first layer first
+  --lambdas L1,L2,...        one sparsity weight per layer
+  --pursuit P                layered-thresholding: g_j = T(D_j^T g_{j-1}), one shot (with
+                               --nonnegative a CNN's forward pass, ReLU with bias -lambda_j);
+                             layered-bp: one l1 problem per layer, layer after layer;
+                             ml-ista | ml-fista (default): the multi-layer basis pursuit
+                               (Sulam et al., IEEE TPAMI 2020)
+  --nonnegative              non-negative maps
+  --boundary periodic|zeropadded   (default periodic)
+  --max-iterations N         per solve (per layer in layered-bp; default 200)
+  --tolerance T              relative change to stop at (default 1e-4; 0 = run all iterations)
+  --output-prefix PREFIX     writes PREFIX_layer1.mha ... (layer j's maps, (N+1)-D, last axis =
+                             kernel), PREFIX_effective1.mha ... (layer j's effective dictionary
+                             D1 * ... * Dj, (N+1)-D) and PREFIX_effective1.png ... (its mosaic)
+  --report FILE.json         parameters, per-solve statistics, per-layer sparsity, seconds
+)";
+
+itk::ConvolutionalSparseCodingEnums::MultiLayerPursuit
+ParsePursuit(const csc::Arguments & args)
+{
+  using PursuitEnum = itk::ConvolutionalSparseCodingEnums::MultiLayerPursuit;
+  const std::string name =
+    csc::Choice(args, "--pursuit", "ml-fista", { "layered-thresholding", "layered-bp", "ml-ista", "ml-fista" });
+  if (name == "layered-thresholding")
+  {
+    return PursuitEnum::LayeredThresholding;
+  }
+  if (name == "layered-bp")
+  {
+    return PursuitEnum::LayeredBasisPursuit;
+  }
+  return name == "ml-ista" ? PursuitEnum::MLISTA : PursuitEnum::MLFISTA;
+}
+
+/** Comma-separated file names, none empty. */
+std::vector<std::string>
+SplitList(const std::string & text, const std::string & flag)
+{
+  std::vector<std::string> items;
+  std::stringstream        stream(text);
+  for (std::string item; std::getline(stream, item, ',');)
+  {
+    if (item.empty())
+    {
+      throw csc::UsageError(flag + " '" + text + "' has an empty entry");
+    }
+    items.push_back(item);
+  }
+  if (items.empty() || text.back() == ',')
+  {
+    throw csc::UsageError(flag + " '" + text + "' names no file or ends with a comma");
+  }
+  return items;
+}
+
+/** A layer's dictionary as an (N+2)-D image; a first layer given (N+1)-D becomes one channel. */
+template <unsigned int VDimension, typename TDictionary>
+typename TDictionary::Pointer
+ReadDictionary(const std::string & path, unsigned int layer)
+{
+  const std::string  what = "layer " + std::to_string(layer + 1) + " dictionary";
+  const unsigned int dimension = csc::ImageDimensionOf(path, what);
+  if (dimension == VDimension + 2)
+  {
+    return csc::ReadImageInput<TDictionary>(path, what);
+  }
+  if (dimension != VDimension + 1 || layer != 0)
+  {
+    throw csc::UsageError("the " + what + " '" + path + "' is " + std::to_string(dimension) + "-D; " +
+                          (layer == 0 ? "the first layer's is (N+1)-D or (N+2)-D" : "it must be (N+2)-D") + " for a " +
+                          std::to_string(VDimension) + "-D image");
+  }
+  using SingleChannel = itk::Image<float, VDimension + 1>;
+  const auto                     single = csc::ReadImageInput<SingleChannel>(path, what);
+  auto                           dictionary = TDictionary::New();
+  typename TDictionary::SizeType size;
+  const auto                     given = single->GetLargestPossibleRegion().GetSize();
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    size[d] = given[d];
+  }
+  size[VDimension] = 1;
+  size[VDimension + 1] = given[VDimension];
+  dictionary->SetRegions(size);
+  dictionary->Allocate();
+  std::copy_n(
+    single->GetBufferPointer(), single->GetLargestPossibleRegion().GetNumberOfPixels(), dictionary->GetBufferPointer());
+  return dictionary;
+}
+
+template <typename TImage>
+double
+NonZeroFraction(const TImage * maps)
+{
+  const size_t n = maps->GetLargestPossibleRegion().GetNumberOfPixels();
+  return n == 0 ? 0.0
+                : double(std::count_if(
+                    maps->GetBufferPointer(), maps->GetBufferPointer() + n, [](float v) { return v != 0.0f; })) /
+                    double(n);
+}
+
+template <unsigned int VDimension>
+int
+Run(const csc::Arguments & args)
+{
+  using FilterType = itk::MultiLayerConvolutionalSparseCodingImageFilter<itk::Image<float, VDimension>, float>;
+  using CoefficientImageType = typename FilterType::CoefficientImageType;
+  const auto dictionaryPaths = SplitList(args.Required("--dictionaries"), "--dictionaries");
+  const auto lambdas = csc::ParseNumberList(args.Required("--lambdas"), "--lambdas");
+  if (lambdas.size() != dictionaryPaths.size())
+  {
+    throw csc::UsageError("--lambdas gives " + std::to_string(lambdas.size()) + " values for " +
+                          std::to_string(dictionaryPaths.size()) + " dictionaries: give one per layer");
+  }
+  for (double lambda : lambdas)
+  {
+    if (!(lambda >= 0))
+    {
+      throw csc::UsageError("--lambdas must be non-negative, got " + std::to_string(lambda));
+    }
+  }
+  const std::string prefix = args.Required("--output-prefix");
+  const size_t      L = dictionaryPaths.size();
+  for (size_t j = 1; j <= L; ++j)
+  {
+    const std::string layer = std::to_string(j);
+    csc::OutputSet::Instance().DeclareImage<CoefficientImageType>("--output-prefix",
+                                                                  prefix + "_layer" + layer + ".mha");
+    csc::OutputSet::Instance().DeclareImage<CoefficientImageType>("--output-prefix",
+                                                                  prefix + "_effective" + layer + ".mha");
+    csc::OutputSet::Instance().DeclareImage<csc::PictureType>("--output-prefix",
+                                                              prefix + "_effective" + layer + ".png");
+  }
+  csc::DeclareTextOutput(args, "--report");
+
+  auto filter = FilterType::New();
+  filter->SetInput(csc::ReadImageInput<itk::Image<float, VDimension>>(args.Get("--input"), "input"));
+  for (size_t j = 0; j < L; ++j)
+  {
+    filter->SetDictionary(
+      static_cast<unsigned int>(j),
+      ReadDictionary<VDimension, typename FilterType::DictionaryImageType>(dictionaryPaths[j], unsigned(j)));
+  }
+  filter->SetLambdas(lambdas);
+  filter->SetPursuit(ParsePursuit(args));
+  filter->SetNonnegative(args.Has("--nonnegative"));
+  const std::string boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
+  filter->SetBoundaryCondition(boundary == "periodic" ? FilterType::BoundaryEnum::Periodic
+                                                      : FilterType::BoundaryEnum::ZeroPadded);
+  filter->SetMaximumNumberOfIterations(csc::PositiveInteger(args, "--max-iterations", 200));
+  const double tolerance = args.Number("--tolerance", 1e-4);
+  if (!(tolerance >= 0))
+  {
+    throw csc::UsageError("--tolerance must be non-negative");
+  }
+  filter->SetRelativeTolerance(tolerance);
+
+  const double        seconds = csc::UpdateWithProgress(filter.GetPointer(), "multi-layer sparse coding");
+  std::vector<double> nonZero;
+  for (size_t j = 0; j < L; ++j)
+  {
+    const std::string layer = std::to_string(j + 1);
+    const auto *      maps = filter->GetLayerCoefficients(unsigned(j));
+    const auto *      effective = filter->GetEffectiveDictionary(unsigned(j));
+    csc::WriteImageOutput(maps, prefix + "_layer" + layer + ".mha");
+    csc::WriteImageOutput(effective, prefix + "_effective" + layer + ".mha");
+    const auto          size = effective->GetLargestPossibleRegion().GetSize();
+    std::vector<size_t> kernelSize(size.begin(), size.begin() + VDimension);
+    csc::WriteImageOutput(
+      csc::Mosaic(effective->GetBufferPointer(), kernelSize, unsigned(size[VDimension])).GetPointer(),
+      prefix + "_effective" + layer + ".png");
+    nonZero.push_back(NonZeroFraction(maps));
+    std::cout << "layer " << layer << ": " << maps->GetLargestPossibleRegion().GetSize()[VDimension] << " maps, "
+              << 100 * nonZero.back() << " % non-zero; effective kernels " << size << "\n";
+  }
+  std::cout << "outputs: " << prefix << "_layer{1.." << L << "}.mha, " << prefix << "_effective{1.." << L
+            << "}.mha/.png\n";
+
+  const auto & solves = filter->GetPursuitObject()->GetSolveStatistics();
+  if (args.Has("--report"))
+  {
+    csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
+      out << "{\n  \"tool\": \"MultiLayerConvolutionalSparseCoding\",\n  \"parameters\": {"
+          << "\"input\": " << csc::JsonString(args.Get("--input"))
+          << ", \"dictionaries\": " << csc::JsonString(args.Get("--dictionaries")) << ", \"lambdas\": ["
+          << args.Get("--lambdas") << "], \"pursuit\": " << csc::JsonString(args.Get("--pursuit", "ml-fista"))
+          << ", \"nonnegative\": " << (args.Has("--nonnegative") ? "true" : "false")
+          << ", \"boundary\": " << csc::JsonString(boundary)
+          << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
+          << ", \"tolerance\": " << csc::JsonNumber(tolerance) << "},\n  \"layers\": [";
+      for (size_t j = 0; j < L; ++j)
+      {
+        out << (j ? ", " : "") << "{\"maps\": "
+            << filter->GetLayerCoefficients(unsigned(j))->GetLargestPossibleRegion().GetSize()[VDimension]
+            << ", \"nonzero_fraction\": " << csc::JsonNumber(nonZero[j]) << "}";
+      }
+      out << "],\n  \"solves\": [";
+      for (size_t i = 0; i < solves.size(); ++i)
+      {
+        out << (i ? ", " : "") << "{\"iterations\": " << solves[i].Iteration
+            << ", \"objective\": " << csc::JsonNumber(solves[i].Objective)
+            << ", \"data_fidelity\": " << csc::JsonNumber(solves[i].DataFidelity)
+            << ", \"seconds\": " << csc::JsonNumber(solves[i].ElapsedSeconds) << "}";
+      }
+      out << "],\n  \"seconds\": " << csc::JsonNumber(seconds)
+          << ",\n  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
+    });
+    std::cout << "report: " << args.Get("--report") << "\n";
+  }
+  std::cout << "seconds " << seconds << ", peak memory " << csc::PeakResidentMegabytes() << " MB\n";
+  return 0;
+}
+} // namespace
+
+int
+main(int argc, char * argv[])
+{
+  return csc::Main(
+    "MultiLayerConvolutionalSparseCoding",
+    Usage,
+    argc,
+    argv,
+    { "--input",
+      "--dictionaries",
+      "--lambdas",
+      "--pursuit",
+      "--boundary",
+      "--max-iterations",
+      "--tolerance",
+      "--output-prefix",
+      "--report" },
+    { "--nonnegative" },
+    [](const csc::Arguments & args) { return Run<2>(args); },
+    [](const csc::Arguments & args) { return Run<3>(args); });
+}
