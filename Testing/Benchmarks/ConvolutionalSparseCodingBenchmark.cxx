@@ -10,6 +10,7 @@
 #include "itkImageFileReader.h"
 #include "itkL1ProximalOperator.h"
 #include "itkMatchingPursuitSparseCodingSolver.h"
+#include "itkMultiLayerConvolutionalPursuit.h"
 #include "itkNonNegativeL1ProximalOperator.h"
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -547,6 +548,75 @@ PursuitBenchmark(unsigned int atoms, int planRigor)
   const double       naive = run(false, false, few);
   std::cout << " -> " << naive / few * atoms << " s for " << atoms << " atoms (extrapolated)\n";
 }
+
+/** Multi-layer CSC on a 512^2 image: layer 1, 32 random unit-norm 7x7 kernels; layer 2, 64
+ * random 5x5 kernels of 32 channels. Layered thresholding (the CNN forward pass) beside one
+ * single-layer FISTA solve over layer 1 (100 iterations) and ML-FISTA's iterations. */
+void
+MultiLayerBenchmark(int planRigor)
+{
+  using Layer = itk::ConvolutionalLayerOperator<float>;
+  using Pursuit = itk::MultiLayerConvolutionalPursuit<float>;
+  using PursuitEnum = itk::ConvolutionalSparseCodingEnums::MultiLayerPursuit;
+  constexpr itk::SizeValueType W = 512;
+  std::mt19937                 generator(11);
+  std::normal_distribution<>   gaussian;
+  auto                         randomKernels = [&](size_t count) {
+    std::vector<float> values(count);
+    for (auto & v : values)
+    {
+      v = static_cast<float>(gaussian(generator) / std::sqrt(double(count) / 32.0));
+    }
+    return values;
+  };
+  const unsigned            rigor = planRigor >= 0 ? static_cast<unsigned>(planRigor) : FFTW_MEASURE;
+  const auto                periodic = itk::ConvolutionalSparseCodingEnums::Boundary::Periodic;
+  const auto                k1 = randomKernels(32 * 49), k2 = randomKernels(64 * 32 * 25);
+  auto                      planStart = std::chrono::steady_clock::now();
+  const Layer::ConstPointer d1 = Layer::Create({ W, W }, k1.data(), { 7, 7 }, 32, 1, periodic, rigor).GetPointer();
+  const Layer::ConstPointer d2 = Layer::Create({ W, W }, k2.data(), { 5, 5 }, 64, 32, periodic, rigor).GetPointer();
+  const double       planSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - planStart).count();
+  std::vector<float> signal(W * W);
+  for (auto & v : signal)
+  {
+    v = static_cast<float>(gaussian(generator));
+  }
+  auto time = [](auto && body) {
+    const auto start = std::chrono::steady_clock::now();
+    body();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  auto pursuit = Pursuit::New();
+  pursuit->SetLayers({ d1, d2 });
+  pursuit->SetLambdas({ 0.5, 0.5 });
+  pursuit->SetProximalOperator(itk::NonNegativeL1ProximalOperator<float>::New());
+  pursuit->SetSignal(signal.data());
+  pursuit->SetPursuit(PursuitEnum::LayeredThresholding);
+  std::vector<double> thresholding;
+  for (int repeat = 0; repeat < 5; ++repeat)
+  {
+    thresholding.push_back(time([&]() { pursuit->Run(); }));
+  }
+  pursuit->SetPursuit(PursuitEnum::MLFISTA);
+  pursuit->SetMaximumNumberOfIterations(20);
+  pursuit->SetRelativeTolerance(0);
+  const double mlfista = time([&]() { pursuit->Run(); });
+
+  auto fista = itk::FISTASparseCodingSolver<float>::New();
+  fista->SetOperator(&d1->GetChannelOperator(0));
+  fista->SetProximalOperator(itk::NonNegativeL1ProximalOperator<float>::New());
+  fista->SetLambda(0.5);
+  fista->SetMaximumNumberOfIterations(100);
+  fista->SetRelativeTolerance(0);
+  fista->SetSignal(signal.data());
+  const double single = time([&]() { fista->Solve(); });
+  std::cout << std::setprecision(4) << "512x512; layer 1: 32 kernels 7x7; layer 2: 64 kernels 5x5x32 (plans "
+            << planSeconds << " s)\n"
+            << "layered thresholding, two layers: " << Median(thresholding) << " s (median of 5)\n"
+            << "single-layer FISTA over layer 1, 100 iterations: " << single << " s (" << single / 100
+            << " s per iteration; thresholding = " << Median(thresholding) / (single / 100) << " iterations)\n"
+            << "ML-FISTA, two layers, 20 iterations: " << mlfista << " s (" << mlfista / 20 << " s per iteration)\n";
+}
 } // namespace
 
 int
@@ -603,6 +673,11 @@ main(int argc, char * argv[])
       PursuitBenchmark(static_cast<unsigned int>(std::stoul(next())), options.planRigor);
       return 0;
     }
+    else if (arg == "--multi-layer")
+    {
+      MultiLayerBenchmark(options.planRigor);
+      return 0;
+    }
     else if (arg == "--dictionary-learning")
     {
       DictionaryLearningIterations(options.shared, std::stoul(next()), options.planRigor);
@@ -617,6 +692,7 @@ main(int argc, char * argv[])
            "ConvolutionalSparseCodingBenchmark [--plan ...] [--shared DIR] --dictionary-learning ITERATIONS\n"
            "ConvolutionalSparseCodingBenchmark [--case INDEX] [--shared DIR] --whole-process\n"
            "ConvolutionalSparseCodingBenchmark [--plan ...] --pursuit ATOMS   (MP and OMP, 1024^2, 16 kernels 11x11)\n"
+           "ConvolutionalSparseCodingBenchmark [--plan ...] --multi-layer   (512^2, layers of 32 and 64 channels)\n"
            "ConvolutionalSparseCodingBenchmark --units REPORT.json   (a tool's report: its iteration in units)\n";
       for (size_t j = 0; j < Cases.size(); ++j)
       {

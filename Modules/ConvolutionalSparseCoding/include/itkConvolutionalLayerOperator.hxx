@@ -46,7 +46,7 @@ ConvolutionalLayerOperator<TReal>::ComputeSpectralNorm()
   constexpr SizeValueType     block = 256;
   std::vector<double>         norms(first.NumberOfBlocks(F, block), 0.0);
   first.ParallelFor(norms.size(), [&](SizeValueType b) {
-    std::vector<std::complex<double>> H(SizeValueType(C) * K);
+    std::vector<std::complex<double>> H(SizeValueType(C) * K), top;
     for (SizeValueType f = b * block; f < std::min(F, (b + 1) * block); ++f)
     {
       for (unsigned int c = 0; c < C; ++c)
@@ -56,7 +56,7 @@ ConvolutionalLayerOperator<TReal>::ComputeSpectralNorm()
           H[c * K + k] = std::complex<double>(m_Channels[c]->GetKernelSpectra()[k * S + f]);
         }
       }
-      norms[b] = std::max(norms[b], ChannelOperatorType::LargestSquaredSingularValue(H, C, K));
+      norms[b] = std::max(norms[b], ChannelOperatorType::LargestSquaredSingularValue(H, C, K, &top));
     }
   });
   m_SpectralNormSquared = *std::max_element(norms.begin(), norms.end());

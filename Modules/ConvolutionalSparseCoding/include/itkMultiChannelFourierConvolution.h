@@ -649,9 +649,12 @@ public:
 
   /** The largest eigenvalue of B^H B for a rows x columns matrix B (row-major): by power
    * iteration, times 1.02 and capped by the trace (exact for one row or column). The norms of
-   * strided and multi-channel operators, one small matrix per frequency. */
+   * strided and multi-channel operators, one small matrix per frequency. \c start (optional):
+   * the previous matrix's top right singular vector, a warm start when consecutive matrices are
+   * close (neighbouring frequencies of small kernels); receives this one's. */
   static double
-  LargestSquaredSingularValue(const std::vector<std::complex<double>> & B, size_t rows, unsigned int columns);
+  LargestSquaredSingularValue(const std::vector<std::complex<double>> & B, size_t rows, unsigned int columns,
+                              std::vector<std::complex<double>> * start = nullptr);
 
   /** Smallest size >= n whose prime factors are all in {2, 3, 5, 7}. */
   static SizeValueType
