@@ -233,9 +233,6 @@ private:
    * larger than the image. */
   std::vector<RealType>
   ReadKernels() const;
-  /** The input image as a contiguous real array, checked finite. */
-  std::vector<RealType>
-  ReadSignal() const;
 
   double       m_Lambda{ 0.05 };
   SolverEnum   m_Solver{ SolverEnum::ADMM };

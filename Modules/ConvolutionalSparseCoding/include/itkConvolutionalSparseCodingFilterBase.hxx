@@ -3,8 +3,8 @@
 
 #include "itkConvolutionalSparseCodingFilterBase.h"
 #include "itkSparseCodingSolverFactory.h"
+#include "itkFilterInputChecks.h"
 #include "itkImageAlgorithm.h"
-#include "itkImageRegionConstIterator.h"
 #include <cmath>
 
 namespace itk
@@ -174,23 +174,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadKernels() const
   }
   const RealType *      given = dictionary->GetBufferPointer();
   std::vector<RealType> kernels(given, given + K * taps);
-  for (SizeValueType k = 0; k < K; ++k)
-  {
-    bool allZero = true;
-    for (SizeValueType t = 0; t < taps; ++t)
-    {
-      const RealType value = kernels[k * taps + t];
-      if (!std::isfinite(value))
-      {
-        itkExceptionMacro("Kernel " << k << " of the dictionary contains a non-finite value (NaN or Inf)");
-      }
-      allZero = allZero && value == 0;
-    }
-    if (allZero)
-    {
-      itkExceptionMacro("Kernel " << k << " of the dictionary is all zero: its coefficients are undetermined");
-    }
-  }
+  CheckKernels(kernels, K, taps, "the dictionary");
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
     if (dictionarySize[d] > inputRegion.GetSize(d))
@@ -215,30 +199,6 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadKernels() const
 }
 
 template <typename TInputImage, typename TRealType>
-auto
-ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadSignal() const -> std::vector<RealType>
-{
-  const InputImageType * input = this->GetInput();
-  const auto             inputRegion = input->GetLargestPossibleRegion();
-  // The image as a contiguous real array.
-  const SizeValueType   pixels = inputRegion.GetNumberOfPixels();
-  std::vector<RealType> signal(pixels);
-  {
-    ImageRegionConstIterator<InputImageType> it(input, inputRegion);
-    for (SizeValueType i = 0; !it.IsAtEnd(); ++it, ++i)
-    {
-      signal[i] = static_cast<RealType>(it.Get());
-      if (!std::isfinite(signal[i]))
-      {
-        itkExceptionMacro("The input image contains a non-finite value (NaN or Inf) at index " << it.GetIndex());
-      }
-    }
-  }
-
-  return signal;
-}
-
-template <typename TInputImage, typename TRealType>
 void
 ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
 {
@@ -255,7 +215,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
     stride[d] = m_Stride[d];
   }
   const std::vector<RealType> kernels = this->PrepareKernels(this->ReadKernels(), static_cast<unsigned int>(K));
-  const std::vector<RealType> signal = this->ReadSignal();
+  const std::vector<RealType> signal = ReadFiniteImage<RealType>(this->GetInput());
   const auto                  op =
     MultiChannelFourierConvolution<RealType>::Create(imageSize,
                                                      kernels.data(),

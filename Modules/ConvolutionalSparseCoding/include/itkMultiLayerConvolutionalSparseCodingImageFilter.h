@@ -150,8 +150,6 @@ private:
   /** Layer j's kernels, checked: finite, no all-zero kernel, no larger than the image. */
   LayerKernels
   ReadLayerKernels(unsigned int layer) const;
-  std::vector<RealType>
-  ReadSignal() const;
   /** Writes \c values (an image grid times \c maps) into output \c index with the image's
    * geometry, or (effective dictionaries) as plain arrays. */
   void

@@ -2,7 +2,7 @@
 #define itkMultiLayerConvolutionalSparseCodingImageFilter_hxx
 
 #include "itkMultiLayerConvolutionalSparseCodingImageFilter.h"
-#include "itkImageRegionConstIterator.h"
+#include "itkFilterInputChecks.h"
 #include "itkL1ProximalOperator.h"
 #include "itkMemoryEstimate.h"
 #include "itkNonNegativeL1ProximalOperator.h"
@@ -253,43 +253,8 @@ MultiLayerConvolutionalSparseCodingImageFilter<TInputImage, TRealType>::ReadLaye
   kernels.Maps = static_cast<unsigned int>(size[ImageDimension + 1]);
   const size_t block = kernels.Channels * kernels.Taps();
   kernels.Values.assign(dictionary->GetBufferPointer(), dictionary->GetBufferPointer() + kernels.Maps * block);
-  for (unsigned int k = 0; k < kernels.Maps; ++k)
-  {
-    bool allZero = true;
-    for (size_t t = 0; t < block; ++t)
-    {
-      const RealType value = kernels.Values[k * block + t];
-      if (!std::isfinite(value))
-      {
-        itkExceptionMacro("Kernel " << k << " of dictionary " << layer + 1 << " contains a non-finite value");
-      }
-      allZero = allZero && value == 0;
-    }
-    if (allZero)
-    {
-      itkExceptionMacro("Kernel " << k << " of dictionary " << layer + 1
-                                  << " is all zero: its coefficients are undetermined");
-    }
-  }
+  CheckKernels(kernels.Values, kernels.Maps, block, "dictionary " + std::to_string(layer + 1));
   return kernels;
-}
-
-template <typename TInputImage, typename TRealType>
-auto
-MultiLayerConvolutionalSparseCodingImageFilter<TInputImage, TRealType>::ReadSignal() const -> std::vector<RealType>
-{
-  const InputImageType *                   input = this->GetInput();
-  std::vector<RealType>                    signal(input->GetLargestPossibleRegion().GetNumberOfPixels());
-  ImageRegionConstIterator<InputImageType> it(input, input->GetLargestPossibleRegion());
-  for (SizeValueType i = 0; !it.IsAtEnd(); ++it, ++i)
-  {
-    signal[i] = static_cast<RealType>(it.Get());
-    if (!std::isfinite(signal[i]))
-    {
-      itkExceptionMacro("The input image contains a non-finite value (NaN or Inf) at index " << it.GetIndex());
-    }
-  }
-  return signal;
 }
 
 template <typename TInputImage, typename TRealType>
@@ -362,7 +327,7 @@ MultiLayerConvolutionalSparseCodingImageFilter<TInputImage, TRealType>::Generate
   }
   pursuit.SetMaximumNumberOfIterations(m_MaximumNumberOfIterations);
   pursuit.SetRelativeTolerance(m_RelativeTolerance);
-  pursuit.SetSignal(this->ReadSignal().data());
+  pursuit.SetSignal(ReadFiniteImage<RealType>(this->GetInput()).data());
   bool aborted = false;
   pursuit.AddObserver(IterationEvent(), [&](const EventObject &) {
     this->InvokeEvent(IterationEvent());
