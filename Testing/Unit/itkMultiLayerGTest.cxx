@@ -500,3 +500,53 @@ TEST(MultiLayerFilter, BadDictionariesAndParametersRaise)
     EXPECT_THROW(filter->Update(), itk::ProcessAborted);
   }
 }
+
+TEST(MultiLayerFilter, ThreeDimensionalLayersComposeLikeTheirEffectiveDictionary)
+{
+  // 3-D: ML-FISTA's layer-1 maps are D2 applied to its layer-2 maps, so the image D1 makes of
+  // layer 1 equals the one the effective dictionary D1 * D2 makes of layer 2.
+  using Filter3 = itk::MultiLayerConvolutionalSparseCodingImageFilter<itk::Image<float, 3>, float>;
+  auto make = [](const Kernels & k) {
+    auto                                   image = Filter3::DictionaryImageType::New();
+    Filter3::DictionaryImageType::SizeType size{ { k.Size[0], k.Size[1], k.Size[2], k.Channels, k.Maps } };
+    image->SetRegions(size);
+    image->Allocate();
+    std::copy(k.Values.begin(), k.Values.end(), image->GetBufferPointer());
+    return image;
+  };
+  const Kernels first = RandomKernels({ 3, 3, 3 }, 2, 1, 71), second = RandomKernels({ 4, 3, 2 }, 3, 2, 72);
+  auto          input = itk::Image<float, 3>::New();
+  input->SetRegions(itk::Size<3>{ { 16, 14, 12 } });
+  input->Allocate();
+  const auto values = csctest::RandomVector<float>(16 * 14 * 12, 73);
+  std::copy(values.begin(), values.end(), input->GetBufferPointer());
+  auto filter = Filter3::New();
+  filter->SetInput(input);
+  filter->SetDictionary(0, make(first));
+  filter->SetDictionary(1, make(second));
+  filter->SetLambdas({ 0.05, 0.05 });
+  filter->SetMaximumNumberOfIterations(30);
+  filter->Update();
+  EXPECT_EQ(filter->GetLayerCoefficients(0)->GetLargestPossibleRegion().GetSize(), (itk::Size<4>{ { 16, 14, 12, 2 } }));
+  const auto * effective = filter->GetEffectiveDictionary(1);
+  ASSERT_EQ(effective->GetLargestPossibleRegion().GetSize(), (itk::Size<4>{ { 6, 5, 4, 3 } }));
+  const size_t       n = 16 * 14 * 12;
+  std::vector<float> viaLayer1(n), viaEffective(n);
+  csctest::MakeOperator<float>({ 16, 14, 12 },
+                               { 3, 3, 3 },
+                               std::vector<float>(first.Values.begin(), first.Values.end()),
+                               2,
+                               BoundaryEnum::Periodic)
+    ->ApplyForward(filter->GetLayerCoefficients(0)->GetBufferPointer(), viaLayer1.data());
+  const std::vector<float> kernels(effective->GetBufferPointer(), effective->GetBufferPointer() + 6 * 5 * 4 * 3);
+  csctest::MakeOperator<float>({ 16, 14, 12 }, { 6, 5, 4 }, kernels, 3, BoundaryEnum::Periodic)
+    ->ApplyForward(filter->GetLayerCoefficients(1)->GetBufferPointer(), viaEffective.data());
+  double difference = 0, energy = 0;
+  for (size_t i = 0; i < n; ++i)
+  {
+    difference += std::pow(double(viaLayer1[i]) - viaEffective[i], 2);
+    energy += double(viaLayer1[i]) * viaLayer1[i];
+  }
+  ASSERT_GT(energy, 0);
+  EXPECT_LT(std::sqrt(difference / energy), 1e-4);
+}

@@ -132,9 +132,10 @@ private:
   /** Fills fidelity, penalty and objective at m_Gamma. */
   void
   EvaluateStatistics();
-  /** 1/2 ||w (D_1 gamma_1 - s)||^2 and, if \c gradient, D_1^T W^2 (D_1 gamma_1 - s). */
+  /** 1/2 ||w (D_1 gamma_1 - s)||^2; leaves W^2 (D_1 gamma_1 - s) in \c residual (K_0 domain
+   * channels) and, if \c gradient, D_1^T of it there. */
   double
-  FirstLayerResidual(const RealType * gamma1, RealType * gradient) const;
+  FirstLayerResidual(const RealType * gamma1, RealType * residual, RealType * gradient) const;
   /** v = prox_{step lambda_j g}(hat - step grad) in place in \c grad (layer index i = j - 1);
    * the deepest layer is confined to the support, the composed ones live on the domain. */
   void
@@ -153,7 +154,8 @@ private:
   std::vector<RealBufferType> m_Hat;    // hat gamma_1 .. hat gamma_L (extrapolated)
   std::vector<RealBufferType> m_Work;   // per layer: gradient, then v_j, then (hat - v) / mu
   RealBufferType              m_PreviousDeepest;
-  mutable RealBufferType      m_Residual; // K_0 channels
+  RealBufferType              m_Residual;    // W^2 (D_1 gamma_1 - s) at m_Gamma, K_0 channels
+  RealBufferType              m_HatResidual; // the same at the extrapolated point
   NesterovMomentum            m_Momentum;
   double                      m_PreviousObjective{ 0 };
 };

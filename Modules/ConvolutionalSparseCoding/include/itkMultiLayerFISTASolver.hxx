@@ -101,12 +101,13 @@ MultiLayerFISTASolver<TReal>::ComposeDown(std::vector<RealBufferType> & layers) 
 
 template <typename TReal>
 double
-MultiLayerFISTASolver<TReal>::FirstLayerResidual(const RealType * gamma1, RealType * gradient) const
+MultiLayerFISTASolver<TReal>::FirstLayerResidual(const RealType * gamma1, RealType * residual,
+                                                 RealType * gradient) const
 {
   const auto &        op = *this->GetOperator();
   const SizeValueType n = op.GetNumberOfDomainPixels(), S = op.GetSpatialStride();
   const unsigned int  C = this->Maps(0);
-  RealType *          r = m_Residual.data();
+  RealType *          r = residual;
   m_Layers[0]->Forward(gamma1, r);
   const RealType * w2 = this->IsWeighted() ? this->GetSquaredWeights() : nullptr;
   const auto       sums = this->template ReduceOverChannels<1>(C, [&](SizeValueType c, std::array<double, 1> & sum) {
@@ -180,7 +181,7 @@ void
 MultiLayerFISTASolver<TReal>::EvaluateStatistics()
 {
   this->ComposeDown(m_Gamma);
-  const double fidelity = this->FirstLayerResidual(m_Gamma[0].data(), nullptr);
+  const double fidelity = this->FirstLayerResidual(m_Gamma[0].data(), m_Residual.data(), nullptr);
   double       penalty = 0;
   for (unsigned int i = 0; i < this->NumberOfLayers(); ++i)
   {
@@ -245,6 +246,7 @@ MultiLayerFISTASolver<TReal>::Initialize()
   }
   m_PreviousDeepest = op.AllocateSpatial(this->Maps(L));
   m_Residual = op.AllocateSpatial(this->Maps(0));
+  m_HatResidual = op.AllocateSpatial(this->Maps(0));
   m_Momentum.Restart();
   this->EvaluateStatistics();
   m_PreviousObjective = this->m_Statistics.Objective;
@@ -265,8 +267,21 @@ MultiLayerFISTASolver<TReal>::Iterate()
   {
     y[p] = z[p] + beta * (z[p] - previous[p]);
   }
-  this->ComposeDown(m_Hat);
-  this->FirstLayerResidual(m_Hat[0].data(), m_Work[0].data());
+  if (beta == 0)
+  {
+    // No extrapolation (ML-ISTA, or a momentum restart): the point is the iterate, whose layers
+    // and residual the statistics already hold.
+    for (unsigned int i = 0; i + 1 < L; ++i)
+    {
+      std::copy_n(m_Gamma[i].data(), m_Gamma[i].size(), m_Hat[i].data());
+    }
+    m_Layers[0]->Adjoint(m_Residual.data(), m_Work[0].data());
+  }
+  else
+  {
+    this->ComposeDown(m_Hat);
+    this->FirstLayerResidual(m_Hat[0].data(), m_HatResidual.data(), m_Work[0].data());
+  }
   for (unsigned int i = 0; i < L; ++i)
   {
     if (i > 0)
@@ -355,7 +370,7 @@ double
 MultiLayerFISTASolver<TReal>::EvaluateLayeredObjective(const RealType * deepestMaps) const
 {
   const unsigned int L = this->NumberOfLayers();
-  if (L == 0 || m_Target.size() == 0 || m_Residual.size() == 0 || m_LayerLambdas.size() != L)
+  if (L == 0 || m_Target.size() == 0 || m_LayerLambdas.size() != L)
   {
     itkExceptionMacro("EvaluateLayeredObjective() needs a solver that has run (layers, target, lambdas)");
   }
@@ -367,7 +382,8 @@ MultiLayerFISTASolver<TReal>::EvaluateLayeredObjective(const RealType * deepestM
   }
   op.PadToDomain(deepestMaps, gamma.back().data(), this->Maps(L));
   this->ComposeDown(gamma);
-  double objective = this->FirstLayerResidual(gamma[0].data(), nullptr);
+  RealBufferType residual = op.AllocateSpatial(this->Maps(0));
+  double         objective = this->FirstLayerResidual(gamma[0].data(), residual.data(), nullptr);
   for (unsigned int i = 0; i < L; ++i)
   {
     objective += m_LayerLambdas[i] * this->LayerPenalty(i, gamma[i].data());
@@ -382,6 +398,7 @@ MultiLayerFISTASolver<TReal>::ReleaseWorkBuffers()
   m_Hat.clear();
   m_Work.clear();
   m_PreviousDeepest = RealBufferType();
+  m_HatResidual = RealBufferType();
 }
 
 template <typename TReal>
