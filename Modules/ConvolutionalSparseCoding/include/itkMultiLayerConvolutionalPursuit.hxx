@@ -11,8 +11,7 @@ template <typename TReal>
 void
 MultiLayerConvolutionalPursuit<TReal>::SetLayers(const LayerList & layers)
 {
-  // The solver checks the chain and the shared domain.
-  MultiLayerSolverType::New()->SetLayers(layers);
+  MultiLayerSolverType::CheckLayers(layers);
   m_Layers = layers;
   m_Signal.clear();
   m_Maps.clear();

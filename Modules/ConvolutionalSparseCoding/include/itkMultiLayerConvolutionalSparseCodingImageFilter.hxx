@@ -205,8 +205,7 @@ MultiLayerConvolutionalSparseCodingImageFilter<TInputImage, TRealType>::Generate
     typename CoefficientImageType::RegionType kernelRegion;
     for (unsigned int d = 0; d < ImageDimension; ++d)
     {
-      const size_t a = effective[d], b = size[d];
-      effective[d] = j == 0 ? b : a + b - 1 + ((a % 2 == 0 && b % 2 == 0) ? 1 : 0);
+      effective[d] = j == 0 ? size[d] : MultiLayerKernelComposition::ComposedSize(effective[d], size[d]);
       kernelRegion.SetSize(d, effective[d]);
     }
     kernelRegion.SetSize(ImageDimension, K);
@@ -329,15 +328,22 @@ MultiLayerConvolutionalSparseCodingImageFilter<TInputImage, TRealType>::Generate
   pursuit.SetRelativeTolerance(m_RelativeTolerance);
   pursuit.SetSignal(ReadFiniteImage<RealType>(this->GetInput()).data());
   bool aborted = false;
-  pursuit.AddObserver(IterationEvent(), [&](const EventObject &) {
-    this->InvokeEvent(IterationEvent());
-    this->UpdateProgress(static_cast<float>(0.99 * pursuit.GetProgress()));
-    if (this->GetAbortGenerateData())
-    {
-      aborted = true;
-      pursuit.Stop();
-    }
-  });
+  // The observer captures this update's locals: it leaves with the update, however it ends.
+  struct ObserverGuard
+  {
+    PursuitType & Pursuit;
+    unsigned long Tag;
+    ~ObserverGuard() { Pursuit.RemoveObserver(Tag); }
+  };
+  const ObserverGuard guard{ pursuit, pursuit.AddObserver(IterationEvent(), [&](const EventObject &) {
+                              this->InvokeEvent(IterationEvent());
+                              this->UpdateProgress(static_cast<float>(0.99 * pursuit.GetProgress()));
+                              if (this->GetAbortGenerateData())
+                              {
+                                aborted = true;
+                                pursuit.Stop();
+                              }
+                            }) };
   pursuit.Run();
   if (aborted)
   {

@@ -54,8 +54,12 @@ public:
   using LayerOperatorType = ConvolutionalLayerOperator<TReal>;
   using LayerList = std::vector<typename LayerOperatorType::ConstPointer>;
 
-  /** D_1, ..., D_L on one domain, D_j's channels equal to D_{j-1}'s maps. Sets the base
-   * class's operator. */
+  /** Throws unless \c layers is a chain: at least one, none null, D_j's channels equal to
+   * D_{j-1}'s maps, one domain. */
+  static void
+  CheckLayers(const LayerList & layers);
+  /** D_1, ..., D_L on one domain, D_j's channels equal to D_{j-1}'s maps (CheckLayers()). Sets
+   * the base class's operator. */
   void
   SetLayers(const LayerList & layers);
   const LayerList &

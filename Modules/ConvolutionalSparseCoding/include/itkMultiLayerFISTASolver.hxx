@@ -9,30 +9,37 @@ namespace itk
 {
 template <typename TReal>
 void
-MultiLayerFISTASolver<TReal>::SetLayers(const LayerList & layers)
+MultiLayerFISTASolver<TReal>::CheckLayers(const LayerList & layers)
 {
   if (layers.empty())
   {
-    itkExceptionMacro("A multi-layer solver needs at least one layer");
+    itkGenericExceptionMacro("A multi-layer solver needs at least one layer");
   }
   for (size_t j = 0; j < layers.size(); ++j)
   {
     if (layers[j].IsNull())
     {
-      itkExceptionMacro("Layer " << j + 1 << " is not set");
+      itkGenericExceptionMacro("Layer " << j + 1 << " is not set");
     }
     if (j > 0 && layers[j]->GetNumberOfChannels() != layers[j - 1]->GetNumberOfMaps())
     {
-      itkExceptionMacro("The layers do not chain: layer " << j + 1 << " has " << layers[j]->GetNumberOfChannels()
-                                                          << " channels but layer " << j << " has "
-                                                          << layers[j - 1]->GetNumberOfMaps() << " maps");
+      itkGenericExceptionMacro("The layers do not chain: layer " << j + 1 << " has " << layers[j]->GetNumberOfChannels()
+                                                                 << " channels but layer " << j << " has "
+                                                                 << layers[j - 1]->GetNumberOfMaps() << " maps");
     }
     if (layers[j]->GetChannelOperator(0).GetDomainSize() != layers[0]->GetChannelOperator(0).GetDomainSize())
     {
-      itkExceptionMacro("Layer " << j + 1 << " lives on another domain than layer 1: give every layer the same "
-                                 << "image size, boundary and (zero-padded) kernel size");
+      itkGenericExceptionMacro("Layer " << j + 1 << " lives on another domain than layer 1: give every layer the same "
+                                        << "image size, boundary and (zero-padded) kernel size");
     }
   }
+}
+
+template <typename TReal>
+void
+MultiLayerFISTASolver<TReal>::SetLayers(const LayerList & layers)
+{
+  CheckLayers(layers);
   m_Layers = layers;
   m_Target = RealBufferType();
   this->SetOperator(&layers[0]->GetChannelOperator(0));
@@ -257,16 +264,19 @@ template <typename TReal>
 void
 MultiLayerFISTASolver<TReal>::Iterate()
 {
+  const auto &        op = *this->GetOperator();
   const unsigned int  L = this->NumberOfLayers();
-  const SizeValueType length = this->Maps(L) * this->GetOperator()->GetSpatialStride();
-  RealType *          z = m_Gamma[L - 1].data();
-  const RealType *    previous = m_PreviousDeepest.data();
-  RealType *          y = m_Hat[L - 1].data();
+  const SizeValueType S = op.GetSpatialStride();
   const RealType      beta = static_cast<RealType>(m_Accelerated ? m_Momentum.GetBeta() : 0.0);
-  for (SizeValueType p = 0; p < length; ++p)
-  {
-    y[p] = z[p] + beta * (z[p] - previous[p]);
-  }
+  op.ParallelFor(this->Maps(L), [&](SizeValueType k) {
+    const RealType * z = m_Gamma[L - 1].data() + k * S;
+    const RealType * previous = m_PreviousDeepest.data() + k * S;
+    RealType *       y = m_Hat[L - 1].data() + k * S;
+    for (SizeValueType p = 0; p < S; ++p)
+    {
+      y[p] = z[p] + beta * (z[p] - previous[p]);
+    }
+  });
   if (beta == 0)
   {
     // No extrapolation (ML-ISTA, or a momentum restart): the point is the iterate, whose layers
@@ -292,28 +302,32 @@ MultiLayerFISTASolver<TReal>::Iterate()
     if (i + 1 < L)
     {
       // (hat gamma_j - v_j) / mu_j: the gradient the layer below passes up.
-      const RealType      inverse = static_cast<RealType>(1.0 / m_Steps[i]);
-      RealType *          w = m_Work[i].data();
-      const RealType *    h = m_Hat[i].data();
-      const SizeValueType n = this->Maps(i + 1) * this->GetOperator()->GetSpatialStride();
-      for (SizeValueType p = 0; p < n; ++p)
-      {
-        w[p] = (h[p] - w[p]) * inverse;
-      }
+      const RealType inverse = static_cast<RealType>(1.0 / m_Steps[i]);
+      op.ParallelFor(this->Maps(i + 1), [&](SizeValueType k) {
+        RealType *       w = m_Work[i].data() + k * S;
+        const RealType * h = m_Hat[i].data() + k * S;
+        for (SizeValueType p = 0; p < S; ++p)
+        {
+          w[p] = (h[p] - w[p]) * inverse;
+        }
+      });
     }
   }
   std::swap(m_PreviousDeepest, m_Gamma[L - 1]);
   std::swap(m_Gamma[L - 1], m_Work[L - 1]);
   this->EvaluateStatistics();
 
-  z = m_Gamma[L - 1].data();
-  previous = m_PreviousDeepest.data();
-  double change = 0, norm = 0;
-  for (SizeValueType p = 0; p < length; ++p)
-  {
-    change += double(z[p] - previous[p]) * (z[p] - previous[p]);
-    norm += double(z[p]) * z[p];
-  }
+  const auto sums =
+    this->template ReduceOverChannels<2>(this->Maps(L), [&](SizeValueType k, std::array<double, 2> & sum) {
+      const RealType * z = m_Gamma[L - 1].data() + k * S;
+      const RealType * previous = m_PreviousDeepest.data() + k * S;
+      for (SizeValueType p = 0; p < S; ++p)
+      {
+        sum[0] += double(z[p] - previous[p]) * (z[p] - previous[p]);
+        sum[1] += double(z[p]) * z[p];
+      }
+    });
+  const double change = sums[0], norm = sums[1];
   this->m_Statistics.PrimalResidual = norm > 0 ? std::sqrt(change / norm) : (change > 0 ? 1.0 : 0.0);
   this->m_Statistics.DualResidual = 0;
   this->m_Statistics.StepOrPenaltyParameter = m_Steps.back();

@@ -45,6 +45,14 @@ ForEachTap(const std::vector<size_t> & size, TBody && body)
   }
 }
 
+/** Taps along one axis of a kernel of \c a taps composed with one of \c b: a + b - 1, one more
+ * when both are even, so that floor(M/2) stays the centre. */
+inline size_t
+ComposedSize(size_t a, size_t b)
+{
+  return a + b - 1 + ((a % 2 == 0 && b % 2 == 0) ? 1 : 0);
+}
+
 /** The effective kernels of two chained layers, D_upper D_lower: kernel k, channel c is
  * sum_m upper(c, m) * lower(m, k), a full linear convolution whose centre is the sum of the
  * two centres (a + b - 1 taps per axis, one more when both are even so that floor(M/2) stays
@@ -63,8 +71,7 @@ Compose(const ConvolutionalLayerKernels<TReal> & upper, const ConvolutionalLayer
   out.Channels = upper.Channels;
   for (size_t d = 0; d < upper.Size.size(); ++d)
   {
-    const size_t a = upper.Size[d], b = lower.Size[d];
-    out.Size.push_back(a + b - 1 + ((a % 2 == 0 && b % 2 == 0) ? 1 : 0));
+    out.Size.push_back(ComposedSize(upper.Size[d], lower.Size[d]));
   }
   const size_t tapsUpper = upper.Taps(), tapsLower = lower.Taps(), tapsOut = out.Taps();
   out.Values.assign(size_t(out.Maps) * out.Channels * tapsOut, TReal(0));
