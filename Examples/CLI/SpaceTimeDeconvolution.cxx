@@ -1,0 +1,427 @@
+// SpaceTimeDeconvolution: calcium imaging to spike trains. This build has the 1-D mode, sparse
+// temporal deconvolution (STD) of fluorescence traces with a given or learned response.
+#include "CSCCommandLine.h"
+#include "itkSparseTemporalDeconvolutionFilter.h"
+#include <chrono>
+#include <fstream>
+
+namespace
+{
+const char * const Usage =
+  R"(Usage: SpaceTimeDeconvolution --input-traces traces.mha|traces.csv --response-length F
+         --output-spikes spikes.csv [options]
+
+Sparse temporal deconvolution (the 1-D case of sparse space-time deconvolution, Peter et al.,
+NIPS 2014): each fluorescence trace y becomes non-negative, truly sparse spikes s with
+  min 1/2 || y - b - sum_l f_l * s_l ||^2 + kappa sigma^2 ||s||_0,
+sigma the trace's noise level, the responses f_l (unit l2 norm, non-negative, F frames) learned
+from all traces or given; then a last stage counts whole spikes per frame, each of the trace's
+single-spike height, with the penalty of the trace's spike rate.
+
+  --input-traces FILE        a 2-D image, x = trace, y = time (last axis = time), or a CSV
+                             with one trace per row (comma-separated samples; '#' lines and a
+                             non-numeric header row are skipped)
+  --response-length F        response length in frames
+  --responses L              number of response types (default 1)
+  --frame-rate HZ            frames per second, for the times in the outputs (default 30)
+  --iterations N             response updates of the free-amplitude stage (default 2)
+  --penalty KAPPA            l0 penalty of the free-amplitude passes, in noise variances (default 1)
+  --initial-decay TAU        initial responses exp(-k / (TAU l)), in frames (default F/5)
+  --random-init              initial responses: truncated non-negative noise (with --seed)
+  --seed S                   seed of --random-init (default 0)
+  --given-responses FILE.csv responses to start from (columns response_0 ... as written by
+                             --output-responses); with --fixed-responses they are not learned
+  --fixed-responses          do not learn the responses
+  --spike-unit U             height of one spike at the response's peak (default: the median
+                             spike height of all traces, then refitted per trace)
+  --output-spikes FILE.csv   trace,frame,count,time_s,amplitude,response
+  --output-responses FILE.csv  frame,time_s,response_0,... (unit l2 norm)
+  --output-fit FILE          the denoised traces b + sum f * s, laid out as the input (image)
+  --output-raster FILE.png   spike raster of the traces above example traces with their fit
+  --report FILE.json         parameters, responses, objective per pass, counts, seconds
+)";
+
+using TraceImageType = itk::Image<float, 2>;
+using FilterType = itk::SparseTemporalDeconvolutionFilter<TraceImageType>;
+
+/** Numbers of a CSV row; false for a header or comment row. */
+bool
+ParseCsvRow(const std::string & line, std::vector<double> & values)
+{
+  values.clear();
+  std::stringstream stream(line);
+  for (std::string cell; std::getline(stream, cell, ',');)
+  {
+    char *       end = nullptr;
+    const double value = std::strtod(cell.c_str(), &end);
+    while (end && *end && std::isspace(static_cast<unsigned char>(*end)))
+    {
+      ++end;
+    }
+    if (cell.empty() || end == cell.c_str() || (end && *end))
+    {
+      return false;
+    }
+    values.push_back(value);
+  }
+  return !values.empty();
+}
+
+/** The numeric rows of a CSV file (a first non-numeric row is a header; '#' rows are comments). */
+std::vector<std::vector<double>>
+ReadCsvRows(const std::string & path, const std::string & what)
+{
+  std::ifstream file(path);
+  if (!file)
+  {
+    throw std::runtime_error("cannot read the " + what + " '" + path + "'");
+  }
+  std::vector<std::vector<double>> rows;
+  std::vector<double>              values;
+  size_t                           number = 0;
+  for (std::string line; std::getline(file, line);)
+  {
+    ++number;
+    if (line.empty() || line[0] == '#' || line.find_first_not_of(" \t\r") == std::string::npos)
+    {
+      continue;
+    }
+    if (!ParseCsvRow(line, values))
+    {
+      if (number == 1)
+      {
+        continue;
+      }
+      throw std::runtime_error("the " + what + " '" + path + "' has a non-numeric value on line " +
+                               std::to_string(number));
+    }
+    if (!rows.empty() && values.size() != rows[0].size())
+    {
+      throw std::runtime_error("the " + what + " '" + path + "' has " + std::to_string(values.size()) +
+                               " values on line " + std::to_string(number) + " but " + std::to_string(rows[0].size()) +
+                               " on the first data line");
+    }
+    rows.push_back(values);
+  }
+  if (rows.empty())
+  {
+    throw std::runtime_error("the " + what + " '" + path + "' has no data row");
+  }
+  return rows;
+}
+
+TraceImageType::Pointer
+ReadTraces(const std::string & path)
+{
+  const bool csv = path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
+  if (!csv)
+  {
+    if (csc::ImageDimensionOf(path, "input traces") != 2)
+    {
+      throw csc::UsageError("--input-traces '" + path + "' must be a 2-D image (x = trace, y = time)");
+    }
+    return csc::ReadImageInput<TraceImageType>(path, "input traces");
+  }
+  const auto rows = ReadCsvRows(path, "input traces");
+  auto       image = TraceImageType::New();
+  image->SetRegions(TraceImageType::SizeType{ { rows.size(), rows[0].size() } });
+  image->Allocate();
+  for (size_t p = 0; p < rows.size(); ++p)
+  {
+    for (size_t t = 0; t < rows[p].size(); ++t)
+    {
+      image->GetBufferPointer()[p + t * rows.size()] = static_cast<float>(rows[p][t]);
+    }
+  }
+  return image;
+}
+
+/** Responses from a CSV written by --output-responses (columns after frame,time_s) or plain
+ * columns, one per response. */
+std::vector<FilterType::ResponseType>
+ReadResponses(const std::string & path)
+{
+  std::ifstream file(path);
+  std::string   header;
+  const bool    written = file && std::getline(file, header) && header.rfind("frame,time_s", 0) == 0;
+  const auto    rows = ReadCsvRows(path, "given responses");
+  const size_t  first = written ? 2 : 0;
+  if (rows[0].size() <= first)
+  {
+    throw std::runtime_error("the given responses '" + path + "' have no response column");
+  }
+  std::vector<FilterType::ResponseType> responses(rows[0].size() - first);
+  for (const auto & row : rows)
+  {
+    for (size_t l = first; l < row.size(); ++l)
+    {
+      responses[l - first].push_back(row[l]);
+    }
+  }
+  return responses;
+}
+
+/** Raster (one row per trace, a dark pixel per spike frame) above up to six example traces,
+ * each drawn in grey with its fit in black and its spikes as ticks below. */
+csc::PictureType::Pointer
+RasterPicture(const TraceImageType * traces, const TraceImageType * fit, const FilterType * filter)
+{
+  const auto   size = traces->GetLargestPossibleRegion().GetSize();
+  const size_t P = size[0], T = size[1];
+  const size_t width = std::min<size_t>(std::max<size_t>(T, 200), 1200), rows = std::min<size_t>(P, 300);
+  const size_t rowHeight = rows < 100 ? 3 : 1, examples = std::min<size_t>(P, 6), panel = 70;
+  const size_t height = rows * rowHeight + 10 + examples * panel;
+  auto         picture = csc::PictureType::New();
+  picture->SetRegions(csc::PictureType::SizeType{ { width, height } });
+  picture->Allocate();
+  picture->FillBuffer(255);
+  unsigned char * pixels = picture->GetBufferPointer();
+  auto            set = [&](size_t x, size_t y, unsigned char v) {
+    if (x < width && y < height)
+    {
+      pixels[y * width + x] = std::min(pixels[y * width + x], v);
+    }
+  };
+  auto column = [&](size_t t) { return t * width / T; };
+  for (const auto & spike : filter->GetSpikes())
+  {
+    if (spike.Trace < rows)
+    {
+      for (size_t dy = 0; dy < rowHeight; ++dy)
+      {
+        set(column(spike.Frame), spike.Trace * rowHeight + dy, 0);
+      }
+    }
+  }
+  const float * y = traces->GetBufferPointer();
+  const float * f = fit->GetBufferPointer();
+  for (size_t e = 0; e < examples; ++e)
+  {
+    const size_t p = e * P / examples, top = rows * rowHeight + 10 + e * panel;
+    float        low = y[p], high = y[p];
+    for (size_t t = 0; t < T; ++t)
+    {
+      low = std::min({ low, y[p + t * P], f[p + t * P] });
+      high = std::max({ high, y[p + t * P], f[p + t * P] });
+    }
+    const double span = std::max(1e-12, double(high - low));
+    auto         level = [&](float v) { return top + size_t((panel - 12) * (1.0 - (v - low) / span)); };
+    // Each sample joined to the previous one by a vertical run: a line at any width.
+    auto curve = [&](const float * v, unsigned char shade) {
+      for (size_t t = 0; t < T; ++t)
+      {
+        const size_t a = level(v[p + t * P]), b = level(v[p + (t ? t - 1 : 0) * P]);
+        for (size_t row = std::min(a, b); row <= std::max(a, b); ++row)
+        {
+          set(column(t), row, shade);
+        }
+      }
+    };
+    curve(y, 180);
+    curve(f, 0);
+    for (const auto & spike : filter->GetSpikes())
+    {
+      if (spike.Trace == p)
+      {
+        for (size_t dy = 0; dy < 2 + 2 * spike.Count; ++dy)
+        {
+          set(column(spike.Frame), top + panel - 2 - dy, 0);
+        }
+      }
+    }
+  }
+  return picture;
+}
+
+void
+WriteReport(const csc::Arguments & args, const FilterType * filter, double frameRate, double seconds)
+{
+  csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
+    size_t count = 0;
+    for (const auto & spike : filter->GetSpikes())
+    {
+      count += spike.Count;
+    }
+    out << "{\n  \"tool\": \"SpaceTimeDeconvolution\",\n  \"mode\": \"traces\",\n  \"parameters\": {"
+        << "\"input_traces\": " << csc::JsonString(args.Get("--input-traces"))
+        << ", \"response_length\": " << filter->GetResponseLength()
+        << ", \"responses\": " << filter->GetNumberOfResponses() << ", \"frame_rate\": " << csc::JsonNumber(frameRate)
+        << ", \"iterations\": " << filter->GetNumberOfIterations()
+        << ", \"penalty\": " << csc::JsonNumber(filter->GetPenaltyInNoiseVariances())
+        << ", \"learn_responses\": " << (filter->GetLearnResponses() ? "true" : "false") << "},\n"
+        << "  \"objective_per_pass\": [";
+    const auto & objective = filter->GetObjective();
+    for (size_t i = 0; i < objective.size(); ++i)
+    {
+      out << (i ? ", " : "") << csc::JsonNumber(objective[i]);
+    }
+    out << "],\n  \"responses\": [";
+    for (size_t l = 0; l < filter->GetResponses().size(); ++l)
+    {
+      out << (l ? ", " : "") << "[";
+      for (size_t k = 0; k < filter->GetResponses()[l].size(); ++k)
+      {
+        out << (k ? ", " : "") << csc::JsonNumber(filter->GetResponses()[l][k]);
+      }
+      out << "]";
+    }
+    out << "],\n  \"traces\": " << filter->GetNoiseLevels().size()
+        << ",\n  \"spike_events\": " << filter->GetSpikes().size() << ",\n  \"spikes\": " << count
+        << ",\n  \"seconds\": " << csc::JsonNumber(seconds)
+        << ",\n  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
+  });
+}
+
+int
+RunTraces(const csc::Arguments & args)
+{
+  args.Required("--response-length");
+  const unsigned int F = csc::PositiveInteger(args, "--response-length", 1);
+  const double       frameRate = args.Number("--frame-rate", 30.0);
+  if (!(frameRate > 0.0))
+  {
+    throw csc::UsageError("--frame-rate must be positive, got " + args.Get("--frame-rate"));
+  }
+  const double penalty = args.Number("--penalty", 1.0);
+  const double unit = args.Number("--spike-unit", 0.0);
+  const double decay = args.Number("--initial-decay", 0.0);
+  if (!(penalty >= 0.0) || !(unit >= 0.0) || !(decay >= 0.0))
+  {
+    throw csc::UsageError("--penalty, --spike-unit and --initial-decay must be non-negative");
+  }
+  if (args.Has("--fixed-responses") && !args.Has("--given-responses"))
+  {
+    throw csc::UsageError("--fixed-responses needs --given-responses");
+  }
+  const std::string spikesPath = args.Required("--output-spikes");
+  csc::DeclareTextOutput(args, "--output-spikes");
+  csc::DeclareTextOutput(args, "--output-responses");
+  csc::DeclareTextOutput(args, "--report");
+  csc::DeclareImageOutput<TraceImageType>(args, "--output-fit");
+  csc::DeclareImageOutput<csc::PictureType>(args, "--output-raster");
+
+  const auto traces = ReadTraces(args.Get("--input-traces"));
+  auto       filter = FilterType::New();
+  filter->SetInput(traces);
+  filter->SetResponseLength(F);
+  filter->SetNumberOfResponses(csc::PositiveInteger(args, "--responses", 1));
+  filter->SetNumberOfIterations(csc::BoundedInteger(args, "--iterations", 2, 0));
+  filter->SetPenaltyInNoiseVariances(penalty);
+  filter->SetSpikeUnit(unit);
+  filter->SetInitialDecay(decay);
+  filter->SetRandomInitialization(args.Has("--random-init"));
+  filter->SetSeed(csc::BoundedInteger(args, "--seed", 0, 0));
+  filter->SetLearnResponses(!args.Has("--fixed-responses"));
+  if (args.Has("--given-responses"))
+  {
+    const auto given = ReadResponses(args.Get("--given-responses"));
+    if (given.size() != filter->GetNumberOfResponses() || given[0].size() != F)
+    {
+      throw csc::UsageError("--given-responses has " + std::to_string(given.size()) + " responses of " +
+                            std::to_string(given[0].size()) + " frames; --responses and --response-length say " +
+                            std::to_string(filter->GetNumberOfResponses()) + " of " + std::to_string(F));
+    }
+    filter->SetInitialResponses(given);
+  }
+
+  csc::ProgressBar progress("sparse temporal deconvolution");
+  const auto       tag = filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+    const auto & objective = filter->GetObjective();
+    progress.Update(filter->GetProgress(),
+                    objective.empty()
+                            ? std::string("first pass")
+                            : "pass " + std::to_string(objective.size()) + " objective " + std::to_string(objective.back()));
+  });
+  const auto       start = std::chrono::steady_clock::now();
+  try
+  {
+    filter->Update();
+  }
+  catch (...)
+  {
+    filter->RemoveObserver(tag);
+    progress.Finish();
+    throw;
+  }
+  filter->RemoveObserver(tag);
+  progress.Finish();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  csc::WriteTextOutput(spikesPath, [&](std::ostream & out) {
+    out << "trace,frame,count,time_s,amplitude,response\n";
+    for (const auto & spike : filter->GetSpikes())
+    {
+      out << spike.Trace << "," << spike.Frame << "," << spike.Count << "," << spike.Frame / frameRate << ","
+          << spike.Amplitude << "," << spike.Response << "\n";
+    }
+  });
+  if (args.Has("--output-responses"))
+  {
+    csc::WriteTextOutput(args.Get("--output-responses"), [&](std::ostream & out) {
+      const auto & responses = filter->GetResponses();
+      out << "frame,time_s";
+      for (size_t l = 0; l < responses.size(); ++l)
+      {
+        out << ",response_" << l;
+      }
+      out << "\n";
+      for (size_t k = 0; k < F; ++k)
+      {
+        out << k << "," << k / frameRate;
+        for (const auto & response : responses)
+        {
+          out << "," << response[k];
+        }
+        out << "\n";
+      }
+    });
+  }
+  csc::WriteImageIfRequested(args, "--output-fit", filter->GetFit());
+  if (args.Has("--output-raster"))
+  {
+    csc::WriteImageOutput(RasterPicture(traces, filter->GetFit(), filter).GetPointer(), args.Get("--output-raster"));
+  }
+  if (args.Has("--report"))
+  {
+    WriteReport(args, filter, frameRate, seconds);
+  }
+  size_t count = 0;
+  for (const auto & spike : filter->GetSpikes())
+  {
+    count += spike.Count;
+  }
+  std::cout << filter->GetNoiseLevels().size() << " traces, " << count << " spikes in " << filter->GetSpikes().size()
+            << " frames; spikes: " << spikesPath << "\nseconds " << seconds << ", peak memory "
+            << csc::PeakResidentMegabytes() << " MB\n";
+  return 0;
+}
+} // namespace
+
+int
+main(int argc, char * argv[])
+{
+  return csc::Guarded("SpaceTimeDeconvolution",
+                      Usage,
+                      argc,
+                      argv,
+                      { "--input-traces",
+                        "--response-length",
+                        "--responses",
+                        "--frame-rate",
+                        "--iterations",
+                        "--penalty",
+                        "--initial-decay",
+                        "--seed",
+                        "--given-responses",
+                        "--spike-unit",
+                        "--output-spikes",
+                        "--output-responses",
+                        "--output-fit",
+                        "--output-raster",
+                        "--report" },
+                      { "--random-init", "--fixed-responses" },
+                      [](const csc::Arguments & args) {
+                        args.Required("--input-traces");
+                        return RunTraces(args);
+                      });
+}

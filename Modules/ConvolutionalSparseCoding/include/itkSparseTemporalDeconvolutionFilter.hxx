@@ -1,0 +1,448 @@
+#ifndef itkSparseTemporalDeconvolutionFilter_hxx
+#define itkSparseTemporalDeconvolutionFilter_hxx
+
+#include "itkFilterInputChecks.h"
+#include "itkTraceNoiseLevel.h"
+#include <atomic>
+#include <cmath>
+#include <random>
+
+namespace itk
+{
+template <typename TImage>
+SparseTemporalDeconvolutionFilter<TImage>::SparseTemporalDeconvolutionFilter()
+{
+  this->SetNumberOfRequiredInputs(1);
+  this->SetNumberOfRequiredOutputs(2);
+  this->SetNumberOfIndexedOutputs(2);
+  this->SetNthOutput(1, this->MakeOutput(1));
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::SetInitialResponses(const std::vector<ResponseType> & responses)
+{
+  if (!responses.empty())
+  {
+    PursuitType::New()->SetResponses(responses); // the same checks as the pursuit's
+  }
+  m_InitialResponses = responses;
+  this->Modified();
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::GenerateInputRequestedRegion()
+{
+  Superclass::GenerateInputRequestedRegion();
+  auto * input = const_cast<TImage *>(this->GetInput());
+  if (input)
+  {
+    input->SetRequestedRegionToLargestPossibleRegion();
+  }
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::EnlargeOutputRequestedRegion(DataObject * output)
+{
+  Superclass::EnlargeOutputRequestedRegion(output);
+  output->SetRequestedRegionToLargestPossibleRegion();
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::CheckParameters(SizeValueType frames) const
+{
+  const unsigned int L = m_InitialResponses.empty() ? m_NumberOfResponses : unsigned(m_InitialResponses.size());
+  const unsigned int F = m_InitialResponses.empty() ? m_ResponseLength : unsigned(m_InitialResponses[0].size());
+  if (L == 0 || F == 0)
+  {
+    itkExceptionMacro("needs at least one impulse response of at least one frame (NumberOfResponses "
+                      << L << ", ResponseLength " << F << ")");
+  }
+  if (!m_InitialResponses.empty() &&
+      (m_InitialResponses.size() != m_NumberOfResponses || m_InitialResponses[0].size() != m_ResponseLength))
+  {
+    itkExceptionMacro("the given responses (" << m_InitialResponses.size() << " of " << m_InitialResponses[0].size()
+                                              << " frames) do not match NumberOfResponses " << m_NumberOfResponses
+                                              << " and ResponseLength " << m_ResponseLength);
+  }
+  if (frames < F)
+  {
+    itkExceptionMacro("the sequence has " << frames << " frames, fewer than the response length " << F);
+  }
+  if (!(m_PenaltyInNoiseVariances >= 0.0) || !std::isfinite(m_PenaltyInNoiseVariances))
+  {
+    itkExceptionMacro("PenaltyInNoiseVariances must be finite and >= 0, got " << m_PenaltyInNoiseVariances);
+  }
+  if (!(m_InitialDecay >= 0.0) || !std::isfinite(m_InitialDecay) || !(m_SpikeUnit >= 0.0) ||
+      !std::isfinite(m_SpikeUnit))
+  {
+    itkExceptionMacro("InitialDecay and SpikeUnit must be finite and >= 0 (got " << m_InitialDecay << ", "
+                                                                                 << m_SpikeUnit << ")");
+  }
+}
+
+template <typename TImage>
+auto
+SparseTemporalDeconvolutionFilter<TImage>::InitialResponses() const -> std::vector<ResponseType>
+{
+  if (!m_InitialResponses.empty())
+  {
+    return m_InitialResponses;
+  }
+  std::vector<ResponseType> responses(m_NumberOfResponses, ResponseType(m_ResponseLength, 0.0));
+  std::mt19937              generator(m_Seed);
+  std::normal_distribution  noise(0.0, 1.0);
+  const double              decay = m_InitialDecay > 0.0 ? m_InitialDecay : std::max(1.0, m_ResponseLength / 5.0);
+  for (unsigned int l = 0; l < m_NumberOfResponses; ++l)
+  {
+    bool any = false;
+    while (!any)
+    {
+      for (unsigned int k = 0; k < m_ResponseLength; ++k)
+      {
+        responses[l][k] =
+          m_RandomInitialization ? std::max(0.0, noise(generator)) : std::exp(-double(k) / (decay * (l + 1)));
+        any = any || responses[l][k] > 0.0;
+      }
+    }
+  }
+  return responses;
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::GenerateData()
+{
+  const TImage * input = this->GetInput();
+  const auto     size = input->GetLargestPossibleRegion().GetSize();
+  m_NumberOfFrames = size[ImageDimension - 1];
+  m_NumberOfTraces =
+    input->GetLargestPossibleRegion().GetNumberOfPixels() / std::max<SizeValueType>(1, m_NumberOfFrames);
+  this->CheckParameters(m_NumberOfFrames);
+  const std::vector<PixelType> data = ReadFiniteImage<PixelType>(input);
+
+  m_Responses = this->InitialResponses();
+  m_Objective.clear();
+  auto pursuit = PursuitType::New();
+  pursuit->SetEstimateBaseline(m_EstimateBaseline);
+  pursuit->SetMaximumShift(m_MaximumShift);
+  std::vector<ResultType> results(m_NumberOfTraces);
+  std::vector<double>     lambdas(m_NumberOfTraces), quanta(m_NumberOfTraces, 0.0);
+  const unsigned int      refinements = m_SpikeUnit > 0.0 && !m_LearnResponses ? 0 : m_NumberOfUnitRefinements;
+  const unsigned int      passes = m_NumberOfIterations + 2 + refinements;
+  unsigned int            done = 0;
+  auto                    pass = [&]() {
+    pursuit->SetResponses(m_Responses);
+    const bool finished = this->DeconvolveAll(*pursuit, data.data(), lambdas, quanta, results);
+    this->InvokeEvent(IterationEvent());
+    this->UpdateProgress(static_cast<float>(++done) / passes);
+    return finished && !this->GetAbortGenerateData();
+  };
+  auto penalties = [&](bool counting) {
+    for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+    {
+      lambdas[p] = m_NoiseLevels[p] * m_NoiseLevels[p] *
+                   (counting ? this->CountPenalty(results[p].Spikes.size()) : m_PenaltyInNoiseVariances);
+    }
+  };
+  this->UpdateProgress(0.0f);
+
+  // Stage 1, free amplitudes: spikes, then noise levels and responses, alternately.
+  this->EstimateNoiseLevels(data.data(), nullptr);
+  bool running = true;
+  for (unsigned int iteration = 0; running && iteration <= m_NumberOfIterations; ++iteration)
+  {
+    penalties(false);
+    running = pass();
+    if (running && iteration < m_NumberOfIterations)
+    {
+      this->EstimateNoiseLevels(data.data(), &results);
+      if (m_LearnResponses)
+      {
+        this->UpdateResponses(data.data(), results, false);
+      }
+    }
+  }
+  // Stage 2, counting: spikes, then units, noise levels and responses, alternately.
+  if (running)
+  {
+    this->EstimateSpikeUnits(results);
+    penalties(true);
+  }
+  for (unsigned int refinement = 0; running && refinement <= refinements; ++refinement)
+  {
+    if (refinement > 0)
+    {
+      if (m_SpikeUnit <= 0.0)
+      {
+        this->RefineSpikeUnits(data.data(), results);
+      }
+      this->EstimateNoiseLevels(data.data(), &results);
+      penalties(true);
+      if (m_LearnResponses)
+      {
+        this->UpdateResponses(data.data(), results, true);
+      }
+    }
+    quanta = m_SpikeUnits;
+    running = pass();
+  }
+  if (!running)
+  {
+    ProcessAborted exception(__FILE__, __LINE__);
+    exception.SetDescription("SparseTemporalDeconvolution aborted by the user");
+    throw exception;
+  }
+  this->CountSpikes(results);
+  this->WriteOutputs(results);
+  this->UpdateProgress(1.0f);
+}
+
+template <typename TImage>
+bool
+SparseTemporalDeconvolutionFilter<TImage>::DeconvolveAll(const PursuitType & pursuit, const PixelType * data,
+                                                         const std::vector<double> & lambdas,
+                                                         const std::vector<double> & quanta,
+                                                         std::vector<ResultType> &   results)
+{
+  const SizeValueType units = std::max<SizeValueType>(1, this->GetNumberOfWorkUnits());
+  const SizeValueType chunks = std::min<SizeValueType>(m_NumberOfTraces, 8 * units);
+  std::atomic<bool>   aborted{ false };
+  std::vector<double> objective(chunks, 0.0);
+  this->GetMultiThreader()->ParallelizeArray(
+    0,
+    chunks,
+    [&](SizeValueType chunk) {
+      typename PursuitType::Workspace work;
+      for (SizeValueType p = chunk * m_NumberOfTraces / chunks; p < (chunk + 1) * m_NumberOfTraces / chunks; ++p)
+      {
+        if (aborted || this->GetAbortGenerateData())
+        {
+          aborted = true;
+          return;
+        }
+        pursuit.Deconvolve(data + p, m_NumberOfFrames, m_NumberOfTraces, lambdas[p], quanta[p], work, results[p]);
+        objective[chunk] += results[p].Objective;
+      }
+    },
+    nullptr);
+  m_Objective.push_back(std::accumulate(objective.begin(), objective.end(), 0.0));
+  return !aborted;
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::UpdateResponses(const PixelType *               data,
+                                                           const std::vector<ResultType> & results, bool counted)
+{
+  // Counted spikes enter as whole spikes of their trace's unit height, so that the responses are
+  // those of one spike, whatever their scale was.
+  std::vector<std::vector<typename PursuitType::Spike>> spikes(m_NumberOfTraces);
+  for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+  {
+    spikes[p] = results[p].Spikes;
+    for (auto & spike : spikes[p])
+    {
+      spike.Amplitude =
+        counted ? std::round(this->PeakHeight(spike) / m_SpikeUnits[p]) * m_SpikeUnits[p] : spike.Amplitude;
+    }
+  }
+  using EstimatorType = ImpulseResponseEstimator<PixelType>;
+  const SizeValueType        units = std::max<SizeValueType>(1, this->GetNumberOfWorkUnits());
+  const SizeValueType        chunks = std::min<SizeValueType>(m_NumberOfTraces, units);
+  std::vector<EstimatorType> estimators(chunks, EstimatorType(m_NumberOfResponses, m_ResponseLength));
+  this->GetMultiThreader()->ParallelizeArray(
+    0,
+    chunks,
+    [&](SizeValueType chunk) {
+      for (SizeValueType p = chunk * m_NumberOfTraces / chunks; p < (chunk + 1) * m_NumberOfTraces / chunks; ++p)
+      {
+        // Maximum likelihood: each trace weighted by its inverse noise variance.
+        const double sigma = m_NoiseLevels[p];
+        estimators[chunk].Accumulate(data + p,
+                                     m_NumberOfFrames,
+                                     m_NumberOfTraces,
+                                     results[p].Baseline,
+                                     spikes[p],
+                                     sigma > 0.0 ? 1.0 / (sigma * sigma) : 0.0);
+      }
+    },
+    nullptr);
+  for (SizeValueType chunk = 1; chunk < chunks; ++chunk)
+  {
+    estimators[0].Merge(estimators[chunk]);
+  }
+  estimators[0].Solve(m_Responses);
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::EstimateNoiseLevels(const PixelType *               data,
+                                                               const std::vector<ResultType> * results)
+{
+  if (!results)
+  {
+    m_NoiseLevels = TraceNoiseLevels(data, m_NumberOfTraces, m_NumberOfFrames, this->GetMultiThreader());
+    return;
+  }
+  this->GetMultiThreader()->ParallelizeArray(
+    0,
+    m_NumberOfTraces,
+    [&](SizeValueType p) {
+      // The residual's root mean square: a robust spread would ignore the misfit that the
+      // spikes cannot explain, and the counting stage's penalty would then find spikes in it.
+      double energy = 0.0;
+      for (double r : (*results)[p].Residual)
+      {
+        energy += r * r;
+      }
+      m_NoiseLevels[p] = std::sqrt(energy / double(m_NumberOfFrames));
+    },
+    nullptr);
+}
+
+template <typename TImage>
+double
+SparseTemporalDeconvolutionFilter<TImage>::PeakHeight(const typename PursuitType::Spike & spike) const
+{
+  const auto & f = m_Responses[spike.Response];
+  return spike.Amplitude * *std::max_element(f.begin(), f.end());
+}
+
+template <typename TImage>
+double
+SparseTemporalDeconvolutionFilter<TImage>::CountPenalty(SizeValueType events) const
+{
+  // A spike in a frame with prior probability p costs log((1 - p) / p) nats; p from the events of
+  // the free-amplitude pass, kept within [1/T, 1/2].
+  const double p = std::min(0.5, std::max(1.0, double(events)) / double(m_NumberOfFrames));
+  return std::log((1.0 - p) / p);
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::EstimateSpikeUnits(const std::vector<ResultType> & results)
+{
+  // The recording's typical single-spike height, the median over every trace's events, starts
+  // every trace; the refinements then fit each trace's own. (A trace's own median starts badly:
+  // at high rates most of its events are merged spikes, at low rates few events and noise.)
+  std::vector<double> heights;
+  for (const auto & result : results)
+  {
+    for (const auto & spike : result.Spikes)
+    {
+      heights.push_back(this->PeakHeight(spike));
+    }
+  }
+  double unit = m_SpikeUnit;
+  if (!(unit > 0.0) && !heights.empty())
+  {
+    std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
+    unit = heights[heights.size() / 2];
+  }
+  m_SpikeUnits.assign(m_NumberOfTraces, unit);
+  for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+  {
+    if (!(m_SpikeUnits[p] > 0.0))
+    {
+      m_SpikeUnits[p] = std::max(m_NoiseLevels[p], 1e-300); // no spike anywhere: any positive unit
+    }
+  }
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::RefineSpikeUnits(const PixelType *               data,
+                                                            const std::vector<ResultType> & results)
+{
+  // With the counts fixed, the unit that fits best: q <- q <m, y - b> / <m, m>, m the spikes' part
+  // of the fit (y - residual - b).
+  for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+  {
+    double cross = 0.0, energy = 0.0;
+    for (SizeValueType t = 0; t < m_NumberOfFrames; ++t)
+    {
+      const double y = double(data[p + t * m_NumberOfTraces]) - results[p].Baseline;
+      const double model = y - results[p].Residual[t];
+      cross += model * y;
+      energy += model * model;
+    }
+    if (energy > 0.0 && cross > 0.0)
+    {
+      m_SpikeUnits[p] *= cross / energy;
+    }
+  }
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::CountSpikes(const std::vector<ResultType> & results)
+{
+  m_Baselines.assign(m_NumberOfTraces, 0.0);
+  m_Spikes.clear();
+  for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+  {
+    m_Baselines[p] = results[p].Baseline;
+    for (const auto & spike : results[p].Spikes)
+    {
+      const double height = this->PeakHeight(spike);
+      const auto   count = std::lround(height / m_SpikeUnits[p]);
+      if (count > 0)
+      {
+        m_Spikes.push_back({ p, spike.Frame, spike.Response, height, unsigned(count) });
+      }
+    }
+  }
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::WriteOutputs(const std::vector<ResultType> & results)
+{
+  TImage * counts = this->GetOutput(0);
+  TImage * fit = this->GetOutput(1);
+  for (TImage * image : { counts, fit })
+  {
+    image->SetBufferedRegion(image->GetLargestPossibleRegion());
+    image->Allocate();
+    image->FillBuffer(0);
+  }
+  PixelType * c = counts->GetBufferPointer();
+  for (const auto & spike : m_Spikes)
+  {
+    c[spike.Trace + spike.Frame * m_NumberOfTraces] = static_cast<PixelType>(spike.Count);
+  }
+  const PixelType * y = this->GetInput()->GetBufferPointer();
+  PixelType *       f = fit->GetBufferPointer();
+  for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+  {
+    for (SizeValueType t = 0; t < m_NumberOfFrames; ++t)
+    {
+      const SizeValueType i = p + t * m_NumberOfTraces;
+      f[i] = static_cast<PixelType>(double(y[i]) - results[p].Residual[t]);
+    }
+  }
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "ResponseLength: " << m_ResponseLength << "\n";
+  os << indent << "NumberOfResponses: " << m_NumberOfResponses << "\n";
+  os << indent << "LearnResponses: " << m_LearnResponses << "\n";
+  os << indent << "NumberOfIterations: " << m_NumberOfIterations << "\n";
+  os << indent << "PenaltyInNoiseVariances: " << m_PenaltyInNoiseVariances << "\n";
+  os << indent << "InitialDecay: " << m_InitialDecay << "\n";
+  os << indent << "RandomInitialization: " << m_RandomInitialization << " (Seed " << m_Seed << ")\n";
+  os << indent << "SpikeUnit: " << m_SpikeUnit << " (NumberOfUnitRefinements " << m_NumberOfUnitRefinements << ")\n";
+  os << indent << "EstimateBaseline: " << m_EstimateBaseline << "\n";
+  os << indent << "MaximumShift: " << m_MaximumShift << "\n";
+}
+} // namespace itk
+
+#endif
