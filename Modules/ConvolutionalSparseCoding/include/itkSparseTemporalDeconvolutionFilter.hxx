@@ -243,11 +243,17 @@ SparseTemporalDeconvolutionFilter<TImage>::UpdateResponses(const PixelType *    
   std::vector<std::vector<typename PursuitType::Spike>> spikes(m_NumberOfTraces);
   for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
   {
-    spikes[p] = results[p].Spikes;
-    for (auto & spike : spikes[p])
+    for (auto spike : results[p].Spikes)
     {
-      spike.Amplitude =
-        counted ? std::round(this->PeakHeight(spike) / m_SpikeUnits[p]) * m_SpikeUnits[p] : spike.Amplitude;
+      if (counted)
+      {
+        spike.Amplitude = std::round(this->PeakHeight(spike) / m_SpikeUnits[p]) * m_SpikeUnits[p];
+      }
+      else if (spike.Amplitude < ResponseSignificance * m_NoiseLevels[p])
+      {
+        continue; // free amplitudes: events within the noise say little about the response's shape
+      }
+      spikes[p].push_back(spike);
     }
   }
   using EstimatorType = ImpulseResponseEstimator<PixelType>;
@@ -329,13 +335,19 @@ SparseTemporalDeconvolutionFilter<TImage>::EstimateSpikeUnits(const std::vector<
   // The recording's typical single-spike height, the median over every trace's events, starts
   // every trace; the refinements then fit each trace's own. (A trace's own median starts badly:
   // at high rates most of its events are merged spikes, at low rates few events and noise.)
-  std::vector<double> heights;
-  for (const auto & result : results)
+  std::vector<double> heights, all;
+  for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
   {
-    for (const auto & spike : result.Spikes)
+    for (const auto & spike : results[p].Spikes)
     {
-      heights.push_back(this->PeakHeight(spike));
+      // Only events well above the noise (a unit-norm response's amplitude is the event's
+      // matched-filter response in noise deviations times sigma).
+      (spike.Amplitude >= UnitSignificance * m_NoiseLevels[p] ? heights : all).push_back(this->PeakHeight(spike));
     }
+  }
+  if (heights.empty())
+  {
+    heights.swap(all);
   }
   double unit = m_SpikeUnit;
   if (!(unit > 0.0) && !heights.empty())

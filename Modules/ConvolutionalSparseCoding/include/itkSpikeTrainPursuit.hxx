@@ -245,9 +245,17 @@ private:
     const double a = m_W.Amplitude[t];
     if (current == m)
     {
+      // The best amplitude, or none: removing the spike also saves its penalty.
       amplitude = std::max(0.0, a + C(t, m) / n);
       const double delta = amplitude - a;
-      return -delta * C(t, m) + 0.5 * delta * delta * n - (amplitude > 0.0 ? 0.0 : m_Lambda);
+      const double refit = -delta * C(t, m) + 0.5 * delta * delta * n - (amplitude > 0.0 ? 0.0 : m_Lambda);
+      const double removal = a * C(t, m) + 0.5 * a * a * n - m_Lambda;
+      if (removal < refit)
+      {
+        amplitude = 0.0;
+        return removal;
+      }
+      return refit;
     }
     const double removal = a * C(t, current) + 0.5 * a * a * N(t, current) - m_Lambda;
     const double c = C(t, m) + a * this->Overlap(m, t, current, t);
