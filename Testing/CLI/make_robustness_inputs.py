@@ -73,3 +73,18 @@ mha('ml_d1.mha', rng.normal(0, 1, (4, 1, 7, 7)).astype(np.float32))
 mha('ml_d1_3d.mha', rng.normal(0, 1, (4, 7, 7)).astype(np.float32))
 mha('ml_d2.mha', rng.normal(0, 1, (6, 4, 5, 5)).astype(np.float32))
 mha('ml_d2_three_channels.mha', rng.normal(0, 1, (6, 3, 5, 5)).astype(np.float32))
+# Calcium traces: 20 traces x 200 frames (numpy [time, trace]), spikes through an exponential.
+spikes = rng.poisson(0.1, (20, 200)).astype(float)
+calcium = np.zeros_like(spikes)
+for t in range(200):
+    calcium[:, t] = spikes[:, t] + (0.93 * calcium[:, t - 1] if t else 0.0)
+traces = calcium + rng.normal(0, 0.2, calcium.shape)
+mha('traces.mha', traces.T.astype(np.float32))
+mha('traces_3d.mha', traces.T.reshape(200, 4, 5).astype(np.float32))
+np.savetxt(f'{folder}/traces.csv', traces, delimiter=',', header='a header row', comments='')
+with open(f'{folder}/traces_ragged.csv', 'w') as f:
+    f.write('1,2,3\n4,5\n')
+with open(f'{folder}/traces_text.csv', 'w') as f:
+    f.write('1,2,3\n4,five,6\n')
+with open(f'{folder}/responses.csv', 'w') as f:
+    f.write('frame,time_s,response_0\n' + ''.join(f'{k},{k / 30},{0.93 ** k}\n' for k in range(30)))

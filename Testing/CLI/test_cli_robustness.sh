@@ -307,6 +307,27 @@ refused ml-missing-dictionary 2 "does not exist" -- "$MLCSC" --input "$img" --di
 refused ml-nan-image 1 "non-finite" -- "$MLCSC" --input "$data/nan.mha" --dictionaries "$data/ml_d1.mha" --lambdas 0.1 --output-prefix o
 refused ml-no-prefix 2 "--output-prefix is required" -- "${ml[@]}" --lambdas 0.1,0.1
 
+# 11. Sparse temporal deconvolution: image and CSV traces, given responses, bad inputs.
+STD=$bin/SpaceTimeDeconvolution
+std=("$STD" --input-traces "$data/traces.mha" --response-length 30)
+accepted std-traces "s.csv f.csv fit.mha raster.png r.json" -- "${std[@]}" --output-spikes s.csv --output-responses f.csv --output-fit fit.mha --output-raster raster.png --report r.json
+[[ $(head -1 "$case_dir/s.csv") == trace,frame,count,time_s,amplitude,response ]] || fail std-traces "spikes CSV header: $(head -1 "$case_dir/s.csv")"
+(($(wc -l < "$case_dir/s.csv") > 100)) || fail std-traces "only $(wc -l < "$case_dir/s.csv") spike rows"
+accepted std-csv-traces "s.csv" -- "$STD" --input-traces "$data/traces.csv" --response-length 30 --output-spikes s.csv
+accepted std-given-fixed-response "s.csv" -- "${std[@]}" --given-responses "$data/responses.csv" --fixed-responses --spike-unit 1 --output-spikes s.csv
+refused std-nan 1 "non-finite" -- "$STD" --input-traces "$data/nan.mha" --response-length 3 --output-spikes s.csv
+refused std-longer-response 1 "200 frames, fewer than the response length 300" -- "$STD" --input-traces "$data/traces.mha" --response-length 300 --output-spikes s.csv
+refused std-zero-response-length 2 "--response-length must be an integer from 1" -- "$STD" --input-traces "$data/traces.mha" --response-length 0 --output-spikes s.csv
+refused std-bad-frame-rate 2 "--frame-rate must be positive" -- "${std[@]}" --frame-rate 0 --output-spikes s.csv
+refused std-3d-traces 2 "must be a 2-D image" -- "$STD" --input-traces "$data/traces_3d.mha" --response-length 30 --output-spikes s.csv
+refused std-ragged-csv 1 "has 2 values on line 2 but 3" -- "$STD" --input-traces "$data/traces_ragged.csv" --response-length 2 --output-spikes s.csv
+refused std-text-csv 1 "non-numeric value on line 2" -- "$STD" --input-traces "$data/traces_text.csv" --response-length 2 --output-spikes s.csv
+refused std-missing-csv 1 "cannot read the input traces" -- "$STD" --input-traces "$data/none.csv" --response-length 2 --output-spikes s.csv
+refused std-response-mismatch 2 "--given-responses has 1 responses of 30 frames; --responses and --response-length say 1 of 20" -- "$STD" --input-traces "$data/traces.mha" --response-length 20 --given-responses "$data/responses.csv" --output-spikes s.csv
+refused std-fixed-without-given 2 "--fixed-responses needs --given-responses" -- "${std[@]}" --fixed-responses --output-spikes s.csv
+refused std-no-spikes-output 2 "--output-spikes is required" -- "${std[@]}"
+refused std-raster-folder-missing 1 "--output-raster 'none/r.png'.*does not exist" -- "${std[@]}" --output-spikes s.csv --output-raster none/r.png
+
 echo "$cases cases, $failures failed"
 ((cases >= 60)) || { echo "the suite must hold at least 60 cases" >&2; exit 1; }
 ((failures == 0))
