@@ -5,6 +5,7 @@
 #include "itkTraceNoiseLevel.h"
 #include <atomic>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 namespace itk
@@ -88,9 +89,21 @@ template <typename TImage>
 auto
 SparseTemporalDeconvolutionFilter<TImage>::InitialResponses() const -> std::vector<ResponseType>
 {
+  // Unit l2 norm, given or not: the amplitudes then read in noise deviations (times sigma).
+  auto normalized = [](std::vector<ResponseType> responses) {
+    for (auto & f : responses)
+    {
+      const double norm = std::sqrt(std::inner_product(f.begin(), f.end(), f.begin(), 0.0));
+      for (double & v : f)
+      {
+        v /= norm;
+      }
+    }
+    return responses;
+  };
   if (!m_InitialResponses.empty())
   {
-    return m_InitialResponses;
+    return normalized(m_InitialResponses);
   }
   std::vector<ResponseType> responses(m_NumberOfResponses, ResponseType(m_ResponseLength, 0.0));
   std::mt19937              generator(m_Seed);
@@ -109,7 +122,7 @@ SparseTemporalDeconvolutionFilter<TImage>::InitialResponses() const -> std::vect
       }
     }
   }
-  return responses;
+  return normalized(responses);
 }
 
 template <typename TImage>
