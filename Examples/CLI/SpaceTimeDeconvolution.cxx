@@ -265,7 +265,14 @@ WriteReport(const csc::Arguments & args, const FilterType * filter, double frame
       }
       out << "]";
     }
-    out << "],\n  \"traces\": " << filter->GetNoiseLevels().size()
+    auto median = [](std::vector<double> v) {
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      return v.empty() ? 0.0 : v[v.size() / 2];
+    };
+    out << "],\n  \"noise_level_median\": " << csc::JsonNumber(median(filter->GetNoiseLevels()))
+        << ",\n  \"spike_unit_median\": " << csc::JsonNumber(median(filter->GetSpikeUnits()))
+        << ",\n  \"baseline_median\": " << csc::JsonNumber(median(filter->GetBaselines()));
+    out << ",\n  \"traces\": " << filter->GetNoiseLevels().size()
         << ",\n  \"spike_events\": " << filter->GetSpikes().size() << ",\n  \"spikes\": " << count
         << ",\n  \"seconds\": " << csc::JsonNumber(seconds)
         << ",\n  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";

@@ -412,3 +412,29 @@ TEST(SparseTemporalDeconvolutionFilter, RejectsBadInputsAndAborts)
   filter->AddObserver(itk::IterationEvent(), abort);
   EXPECT_THROW(filter->Update(), itk::ProcessAborted);
 }
+
+// A movie (2-D + time) is one trace per pixel: the same spikes as the traces laid out in 2-D.
+TEST(SparseTemporalDeconvolutionFilter, MovieIsOneTracePerPixel)
+{
+  using MovieType = itk::Image<float, 3>;
+  const auto planted = MakePlanted(12, 300, 4.0, 15.0, 0.0, 4);
+  auto       movie = MovieType::New();
+  movie->SetRegions(MovieType::SizeType{ { 4, 3, 300 } });
+  movie->Allocate();
+  std::copy(planted.Values.begin(), planted.Values.end(), movie->GetBufferPointer());
+  auto filter = itk::SparseTemporalDeconvolutionFilter<MovieType>::New();
+  filter->SetInput(movie);
+  filter->SetResponseLength(60);
+  filter->SetInitialResponses({ Exponential(60, 15.0) });
+  filter->SetLearnResponses(false);
+  filter->SetSpikeUnit(1.0);
+  filter->SetEstimateBaseline(false);
+  filter->Update();
+  const float * counts = filter->GetOutput()->GetBufferPointer();
+  for (size_t i = 0; i < planted.Counts.size(); ++i)
+  {
+    ASSERT_EQ(counts[i], float(planted.Counts[i])) << "pixel " << i % 12 << " frame " << i / 12;
+  }
+  EXPECT_EQ(filter->GetNoiseLevels().size(), 12u);
+  EXPECT_EQ(filter->GetFit()->GetLargestPossibleRegion(), movie->GetLargestPossibleRegion());
+}
