@@ -26,7 +26,8 @@ single-spike height, with the penalty of the trace's spike rate.
   --frame-rate HZ            frames per second, for the times in the outputs (default 30)
   --iterations N             response updates of the free-amplitude stage (default 2)
   --penalty KAPPA            l0 penalty of the free-amplitude passes, in noise variances (default 1)
-  --initial-decay TAU        initial responses exp(-k / (TAU l)), in frames (default F/5)
+  --initial-decay TAU        initial responses exp(-k / (TAU l)), in frames (default: the traces'
+                             decay time, from their autocovariance)
   --random-init              initial responses: truncated non-negative noise (with --seed)
   --seed S                   seed of --random-init (default 0)
   --given-responses FILE.csv responses to start from (columns response_0 ... as written by

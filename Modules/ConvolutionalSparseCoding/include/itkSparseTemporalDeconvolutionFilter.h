@@ -86,7 +86,9 @@ public:
   itkSetMacro(PenaltyInNoiseVariances, double);
   itkGetConstMacro(PenaltyInNoiseVariances, double);
   /** Initial responses without given ones: exponential decays exp(-k / tau) with tau this many
-   * frames times 1, 2, ... L (0, default: F / 5); or truncated non-negative noise with Seed. */
+   * frames times 1, 2, ... L (0, default: the traces' own decay time, from their pooled
+   * autocovariance at lags 1 and 2 -- the response learning starts where the data are, whatever
+   * the indicator and the frame rate); or truncated non-negative noise with Seed. */
   itkSetMacro(InitialDecay, double);
   itkGetConstMacro(InitialDecay, double);
   itkSetMacro(RandomInitialization, bool);
@@ -180,6 +182,9 @@ private:
   CheckParameters(SizeValueType frames) const;
   std::vector<ResponseType>
   InitialResponses() const;
+  /** The decay time, in frames, of the traces' pooled autocovariance (lags 1 and 2). */
+  double
+  EstimateDecay(const PixelType * data) const;
   /** One pass of the pursuit over every trace (threaded); false when aborted. */
   bool
   DeconvolveAll(const PursuitType & pursuit, const PixelType * data, const std::vector<double> & lambdas,
@@ -215,6 +220,7 @@ private:
   bool                      m_EstimateBaseline{ true };
   unsigned int              m_MaximumShift{ 4 };
   std::vector<ResponseType> m_InitialResponses;
+  double                    m_EstimatedDecay{ 1.0 };
 
   std::vector<ResponseType> m_Responses;
   std::vector<SpikeEvent>   m_Spikes;

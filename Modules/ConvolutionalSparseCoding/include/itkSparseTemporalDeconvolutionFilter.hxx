@@ -108,7 +108,7 @@ SparseTemporalDeconvolutionFilter<TImage>::InitialResponses() const -> std::vect
   std::vector<ResponseType> responses(m_NumberOfResponses, ResponseType(m_ResponseLength, 0.0));
   std::mt19937              generator(m_Seed);
   std::normal_distribution  noise(0.0, 1.0);
-  const double              decay = m_InitialDecay > 0.0 ? m_InitialDecay : std::max(1.0, m_ResponseLength / 5.0);
+  const double              decay = m_InitialDecay > 0.0 ? m_InitialDecay : m_EstimatedDecay;
   for (unsigned int l = 0; l < m_NumberOfResponses; ++l)
   {
     bool any = false;
@@ -126,6 +126,33 @@ SparseTemporalDeconvolutionFilter<TImage>::InitialResponses() const -> std::vect
 }
 
 template <typename TImage>
+double
+SparseTemporalDeconvolutionFilter<TImage>::EstimateDecay(const PixelType * data) const
+{
+  // A spike train through an exponential is an AR(1) process: its autocovariance at lags k >= 1
+  // is C g^k, white noise adds to lag 0 only, so g = acov(2) / acov(1), pooled over traces.
+  double lag1 = 0.0, lag2 = 0.0;
+  for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+  {
+    double mean = 0.0;
+    for (SizeValueType t = 0; t < m_NumberOfFrames; ++t)
+    {
+      mean += double(data[p + t * m_NumberOfTraces]);
+    }
+    mean /= double(m_NumberOfFrames);
+    auto value = [&](SizeValueType t) { return double(data[p + t * m_NumberOfTraces]) - mean; };
+    for (SizeValueType t = 2; t < m_NumberOfFrames; ++t)
+    {
+      lag1 += value(t) * value(t - 1);
+      lag2 += value(t) * value(t - 2);
+    }
+  }
+  const double g = lag1 > 0.0 ? lag2 / lag1 : 0.0;
+  const double fallback = std::max(1.0, m_ResponseLength / 5.0);
+  return g > 0.0 && g < 1.0 ? std::min(double(m_ResponseLength), std::max(1.0, -1.0 / std::log(g))) : fallback;
+}
+
+template <typename TImage>
 void
 SparseTemporalDeconvolutionFilter<TImage>::GenerateData()
 {
@@ -137,6 +164,10 @@ SparseTemporalDeconvolutionFilter<TImage>::GenerateData()
   this->CheckParameters(m_NumberOfFrames);
   const std::vector<PixelType> data = ReadFiniteImage<PixelType>(input);
 
+  if (m_InitialResponses.empty() && m_InitialDecay <= 0.0 && !m_RandomInitialization)
+  {
+    m_EstimatedDecay = this->EstimateDecay(data.data());
+  }
   m_Responses = this->InitialResponses();
   m_Objective.clear();
   auto pursuit = PursuitType::New();
