@@ -90,6 +90,18 @@ ToImage(const PlantedTraces & planted)
   return image;
 }
 
+/** The planted traces' model, fixed: the true response and spike height, no baseline. */
+template <typename TFilter>
+void
+GiveTheTrueModel(TFilter * filter)
+{
+  filter->SetResponseLength(60);
+  filter->SetInitialResponses({ Exponential(60, 15.0) });
+  filter->SetLearnResponses(false);
+  filter->SetSpikeUnit(1.0);
+  filter->SetEstimateBaseline(false);
+}
+
 /** The scorer's accuracy TP / (TP + FP + FN), spikes matched one-to-one within +-2 frames by the
  * greedy sweep of ../shared/tools/score_ca.py (optimal for equal-width intervals). */
 double
@@ -211,6 +223,8 @@ TEST(SpikeTrainPursuit, CountingRecoversANoiseFreeTrainExactly)
   PursuitType::Workspace work;
   PursuitType::Result    result;
   pursuit->Deconvolve(y.data(), y.size(), 1, 0.01, 1.0, work, result);
+  EXPECT_NEAR(result.Objective, pursuit->EvaluateObjective(y.data(), y.size(), 1, 0.01, result.Spikes, 0.0, 1.0), 1e-9);
+  EXPECT_NEAR(result.Objective, 0.01 * 11, 1e-9); // no residual, 11 spikes (two at frame 90)
   std::vector<double> found(counts.size(), 0.0);
   for (const auto & s : result.Spikes)
   {
@@ -330,11 +344,7 @@ TEST(SparseTemporalDeconvolutionFilter, NoiseFreeTracesWithTheTrueResponseAreExa
   const auto planted = MakePlanted(8, 300, 4.0, 15.0, 0.0, 21);
   auto       filter = FilterType::New();
   filter->SetInput(ToImage(planted));
-  filter->SetResponseLength(60);
-  filter->SetInitialResponses({ Exponential(60, 15.0) });
-  filter->SetLearnResponses(false);
-  filter->SetSpikeUnit(1.0);
-  filter->SetEstimateBaseline(false);
+  GiveTheTrueModel(filter.GetPointer());
   filter->Update();
   const float * counts = filter->GetOutput()->GetBufferPointer();
   size_t        spikes = 0;
@@ -424,11 +434,7 @@ TEST(SparseTemporalDeconvolutionFilter, MovieIsOneTracePerPixel)
   std::copy(planted.Values.begin(), planted.Values.end(), movie->GetBufferPointer());
   auto filter = itk::SparseTemporalDeconvolutionFilter<MovieType>::New();
   filter->SetInput(movie);
-  filter->SetResponseLength(60);
-  filter->SetInitialResponses({ Exponential(60, 15.0) });
-  filter->SetLearnResponses(false);
-  filter->SetSpikeUnit(1.0);
-  filter->SetEstimateBaseline(false);
+  GiveTheTrueModel(filter.GetPointer());
   filter->Update();
   const float * counts = filter->GetOutput()->GetBufferPointer();
   for (size_t i = 0; i < planted.Counts.size(); ++i)

@@ -142,7 +142,8 @@ public:
   {
     return m_SpikeUnits;
   }
-  /** The summed objective after each pass (spikes) and each response update. */
+  /** The objective summed over traces after each pass (its penalty is that pass's: free
+   * amplitudes or counted spikes, so passes of different stages do not compare). */
   const std::vector<double> &
   GetObjective() const
   {

@@ -300,6 +300,14 @@ SparseTemporalDeconvolutionFilter<TImage>::UpdateResponses(const PixelType *    
       spikes[p].push_back(spike);
     }
   }
+  // Maximum likelihood: each trace weighted by its inverse noise variance, floored so that a
+  // noise-free trace counts (heavily) instead of not at all.
+  double largest = 0.0;
+  for (double sigma : m_NoiseLevels)
+  {
+    largest = std::max(largest, sigma);
+  }
+  const double floor = largest > 0.0 ? 1e-6 * largest * largest : 1.0;
   using EstimatorType = ImpulseResponseEstimator<PixelType>;
   const SizeValueType        units = std::max<SizeValueType>(1, this->GetNumberOfWorkUnits());
   const SizeValueType        chunks = std::min<SizeValueType>(m_NumberOfTraces, units);
@@ -310,14 +318,13 @@ SparseTemporalDeconvolutionFilter<TImage>::UpdateResponses(const PixelType *    
     [&](SizeValueType chunk) {
       for (SizeValueType p = chunk * m_NumberOfTraces / chunks; p < (chunk + 1) * m_NumberOfTraces / chunks; ++p)
       {
-        // Maximum likelihood: each trace weighted by its inverse noise variance.
         const double sigma = m_NoiseLevels[p];
         estimators[chunk].Accumulate(data + p,
                                      m_NumberOfFrames,
                                      m_NumberOfTraces,
                                      results[p].Baseline,
                                      spikes[p],
-                                     sigma > 0.0 ? 1.0 / (sigma * sigma) : 0.0);
+                                     1.0 / std::max(sigma * sigma, floor));
       }
     },
     nullptr);

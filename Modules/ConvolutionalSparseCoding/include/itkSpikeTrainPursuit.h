@@ -119,10 +119,11 @@ public:
   Deconvolve(const TReal * trace, SizeValueType length, SizeValueType stride, double lambda, double quantum,
              Workspace & work, Result & result) const;
 
-  /** E(s, b) of the given spikes and baseline on a trace (for checks). */
+  /** E(s, b) of the given spikes and baseline on a trace (for checks); with quantum > 0 the
+   * penalty is paid per spike, as Deconvolve() does then. */
   double
   EvaluateObjective(const TReal * trace, SizeValueType length, SizeValueType stride, double lambda,
-                    const std::vector<Spike> & spikes, double baseline) const;
+                    const std::vector<Spike> & spikes, double baseline, double quantum = 0.0) const;
 
 protected:
   SpikeTrainPursuit() = default;

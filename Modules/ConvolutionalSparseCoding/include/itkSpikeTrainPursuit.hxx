@@ -512,7 +512,8 @@ SpikeTrainPursuit<TReal>::Deconvolve(const TReal * trace, SizeValueType length, 
 template <typename TReal>
 double
 SpikeTrainPursuit<TReal>::EvaluateObjective(const TReal * trace, SizeValueType length, SizeValueType stride,
-                                            double lambda, const std::vector<Spike> & spikes, double baseline) const
+                                            double lambda, const std::vector<Spike> & spikes, double baseline,
+                                            double quantum) const
 {
   std::vector<double> model(length, baseline);
   const SizeValueType F = this->GetResponseLength();
@@ -529,7 +530,13 @@ SpikeTrainPursuit<TReal>::EvaluateObjective(const TReal * trace, SizeValueType l
     const double r = static_cast<double>(trace[t * stride]) - model[t];
     energy += r * r;
   }
-  return 0.5 * energy + lambda * double(spikes.size());
+  double count = 0.0;
+  for (const auto & spike : spikes)
+  {
+    const auto & f = m_Responses[spike.Response];
+    count += quantum > 0.0 ? std::round(spike.Amplitude * *std::max_element(f.begin(), f.end()) / quantum) : 1.0;
+  }
+  return 0.5 * energy + lambda * count;
 }
 
 template <typename TReal>
