@@ -4,6 +4,7 @@ set -euo pipefail
 # python3-numpy and python3-scipy: the shared scorers (evaluation script, a test) and the robustness
 # suite's test files; zlib: the tools check compressed MetaImage streams.
 packages=(cmake g++ make ccache libinsighttoolkit5-dev libfftw3-dev libeigen3-dev googletest libgtest-dev
+  libtclap-dev nlohmann-json3-dev
   python3 python3-numpy python3-scipy zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
