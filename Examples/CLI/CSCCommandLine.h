@@ -5,6 +5,7 @@
 
 #include "CSCInputs.h"
 #include "CSCOutputs.h"
+#include "CSCParameters.h"
 #include "itkConvolutionalSparseCodingEnums.h"
 #include "itkImage.h"
 #include "itkImageFileWriter.h"
@@ -45,74 +46,283 @@ ParseNumber(const std::string & text, const std::string & flag)
   throw UsageError(flag + " needs a finite number, got '" + text + "'");
 }
 
-/** --flag value and --switch parsing against a declared set of flags. */
+/** The command line parsed by TCLAP against the tool's parameter table (CSCParameters.h), plus
+ * Slicer's --returnparameterfile and --processinformationaddress. Values are the strings given;
+ * Get and Number fall back to the table's defaults. */
 class Arguments
 {
 public:
-  Arguments(int argc, char * argv[], const std::set<std::string> & valued, const std::set<std::string> & switches)
+  Arguments(const ToolDescription & tool, int argc, char * argv[])
+    : m_Tool(tool)
   {
-    for (int i = 1; i < argc; ++i)
+    TCLAP::CmdLine cmd(tool.Title, ' ', ModuleVersion, false);
+    cmd.setExceptionHandling(false);
+    std::map<std::string, std::unique_ptr<TCLAP::Arg>> declared;
+    for (const auto & group : tool.Groups)
     {
-      const std::string arg = argv[i];
-      if (m_Values.count(arg))
+      for (const auto & p : group.Parameters)
       {
-        throw UsageError(arg + " is given twice");
-      }
-      if (switches.count(arg))
-      {
-        m_Values[arg] = "1";
-      }
-      else if (valued.count(arg))
-      {
-        if (i + 1 >= argc)
+        std::unique_ptr<TCLAP::Arg> arg;
+        if (p.Type == Kind::Boolean)
         {
-          throw UsageError(arg + " needs a value");
+          arg = std::make_unique<TCLAP::SwitchArg>("", p.Flag, p.Description, false);
         }
-        const std::string value = argv[++i];
-        if (valued.count(value) || switches.count(value))
+        else if (p.Multiple)
         {
-          throw UsageError(arg + " needs a value, but the next argument is the option " + value);
+          arg = std::make_unique<TCLAP::MultiArg<std::string>>("", p.Flag, p.Description, false, p.ValueHint);
         }
-        m_Values[arg] = value;
-      }
-      else
-      {
-        throw UsageError("unknown option '" + arg + "' (see --help)");
+        else
+        {
+          arg = std::make_unique<TCLAP::ValueArg<std::string>>("", p.Flag, p.Description, false, "", p.ValueHint);
+        }
+        cmd.add(*arg);
+        declared[p.Flag] = std::move(arg);
       }
     }
+    TCLAP::ValueArg<std::string> returnFile("", "returnparameterfile", "results file", false, "", "FILE", cmd);
+    TCLAP::ValueArg<std::string> processAddress("", "processinformationaddress", "ignored", false, "", "A", cmd);
+    TCLAP::UnlabeledMultiArg<std::string> positional("positional", "main input and output", false, "FILE", cmd);
+    std::vector<std::string>              words(argv, argv + argc);
+    try
+    {
+      cmd.parse(words);
+    }
+    catch (const TCLAP::ArgException & e)
+    {
+      throw UsageError(Explain(e));
+    }
+    for (const auto & [flag, arg] : declared)
+    {
+      if (auto * multi = dynamic_cast<TCLAP::MultiArg<std::string> *>(arg.get()); multi && multi->isSet())
+      {
+        m_Multiple[flag] = multi->getValue();
+        m_Values["--" + flag] = multi->getValue().front();
+      }
+      else if (auto * value = dynamic_cast<TCLAP::ValueArg<std::string> *>(arg.get()); value && value->isSet())
+      {
+        m_Values["--" + flag] = value->getValue();
+      }
+      else if (arg->isSet())
+      {
+        m_Values["--" + flag] = "1";
+      }
+    }
+    AssignPositional(positional.getValue());
+    m_ReturnParameterFile = returnFile.getValue();
+    for (auto it = m_Values.begin(); it != m_Values.end();)
+    {
+      const Parameter & p = m_Tool.Declared(it->first);
+      CheckValue(p, it->second);
+      // A value equal to the declared default is as if not given: Slicer passes every default, so
+      // checks such as "--transfer needs --solver lca" must not fire on them.
+      it = IsDefault(p, it->second) ? m_Values.erase(it) : std::next(it);
+    }
   }
+  const ToolDescription &
+  Tool() const
+  {
+    return m_Tool;
+  }
+  /** Whether the user gave the flag with a value other than its declared default. */
   bool
   Has(const std::string & flag) const
   {
+    m_Tool.Declared(flag);
     return m_Values.count(flag) > 0;
   }
+  /** The value given, else the table's default (empty when it has none). */
   std::string
-  Get(const std::string & flag, const std::string & fallback = "") const
+  Get(const std::string & flag) const
   {
     auto it = m_Values.find(flag);
-    return it == m_Values.end() ? fallback : it->second;
+    return it != m_Values.end() ? it->second : m_Tool.Declared(flag).DefaultValue;
+  }
+  /** The value given, else \c fallback: for defaults that depend on other flags, which the
+   * table therefore leaves out (it must not declare one). */
+  std::string
+  Get(const std::string & flag, const std::string & fallback) const
+  {
+    if (!m_Tool.Declared(flag).DefaultValue.empty())
+    {
+      throw std::logic_error(flag + " has a declared default: use Get(flag)");
+    }
+    return Has(flag) ? Get(flag) : fallback;
+  }
+  /** Every value of a repeatable flag. */
+  std::vector<std::string>
+  GetAll(const std::string & flag) const
+  {
+    auto it = m_Multiple.find(flag.substr(2));
+    return it != m_Multiple.end() ? it->second : std::vector<std::string>{};
   }
   std::string
   Required(const std::string & flag) const
   {
     if (!Has(flag))
     {
-      throw UsageError(flag + " is required (see --help)");
+      const Parameter & p = m_Tool.Declared(flag);
+      throw UsageError(flag + " is required" +
+                       (p.Index >= 0 ? " (or give it as the " + std::string(p.Index == 0 ? "first" : "second") +
+                                         " argument without a flag)"
+                                     : std::string(" (see --help)")));
     }
     return Get(flag);
+  }
+  /** The number given, else the table's default. */
+  double
+  Number(const std::string & flag) const
+  {
+    const std::string value = Get(flag);
+    if (value.empty())
+    {
+      throw std::logic_error(flag + " has no declared default: use Number(flag, fallback)");
+    }
+    return ParseNumber(value, flag);
   }
   double
   Number(const std::string & flag, double fallback) const
   {
-    if (!Has(flag))
-    {
-      return fallback;
-    }
-    return ParseNumber(Get(flag), flag);
+    const std::string value = Get(flag, "");
+    return value.empty() ? fallback : ParseNumber(value, flag);
+  }
+  /** Slicer's --returnparameterfile (empty when not given). */
+  const std::string &
+  ReturnParameterFile() const
+  {
+    return m_ReturnParameterFile;
   }
 
 private:
-  std::map<std::string, std::string> m_Values;
+  static bool
+  IsDefault(const Parameter & p, const std::string & value)
+  {
+    if (p.DefaultValue.empty() || p.Multiple)
+    {
+      return false;
+    }
+    if (p.Type == Kind::Float || p.Type == Kind::Integer)
+    {
+      return std::stod(value) == std::stod(p.DefaultValue);
+    }
+    return value == p.DefaultValue;
+  }
+  /** TCLAP's exceptions in the tools' words. */
+  static std::string
+  Explain(const TCLAP::ArgException & e)
+  {
+    const std::string error = e.error(), id = e.argId();
+    const size_t      open = id.find("(--"), close = id.find(')', open);
+    const std::string flag = open == std::string::npos ? "" : id.substr(open + 1, close - open - 1);
+    if (error.find("already set") != std::string::npos)
+    {
+      return flag + " is given twice";
+    }
+    if (error.find("Missing a value") != std::string::npos)
+    {
+      return flag + " needs a value";
+    }
+    if (error.find("Couldn't find match") != std::string::npos)
+    {
+      return "unknown option '" + id.substr(id.find(": ") + 2) + "' (see --help)";
+    }
+    return (flag.empty() ? id : flag) + ": " + error;
+  }
+  /** Positional words: Slicer's <index> parameters in order; anything else is an error. */
+  void
+  AssignPositional(const std::vector<std::string> & words)
+  {
+    std::vector<const Parameter *> indexed;
+    for (const auto & group : m_Tool.Groups)
+    {
+      for (const auto & p : group.Parameters)
+      {
+        if (p.Index >= 0)
+        {
+          indexed.push_back(&p);
+        }
+      }
+    }
+    std::sort(indexed.begin(), indexed.end(), [](auto * a, auto * b) { return a->Index < b->Index; });
+    for (size_t i = 0; i < words.size(); ++i)
+    {
+      if (words[i].rfind("-", 0) == 0 && words[i].size() > 1)
+      {
+        throw UsageError("unknown option '" + words[i] + "' (see --help)");
+      }
+      if (i >= indexed.size())
+      {
+        throw UsageError("unexpected argument '" + words[i] + "' (flags start with --; see --help)");
+      }
+      const std::string flag = "--" + indexed[i]->Flag;
+      if (m_Values.count(flag))
+      {
+        throw UsageError("give " + flag + " or the argument '" + words[i] + "', not both");
+      }
+      m_Values[flag] = words[i];
+    }
+  }
+  /** A value has its declared type: a number, an integer in range, a choice, a list; a flag
+   * is not a value. */
+  void
+  CheckValue(const Parameter & p, const std::string & value) const
+  {
+    const std::string flag = "--" + p.Flag;
+    if (p.Type != Kind::Boolean && value.rfind("--", 0) == 0 && m_Tool.Find(value))
+    {
+      throw UsageError(flag + " needs a value, but the next argument is the option " + value);
+    }
+    switch (p.Type)
+    {
+      case Kind::Float: {
+        const double number = ParseNumber(value, flag);
+        if ((!std::isnan(p.Minimum) && number < p.Minimum) || (!std::isnan(p.Maximum) && number > p.Maximum))
+        {
+          throw UsageError(flag + " must be " +
+                           (std::isnan(p.Maximum)
+                              ? "at least " + FormatNumber(p.Minimum)
+                              : "from " + FormatNumber(p.Minimum) + " to " + FormatNumber(p.Maximum)) +
+                           ", got '" + value + "'");
+        }
+        break;
+      }
+      case Kind::Integer: {
+        const double number = ParseNumber(value, flag);
+        const double low = std::isnan(p.Minimum) ? 0 : p.Minimum;
+        const double high = std::isnan(p.Maximum) ? 4294967295.0 : p.Maximum;
+        if (number != std::floor(number) || number < low || number > high)
+        {
+          throw UsageError(flag + " must be an integer from " + FormatNumber(low) + " to " + FormatNumber(high) +
+                           ", got '" + value + "'");
+        }
+        break;
+      }
+      case Kind::Enumeration:
+        if (std::find(p.Elements.begin(), p.Elements.end(), value) == p.Elements.end())
+        {
+          std::string list;
+          for (const auto & choice : p.Elements)
+          {
+            list += (list.empty() ? "" : "|") + choice;
+          }
+          throw UsageError(flag + " must be " + list + ", got '" + value + "'");
+        }
+        break;
+      case Kind::Image:
+      case Kind::File:
+        if (value.empty())
+        {
+          throw UsageError(flag + " needs a non-empty value");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  const ToolDescription &                         m_Tool;
+  std::map<std::string, std::string>              m_Values;
+  std::map<std::string, std::vector<std::string>> m_Multiple;
+  std::string                                     m_ReturnParameterFile;
 };
 
 /** Comma-separated numbers (the only separator; spaces around a number are allowed). */
@@ -195,42 +405,24 @@ StrideList(const TStride & stride)
   return text;
 }
 
-/** A flag's value among fixed choices, or its default. */
+/** An enumeration flag's value (checked against the table's choices when parsed), or its default. */
 inline std::string
-Choice(const Arguments & args, const std::string & flag, const std::string & fallback,
-       const std::vector<std::string> & choices)
+Choice(const Arguments & args, const std::string & flag)
 {
-  const std::string value = args.Get(flag, fallback);
-  if (std::find(choices.begin(), choices.end(), value) == choices.end())
-  {
-    std::string list;
-    for (const auto & choice : choices)
-    {
-      list += (list.empty() ? "" : "|") + choice;
-    }
-    throw UsageError(flag + " must be " + list + ", got '" + value + "'");
-  }
-  return value;
+  return args.Get(flag);
 }
 
-/** An integer flag of at least \c minimum (0 or 1), or its default. */
+/** An integer flag (its range checked against the table when parsed), or its default. */
 inline unsigned int
-BoundedInteger(const Arguments & args, const std::string & flag, double fallback, unsigned int minimum)
+Integer(const Arguments & args, const std::string & flag)
 {
-  const double value = args.Number(flag, fallback);
-  if (value < minimum || value != std::floor(value) || value > 4294967295.0)
-  {
-    throw UsageError(flag + " must be an integer from " + std::to_string(minimum) + " to 4294967295, got '" +
-                     args.Get(flag) + "'");
-  }
-  return static_cast<unsigned int>(value);
+  return static_cast<unsigned int>(args.Number(flag));
 }
-
-/** A positive integer flag, or its default. */
+/** An integer flag whose default depends on other flags (the table declares none). */
 inline unsigned int
-PositiveInteger(const Arguments & args, const std::string & flag, double fallback)
+Integer(const Arguments & args, const std::string & flag, unsigned int fallback)
 {
-  return BoundedInteger(args, flag, fallback, 1);
+  return static_cast<unsigned int>(args.Number(flag, fallback));
 }
 
 /** --solver, --boundary, --max-iterations and --tolerance, shared by the coding tools. */
@@ -241,12 +433,10 @@ struct SolverFlags
 };
 template <typename TFilter>
 SolverFlags
-ApplySolverFlags(const Arguments & args, TFilter * filter, const std::string & defaultBoundary,
-                 unsigned int defaultIterations, const std::vector<std::string> & solvers = { "admm", "fista" })
+ApplySolverFlags(const Arguments & args, TFilter * filter)
 {
   using Enums = itk::ConvolutionalSparseCodingEnums;
-  SolverFlags                                flags{ Choice(args, "--solver", "admm", solvers),
-                     Choice(args, "--boundary", defaultBoundary, { "periodic", "zeropadded" }) };
+  SolverFlags                                flags{ Choice(args, "--solver"), Choice(args, "--boundary") };
   const std::map<std::string, Enums::Solver> byName{ { "admm", Enums::Solver::ADMM },
                                                      { "fista", Enums::Solver::FISTA },
                                                      { "lca", Enums::Solver::LCA },
@@ -255,47 +445,146 @@ ApplySolverFlags(const Arguments & args, TFilter * filter, const std::string & d
                                                      { "omp", Enums::Solver::OrthogonalMatchingPursuit } };
   filter->SetSolver(byName.at(flags.Solver));
   filter->SetBoundaryCondition(flags.Boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
-  filter->SetMaximumNumberOfIterations(PositiveInteger(args, "--max-iterations", defaultIterations));
-  filter->SetRelativeTolerance(args.Number("--tolerance", 1e-4));
+  filter->SetMaximumNumberOfIterations(Integer(args, "--max-iterations"));
+  filter->SetRelativeTolerance(args.Number("--tolerance"));
   return flags;
 }
 
-/** --help, flags and errors as exit codes (2: the user's mistake, 1: anything else), each
- * naming the tool, around body(args). The run's outputs (OutputSet) are moved into place only
- * when body succeeds; otherwise none is left. */
+/** The --compress switch every tool declares among its outputs. */
+inline Parameter
+CompressParameter()
+{
+  return Parameter(Kind::Boolean,
+                   "compress",
+                   "Compress image outputs",
+                   "zlib-compress the image outputs whose format can (smaller, slower)");
+}
+
+/** Slicer's conventions: results for --returnparameterfile and <filter-progress> on stdout. */
+class SlicerReport
+{
+public:
+  static SlicerReport &
+  Instance()
+  {
+    static SlicerReport report;
+    return report;
+  }
+  void
+  Start(const std::string & tool, const std::string & returnFile)
+  {
+    m_Tool = tool;
+    m_ReturnFile = returnFile;
+    m_Results.clear();
+    m_LastProgress = -1;
+    if (Enabled())
+    {
+      std::cout << "<filter-start>\n<filter-name>" << tool << "</filter-name>\n<filter-comment>" << tool
+                << " running</filter-comment>\n</filter-start>" << std::endl;
+    }
+  }
+  bool
+  Enabled() const
+  {
+    return !m_ReturnFile.empty();
+  }
+  /** Progress in [0, 1], printed when it moved by at least 1 %. */
+  void
+  Progress(double fraction)
+  {
+    if (Enabled() && fraction >= m_LastProgress + 0.01)
+    {
+      m_LastProgress = fraction;
+      std::cout << "<filter-progress>" << std::clamp(fraction, 0.0, 1.0) << "</filter-progress>" << std::endl;
+    }
+  }
+  /** A declared result (ReturnValue::Name). */
+  void
+  Set(const std::string & name, const std::string & value)
+  {
+    m_Results[name] = value;
+  }
+  void
+  Set(const std::string & name, double value)
+  {
+    std::ostringstream text;
+    text.precision(12);
+    text << value;
+    m_Results[name] = text.str();
+  }
+  /** Writes the results file (declared results only, in their order) and ends the progress. */
+  void
+  Finish(const ToolDescription & tool, double seconds)
+  {
+    if (!Enabled())
+    {
+      return;
+    }
+    std::ofstream out(m_ReturnFile);
+    for (const auto & r : tool.Returns)
+    {
+      auto it = m_Results.find(r.Name);
+      if (it != m_Results.end())
+      {
+        out << r.Name << " = " << it->second << "\n";
+      }
+    }
+    if (!out.flush())
+    {
+      throw std::runtime_error("cannot write --returnparameterfile '" + m_ReturnFile + "'");
+    }
+    std::cout << "<filter-end>\n<filter-name>" << m_Tool << "</filter-name>\n<filter-time>" << seconds
+              << "</filter-time>\n</filter-end>" << std::endl;
+  }
+
+private:
+  std::string                        m_Tool, m_ReturnFile;
+  std::map<std::string, std::string> m_Results;
+  double                             m_LastProgress{ -1 };
+};
+
+/** --help, --xml, flags and errors as exit codes (2: the user's mistake, 1: anything else),
+ * each naming the tool, around body(args). The run's outputs (OutputSet) are moved into place
+ * only when body succeeds; otherwise none is left. */
 template <typename TBody>
 int
-Guarded(const char * tool, const char * usage, int argc, char * argv[], const std::set<std::string> & valued,
-        const std::set<std::string> & switches, TBody && body)
+Guarded(const ToolDescription & tool, int argc, char * argv[], TBody && body)
 {
   OutputSet::InstallSignalHandlers();
-  auto fail = [tool](const std::string & message, int status) {
+  auto fail = [&tool](const std::string & message, int status) {
     OutputSet::Instance().Discard();
-    std::cerr << tool << ": error: " << message << "\n";
+    std::cerr << tool.Name << ": error: " << message << "\n";
     return status;
   };
   try
   {
     for (int i = 1; i < argc; ++i)
     {
-      if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h")
+      const std::string arg = argv[i];
+      if (arg == "--help" || arg == "-h")
       {
-        std::cout << usage
-                  << "  --compress            zlib-compress the image outputs whose format can (smaller, slower)\n";
+        std::cout << HelpText(tool);
+        return 0;
+      }
+      if (arg == "--xml")
+      {
+        std::cout << ModuleDescriptionXml(tool);
         return 0;
       }
     }
-    std::set<std::string> allSwitches = switches;
-    allSwitches.insert("--compress");
-    const Arguments args(argc, argv, valued, allSwitches);
-    OutputSet::Instance().SetCompression(args.Has("--compress"));
-    const int status = body(args);
+    const Arguments args(tool, argc, argv);
+    OutputSet::Instance().SetCompression(tool.Find("compress") != nullptr && args.Has("--compress"));
+    SlicerReport::Instance().Start(tool.Name, args.ReturnParameterFile());
+    const auto start = std::chrono::steady_clock::now();
+    const int  status = body(args);
     if (status != 0)
     {
       OutputSet::Instance().Discard();
       return status;
     }
     OutputSet::Instance().Commit();
+    SlicerReport::Instance().Finish(tool,
+                                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return 0;
   }
   catch (const UsageError & e)
@@ -315,10 +604,9 @@ Guarded(const char * tool, const char * usage, int argc, char * argv[], const st
 /** The tools' common main(): Guarded(), with a 2-D or 3-D run chosen by the input's dimension. */
 template <typename TRun2, typename TRun3>
 int
-Main(const char * tool, const char * usage, int argc, char * argv[], const std::set<std::string> & valued,
-     const std::set<std::string> & switches, TRun2 && run2, TRun3 && run3)
+Main(const ToolDescription & tool, int argc, char * argv[], TRun2 && run2, TRun3 && run3)
 {
-  return Guarded(tool, usage, argc, argv, valued, switches, [&](const Arguments & args) {
+  return Guarded(tool, argc, argv, [&](const Arguments & args) {
     const unsigned int dimension = ImageDimensionOf(args.Required("--input"), "input");
     if (dimension == 2)
     {
@@ -352,6 +640,7 @@ public:
   void
   Update(double fraction, const std::string & detail)
   {
+    SlicerReport::Instance().Progress(fraction);
     if (!m_Enabled)
     {
       return;

@@ -11,45 +11,127 @@
 
 namespace
 {
-const char * const Usage =
-  R"(Usage: ConvolutionalSparseCoding --input s.mha (--dictionary d.mha | --gaussian-dictionary 1,2,4)
-         --lambda 0.05 --output-coefficients x.mha [options]
+using csc::Kind;
+using csc::Parameter;
 
-Solves  min_x 1/2 || w (sum_k h_k * x_k - s) ||^2 + lambda sum_k ||x_k||_1   (x >= 0 with --nonnegative)
-(with --transfer hard: lambda^2/2 times the number of non-zero x, a hard threshold at lambda)
-for a 2-D or 3-D image s (any format ITK reads) and a dictionary of K kernels given as an
-(N+1)-D image whose last axis indexes the kernels (kernel origin at the kernel centre).
-
-  --input FILE                 image s
-  --dictionary FILE            dictionary, (N+1)-D
-  --gaussian-dictionary S,..   or generate one: per sigma a Gaussian, its first derivatives, its Laplacian
-  --output-dictionary FILE     write the dictionary used
-  --lambda L                   sparsity weight (default 0.05)
-  --nonnegative                constrain x >= 0
-  --solver admm|fista|lca|threshold   (default admm): ADMM, FISTA, the Locally Competitive
-                               Algorithm, or the one-shot thresholding pursuit x = T(A^T s)
-  --transfer soft|nonnegative|hard   lca and threshold: the transfer (threshold) function T at
-                               lambda (default soft; nonnegative is --nonnegative)
-  --lca-step TAU               lca: the Euler step of the dynamics (default 1 / max(1, L))
-  --solver mp|omp              or a greedy pursuit: matching pursuit, orthogonal matching pursuit
-                               (x >= 0 with --nonnegative; lambda only weighs the reported objective)
-  --max-atoms N                mp/omp: atoms to pick at most (default: --max-iterations)
-  --residual-tolerance R       mp/omp: stop when ||w r|| <= R ||w s|| (default 0)
-  --min-correlation C          mp/omp: stop when the best normalised correlation is below C (default 0)
-  --exclusion-cell N           mp/omp: at most one atom per cell of N pixels along every axis
-  --stride F[,F2[,F3]]         coefficient maps sampled every F pixels (per axis; default 1): the
-                               maps are ceil(size / F) pixels, upsampled before the convolution
-  --boundary periodic|zeropadded   (default periodic)
-  --weights FILE               pixel weights w >= 0, the image's size
-  --initial-coefficients FILE  warm start, laid out like the coefficient output
-  --max-iterations N           (default 200)
-  --tolerance T                relative residual / change to stop at (default 1e-4; 0 = run all iterations)
-  --output-coefficients FILE   coefficient maps, (N+1)-D, last axis = kernel (required)
-  --output-reconstruction FILE sum_k h_k * x_k
-  --output-picture FILE.png    input | reconstruction | sum_k |x_k| side by side (middle slice in 3-D)
-  --report FILE.json           parameters, per-iteration objective and time, solve seconds, peak memory
-)";
-
+csc::ToolDescription
+Description()
+{
+  return {
+    "ConvolutionalSparseCoding",
+    "Convolutional Sparse Coding",
+    "Usage: ConvolutionalSparseCoding --input s.mha (--dictionary d.mha | --gaussian-dictionary 1,2,4)\n"
+    "         --lambda 0.05 --output-coefficients x.mha [options]",
+    "Solves min_x 1/2 || w (sum_k h_k * x_k - s) ||^2 + lambda sum_k ||x_k||_1 (x >= 0 with --nonnegative; "
+    "with --transfer hard: lambda^2/2 times the number of non-zero x, a hard threshold at lambda) for a 2-D or "
+    "3-D image s (any format ITK reads) and a dictionary of K kernels given as an (N+1)-D image whose last axis "
+    "indexes the kernels (kernel origin at the kernel centre).",
+    { { "Input and output",
+        "The image, the dictionary and the coefficient maps.",
+        { Parameter(Kind::Image, "input", "Input image", "image s").Positional(0),
+          Parameter(Kind::Image,
+                    "output-coefficients",
+                    "Coefficient maps",
+                    "coefficient maps, (N+1)-D, last axis = kernel (required)")
+            .Output()
+            .Positional(1),
+          Parameter(Kind::Image, "dictionary", "Dictionary", "dictionary, (N+1)-D"),
+          Parameter(Kind::FloatVector,
+                    "gaussian-dictionary",
+                    "Gaussian dictionary sigmas",
+                    "or generate one: per sigma a Gaussian, its first derivatives, its Laplacian")
+            .Hint("S,.."),
+          Parameter(Kind::Image, "output-dictionary", "Dictionary used", "write the dictionary used").Output(),
+          Parameter(Kind::Image, "output-reconstruction", "Reconstruction", "sum_k h_k * x_k").Output(),
+          Parameter(Kind::File,
+                    "output-picture",
+                    "Picture",
+                    "input | reconstruction | sum_k |x_k| side by side (middle slice in 3-D)")
+            .Output(".png")
+            .Hint("FILE.png"),
+          Parameter(
+            Kind::File, "report", "Report", "parameters, per-iteration objective and time, solve seconds, peak memory")
+            .Output(".json")
+            .Hint("FILE.json"),
+          csc::CompressParameter() } },
+      { "Problem",
+        "The objective and its constraints.",
+        { Parameter(Kind::Float, "lambda", "Lambda", "sparsity weight").Default("0.05").Range(0).Hint("L"),
+          Parameter(Kind::Boolean, "nonnegative", "Non-negative", "constrain x >= 0"),
+          Parameter(Kind::Enumeration, "boundary", "Boundary", "the convolution's boundary")
+            .Choices({ "periodic", "zeropadded" })
+            .Default("periodic"),
+          Parameter(Kind::Image, "weights", "Weights", "pixel weights w >= 0, the image's size"),
+          Parameter(Kind::IntegerVector,
+                    "stride",
+                    "Stride",
+                    "coefficient maps sampled every F pixels (per axis): the maps are ceil(size / F) pixels, "
+                    "upsampled before the convolution")
+            .Default("1")
+            .Hint("F[,F2[,F3]]") } },
+      { "Solver",
+        "The algorithm and when it stops.",
+        { Parameter(Kind::Enumeration,
+                    "solver",
+                    "Solver",
+                    "ADMM, FISTA, the Locally Competitive Algorithm, the one-shot thresholding pursuit "
+                    "x = T(A^T s), or a greedy pursuit: matching pursuit, orthogonal matching pursuit (x >= 0 with "
+                    "--nonnegative; lambda only weighs the reported objective)")
+            .Choices({ "admm", "fista", "lca", "threshold", "mp", "omp" })
+            .Default("admm"),
+          Parameter(Kind::Integer, "max-iterations", "Maximum iterations", "iterations at most")
+            .Default("200")
+            .Range(1)
+            .Hint("N"),
+          Parameter(
+            Kind::Float, "tolerance", "Tolerance", "relative residual / change to stop at (0 = run all iterations)")
+            .Default("1e-4")
+            .Range(0)
+            .Hint("T"),
+          Parameter(Kind::Image,
+                    "initial-coefficients",
+                    "Initial coefficients",
+                    "warm start, laid out like the coefficient output") },
+        true },
+      { "Thresholding, LCA and greedy pursuits",
+        "Settings of the lca, threshold, mp and omp solvers.",
+        { Parameter(Kind::Enumeration,
+                    "transfer",
+                    "Transfer function",
+                    "lca and threshold: the transfer (threshold) function T at lambda (nonnegative is --nonnegative)")
+            .Choices({ "soft", "nonnegative", "hard" })
+            .Default("soft"),
+          Parameter(Kind::Float, "lca-step", "LCA step", "lca: the Euler step of the dynamics (default 1 / max(1, L))")
+            .Range(0)
+            .Hint("TAU"),
+          Parameter(
+            Kind::Integer, "max-atoms", "Maximum atoms", "mp/omp: atoms to pick at most (default: --max-iterations)")
+            .Range(1)
+            .Hint("N"),
+          Parameter(Kind::Float, "residual-tolerance", "Residual tolerance", "mp/omp: stop when ||w r|| <= R ||w s||")
+            .Default("0")
+            .Range(0)
+            .Hint("R"),
+          Parameter(Kind::Float,
+                    "min-correlation",
+                    "Minimum correlation",
+                    "mp/omp: stop when the best normalised correlation is below C")
+            .Default("0")
+            .Range(0)
+            .Hint("C"),
+          Parameter(Kind::Integer,
+                    "exclusion-cell",
+                    "Exclusion cell",
+                    "mp/omp: at most one atom per cell of N pixels along every axis")
+            .Default("1")
+            .Range(1)
+            .Hint("N") },
+        true } },
+    { { Kind::Integer, "iterations", "Iterations", "iterations the solver ran" },
+      { Kind::Float, "objective", "Objective", "the objective at the end" },
+      { Kind::Float, "relativeError", "Relative error", "||s - sum_k h_k * x_k|| / ||s||" } }
+  };
+}
 /** --max-atoms, --residual-tolerance, --min-correlation: the greedy pursuits' stopping rules. */
 template <typename TFilter>
 void
@@ -71,9 +153,9 @@ ConfigureGreedyPursuit(const csc::Arguments & args, TFilter * filter, const std:
   pursuit->SetOrthogonal(solver == "omp");
   if (args.Has("--max-atoms"))
   {
-    pursuit->SetMaximumNumberOfAtoms(csc::PositiveInteger(args, "--max-atoms", 1));
+    pursuit->SetMaximumNumberOfAtoms(csc::Integer(args, "--max-atoms"));
   }
-  const double residual = args.Number("--residual-tolerance", 0.0), correlation = args.Number("--min-correlation", 0.0);
+  const double residual = args.Number("--residual-tolerance"), correlation = args.Number("--min-correlation");
   if (!(residual >= 0) || !(correlation >= 0))
   {
     throw csc::UsageError("--residual-tolerance and --min-correlation must be non-negative");
@@ -82,7 +164,7 @@ ConfigureGreedyPursuit(const csc::Arguments & args, TFilter * filter, const std:
   pursuit->SetMinimumCorrelation(correlation);
   if (args.Has("--exclusion-cell"))
   {
-    pursuit->SetExclusionCellSize(csc::PositiveInteger(args, "--exclusion-cell", 1));
+    pursuit->SetExclusionCellSize(csc::Integer(args, "--exclusion-cell"));
   }
   filter->SetSolver(pursuit.GetPointer());
 }
@@ -102,7 +184,7 @@ ConfigurePursuit(const csc::Arguments & args, TFilter * filter, const std::strin
   {
     throw csc::UsageError("--lca-step needs --solver lca");
   }
-  const std::string transfer = csc::Choice(args, "--transfer", "soft", { "soft", "nonnegative", "hard" });
+  const std::string transfer = csc::Choice(args, "--transfer");
   if (transfer != "soft" && args.Has("--nonnegative"))
   {
     throw csc::UsageError("give --nonnegative or --transfer " + transfer + ", not both");
@@ -235,10 +317,9 @@ Run(const csc::Arguments & args)
   csc::DeclareTextOutput(args, "--report");
   const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
   auto       filter = FilterType::New();
-  filter->SetLambda(args.Number("--lambda", 0.05));
+  filter->SetLambda(args.Number("--lambda"));
   filter->SetNonNegative(args.Has("--nonnegative"));
-  const auto solverFlags = csc::ApplySolverFlags(
-    args, filter.GetPointer(), "periodic", 200, { "admm", "fista", "lca", "threshold", "mp", "omp" });
+  const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer());
   ConfigurePursuit(args, filter.GetPointer(), solverFlags.Solver);
   {
     const auto                      values = csc::ParseStride<VDimension>(args);
@@ -356,6 +437,9 @@ Run(const csc::Arguments & args)
   }
   std::cout << "inactive coefficients " << 100 * sparsity.InactiveFraction() << " %, relative error ||s - Ax|| / ||s|| "
             << 100 * sparsity.RelativeError << " %\n";
+  csc::SlicerReport::Instance().Set("iterations", stats.Iteration);
+  csc::SlicerReport::Instance().Set("objective", stats.Objective);
+  csc::SlicerReport::Instance().Set("relativeError", sparsity.RelativeError);
   std::cout << "iterations " << stats.Iteration << ", objective " << stats.Objective << ", solve " << solveSeconds
             << " s, peak memory " << csc::PeakResidentMegabytes() << " MB\n";
   return 0;
@@ -366,33 +450,9 @@ int
 main(int argc, char * argv[])
 {
   return csc::Main(
-    "ConvolutionalSparseCoding",
-    Usage,
+    Description(),
     argc,
     argv,
-    { "--input",
-      "--dictionary",
-      "--gaussian-dictionary",
-      "--output-dictionary",
-      "--lambda",
-      "--solver",
-      "--transfer",
-      "--lca-step",
-      "--max-atoms",
-      "--residual-tolerance",
-      "--min-correlation",
-      "--exclusion-cell",
-      "--stride",
-      "--boundary",
-      "--weights",
-      "--initial-coefficients",
-      "--max-iterations",
-      "--tolerance",
-      "--output-coefficients",
-      "--output-reconstruction",
-      "--output-picture",
-      "--report" },
-    { "--nonnegative" },
     [](const csc::Arguments & args) { return Run<2>(args); },
     [](const csc::Arguments & args) { return Run<3>(args); });
 }

@@ -9,52 +9,149 @@
 
 namespace
 {
-const char * const Usage = R"(Usage: DictionaryLearning --input img1 [img2 ...] | --input-list files.txt
-         --kernels K --kernel-size 8[,8] --lambda L --output-dictionary d.mha [options]
-Learns K convolutional kernels from 2-D or 3-D training images. An input with one axis more
-than the kernels (e.g. 256x256x5 with --kernel-size 8,8) is a stack of training images along
-its last axis.
-  --input FILE [FILE ...]    training images (or stacks)
-  --input-list FILE          a text file with one training image path per line
-  --kernels K                number of kernels (default 16; taken from --initial-dictionary if given)
-  --kernel-size S[,S[,S]]    kernel size, one value for every axis or one per axis (default 8)
-  --lambda L                 sparsity weight (required)
-  --nonnegative              non-negative coefficient maps
-  --zero-mean                zero-mean kernels
-  --nonnegative-kernels      non-negative kernels
-  --kernel-norm ball|unit|l1 ||d||_2 <= 1 (default), ||d||_2 = 1, or ||d||_1 = 1
-  --initial-dictionary FILE  (N+1)-D dictionary to start from (projected onto the constraints)
-  --online                   stream the training files one at a time (memory of one image)
-  --iterations N             outer iterations, epochs when online (default 100)
-  --coding-iterations N      coding iterations per outer iteration (default 2; online: 50)
-  --dictionary-iterations N  dictionary-update iterations per outer iteration (default 1)
-  --solver admm|fista|lca    coding solver (default admm; lca: the Locally Competitive Algorithm)
-  --stride F[,F[,F]]         coefficient maps sampled every F pixels (per axis; default 1); no
-                             recentring or canonicalisation then
-  --hebbian-rate ETA         with --online: the Hebbian dictionary step per image,
-                             d_k += ETA/sqrt(epoch)/P sum_p r(p + t) x_k(p), then projection
-                             (P coefficient positions), instead of the surrogate update
-  --boundary periodic|zeropadded  (default periodic)
-  --tolerance T              stop when the objective changes by less than T (relative; default 0)
-  --no-canonicalize          keep kernels as learned (no centring, sign fix or ordering)
-  --centre energy|peak       canonical kernel centre (default energy)
-  --seed S                   seed of the random initial dictionary (default 1)
-  --recentre N               every N outer iterations (batch), move kernels whose energy has
-                             drifted a pixel or more back to the kernel centre, maps moved
-                             the opposite way: frees kernels stuck on cut-off shifted
-                             patterns (default 20; 0 off)
-  --evaluate                 also report F(D): the coding optimum (to 1e-5) with the learned
-                             dictionary fixed, summed over the training images
-  --output-dictionary FILE   the learned dictionary, (N+1)-D, last axis = kernel (required)
-  --output-mosaic FILE.png   the kernels tiled, each contrast-stretched
-  --output-curve FILE.csv    iteration, objective, data fidelity, penalty, seconds
-  --output-curve-plot FILE.png  the objective per iteration
-  --report FILE.json         parameters, final objective, F(D), time, peak memory
-)";
+using csc::Kind;
+using csc::Parameter;
 
+csc::ToolDescription
+Description()
+{
+  return {
+    "DictionaryLearning",
+    "Convolutional Dictionary Learning",
+    "Usage: DictionaryLearning --input img1 [img2 ...] | --input-list files.txt\n"
+    "         --kernels K --kernel-size 8[,8] --lambda L --output-dictionary d.mha [options]",
+    "Learns K convolutional kernels from 2-D or 3-D training images: min over D and x of sum_i 1/2 || sum_k d_k "
+    "* x_ik - s_i ||^2 + lambda sum_ik ||x_ik||_1 with every kernel in the l2 unit ball (or as --kernel-norm "
+    "says). An input with one axis more than the kernels (e.g. 256x256x5 with --kernel-size 8,8) is a stack of "
+    "training images along its last axis.",
+    { { "Input and output",
+        "The training images and the learned dictionary.",
+        { Parameter(Kind::Image,
+                    "input",
+                    "Training images",
+                    "training images (or stacks); repeat --input, or list several paths after one --input")
+            .Repeatable(),
+          Parameter(
+            Kind::File, "input-list", "Training image list", "a text file with one training image path per line")
+            .Extension(".txt"),
+          Parameter(Kind::Image,
+                    "output-dictionary",
+                    "Learned dictionary",
+                    "the learned dictionary, (N+1)-D, last axis = kernel (required)")
+            .Output(),
+          Parameter(Kind::File, "output-mosaic", "Kernel mosaic", "the kernels tiled, each contrast-stretched")
+            .Output(".png")
+            .Hint("FILE.png"),
+          Parameter(
+            Kind::File, "output-curve", "Learning curve", "iteration, objective, data fidelity, penalty, seconds")
+            .Output(".csv")
+            .Hint("FILE.csv"),
+          Parameter(Kind::File, "output-curve-plot", "Learning curve plot", "the objective per iteration")
+            .Output(".png")
+            .Hint("FILE.png"),
+          Parameter(Kind::File, "report", "Report", "parameters, final objective, F(D), time, peak memory")
+            .Output(".json")
+            .Hint("FILE.json"),
+          csc::CompressParameter() } },
+      { "Dictionary",
+        "The kernels and the objective.",
+        { Parameter(Kind::Integer,
+                    "kernels",
+                    "Kernels",
+                    "number of kernels (default 16; taken from --initial-dictionary if given)")
+            .Range(1)
+            .Hint("K"),
+          Parameter(
+            Kind::IntegerVector, "kernel-size", "Kernel size", "kernel size, one value for every axis or one per axis")
+            .Default("8")
+            .Hint("S[,S[,S]]"),
+          Parameter(Kind::Float, "lambda", "Lambda", "sparsity weight (required)").Range(0).Hint("L"),
+          Parameter(Kind::Boolean, "nonnegative", "Non-negative maps", "non-negative coefficient maps"),
+          Parameter(Kind::Boolean, "zero-mean", "Zero-mean kernels", "zero-mean kernels"),
+          Parameter(Kind::Boolean, "nonnegative-kernels", "Non-negative kernels", "non-negative kernels"),
+          Parameter(Kind::Enumeration, "kernel-norm", "Kernel norm", "||d||_2 <= 1, ||d||_2 = 1, or ||d||_1 = 1")
+            .Choices({ "ball", "unit", "l1" })
+            .Default("ball"),
+          Parameter(Kind::Image,
+                    "initial-dictionary",
+                    "Initial dictionary",
+                    "(N+1)-D dictionary to start from (projected onto the constraints)"),
+          Parameter(Kind::IntegerVector,
+                    "stride",
+                    "Stride",
+                    "coefficient maps sampled every F pixels (per axis); no recentring or canonicalisation then")
+            .Default("1")
+            .Hint("F[,F[,F]]"),
+          Parameter(Kind::Enumeration, "boundary", "Boundary", "the convolution's boundary")
+            .Choices({ "periodic", "zeropadded" })
+            .Default("periodic") } },
+      { "Learning",
+        "The outer iterations and their inner solvers.",
+        { Parameter(Kind::Boolean, "online", "Online", "stream the training files one at a time (memory of one image)"),
+          Parameter(Kind::Integer, "iterations", "Iterations", "outer iterations, epochs when online")
+            .Default("100")
+            .Range(1)
+            .Hint("N"),
+          Parameter(Kind::Integer,
+                    "coding-iterations",
+                    "Coding iterations",
+                    "coding iterations per outer iteration (default 2; online: 50)")
+            .Range(1)
+            .Hint("N"),
+          Parameter(Kind::Integer,
+                    "dictionary-iterations",
+                    "Dictionary iterations",
+                    "dictionary-update iterations per outer iteration")
+            .Default("1")
+            .Range(1)
+            .Hint("N"),
+          Parameter(
+            Kind::Enumeration, "solver", "Coding solver", "coding solver (lca: the Locally Competitive Algorithm)")
+            .Choices({ "admm", "fista", "lca" })
+            .Default("admm"),
+          Parameter(Kind::Float,
+                    "hebbian-rate",
+                    "Hebbian rate",
+                    "with --online: the Hebbian dictionary step per image, d_k += ETA/sqrt(epoch)/P sum_p r(p + t) "
+                    "x_k(p), then projection (P coefficient positions), instead of the surrogate update")
+            .Hint("ETA"),
+          Parameter(Kind::Float, "tolerance", "Tolerance", "stop when the objective changes by less than T (relative)")
+            .Default("0")
+            .Range(0)
+            .Hint("T"),
+          Parameter(Kind::Boolean,
+                    "no-canonicalize",
+                    "Keep kernels as learned",
+                    "keep kernels as learned (no centring, sign fix or ordering)"),
+          Parameter(Kind::Enumeration, "centre", "Kernel centre", "canonical kernel centre")
+            .Choices({ "energy", "peak" })
+            .Default("energy"),
+          Parameter(Kind::Integer, "seed", "Seed", "seed of the random initial dictionary")
+            .Default("1")
+            .Range(0)
+            .Hint("S"),
+          Parameter(Kind::Integer,
+                    "recentre",
+                    "Recentring interval",
+                    "every N outer iterations (batch), move kernels whose energy has drifted a pixel or more back to "
+                    "the kernel centre, maps moved the opposite way: frees kernels stuck on cut-off shifted patterns "
+                    "(0 off)")
+            .Default("20")
+            .Range(0)
+            .Hint("N"),
+          Parameter(Kind::Boolean,
+                    "evaluate",
+                    "Evaluate F(D)",
+                    "also report F(D): the coding optimum (to 1e-5) with the learned dictionary fixed, summed over "
+                    "the training images") },
+        true } },
+    { { Kind::Integer, "outerIterations", "Outer iterations", "outer iterations run" },
+      { Kind::Float, "objective", "Objective", "the objective at the last iteration" } }
+  };
+}
 /** Training image paths: --input's values (several allowed) or --input-list's lines. */
 std::vector<std::string>
-TrainingPaths(const csc::Arguments & args, const std::vector<std::string> & extraInputs)
+TrainingPaths(const csc::Arguments & args)
 {
   std::vector<std::string> paths;
   if (args.Has("--input") == args.Has("--input-list"))
@@ -63,8 +160,7 @@ TrainingPaths(const csc::Arguments & args, const std::vector<std::string> & extr
   }
   if (args.Has("--input"))
   {
-    paths.push_back(args.Get("--input"));
-    paths.insert(paths.end(), extraInputs.begin(), extraInputs.end());
+    paths = args.GetAll("--input");
   }
   else
   {
@@ -162,7 +258,7 @@ ConfigureLearner(const csc::Arguments & args, const std::vector<size_t> & kernel
     throw csc::UsageError("--lambda is required (see --help)");
   }
   learner->SetLambda(args.Number("--lambda", 0.1));
-  learner->SetNumberOfKernels(csc::PositiveInteger(args, "--kernels", 16));
+  learner->SetNumberOfKernels(csc::Integer(args, "--kernels", 16));
   typename LearnerType::KernelSizeType size;
   for (unsigned int d = 0; d < VDimension; ++d)
   {
@@ -172,16 +268,16 @@ ConfigureLearner(const csc::Arguments & args, const std::vector<size_t> & kernel
   learner->SetNonNegativeCoefficients(args.Has("--nonnegative"));
   learner->SetZeroMeanKernels(args.Has("--zero-mean"));
   learner->SetNonNegativeKernels(args.Has("--nonnegative-kernels"));
-  const std::string norm = csc::Choice(args, "--kernel-norm", "ball", { "ball", "unit", "l1" });
+  const std::string norm = csc::Choice(args, "--kernel-norm");
   learner->SetKernelNorm(norm == "ball"   ? Enums::KernelNormConstraint::L2Ball
                          : norm == "unit" ? Enums::KernelNormConstraint::UnitL2
                                           : Enums::KernelNormConstraint::UnitL1);
   learner->SetOnline(args.Has("--online"));
-  learner->SetNumberOfIterations(csc::PositiveInteger(args, "--iterations", 100));
-  learner->SetCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 2));
-  learner->SetOnlineCodingIterations(csc::PositiveInteger(args, "--coding-iterations", 50));
-  learner->SetDictionaryIterations(csc::PositiveInteger(args, "--dictionary-iterations", 1));
-  const std::string solver = csc::Choice(args, "--solver", "admm", { "admm", "fista", "lca" });
+  learner->SetNumberOfIterations(csc::Integer(args, "--iterations"));
+  learner->SetCodingIterations(csc::Integer(args, "--coding-iterations", 2));
+  learner->SetOnlineCodingIterations(csc::Integer(args, "--coding-iterations", 50));
+  learner->SetDictionaryIterations(csc::Integer(args, "--dictionary-iterations"));
+  const std::string solver = csc::Choice(args, "--solver");
   learner->SetCodingSolver(solver == "fista" ? Enums::Solver::FISTA
                            : solver == "lca" ? Enums::Solver::LCA
                                              : Enums::Solver::ADMM);
@@ -204,20 +300,19 @@ ConfigureLearner(const csc::Arguments & args, const std::vector<size_t> & kernel
     }
     learner->SetHebbianLearningRate(rate);
   }
-  const std::string boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
+  const std::string boundary = csc::Choice(args, "--boundary");
   learner->SetBoundary(boundary == "periodic" ? Enums::Boundary::Periodic : Enums::Boundary::ZeroPadded);
-  const double tolerance = args.Number("--tolerance", 0.0);
+  const double tolerance = args.Number("--tolerance");
   if (tolerance < 0)
   {
     throw csc::UsageError("--tolerance must be non-negative");
   }
   learner->SetRelativeTolerance(tolerance);
   learner->SetCanonicalize(!args.Has("--no-canonicalize"));
-  learner->SetCanonicalCentre(csc::Choice(args, "--centre", "energy", { "energy", "peak" }) == "energy"
-                                ? Enums::KernelCentre::CentreOfEnergy
-                                : Enums::KernelCentre::EnergyPeak);
-  learner->SetSeed(csc::BoundedInteger(args, "--seed", 1, 0));
-  learner->SetRecentringInterval(csc::BoundedInteger(args, "--recentre", 20, 0));
+  learner->SetCanonicalCentre(csc::Choice(args, "--centre") == "energy" ? Enums::KernelCentre::CentreOfEnergy
+                                                                        : Enums::KernelCentre::EnergyPeak);
+  learner->SetSeed(csc::Integer(args, "--seed"));
+  learner->SetRecentringInterval(csc::Integer(args, "--recentre"));
   if (args.Has("--initial-dictionary"))
   {
     const std::string path = args.Get("--initial-dictionary");
@@ -348,9 +443,9 @@ WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t
   const unsigned int K = static_cast<unsigned int>(dictionarySize[VDimension]);
   const auto &       curve = learner->GetLearningCurve();
   const bool         online = learner->GetOnline();
-  const std::string  norm = csc::Choice(args, "--kernel-norm", "ball", { "ball", "unit", "l1" });
-  const std::string  solver = csc::Choice(args, "--solver", "admm", { "admm", "fista", "lca" });
-  const std::string  boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
+  const std::string  norm = csc::Choice(args, "--kernel-norm");
+  const std::string  solver = csc::Choice(args, "--solver");
+  const std::string  boundary = csc::Choice(args, "--boundary");
   csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
     out << "{\n  \"tool\": \"DictionaryLearning\",\n  \"parameters\": {\"kernels\": " << K << ", \"kernel_size\": [";
     for (unsigned int d = 0; d < VDimension; ++d)
@@ -449,6 +544,8 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
   {
     WriteReport<VDimension>(args, learner, online ? paths.size() : images.size(), fOfD, seconds);
   }
+  csc::SlicerReport::Instance().Set("outerIterations", double(curve.size()));
+  csc::SlicerReport::Instance().Set("objective", learner->GetObjective());
   std::cout << "iterations " << curve.size() << ", objective " << learner->GetObjective() << ", " << seconds << " s\n";
   return 0;
 }
@@ -464,52 +561,26 @@ main(int argc, char * argv[])
   // 69.3 -> 70.1 MB; BENCHMARKS.md).
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif
-  // --input takes several values: the ones after the first go to extraInputs.
-  std::vector<char *>      kept{ argv[0] };
-  std::vector<std::string> extraInputs;
+  // People may list several paths after one --input: each becomes its own --input (TCLAP's form,
+  // and Slicer's for a repeatable parameter).
+  std::vector<char *> expanded{ argv[0] };
+  static char         inputFlag[] = "--input";
   for (int i = 1; i < argc; ++i)
   {
-    kept.push_back(argv[i]);
+    expanded.push_back(argv[i]);
     if (std::string(argv[i]) == "--input" && i + 1 < argc)
     {
-      kept.push_back(argv[++i]);
+      expanded.push_back(argv[++i]);
       while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
       {
-        extraInputs.push_back(argv[++i]);
+        expanded.push_back(inputFlag);
+        expanded.push_back(argv[++i]);
       }
     }
   }
   return csc::Guarded(
-    "DictionaryLearning",
-    Usage,
-    static_cast<int>(kept.size()),
-    kept.data(),
-    { "--input",
-      "--input-list",
-      "--kernels",
-      "--kernel-size",
-      "--lambda",
-      "--kernel-norm",
-      "--initial-dictionary",
-      "--iterations",
-      "--coding-iterations",
-      "--dictionary-iterations",
-      "--solver",
-      "--stride",
-      "--hebbian-rate",
-      "--boundary",
-      "--tolerance",
-      "--centre",
-      "--seed",
-      "--recentre",
-      "--output-dictionary",
-      "--output-mosaic",
-      "--output-curve",
-      "--output-curve-plot",
-      "--report" },
-    { "--nonnegative", "--zero-mean", "--nonnegative-kernels", "--online", "--no-canonicalize", "--evaluate" },
-    [&](const csc::Arguments & args) {
-      const auto   paths = TrainingPaths(args, extraInputs);
+    Description(), static_cast<int>(expanded.size()), expanded.data(), [&](const csc::Arguments & args) {
+      const auto   paths = TrainingPaths(args);
       unsigned int inputDimension = 0;
       for (const std::string & path : paths)
       {

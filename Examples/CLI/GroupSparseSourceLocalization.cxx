@@ -10,54 +10,143 @@
 
 namespace
 {
-const char * const Usage =
-  R"(Usage: GroupSparseSourceLocalization --input image (--kernels "DESCRIPTION" | --dictionary d.mha)
-         [--groups "0;1;2,3,4"] --lambda L --output-sources sources.csv [options]
+using csc::Kind;
+using csc::Parameter;
 
-Solves  min_{x>=0} 1/2 || w (sum_k h_k * x_k - s) ||^2 + lambda sum_i sum_p || x_{group p}[i] ||_2
-with every kernel scaled to unit l1 norm (a coefficient is a flux), then reports the local maxima
-of the source map y = sum of the foreground maps as sources.
-
-  --input FILE               2-D or 3-D image (any format ITK reads)
-  --kernels DESCRIPTION      kernel bank, terms separated by ';' (each term is one group):
-                               gauss:1,2,5   disk:3,5   ring:5,7   exemplar:X,Y[,R]   upsample:4/3
-                               file:kernel.mha   background:gauss:50 (background kernels, no group)
-  --dictionary FILE          or a dictionary, (N+1)-D, last axis = kernel index
-  --groups "0;1;2,3,4"       foreground groups of kernel indices (default: the description's groups,
-                             or one group per kernel with --dictionary); kernels in no group are background
-  --lambda L                 group-sparsity weight (required)
-  --weights FILE             pixel weights w >= 0
-  --threshold T              detection threshold (default 5)
-  --threshold-mode snr|absolute   T is a signal-to-noise ratio (default) or a brightness
-  --neighborhood-radius R    half-width of the non-maximum suppression box (default 1)
-  --brightness debiased|coefficients   brightness as the least-squares fit of the source's kernel
-                             (default) or as the sum of its coefficients (l1-shrunk)
-  --merge-radius F           merge maxima closer than F times their size (default 1; 0 = off)
-  --min-contrast C           drop sources fainter than C times a brighter source within
-                             --contrast-radius times their size (artefacts; default 0 = off)
-  --contrast-radius F        (default 4)
-  --fit-sources              fit every source at a continuous position with its own kernel, a
-                             background and a Poisson-plus-read noise model (SourceModelFitter),
-                             starting from the maxima; --threshold is then the fitted SNR
-                             (sqrt of the chi-square drop); merging and contrast are the fitter's
-  --candidate-threshold T    with --fit-sources: coefficient SNR from which maxima seed the fit (default 1)
-  --model-threshold T        with --fit-sources: SNR below which a source leaves the model (default 3)
-  --kernel-normalization l1|l2|none   kernel scaling before solving (default l1, the paper's;
-                             maps and brightnesses are reported in flux units either way)
-  --solver admm|fista        (default admm)
-  --boundary zeropadded|periodic  (default zeropadded)
-  --max-iterations N         (default 300)
-  --tolerance T              (default 1e-4; 0 = run all iterations)
-  --output-sources FILE.csv  x,y[,z] (index), physical coordinates, amplitude, group, size, snr (required)
-  --output-source-map FILE   y, the sum of the foreground coefficient maps
-  --output-group-maps FILE   one map per group, (N+1)-D
-  --output-foreground FILE   foreground reconstruction
-  --output-background FILE   background reconstruction
-  --output-dictionary FILE   the kernels used (before unit-l1 scaling)
-  --output-overlay FILE.png  input with a circle per source, sized by its size, coloured by group
-  --report FILE.json         parameters, statistics, noise level, counts, timing
-)";
-
+csc::ToolDescription
+Description()
+{
+  return {
+    "GroupSparseSourceLocalization",
+    "Group-Sparse Source Localization",
+    "Usage: GroupSparseSourceLocalization --input image (--kernels \"DESCRIPTION\" | --dictionary d.mha)\n"
+    "         [--groups \"0;1;2,3,4\"] --lambda L --output-sources sources.csv [options]",
+    "Solves min_{x>=0} 1/2 || w (sum_k h_k * x_k - s) ||^2 + lambda sum_i sum_p || x_{group p}[i] ||_2 with "
+    "every kernel scaled to unit l1 norm (a coefficient is a flux), then reports the local maxima of the source "
+    "map y = sum of the foreground maps as sources (stars, spots, cells).",
+    { { "Input and output",
+        "The image, the kernels and the source list.",
+        { Parameter(Kind::Image, "input", "Input image", "2-D or 3-D image (any format ITK reads)").Positional(0),
+          Parameter(Kind::File,
+                    "output-sources",
+                    "Sources (CSV)",
+                    "x,y[,z] (index), physical coordinates, amplitude, group, size, snr (required)")
+            .Output(".csv")
+            .Positional(1),
+          Parameter(Kind::String,
+                    "kernels",
+                    "Kernel bank",
+                    "kernel bank, terms separated by ';' (each term is one group): gauss:1,2,5 disk:3,5 ring:5,7 "
+                    "exemplar:X,Y[,R] upsample:4/3 file:kernel.mha background:gauss:50 (background kernels, no group)")
+            .Hint("DESCRIPTION"),
+          Parameter(Kind::Image, "dictionary", "Dictionary", "or a dictionary, (N+1)-D, last axis = kernel index"),
+          Parameter(Kind::String,
+                    "groups",
+                    "Groups",
+                    "foreground groups of kernel indices, e.g. \"0;1;2,3,4\" (default: the description's groups, or "
+                    "one group per kernel with --dictionary); kernels in no group are background")
+            .Hint("\"0;1;2,3,4\""),
+          Parameter(Kind::Image, "weights", "Weights", "pixel weights w >= 0"),
+          Parameter(Kind::Image, "output-source-map", "Source map", "y, the sum of the foreground coefficient maps")
+            .Output(),
+          Parameter(Kind::Image, "output-group-maps", "Group maps", "one map per group, (N+1)-D").Output(),
+          Parameter(Kind::Image, "output-foreground", "Foreground", "foreground reconstruction").Output(),
+          Parameter(Kind::Image, "output-background", "Background", "background reconstruction").Output(),
+          Parameter(Kind::Image, "output-dictionary", "Kernels used", "the kernels used (before unit-l1 scaling)")
+            .Output(),
+          Parameter(Kind::File,
+                    "output-overlay",
+                    "Overlay",
+                    "input with a circle per source, sized by its size, coloured by group")
+            .Output(".png")
+            .Hint("FILE.png"),
+          Parameter(Kind::File, "report", "Report", "parameters, statistics, noise level, counts, timing")
+            .Output(".json")
+            .Hint("FILE.json"),
+          csc::CompressParameter() } },
+      { "Detection",
+        "The sparsity weight and how maxima become sources.",
+        { Parameter(Kind::Float, "lambda", "Lambda", "group-sparsity weight (required)").Range(0).Hint("L"),
+          Parameter(Kind::Float, "threshold", "Detection threshold", "detection threshold").Default("5").Hint("T"),
+          Parameter(
+            Kind::Enumeration, "threshold-mode", "Threshold mode", "T is a signal-to-noise ratio or a brightness")
+            .Choices({ "snr", "absolute" })
+            .Default("snr"),
+          Parameter(Kind::Integer,
+                    "neighborhood-radius",
+                    "Neighbourhood radius",
+                    "half-width of the non-maximum suppression box")
+            .Default("1")
+            .Range(0)
+            .Hint("R"),
+          Parameter(Kind::Enumeration,
+                    "brightness",
+                    "Brightness",
+                    "brightness as the least-squares fit of the source's kernel or as the sum of its coefficients "
+                    "(l1-shrunk)")
+            .Choices({ "debiased", "coefficients" })
+            .Default("debiased"),
+          Parameter(
+            Kind::Float, "merge-radius", "Merge radius", "merge maxima closer than F times their size (0 = off)")
+            .Default("1")
+            .Range(0)
+            .Hint("F"),
+          Parameter(Kind::Float,
+                    "min-contrast",
+                    "Minimum contrast",
+                    "drop sources fainter than C times a brighter source within --contrast-radius times their "
+                    "size (artefacts; 0 = off)")
+            .Default("0")
+            .Range(0, 1)
+            .Hint("C"),
+          Parameter(Kind::Float, "contrast-radius", "Contrast radius", "see --min-contrast").Default("4").Hint("F"),
+          Parameter(Kind::Boolean,
+                    "fit-sources",
+                    "Fit sources",
+                    "fit every source at a continuous position with its own kernel, a background and a "
+                    "Poisson-plus-read noise model (SourceModelFitter), starting from the maxima; --threshold is "
+                    "then the fitted SNR (sqrt of the chi-square drop); merging and contrast are the fitter's"),
+          Parameter(Kind::Float,
+                    "candidate-threshold",
+                    "Candidate threshold",
+                    "with --fit-sources: coefficient SNR from which maxima seed the fit")
+            .Default("1")
+            .Hint("T"),
+          Parameter(Kind::Float,
+                    "model-threshold",
+                    "Model threshold",
+                    "with --fit-sources: SNR below which a source leaves the model")
+            .Default("3")
+            .Hint("T") } },
+      { "Solver",
+        "The coding problem's solver.",
+        { Parameter(Kind::Enumeration,
+                    "kernel-normalization",
+                    "Kernel normalization",
+                    "kernel scaling before solving (l1 is the paper's; maps and brightnesses are reported in flux "
+                    "units either way)")
+            .Choices({ "l1", "l2", "none" })
+            .Default("l1"),
+          Parameter(Kind::Enumeration, "solver", "Solver", "the coding solver")
+            .Choices({ "admm", "fista" })
+            .Default("admm"),
+          Parameter(Kind::Enumeration, "boundary", "Boundary", "the convolution's boundary")
+            .Choices({ "zeropadded", "periodic" })
+            .Default("zeropadded"),
+          Parameter(Kind::Integer, "max-iterations", "Maximum iterations", "iterations at most")
+            .Default("300")
+            .Range(1)
+            .Hint("N"),
+          Parameter(Kind::Float, "tolerance", "Tolerance", "relative change to stop at (0 = run all iterations)")
+            .Default("1e-4")
+            .Range(0)
+            .Hint("T") },
+        true } },
+    { { Kind::Integer, "numberOfSources", "Sources found", "the number of sources reported" },
+      { Kind::Float, "noiseSigma", "Noise sigma", "the robust noise level of the image" },
+      { Kind::Integer, "iterations", "Iterations", "iterations the solver ran" } }
+  };
+}
 /** --groups: kernel indices separated by commas, groups by semicolons ("0,1;2"). */
 std::vector<std::vector<unsigned int>>
 ParseGroups(const std::string & text)
@@ -133,34 +222,33 @@ std::string
 ConfigureDetection(const csc::Arguments & args, TFilter * filter)
 {
   auto * detector = filter->GetSourceDetector();
-  detector->SetDetectionThreshold(args.Number("--threshold", 5.0));
-  const std::string mode = csc::Choice(args, "--threshold-mode", "snr", { "snr", "absolute" });
+  detector->SetDetectionThreshold(args.Number("--threshold"));
+  const std::string mode = csc::Choice(args, "--threshold-mode");
   detector->SetThresholdMode(mode == "snr" ? itk::SourceLocalizationEnums::SourceThreshold::SignalToNoise
                                            : itk::SourceLocalizationEnums::SourceThreshold::Absolute);
-  detector->SetNeighborhoodRadius(csc::BoundedInteger(args, "--neighborhood-radius", 1, 0));
-  detector->SetDebiasBrightness(csc::Choice(args, "--brightness", "debiased", { "debiased", "coefficients" }) ==
-                                "debiased");
-  const double merge = args.Number("--merge-radius", 1.0);
+  detector->SetNeighborhoodRadius(csc::Integer(args, "--neighborhood-radius"));
+  detector->SetDebiasBrightness(csc::Choice(args, "--brightness") == "debiased");
+  const double merge = args.Number("--merge-radius");
   if (merge < 0)
   {
     throw csc::UsageError("--merge-radius must be non-negative");
   }
   detector->SetMergeRadiusFactor(merge);
-  const double contrast = args.Number("--min-contrast", 0.0);
+  const double contrast = args.Number("--min-contrast");
   if (!(contrast >= 0 && contrast < 1))
   {
     throw csc::UsageError("--min-contrast must lie in [0, 1)");
   }
   detector->SetMinimumContrast(contrast);
-  const double contrastRadius = args.Number("--contrast-radius", 4.0);
+  const double contrastRadius = args.Number("--contrast-radius");
   if (!(contrastRadius > 0))
   {
     throw csc::UsageError("--contrast-radius must be positive");
   }
   detector->SetContrastRadiusFactor(contrastRadius);
   detector->SetSourceFitting(args.Has("--fit-sources"));
-  detector->SetCandidateThreshold(args.Number("--candidate-threshold", 1.0));
-  const double modelThreshold = args.Number("--model-threshold", 3.0);
+  detector->SetCandidateThreshold(args.Number("--candidate-threshold"));
+  const double modelThreshold = args.Number("--model-threshold");
   if (!(modelThreshold > 0))
   {
     throw csc::UsageError("--model-threshold must be positive");
@@ -170,7 +258,7 @@ ConfigureDetection(const csc::Arguments & args, TFilter * filter)
   {
     throw csc::UsageError("--candidate-threshold and --model-threshold need --fit-sources");
   }
-  const std::string normalization = csc::Choice(args, "--kernel-normalization", "l1", { "l1", "l2", "none" });
+  const std::string normalization = csc::Choice(args, "--kernel-normalization");
   filter->SetKernelNormalization(normalization == "l1"   ? itk::SourceLocalizationEnums::KernelNormalization::L1
                                  : normalization == "l2" ? itk::SourceLocalizationEnums::KernelNormalization::L2
                                                          : itk::SourceLocalizationEnums::KernelNormalization::None);
@@ -239,9 +327,9 @@ Run(const csc::Arguments & args)
     throw csc::UsageError("--lambda is required (see --help)");
   }
   auto filter = FilterType::New();
-  filter->SetLambda(args.Number("--lambda", 0));
+  filter->SetLambda(args.Number("--lambda", 0.0));
   const std::string mode = ConfigureDetection(args, filter.GetPointer());
-  const auto        solverFlags = csc::ApplySolverFlags(args, filter.GetPointer(), "zeropadded", 300);
+  const auto        solverFlags = csc::ApplySolverFlags(args, filter.GetPointer());
 
   const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
   filter->SetInput(image);
@@ -303,6 +391,9 @@ Run(const csc::Arguments & args)
   {
     WriteReport(args, filter.GetPointer(), mode, solverFlags, seconds, solveSeconds);
   }
+  csc::SlicerReport::Instance().Set("numberOfSources", double(sources.size()));
+  csc::SlicerReport::Instance().Set("noiseSigma", filter->GetNoiseSigma());
+  csc::SlicerReport::Instance().Set("iterations", stats.Iteration);
   std::cout << "iterations " << stats.Iteration << ", noise sigma " << filter->GetNoiseSigma() << ", " << sources.size()
             << " sources, " << seconds << " s\n";
   return 0;
@@ -313,39 +404,9 @@ int
 main(int argc, char * argv[])
 {
   return csc::Main(
-    "GroupSparseSourceLocalization",
-    Usage,
+    Description(),
     argc,
     argv,
-    { "--input",
-      "--kernels",
-      "--dictionary",
-      "--groups",
-      "--lambda",
-      "--weights",
-      "--threshold",
-      "--threshold-mode",
-      "--neighborhood-radius",
-      "--kernel-normalization",
-      "--merge-radius",
-      "--min-contrast",
-      "--contrast-radius",
-      "--brightness",
-      "--candidate-threshold",
-      "--model-threshold",
-      "--solver",
-      "--boundary",
-      "--max-iterations",
-      "--tolerance",
-      "--output-sources",
-      "--output-source-map",
-      "--output-group-maps",
-      "--output-foreground",
-      "--output-background",
-      "--output-dictionary",
-      "--output-overlay",
-      "--report" },
-    { "--fit-sources" },
     [](const csc::Arguments & args) { return Run<2>(args); },
     [](const csc::Arguments & args) { return Run<3>(args); });
 }

@@ -9,15 +9,37 @@
 
 namespace
 {
-const char * const Usage =
-  R"(Usage: LoGSourceDetector --input image --sigmas 1,2,3 --threshold T --output-sources sources.csv
+using csc::Kind;
+using csc::Parameter;
 
-  --input FILE          2-D or 3-D image
-  --sigmas S,..         scales in pixels (scale-normalised responses; the strongest wins per pixel)
-  --threshold T         a maximum is kept when its response exceeds T times the response's noise level
-  --output-sources FILE x,y[,z],amplitude,sigma
-)";
-
+csc::ToolDescription
+Description()
+{
+  return { "LoGSourceDetector",
+           "LoG Source Detector",
+           "Usage: LoGSourceDetector --input image --sigmas 1,2,3 --threshold T --output-sources sources.csv",
+           "The plain baseline of source localization: multi-scale, scale-normalised Laplacian of Gaussian, local "
+           "maxima of the strongest response over scales, thresholded relative to the response's robust noise "
+           "level.",
+           { { "Detection",
+               "Input, scales and threshold.",
+               { Parameter(Kind::Image, "input", "Input image", "2-D or 3-D image").Positional(0),
+                 Parameter(Kind::File, "output-sources", "Sources (CSV)", "x,y[,z],amplitude,sigma")
+                   .Output(".csv")
+                   .Positional(1),
+                 Parameter(Kind::FloatVector,
+                           "sigmas",
+                           "Scales",
+                           "scales in pixels (scale-normalised responses; the strongest wins per pixel)")
+                   .Hint("S,.."),
+                 Parameter(Kind::Float,
+                           "threshold",
+                           "Threshold",
+                           "a maximum is kept when its response exceeds T times the response's noise level")
+                   .Default("3")
+                   .Hint("T") } } },
+           { { Kind::Integer, "numberOfSources", "Sources found", "the number of sources reported" } } };
+}
 /** Finite pixels, and scales the recursive Gaussian resolves on this image: from half a pixel
  * (below, it degenerates) to a quarter of the smallest side. */
 template <typename TImage>
@@ -57,7 +79,7 @@ Run(const csc::Arguments & args)
   using ImageType = itk::Image<float, VDimension>;
   csc::DeclareTextOutput(args, "--output-sources");
   const auto   sigmas = csc::ParseNumberList(args.Required("--sigmas"), "--sigmas");
-  const double threshold = args.Number("--threshold", 3.0);
+  const double threshold = args.Number("--threshold");
   const auto   image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
   const auto   region = image->GetLargestPossibleRegion();
   const size_t n = region.GetNumberOfPixels();
@@ -148,6 +170,7 @@ Run(const csc::Arguments & args)
       ++found;
     }
     std::cout << found << " sources\n";
+    csc::SlicerReport::Instance().Set("numberOfSources", double(found));
   });
   return 0;
 }
@@ -157,12 +180,9 @@ int
 main(int argc, char * argv[])
 {
   return csc::Main(
-    "LoGSourceDetector",
-    Usage,
+    Description(),
     argc,
     argv,
-    { "--input", "--sigmas", "--threshold", "--output-sources" },
-    {},
     [](const csc::Arguments & args) { return Run<2>(args); },
     [](const csc::Arguments & args) { return Run<3>(args); });
 }

@@ -6,39 +6,74 @@
 
 namespace
 {
-const char * const Usage =
-  R"(Usage: MultiLayerConvolutionalSparseCoding --input s.mha --dictionaries d1.mha,d2.mha[,...]
-         --lambdas l1,l2[,...] --output-prefix out [options]
+using csc::Kind;
+using csc::Parameter;
 
-Multi-layer convolutional sparse coding (Papyan, Romano and Elad, JMLR 2017): s = D1 g1,
-g1 = D2 g2, ..., each layer's maps sparse. Layer j's dictionary maps its K_j maps into the
-K_{j-1} channels of the layer above: an (N+2)-D image [x, y, (z,) channel, kernel]; the first
-layer's may also be an (N+1)-D single-channel dictionary [x, y, (z,) kernel].
-
-  --input FILE               image s (2-D or 3-D)
-  --dictionaries F1,F2,...   one dictionary per layer, the first layer first
-  --lambdas L1,L2,...        one sparsity weight per layer
-  --pursuit P                layered-thresholding: g_j = T(D_j^T g_{j-1}), one shot (with
-                               --nonnegative a CNN's forward pass, ReLU with bias -lambda_j);
-                             layered-bp: one l1 problem per layer, layer after layer;
-                             ml-ista | ml-fista (default): the multi-layer basis pursuit
-                               (Sulam et al., IEEE TPAMI 2020)
-  --nonnegative              non-negative maps
-  --boundary periodic|zeropadded   (default periodic)
-  --max-iterations N         per solve (per layer in layered-bp; default 200)
-  --tolerance T              relative change to stop at (default 1e-4; 0 = run all iterations)
-  --output-prefix PREFIX     writes PREFIX_layer1.mha ... (layer j's maps, (N+1)-D, last axis =
-                             kernel), PREFIX_effective1.mha ... (layer j's effective dictionary
-                             D1 * ... * Dj, (N+1)-D) and PREFIX_effective1.png ... (its mosaic)
-  --report FILE.json         parameters, per-solve statistics, per-layer sparsity, seconds
-)";
-
+csc::ToolDescription
+Description()
+{
+  return {
+    "MultiLayerConvolutionalSparseCoding",
+    "Multi-Layer Convolutional Sparse Coding",
+    "Usage: MultiLayerConvolutionalSparseCoding --input s.mha --dictionaries d1.mha,d2.mha[,...]\n"
+    "         --lambdas l1,l2[,...] --output-prefix out [options]",
+    "Multi-layer convolutional sparse coding (Papyan, Romano and Elad, JMLR 2017): s = D1 g1, g1 = D2 g2, ..., "
+    "each layer's maps sparse. Layer j's dictionary maps its K_j maps into the K_{j-1} channels of the layer "
+    "above: an (N+2)-D image [x, y, (z,) channel, kernel]; the first layer's may also be an (N+1)-D "
+    "single-channel dictionary [x, y, (z,) kernel].",
+    { { "Input and output",
+        "The image, the layers' dictionaries and where the maps go.",
+        { Parameter(Kind::Image, "input", "Input image", "image s (2-D or 3-D)").Positional(0),
+          Parameter(Kind::String,
+                    "dictionaries",
+                    "Dictionaries",
+                    "one dictionary file per layer, comma-separated, the first layer first")
+            .Hint("F1,F2,..."),
+          Parameter(Kind::FloatVector, "lambdas", "Lambdas", "one sparsity weight per layer").Hint("L1,L2,..."),
+          Parameter(Kind::String,
+                    "output-prefix",
+                    "Output prefix",
+                    "writes PREFIX_layer1.mha ... (layer j's maps, (N+1)-D, last axis = kernel), "
+                    "PREFIX_effective1.mha ... (layer j's effective dictionary D1 * ... * Dj, (N+1)-D) and "
+                    "PREFIX_effective1.png ... (its mosaic)")
+            .Hint("PREFIX"),
+          Parameter(Kind::File, "report", "Report", "parameters, per-solve statistics, per-layer sparsity, seconds")
+            .Output(".json")
+            .Hint("FILE.json"),
+          csc::CompressParameter() } },
+      { "Pursuit",
+        "How the layers are solved.",
+        { Parameter(Kind::Enumeration,
+                    "pursuit",
+                    "Pursuit",
+                    "layered-thresholding: g_j = T(D_j^T g_{j-1}), one shot (with --nonnegative a CNN's forward "
+                    "pass, ReLU with bias -lambda_j); layered-bp: one l1 problem per layer, layer after layer; "
+                    "ml-ista | ml-fista: the multi-layer basis pursuit (Sulam et al., IEEE TPAMI 2020)")
+            .Choices({ "layered-thresholding", "layered-bp", "ml-ista", "ml-fista" })
+            .Default("ml-fista"),
+          Parameter(Kind::Boolean, "nonnegative", "Non-negative", "non-negative maps"),
+          Parameter(Kind::Enumeration, "boundary", "Boundary", "the convolution's boundary")
+            .Choices({ "periodic", "zeropadded" })
+            .Default("periodic"),
+          Parameter(Kind::Integer, "max-iterations", "Maximum iterations", "per solve (per layer in layered-bp)")
+            .Default("200")
+            .Range(1)
+            .Hint("N"),
+          Parameter(Kind::Float, "tolerance", "Tolerance", "relative change to stop at (0 = run all iterations)")
+            .Default("1e-4")
+            .Range(0)
+            .Hint("T") } } },
+    { { Kind::Float,
+        "firstLayerNonZero",
+        "First layer non-zero fraction",
+        "the fraction of non-zero coefficients in the first layer's maps" } }
+  };
+}
 itk::ConvolutionalSparseCodingEnums::MultiLayerPursuit
 ParsePursuit(const csc::Arguments & args)
 {
   using PursuitEnum = itk::ConvolutionalSparseCodingEnums::MultiLayerPursuit;
-  const std::string name =
-    csc::Choice(args, "--pursuit", "ml-fista", { "layered-thresholding", "layered-bp", "ml-ista", "ml-fista" });
+  const std::string name = csc::Choice(args, "--pursuit");
   if (name == "layered-thresholding")
   {
     return PursuitEnum::LayeredThresholding;
@@ -162,11 +197,11 @@ Run(const csc::Arguments & args)
   filter->SetLambdas(lambdas);
   filter->SetPursuit(ParsePursuit(args));
   filter->SetNonnegative(args.Has("--nonnegative"));
-  const std::string boundary = csc::Choice(args, "--boundary", "periodic", { "periodic", "zeropadded" });
+  const std::string boundary = csc::Choice(args, "--boundary");
   filter->SetBoundaryCondition(boundary == "periodic" ? FilterType::BoundaryEnum::Periodic
                                                       : FilterType::BoundaryEnum::ZeroPadded);
-  filter->SetMaximumNumberOfIterations(csc::PositiveInteger(args, "--max-iterations", 200));
-  const double tolerance = args.Number("--tolerance", 1e-4);
+  filter->SetMaximumNumberOfIterations(csc::Integer(args, "--max-iterations"));
+  const double tolerance = args.Number("--tolerance");
   if (!(tolerance >= 0))
   {
     throw csc::UsageError("--tolerance must be non-negative");
@@ -188,6 +223,10 @@ Run(const csc::Arguments & args)
       csc::Mosaic(effective->GetBufferPointer(), kernelSize, unsigned(size[VDimension])).GetPointer(),
       prefix + "_effective" + layer + ".png");
     nonZero.push_back(NonZeroFraction(maps));
+    if (j == 0)
+    {
+      csc::SlicerReport::Instance().Set("firstLayerNonZero", nonZero.back());
+    }
     std::cout << "layer " << layer << ": " << maps->GetLargestPossibleRegion().GetSize()[VDimension] << " maps, "
               << 100 * nonZero.back() << " % non-zero; effective kernels " << size << "\n";
   }
@@ -201,7 +240,7 @@ Run(const csc::Arguments & args)
       out << "{\n  \"tool\": \"MultiLayerConvolutionalSparseCoding\",\n  \"parameters\": {"
           << "\"input\": " << csc::JsonString(args.Get("--input"))
           << ", \"dictionaries\": " << csc::JsonString(args.Get("--dictionaries")) << ", \"lambdas\": ["
-          << args.Get("--lambdas") << "], \"pursuit\": " << csc::JsonString(args.Get("--pursuit", "ml-fista"))
+          << args.Get("--lambdas") << "], \"pursuit\": " << csc::JsonString(args.Get("--pursuit"))
           << ", \"nonnegative\": " << (args.Has("--nonnegative") ? "true" : "false")
           << ", \"boundary\": " << csc::JsonString(boundary)
           << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
@@ -234,20 +273,9 @@ int
 main(int argc, char * argv[])
 {
   return csc::Main(
-    "MultiLayerConvolutionalSparseCoding",
-    Usage,
+    Description(),
     argc,
     argv,
-    { "--input",
-      "--dictionaries",
-      "--lambdas",
-      "--pursuit",
-      "--boundary",
-      "--max-iterations",
-      "--tolerance",
-      "--output-prefix",
-      "--report" },
-    { "--nonnegative" },
     [](const csc::Arguments & args) { return Run<2>(args); },
     [](const csc::Arguments & args) { return Run<3>(args); });
 }

@@ -7,41 +7,102 @@
 
 namespace
 {
-const char * const Usage =
-  R"(Usage: SpaceTimeDeconvolution --input-traces traces.mha|traces.csv --response-length F
-         --output-spikes spikes.csv [options]
+using csc::Kind;
+using csc::Parameter;
 
-Sparse temporal deconvolution (the 1-D case of sparse space-time deconvolution, Peter et al.,
-NIPS 2014): each fluorescence trace y becomes non-negative, truly sparse spikes s with
-  min 1/2 || y - b - sum_l f_l * s_l ||^2 + kappa sigma^2 ||s||_0,
-sigma the trace's noise level, the responses f_l (unit l2 norm, non-negative, F frames) learned
-from all traces or given; then a last stage counts whole spikes per frame, each of the trace's
-single-spike height, with the penalty of the trace's spike rate.
-
-  --input-traces FILE        a 2-D image, x = trace, y = time (last axis = time), or a CSV
-                             with one trace per row (comma-separated samples; '#' lines and a
-                             non-numeric header row are skipped)
-  --response-length F        response length in frames
-  --responses L              number of response types (default 1)
-  --frame-rate HZ            frames per second, for the times in the outputs (default 30)
-  --iterations N             response updates of the free-amplitude stage (default 2)
-  --penalty KAPPA            l0 penalty of the free-amplitude passes, in noise variances (default 1)
-  --initial-decay TAU        initial responses exp(-k / (TAU l)), in frames (default: the traces'
-                             decay time, from their autocovariance)
-  --random-init              initial responses: truncated non-negative noise (with --seed)
-  --seed S                   seed of --random-init (default 0)
-  --given-responses FILE.csv responses to start from (columns response_0 ... as written by
-                             --output-responses); with --fixed-responses they are not learned
-  --fixed-responses          do not learn the responses
-  --spike-unit U             height of one spike at the response's peak (default: the median
-                             spike height of all traces, then refitted per trace)
-  --output-spikes FILE.csv   trace,frame,count,time_s,amplitude,response
-  --output-responses FILE.csv  frame,time_s,response_0,... (unit l2 norm)
-  --output-fit FILE          the denoised traces b + sum f * s, laid out as the input (image)
-  --output-raster FILE.png   spike raster of the traces above example traces with their fit
-  --report FILE.json         parameters, responses, objective per pass, counts, seconds
-)";
-
+csc::ToolDescription
+Description()
+{
+  return {
+    "SpaceTimeDeconvolution",
+    "Sparse Temporal Deconvolution",
+    "Usage: SpaceTimeDeconvolution --input-traces traces.mha|traces.csv --response-length F\n"
+    "         --output-spikes spikes.csv [options]",
+    "Sparse temporal deconvolution (the 1-D case of sparse space-time deconvolution, Peter et al., NIPS 2014): "
+    "each fluorescence trace y becomes non-negative, truly sparse spikes s with min 1/2 || y - b - sum_l f_l * s_l "
+    "||^2 + kappa sigma^2 ||s||_0, sigma the trace's noise level, the responses f_l (unit l2 norm, non-negative, "
+    "F frames) learned from all traces or given; then a last stage counts whole spikes per frame, each of the "
+    "trace's single-spike height, with the penalty of the trace's spike rate.",
+    { { "Input and output",
+        "The traces and the spike trains.",
+        { Parameter(Kind::File,
+                    "input-traces",
+                    "Traces",
+                    "a 2-D image, x = trace, y = time (last axis = time), or a CSV with one trace per row "
+                    "(comma-separated samples; '#' lines and a non-numeric header row are skipped)")
+            .Extension(".mha,.nrrd,.nii,.csv")
+            .Positional(0),
+          Parameter(Kind::File, "output-spikes", "Spikes (CSV)", "trace,frame,count,time_s,amplitude,response")
+            .Output(".csv")
+            .Positional(1),
+          Parameter(Kind::File, "output-responses", "Responses (CSV)", "frame,time_s,response_0,... (unit l2 norm)")
+            .Output(".csv")
+            .Hint("FILE.csv"),
+          Parameter(
+            Kind::Image, "output-fit", "Fit", "the denoised traces b + sum f * s, laid out as the input (image)")
+            .Output(),
+          Parameter(
+            Kind::File, "output-raster", "Raster", "spike raster of the traces above example traces with their fit")
+            .Output(".png")
+            .Hint("FILE.png"),
+          Parameter(Kind::File, "report", "Report", "parameters, responses, objective per pass, counts, seconds")
+            .Output(".json")
+            .Hint("FILE.json"),
+          csc::CompressParameter() } },
+      { "Model",
+        "Responses, penalty and spike unit.",
+        { Parameter(Kind::Integer, "response-length", "Response length", "response length in frames (required)")
+            .Range(1)
+            .Hint("F"),
+          Parameter(Kind::Integer, "responses", "Responses", "number of response types")
+            .Default("1")
+            .Range(1)
+            .Hint("L"),
+          Parameter(Kind::Float, "frame-rate", "Frame rate", "frames per second, for the times in the outputs")
+            .Default("30")
+            .Hint("HZ"),
+          Parameter(Kind::Integer, "iterations", "Iterations", "response updates of the free-amplitude stage")
+            .Default("2")
+            .Range(0)
+            .Hint("N"),
+          Parameter(Kind::Float, "penalty", "Penalty", "l0 penalty of the free-amplitude passes, in noise variances")
+            .Default("1")
+            .Range(0)
+            .Hint("KAPPA"),
+          Parameter(Kind::Float,
+                    "spike-unit",
+                    "Spike unit",
+                    "height of one spike at the response's peak (default: the median spike height of all traces, "
+                    "then refitted per trace)")
+            .Range(0)
+            .Hint("U") } },
+      { "Response initialisation",
+        "Where the response learning starts.",
+        { Parameter(Kind::Float,
+                    "initial-decay",
+                    "Initial decay",
+                    "initial responses exp(-k / (TAU l)), in frames (default: the traces' decay time, from their "
+                    "autocovariance)")
+            .Range(0)
+            .Hint("TAU"),
+          Parameter(Kind::Boolean,
+                    "random-init",
+                    "Random initialisation",
+                    "initial responses: truncated non-negative noise (with --seed)"),
+          Parameter(Kind::Integer, "seed", "Seed", "seed of --random-init").Default("0").Range(0).Hint("S"),
+          Parameter(Kind::File,
+                    "given-responses",
+                    "Given responses",
+                    "responses to start from (columns response_0 ... as written by --output-responses); with "
+                    "--fixed-responses they are not learned")
+            .Extension(".csv")
+            .Hint("FILE.csv"),
+          Parameter(Kind::Boolean, "fixed-responses", "Fixed responses", "do not learn the responses") },
+        true } },
+    { { Kind::Integer, "numberOfSpikes", "Spikes", "spikes found in all traces" },
+      { Kind::Integer, "numberOfTraces", "Traces", "traces deconvolved" } }
+  };
+}
 using TraceImageType = itk::Image<float, 2>;
 using FilterType = itk::SparseTemporalDeconvolutionFilter<TraceImageType>;
 
@@ -284,13 +345,13 @@ int
 RunTraces(const csc::Arguments & args)
 {
   args.Required("--response-length");
-  const unsigned int F = csc::PositiveInteger(args, "--response-length", 1);
-  const double       frameRate = args.Number("--frame-rate", 30.0);
+  const unsigned int F = csc::Integer(args, "--response-length", 1);
+  const double       frameRate = args.Number("--frame-rate");
   if (!(frameRate > 0.0))
   {
     throw csc::UsageError("--frame-rate must be positive, got " + args.Get("--frame-rate"));
   }
-  const double penalty = args.Number("--penalty", 1.0);
+  const double penalty = args.Number("--penalty");
   const double unit = args.Number("--spike-unit", 0.0);
   const double decay = args.Number("--initial-decay", 0.0);
   if (!(penalty >= 0.0) || !(unit >= 0.0) || !(decay >= 0.0))
@@ -312,13 +373,13 @@ RunTraces(const csc::Arguments & args)
   auto       filter = FilterType::New();
   filter->SetInput(traces);
   filter->SetResponseLength(F);
-  filter->SetNumberOfResponses(csc::PositiveInteger(args, "--responses", 1));
-  filter->SetNumberOfIterations(csc::BoundedInteger(args, "--iterations", 2, 0));
+  filter->SetNumberOfResponses(csc::Integer(args, "--responses"));
+  filter->SetNumberOfIterations(csc::Integer(args, "--iterations"));
   filter->SetPenaltyInNoiseVariances(penalty);
   filter->SetSpikeUnit(unit);
   filter->SetInitialDecay(decay);
   filter->SetRandomInitialization(args.Has("--random-init"));
-  filter->SetSeed(csc::BoundedInteger(args, "--seed", 0, 0));
+  filter->SetSeed(csc::Integer(args, "--seed"));
   filter->SetLearnResponses(!args.Has("--fixed-responses"));
   if (args.Has("--given-responses"))
   {
@@ -398,6 +459,8 @@ RunTraces(const csc::Arguments & args)
   {
     count += spike.Count;
   }
+  csc::SlicerReport::Instance().Set("numberOfSpikes", double(count));
+  csc::SlicerReport::Instance().Set("numberOfTraces", double(filter->GetNoiseLevels().size()));
   std::cout << filter->GetNoiseLevels().size() << " traces, " << count << " spikes in " << filter->GetSpikes().size()
             << " frames; spikes: " << spikesPath << "\nseconds " << seconds << ", peak memory "
             << csc::PeakResidentMegabytes() << " MB\n";
@@ -408,28 +471,8 @@ RunTraces(const csc::Arguments & args)
 int
 main(int argc, char * argv[])
 {
-  return csc::Guarded("SpaceTimeDeconvolution",
-                      Usage,
-                      argc,
-                      argv,
-                      { "--input-traces",
-                        "--response-length",
-                        "--responses",
-                        "--frame-rate",
-                        "--iterations",
-                        "--penalty",
-                        "--initial-decay",
-                        "--seed",
-                        "--given-responses",
-                        "--spike-unit",
-                        "--output-spikes",
-                        "--output-responses",
-                        "--output-fit",
-                        "--output-raster",
-                        "--report" },
-                      { "--random-init", "--fixed-responses" },
-                      [](const csc::Arguments & args) {
-                        args.Required("--input-traces");
-                        return RunTraces(args);
-                      });
+  return csc::Guarded(Description(), argc, argv, [](const csc::Arguments & args) {
+    args.Required("--input-traces");
+    return RunTraces(args);
+  });
 }

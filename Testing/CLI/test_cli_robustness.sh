@@ -201,7 +201,7 @@ refused csc-transfer-and-nonnegative 2 "not both" -- "${csc[@]}" --solver lca --
 refused csc-lca-step-diverges 1 "diverged.*LCA Step" -- "$CSC" --input "$img" --gaussian-dictionary 1,2 --lambda 0.1 --solver lca --lca-step 1e6 --max-iterations 300 --tolerance 0 --output-coefficients x.mha
 refused csc-max-atoms-zero 2 "--max-atoms" -- "${csc[@]}" --solver mp --max-atoms 0 --output-coefficients x.mha
 refused csc-max-atoms-without-mp 2 "--max-atoms needs --solver mp or omp" -- "${csc[@]}" --max-atoms 10 --output-coefficients x.mha
-refused csc-residual-tolerance-negative 2 "must be non-negative" -- "${csc[@]}" --solver omp --residual-tolerance -1 --output-coefficients x.mha
+refused csc-residual-tolerance-negative 2 "--residual-tolerance must be at least 0" -- "${csc[@]}" --solver omp --residual-tolerance -1 --output-coefficients x.mha
 accepted csc-omp-nonnegative "x.mha r.json" -- "${csc[@]}" --solver omp --nonnegative --max-atoms 20 --output-coefficients x.mha --report r.json
 refused csc-exclusion-cell-zero 2 "--exclusion-cell" -- "${csc[@]}" --solver mp --exclusion-cell 0 --output-coefficients x.mha
 accepted csc-mp-exclusion "x.mha" -- "${csc[@]}" --solver mp --exclusion-cell 8 --max-atoms 30 --output-coefficients x.mha
