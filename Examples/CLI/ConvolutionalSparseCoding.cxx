@@ -390,43 +390,40 @@ Run(const csc::Arguments & args)
   const auto   sparsity = MeasureSparsity(image.GetPointer(), filter.GetPointer());
   if (args.Has("--report"))
   {
-    csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
-      out << "{\n  \"tool\": \"ConvolutionalSparseCoding\",\n  \"parameters\": {"
-          << "\"input\": " << csc::JsonString(args.Get("--input"))
-          << ", \"dictionary\": " << csc::JsonString(args.Get("--dictionary", args.Get("--gaussian-dictionary")))
-          << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
-          << ", \"nonnegative\": " << (filter->GetNonNegative() ? "true" : "false")
-          << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
-          << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary) << ", \"stride\": ["
-          << csc::StrideList(filter->GetStride()) << "]"
-          << ", \"weights\": " << (args.Has("--weights") ? csc::JsonString(args.Get("--weights")) : "null")
-          << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
-          << ", \"tolerance\": " << csc::JsonNumber(filter->GetRelativeTolerance()) << "},\n"
-          << "  \"overcompleteness\": " << csc::JsonNumber(Overcompleteness(filter.GetPointer())) << ",\n"
-          << "  \"coefficients\": " << sparsity.Coefficients << ",\n"
-          << "  \"nonzero_coefficients\": " << sparsity.NonZero << ",\n"
-          << "  \"inactive_fraction\": " << csc::JsonNumber(sparsity.InactiveFraction()) << ",\n"
-          << "  \"relative_error\": " << csc::JsonNumber(sparsity.RelativeError) << ",\n"
-          << "  \"iterations\": " << stats.Iteration << ",\n"
-          << "  \"converged\": " << (filter->GetSolverObject()->GetConverged() ? "true" : "false") << ",\n"
-          << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
-          << "  \"data_fidelity\": " << csc::JsonNumber(stats.DataFidelity) << ",\n"
-          << "  \"penalty\": " << csc::JsonNumber(stats.Penalty) << ",\n"
-          << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
-          << "  \"transform\": " << csc::TransformJson(filter->GetSolverObject()) << ",\n"
-          << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << ",\n"
-          << "  \"history\": [";
-      const auto & history = filter->GetHistory();
-      for (size_t i = 0; i < history.size(); ++i)
-      {
-        out << (i ? ",\n    " : "\n    ") << "{\"iteration\": " << history[i].Iteration
-            << ", \"objective\": " << csc::JsonNumber(history[i].Objective)
-            << ", \"primal_residual\": " << csc::JsonNumber(history[i].PrimalResidual)
-            << ", \"dual_residual\": " << csc::JsonNumber(history[i].DualResidual)
-            << ", \"elapsed_seconds\": " << csc::JsonNumber(history[i].ElapsedSeconds) << "}";
-      }
-      out << "\n  ]\n}\n";
-    });
+    csc::Json report{ { "tool", "ConvolutionalSparseCoding" } };
+    report["parameters"] = { { "input", args.Get("--input") },
+                             { "dictionary", args.Get("--dictionary", args.Get("--gaussian-dictionary")) },
+                             { "lambda", filter->GetLambda() },
+                             { "nonnegative", filter->GetNonNegative() },
+                             { "solver", solverFlags.Solver },
+                             { "boundary", solverFlags.Boundary },
+                             { "stride", filter->GetStride() },
+                             { "weights", args.Has("--weights") ? csc::Json(args.Get("--weights")) : csc::Json() },
+                             { "max_iterations", filter->GetMaximumNumberOfIterations() },
+                             { "tolerance", filter->GetRelativeTolerance() } };
+    report["overcompleteness"] = Overcompleteness(filter.GetPointer());
+    report["coefficients"] = sparsity.Coefficients;
+    report["nonzero_coefficients"] = sparsity.NonZero;
+    report["inactive_fraction"] = sparsity.InactiveFraction();
+    report["relative_error"] = sparsity.RelativeError;
+    report["iterations"] = stats.Iteration;
+    report["converged"] = filter->GetSolverObject()->GetConverged();
+    report["objective"] = stats.Objective;
+    report["data_fidelity"] = stats.DataFidelity;
+    report["penalty"] = stats.Penalty;
+    report["solve_seconds"] = solveSeconds;
+    report["transform"] = csc::TransformJson(filter->GetSolverObject());
+    report["peak_memory_mb"] = csc::PeakResidentMegabytes();
+    report["history"] = csc::Json::array();
+    for (const auto & h : filter->GetHistory())
+    {
+      report["history"].push_back({ { "iteration", h.Iteration },
+                                    { "objective", h.Objective },
+                                    { "primal_residual", h.PrimalResidual },
+                                    { "dual_residual", h.DualResidual },
+                                    { "elapsed_seconds", h.ElapsedSeconds } });
+    }
+    csc::WriteJsonOutput(args.Get("--report"), report);
     std::cout << "report: " << args.Get("--report") << "\n";
   }
   if (Overcompleteness(filter.GetPointer()) !=

@@ -439,34 +439,35 @@ void
 WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t trainingImages, double fOfD,
             double seconds)
 {
-  const auto         dictionarySize = learner->GetOutput()->GetLargestPossibleRegion().GetSize();
-  const unsigned int K = static_cast<unsigned int>(dictionarySize[VDimension]);
-  const auto &       curve = learner->GetLearningCurve();
-  const bool         online = learner->GetOnline();
-  const std::string  norm = csc::Choice(args, "--kernel-norm");
-  const std::string  solver = csc::Choice(args, "--solver");
-  const std::string  boundary = csc::Choice(args, "--boundary");
-  csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
-    out << "{\n  \"tool\": \"DictionaryLearning\",\n  \"parameters\": {\"kernels\": " << K << ", \"kernel_size\": [";
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      out << (d ? ", " : "") << dictionarySize[d];
-    }
-    out << "], \"lambda\": " << csc::JsonNumber(learner->GetLambda())
-        << ", \"nonnegative\": " << (learner->GetNonNegativeCoefficients() ? "true" : "false")
-        << ", \"zero_mean\": " << (learner->GetZeroMeanKernels() ? "true" : "false")
-        << ", \"kernel_norm\": " << csc::JsonString(norm) << ", \"online\": " << (online ? "true" : "false")
-        << ", \"iterations\": " << learner->GetNumberOfIterations() << ", \"solver\": " << csc::JsonString(solver)
-        << ", \"boundary\": " << csc::JsonString(boundary) << ", \"stride\": [" << csc::StrideList(learner->GetStride())
-        << "], \"hebbian_rate\": " << csc::JsonNumber(learner->GetHebbianLearningRate())
-        << ", \"recentring_interval\": " << learner->GetRecentringInterval() << "},\n"
-        << "  \"training_images\": " << trainingImages << ",\n"
-        << "  \"iterations\": " << curve.size() << ",\n"
-        << "  \"objective\": " << csc::JsonNumber(learner->GetObjective()) << ",\n"
-        << "  \"F_of_D\": " << csc::JsonNumber(fOfD) << ",\n"
-        << "  \"learning_seconds\": " << csc::JsonNumber(seconds) << ",\n"
-        << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
-  });
+  const auto          dictionarySize = learner->GetOutput()->GetLargestPossibleRegion().GetSize();
+  const unsigned int  K = static_cast<unsigned int>(dictionarySize[VDimension]);
+  const auto &        curve = learner->GetLearningCurve();
+  const bool          online = learner->GetOnline();
+  const std::string   norm = csc::Choice(args, "--kernel-norm");
+  const std::string   solver = csc::Choice(args, "--solver");
+  const std::string   boundary = csc::Choice(args, "--boundary");
+  std::vector<size_t> kernelSize(dictionarySize.begin(), dictionarySize.begin() + VDimension);
+  csc::Json           report{ { "tool", "DictionaryLearning" } };
+  report["parameters"] = { { "kernels", K },
+                           { "kernel_size", kernelSize },
+                           { "lambda", learner->GetLambda() },
+                           { "nonnegative", learner->GetNonNegativeCoefficients() },
+                           { "zero_mean", learner->GetZeroMeanKernels() },
+                           { "kernel_norm", norm },
+                           { "online", online },
+                           { "iterations", learner->GetNumberOfIterations() },
+                           { "solver", solver },
+                           { "boundary", boundary },
+                           { "stride", learner->GetStride() },
+                           { "hebbian_rate", learner->GetHebbianLearningRate() },
+                           { "recentring_interval", learner->GetRecentringInterval() } };
+  report["training_images"] = trainingImages;
+  report["iterations"] = curve.size();
+  report["objective"] = learner->GetObjective();
+  report["F_of_D"] = fOfD;
+  report["learning_seconds"] = seconds;
+  report["peak_memory_mb"] = csc::PeakResidentMegabytes();
+  csc::WriteJsonOutput(args.Get("--report"), report);
   std::cout << "report: " << args.Get("--report") << "\n";
 }
 

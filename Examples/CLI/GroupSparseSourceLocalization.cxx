@@ -274,32 +274,32 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & m
   const auto & sources = filter->GetSources();
   const auto & stats = filter->GetStatistics();
   const auto * detector = filter->GetSourceDetector();
-  csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
-    out << "{\n  \"tool\": \"GroupSparseSourceLocalization\",\n  \"parameters\": {"
-        << "\"input\": " << csc::JsonString(args.Get("--input"))
-        << ", \"kernels\": " << csc::JsonString(args.Get("--kernels", args.Get("--dictionary")))
-        << ", \"groups\": " << filter->GetGroups().size() << ", \"lambda\": " << csc::JsonNumber(filter->GetLambda())
-        << ", \"threshold\": " << csc::JsonNumber(detector->GetDetectionThreshold())
-        << ", \"threshold_mode\": " << csc::JsonString(mode) << ", \"solver\": " << csc::JsonString(solverFlags.Solver)
-        << ", \"boundary\": " << csc::JsonString(solverFlags.Boundary)
-        << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
-        << ", \"fit_sources\": " << (detector->GetSourceFitting() ? "true" : "false") << "},\n"
-        << "  \"iterations\": " << stats.Iteration << ",\n"
-        << "  \"objective\": " << csc::JsonNumber(stats.Objective) << ",\n"
-        << "  \"noise_sigma\": " << csc::JsonNumber(filter->GetNoiseSigma()) << ",\n";
-    if (detector->GetSourceFitting())
-    {
-      out << "  \"fitted_noise_variance\": {\"offset\": "
-          << csc::JsonNumber(detector->GetSourceFitter()->GetNoiseVarianceOffset())
-          << ", \"slope\": " << csc::JsonNumber(detector->GetSourceFitter()->GetNoiseVarianceSlope()) << "},\n";
-    }
-    out << "  \"sources\": " << sources.size() << ",\n"
-        << "  \"filter_seconds\": " << csc::JsonNumber(seconds) << ",\n"
-        << "  \"solve_seconds\": " << csc::JsonNumber(solveSeconds) << ",\n"
-        << "  \"transform\": " << csc::TransformJson(filter->GetSolverObject()) << ",\n"
-        << "  \"detection_seconds\": " << csc::JsonNumber(seconds - solveSeconds) << ",\n"
-        << "  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
-  });
+  csc::Json    report{ { "tool", "GroupSparseSourceLocalization" } };
+  report["parameters"] = { { "input", args.Get("--input") },
+                           { "kernels", args.Get("--kernels", args.Get("--dictionary")) },
+                           { "groups", filter->GetGroups().size() },
+                           { "lambda", filter->GetLambda() },
+                           { "threshold", detector->GetDetectionThreshold() },
+                           { "threshold_mode", mode },
+                           { "solver", solverFlags.Solver },
+                           { "boundary", solverFlags.Boundary },
+                           { "max_iterations", filter->GetMaximumNumberOfIterations() },
+                           { "fit_sources", detector->GetSourceFitting() } };
+  report["iterations"] = stats.Iteration;
+  report["objective"] = stats.Objective;
+  report["noise_sigma"] = filter->GetNoiseSigma();
+  if (detector->GetSourceFitting())
+  {
+    report["fitted_noise_variance"] = { { "offset", detector->GetSourceFitter()->GetNoiseVarianceOffset() },
+                                        { "slope", detector->GetSourceFitter()->GetNoiseVarianceSlope() } };
+  }
+  report["sources"] = sources.size();
+  report["filter_seconds"] = seconds;
+  report["solve_seconds"] = solveSeconds;
+  report["transform"] = csc::TransformJson(filter->GetSolverObject());
+  report["detection_seconds"] = seconds - solveSeconds;
+  report["peak_memory_mb"] = csc::PeakResidentMegabytes();
+  csc::WriteJsonOutput(args.Get("--report"), report);
   std::cout << "report: " << args.Get("--report") << "\n";
 }
 

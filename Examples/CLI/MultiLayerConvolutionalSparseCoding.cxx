@@ -236,32 +236,33 @@ Run(const csc::Arguments & args)
   const auto & solves = filter->GetPursuitObject()->GetSolveStatistics();
   if (args.Has("--report"))
   {
-    csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
-      out << "{\n  \"tool\": \"MultiLayerConvolutionalSparseCoding\",\n  \"parameters\": {"
-          << "\"input\": " << csc::JsonString(args.Get("--input"))
-          << ", \"dictionaries\": " << csc::JsonString(args.Get("--dictionaries")) << ", \"lambdas\": ["
-          << args.Get("--lambdas") << "], \"pursuit\": " << csc::JsonString(args.Get("--pursuit"))
-          << ", \"nonnegative\": " << (args.Has("--nonnegative") ? "true" : "false")
-          << ", \"boundary\": " << csc::JsonString(boundary)
-          << ", \"max_iterations\": " << filter->GetMaximumNumberOfIterations()
-          << ", \"tolerance\": " << csc::JsonNumber(tolerance) << "},\n  \"layers\": [";
-      for (size_t j = 0; j < L; ++j)
-      {
-        out << (j ? ", " : "") << "{\"maps\": "
-            << filter->GetLayerCoefficients(unsigned(j))->GetLargestPossibleRegion().GetSize()[VDimension]
-            << ", \"nonzero_fraction\": " << csc::JsonNumber(nonZero[j]) << "}";
-      }
-      out << "],\n  \"solves\": [";
-      for (size_t i = 0; i < solves.size(); ++i)
-      {
-        out << (i ? ", " : "") << "{\"iterations\": " << solves[i].Iteration
-            << ", \"objective\": " << csc::JsonNumber(solves[i].Objective)
-            << ", \"data_fidelity\": " << csc::JsonNumber(solves[i].DataFidelity)
-            << ", \"seconds\": " << csc::JsonNumber(solves[i].ElapsedSeconds) << "}";
-      }
-      out << "],\n  \"seconds\": " << csc::JsonNumber(seconds)
-          << ",\n  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
-    });
+    csc::Json report{ { "tool", "MultiLayerConvolutionalSparseCoding" } };
+    report["parameters"] = { { "input", args.Get("--input") },
+                             { "dictionaries", args.Get("--dictionaries") },
+                             { "lambdas", csc::ParseNumberList(args.Get("--lambdas"), "--lambdas") },
+                             { "pursuit", args.Get("--pursuit") },
+                             { "nonnegative", args.Has("--nonnegative") },
+                             { "boundary", boundary },
+                             { "max_iterations", filter->GetMaximumNumberOfIterations() },
+                             { "tolerance", tolerance } };
+    report["layers"] = csc::Json::array();
+    for (size_t j = 0; j < L; ++j)
+    {
+      report["layers"].push_back(
+        { { "maps", filter->GetLayerCoefficients(unsigned(j))->GetLargestPossibleRegion().GetSize()[VDimension] },
+          { "nonzero_fraction", nonZero[j] } });
+    }
+    report["solves"] = csc::Json::array();
+    for (const auto & solve : solves)
+    {
+      report["solves"].push_back({ { "iterations", solve.Iteration },
+                                   { "objective", solve.Objective },
+                                   { "data_fidelity", solve.DataFidelity },
+                                   { "seconds", solve.ElapsedSeconds } });
+    }
+    report["seconds"] = seconds;
+    report["peak_memory_mb"] = csc::PeakResidentMegabytes();
+    csc::WriteJsonOutput(args.Get("--report"), report);
     std::cout << "report: " << args.Get("--report") << "\n";
   }
   std::cout << "seconds " << seconds << ", peak memory " << csc::PeakResidentMegabytes() << " MB\n";

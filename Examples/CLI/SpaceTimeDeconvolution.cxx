@@ -298,47 +298,33 @@ RasterPicture(const TraceImageType * traces, const TraceImageType * fit, const F
 void
 WriteReport(const csc::Arguments & args, const FilterType * filter, double frameRate, double seconds)
 {
-  csc::WriteTextOutput(args.Get("--report"), [&](std::ostream & out) {
-    size_t count = 0;
-    for (const auto & spike : filter->GetSpikes())
-    {
-      count += spike.Count;
-    }
-    out << "{\n  \"tool\": \"SpaceTimeDeconvolution\",\n  \"mode\": \"traces\",\n  \"parameters\": {"
-        << "\"input_traces\": " << csc::JsonString(args.Get("--input-traces"))
-        << ", \"response_length\": " << filter->GetResponseLength()
-        << ", \"responses\": " << filter->GetNumberOfResponses() << ", \"frame_rate\": " << csc::JsonNumber(frameRate)
-        << ", \"iterations\": " << filter->GetNumberOfIterations()
-        << ", \"penalty\": " << csc::JsonNumber(filter->GetPenaltyInNoiseVariances())
-        << ", \"learn_responses\": " << (filter->GetLearnResponses() ? "true" : "false") << "},\n"
-        << "  \"objective_per_pass\": [";
-    const auto & objective = filter->GetObjective();
-    for (size_t i = 0; i < objective.size(); ++i)
-    {
-      out << (i ? ", " : "") << csc::JsonNumber(objective[i]);
-    }
-    out << "],\n  \"responses\": [";
-    for (size_t l = 0; l < filter->GetResponses().size(); ++l)
-    {
-      out << (l ? ", " : "") << "[";
-      for (size_t k = 0; k < filter->GetResponses()[l].size(); ++k)
-      {
-        out << (k ? ", " : "") << csc::JsonNumber(filter->GetResponses()[l][k]);
-      }
-      out << "]";
-    }
-    auto median = [](std::vector<double> v) {
-      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-      return v.empty() ? 0.0 : v[v.size() / 2];
-    };
-    out << "],\n  \"noise_level_median\": " << csc::JsonNumber(median(filter->GetNoiseLevels()))
-        << ",\n  \"spike_unit_median\": " << csc::JsonNumber(median(filter->GetSpikeUnits()))
-        << ",\n  \"baseline_median\": " << csc::JsonNumber(median(filter->GetBaselines()));
-    out << ",\n  \"traces\": " << filter->GetNoiseLevels().size()
-        << ",\n  \"spike_events\": " << filter->GetSpikes().size() << ",\n  \"spikes\": " << count
-        << ",\n  \"seconds\": " << csc::JsonNumber(seconds)
-        << ",\n  \"peak_memory_mb\": " << csc::JsonNumber(csc::PeakResidentMegabytes()) << "\n}\n";
-  });
+  size_t count = 0;
+  for (const auto & spike : filter->GetSpikes())
+  {
+    count += spike.Count;
+  }
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  csc::Json report{ { "tool", "SpaceTimeDeconvolution" }, { "mode", "traces" } };
+  report["parameters"] = {
+    { "input_traces", args.Get("--input-traces") },    { "response_length", filter->GetResponseLength() },
+    { "responses", filter->GetNumberOfResponses() },   { "frame_rate", frameRate },
+    { "iterations", filter->GetNumberOfIterations() }, { "penalty", filter->GetPenaltyInNoiseVariances() },
+    { "learn_responses", filter->GetLearnResponses() }
+  };
+  report["objective_per_pass"] = filter->GetObjective();
+  report["responses"] = filter->GetResponses();
+  report["noise_level_median"] = median(filter->GetNoiseLevels());
+  report["spike_unit_median"] = median(filter->GetSpikeUnits());
+  report["baseline_median"] = median(filter->GetBaselines());
+  report["traces"] = filter->GetNoiseLevels().size();
+  report["spike_events"] = filter->GetSpikes().size();
+  report["spikes"] = count;
+  report["seconds"] = seconds;
+  report["peak_memory_mb"] = csc::PeakResidentMegabytes();
+  csc::WriteJsonOutput(args.Get("--report"), report);
 }
 
 int

@@ -12,6 +12,7 @@
 #include "itkMatchingPursuitSparseCodingSolver.h"
 #include "itkMultiLayerConvolutionalPursuit.h"
 #include "itkNonNegativeL1ProximalOperator.h"
+#include <nlohmann/json.hpp>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -25,7 +26,6 @@
 #include <iomanip>
 #include <iostream>
 #include <random>
-#include <regex>
 #include <sstream>
 
 namespace
@@ -224,34 +224,38 @@ DictionaryLearningIterations(const std::string & shared, unsigned int iterations
 void
 UnitsOfReport(const std::string & path)
 {
-  std::ifstream      file(path);
-  std::ostringstream text;
-  text << file.rdbuf();
-  const std::string json = text.str();
-  std::smatch       size, channels, iterations, solve;
-  if (!std::regex_search(json, size, std::regex("\"transform\": \\{\"size\": \\[([0-9, ]+)\\]")) ||
-      !std::regex_search(json, channels, std::regex("\"channels\": ([0-9]+)")) ||
-      !std::regex_search(json, iterations, std::regex("\"iterations\": ([0-9]+)")) ||
-      !std::regex_search(json, solve, std::regex("\"solve_seconds\": ([0-9.eE+-]+)")))
+  std::ifstream  file(path);
+  nlohmann::json report;
+  try
+  {
+    report = nlohmann::json::parse(file);
+    report.at("transform").at("size");
+    report.at("iterations");
+    report.at("solve_seconds");
+  }
+  catch (const nlohmann::json::exception &)
   {
     std::cerr << path << " is not a tool report with transform, iterations and solve_seconds\n";
     std::exit(2);
   }
   itk::MultiChannelFourierConvolution<float>::SizeType domain, ones;
-  std::istringstream list(std::regex_replace(std::string(size[1]), std::regex(","), " "));
-  for (itk::SizeValueType n; list >> n;)
+  std::string                                          sizeText;
+  for (const auto & n : report["transform"]["size"])
   {
-    domain.push_back(n);
+    domain.push_back(n.get<itk::SizeValueType>());
     ones.push_back(1);
+    sizeText += (sizeText.empty() ? "" : "x") + std::to_string(domain.back());
   }
-  const unsigned int       K = static_cast<unsigned int>(std::stoul(channels[1]));
+  const unsigned int       K = report["transform"]["channels"].get<unsigned int>();
+  const double             iterations = report["iterations"].get<double>();
   const std::vector<float> kernels(K, 1.0f);
   const auto   op = itk::MultiChannelFourierConvolution<float>::Create(domain, kernels.data(), ones, K, Periodic);
   const double unit = IterationFFTSeconds(*op);
-  const double perIteration = std::stod(solve[1]) / std::stod(iterations[1]);
-  std::cout << std::fixed << std::setprecision(2) << path << ": " << iterations[1] << " iterations, "
-            << perIteration * 1000 << " ms each (solve seconds / iterations); unit (2 x " << K << " FFTs of " << size[1]
-            << ") " << unit * 1000 << " ms -> " << perIteration / unit << " units per iteration" << std::endl;
+  const double perIteration = report["solve_seconds"].get<double>() / iterations;
+  std::cout << std::fixed << std::setprecision(2) << path << ": " << iterations << " iterations, "
+            << perIteration * 1000 << " ms each (solve seconds / iterations); unit (2 x " << K << " FFTs of "
+            << sizeText << ") " << unit * 1000 << " ms -> " << perIteration / unit << " units per iteration"
+            << std::endl;
 }
 
 struct Options
@@ -457,15 +461,8 @@ WholeProcess(const Case & c, const Options & options, const std::string & tool, 
   {
     unit.push_back(IterationFFTSeconds(*op));
     process.push_back(RunProcess(withSign));
-    std::ifstream      report(work + "/r.json");
-    std::ostringstream text;
-    text << report.rdbuf();
-    std::smatch       match;
-    const std::string json = text.str();
-    if (std::regex_search(json, match, std::regex("\"solve_seconds\": ([0-9.eE+-]+)")))
-    {
-      solve.push_back(std::stod(match[1]));
-    }
+    std::ifstream report(work + "/r.json");
+    solve.push_back(nlohmann::json::parse(report, nullptr, false).value("solve_seconds", std::nan("")));
   }
   unit.push_back(IterationFFTSeconds(*op));
   std::remove((work + "/x.mha").c_str());
