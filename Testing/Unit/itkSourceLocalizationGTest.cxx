@@ -155,6 +155,25 @@ ExpectPlantedRecovered(const Planted<VDimension> & planted, double threshold,
     EXPECT_EQ(data[1], sources[i].Group);
     EXPECT_EQ(data[3], sources[i].SignalToNoise);
   }
+  // The table (Python's form) carries them too, in its columns' order.
+  const auto table = filter->GetSourceTable();
+  const auto columns = FilterType::GetSourceTableColumns();
+  ASSERT_EQ(columns.size(), 2 * VDimension + 4);
+  EXPECT_EQ(columns[VDimension], "physical_x");
+  EXPECT_EQ(columns[2 * VDimension], "amplitude");
+  ASSERT_EQ(table.size(), sources.size());
+  for (size_t i = 0; i < sources.size(); ++i)
+  {
+    ASSERT_EQ(table[i].size(), columns.size());
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      EXPECT_EQ(table[i][d], sources[i].Index[d]);
+      EXPECT_EQ(table[i][VDimension + d], sources[i].Point[d]);
+    }
+    EXPECT_EQ(table[i][2 * VDimension], sources[i].Brightness);
+    EXPECT_EQ(table[i][2 * VDimension + 1], sources[i].Group);
+    EXPECT_EQ(table[i][2 * VDimension + 3], sources[i].SignalToNoise);
+  }
   // The smooth background went to the background kernel: the background output carries it.
   const float * bg = filter->GetBackground()->GetBufferPointer();
   const float * s = planted.image->GetBufferPointer();

@@ -143,6 +143,18 @@ public:
   {
     return MakeSourcePointSet<ImageDimension>(m_Sources);
   }
+  /** The sources as rows of numbers (one per source, columns as GetSourceTableColumns()): the
+   * form Python gets, numpy.array(filter.GetSourceTable()). */
+  std::vector<std::vector<double>>
+  GetSourceTable() const
+  {
+    return MakeSourceTable<ImageDimension>(m_Sources);
+  }
+  static std::vector<std::string>
+  GetSourceTableColumns()
+  {
+    return SourceTableColumns<ImageDimension>();
+  }
   /** The robust noise level of the last update. */
   double
   GetNoiseSigma() const

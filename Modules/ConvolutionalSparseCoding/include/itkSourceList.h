@@ -77,36 +77,73 @@ MakeSourcePointSet(const std::vector<LocalizedSource<VDimension>> & sources)
   return pointSet;
 }
 
-/** CSV with a header: x, y[, z...] (index coordinates), physical coordinates, amplitude
- * (brightness), group, size, snr. */
+/** The columns of a source table: x, y[, z...] (index coordinates), physical_x... (physical
+ * coordinates), amplitude (brightness), group, size, snr. */
+template <unsigned int VDimension>
+std::vector<std::string>
+SourceTableColumns()
+{
+  const char * axes[] = { "x", "y", "z", "t" };
+  auto         axis = [&axes](unsigned int d) { return d < 4 ? std::string(axes[d]) : "axis" + std::to_string(d); };
+  std::vector<std::string> columns;
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    columns.push_back(axis(d));
+  }
+  for (unsigned int d = 0; d < VDimension; ++d)
+  {
+    columns.push_back("physical_" + axis(d));
+  }
+  for (const char * name : { "amplitude", "group", "size", "snr" })
+  {
+    columns.emplace_back(name);
+  }
+  return columns;
+}
+
+/** One row per source, in the order of SourceTableColumns(): the form the Python wrapping
+ * returns (a list of lists, or numpy.array(table)). */
+template <unsigned int VDimension>
+std::vector<std::vector<double>>
+MakeSourceTable(const std::vector<LocalizedSource<VDimension>> & sources)
+{
+  std::vector<std::vector<double>> table;
+  table.reserve(sources.size());
+  for (const auto & source : sources)
+  {
+    std::vector<double> row;
+    row.reserve(2 * VDimension + 4);
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      row.push_back(source.Index[d]);
+    }
+    for (unsigned int d = 0; d < VDimension; ++d)
+    {
+      row.push_back(source.Point[d]);
+    }
+    row.insert(row.end(), { source.Brightness, double(source.Group), source.EffectiveSize, source.SignalToNoise });
+    table.push_back(std::move(row));
+  }
+  return table;
+}
+
+/** CSV with a header: the columns of SourceTableColumns(). */
 template <unsigned int VDimension>
 void
 WriteSourceListCSV(std::ostream & os, const std::vector<LocalizedSource<VDimension>> & sources)
 {
-  const char * axes[] = { "x", "y", "z", "t" };
-  auto         axis = [&axes](unsigned int d) { return d < 4 ? std::string(axes[d]) : "axis" + std::to_string(d); };
-  for (unsigned int d = 0; d < VDimension; ++d)
+  const std::vector<std::string> columns = SourceTableColumns<VDimension>();
+  for (size_t c = 0; c < columns.size(); ++c)
   {
-    os << axis(d) << ",";
+    os << columns[c] << (c + 1 < columns.size() ? "," : "\n");
   }
-  for (unsigned int d = 0; d < VDimension; ++d)
-  {
-    os << "physical_" << axis(d) << ",";
-  }
-  os << "amplitude,group,size,snr\n";
   os << std::setprecision(10);
-  for (const auto & source : sources)
+  for (const auto & row : MakeSourceTable<VDimension>(sources))
   {
-    for (unsigned int d = 0; d < VDimension; ++d)
+    for (size_t c = 0; c < row.size(); ++c)
     {
-      os << source.Index[d] << ",";
+      os << row[c] << (c + 1 < row.size() ? "," : "\n");
     }
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      os << source.Point[d] << ",";
-    }
-    os << source.Brightness << "," << source.Group << "," << source.EffectiveSize << "," << source.SignalToNoise
-       << "\n";
   }
 }
 } // namespace itk
