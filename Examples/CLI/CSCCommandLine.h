@@ -154,6 +154,13 @@ ApplySolverFlags(const Arguments & args, TFilter * filter)
   return flags;
 }
 
+/** The --report FILE.json output of a tool; \c contents says what it holds. */
+inline Parameter
+ReportParameter(const std::string & contents)
+{
+  return Parameter(Kind::File, "report", "Report", contents).Output(".json");
+}
+
 /** The --compress switch every tool declares among its outputs. */
 inline Parameter
 CompressParameter()

@@ -66,11 +66,16 @@ struct Parameter
     ValueHint = std::move(hint);
     return std::move(*this);
   }
+  /** An output; with extensions (".png"), --help names the value FILE.png. */
   Parameter &&
   Output(std::string extensions = "") &&
   {
     Channel = "output";
     Extensions = std::move(extensions);
+    if (!Extensions.empty() && ValueHint.empty())
+    {
+      ValueHint = "FILE" + Extensions.substr(0, Extensions.find(','));
+    }
     return std::move(*this);
   }
   Parameter &&

@@ -47,12 +47,8 @@ Description()
                     "output-picture",
                     "Picture",
                     "input | reconstruction | sum_k |x_k| side by side (middle slice in 3-D)")
-            .Output(".png")
-            .Hint("FILE.png"),
-          Parameter(
-            Kind::File, "report", "Report", "parameters, per-iteration objective and time, solve seconds, peak memory")
-            .Output(".json")
-            .Hint("FILE.json"),
+            .Output(".png"),
+          csc::ReportParameter("parameters, per-iteration objective and time, solve seconds, peak memory"),
           csc::CompressParameter() } },
       { "Problem",
         "The objective and its constraints.",

@@ -40,18 +40,13 @@ Description()
                     "the learned dictionary, (N+1)-D, last axis = kernel (required)")
             .Output(),
           Parameter(Kind::File, "output-mosaic", "Kernel mosaic", "the kernels tiled, each contrast-stretched")
-            .Output(".png")
-            .Hint("FILE.png"),
+            .Output(".png"),
           Parameter(
             Kind::File, "output-curve", "Learning curve", "iteration, objective, data fidelity, penalty, seconds")
-            .Output(".csv")
-            .Hint("FILE.csv"),
+            .Output(".csv"),
           Parameter(Kind::File, "output-curve-plot", "Learning curve plot", "the objective per iteration")
-            .Output(".png")
-            .Hint("FILE.png"),
-          Parameter(Kind::File, "report", "Report", "parameters, final objective, F(D), time, peak memory")
-            .Output(".json")
-            .Hint("FILE.json"),
+            .Output(".png"),
+          csc::ReportParameter("parameters, final objective, F(D), time, peak memory"),
           csc::CompressParameter() } },
       { "Dictionary",
         "The kernels and the objective.",

@@ -58,11 +58,8 @@ Description()
                     "output-overlay",
                     "Overlay",
                     "input with a circle per source, sized by its size, coloured by group")
-            .Output(".png")
-            .Hint("FILE.png"),
-          Parameter(Kind::File, "report", "Report", "parameters, statistics, noise level, counts, timing")
-            .Output(".json")
-            .Hint("FILE.json"),
+            .Output(".png"),
+          csc::ReportParameter("parameters, statistics, noise level, counts, timing"),
           csc::CompressParameter() } },
       { "Detection",
         "The sparsity weight and how maxima become sources.",

@@ -12,62 +12,58 @@ using csc::Parameter;
 csc::ToolDescription
 Description()
 {
-  return {
-    "MultiLayerConvolutionalSparseCoding",
-    "Multi-Layer Convolutional Sparse Coding",
-    "Usage: MultiLayerConvolutionalSparseCoding --input s.mha --dictionaries d1.mha,d2.mha[,...]\n"
-    "         --lambdas l1,l2[,...] --output-prefix out [options]",
-    "Multi-layer convolutional sparse coding (Papyan, Romano and Elad, JMLR 2017): s = D1 g1, g1 = D2 g2, ..., "
-    "each layer's maps sparse. Layer j's dictionary maps its K_j maps into the K_{j-1} channels of the layer "
-    "above: an (N+2)-D image [x, y, (z,) channel, kernel]; the first layer's may also be an (N+1)-D "
-    "single-channel dictionary [x, y, (z,) kernel].",
-    { { "Input and output",
-        "The image, the layers' dictionaries and where the maps go.",
-        { Parameter(Kind::Image, "input", "Input image", "image s (2-D or 3-D)").Positional(0),
-          Parameter(Kind::String,
-                    "dictionaries",
-                    "Dictionaries",
-                    "one dictionary file per layer, comma-separated, the first layer first")
-            .Hint("F1,F2,..."),
-          Parameter(Kind::FloatVector, "lambdas", "Lambdas", "one sparsity weight per layer").Hint("L1,L2,..."),
-          Parameter(Kind::String,
-                    "output-prefix",
-                    "Output prefix",
-                    "writes PREFIX_layer1.mha ... (layer j's maps, (N+1)-D, last axis = kernel), "
-                    "PREFIX_effective1.mha ... (layer j's effective dictionary D1 * ... * Dj, (N+1)-D) and "
-                    "PREFIX_effective1.png ... (its mosaic)")
-            .Hint("PREFIX"),
-          Parameter(Kind::File, "report", "Report", "parameters, per-solve statistics, per-layer sparsity, seconds")
-            .Output(".json")
-            .Hint("FILE.json"),
-          csc::CompressParameter() } },
-      { "Pursuit",
-        "How the layers are solved.",
-        { Parameter(Kind::Enumeration,
-                    "pursuit",
-                    "Pursuit",
-                    "layered-thresholding: g_j = T(D_j^T g_{j-1}), one shot (with --nonnegative a CNN's forward "
-                    "pass, ReLU with bias -lambda_j); layered-bp: one l1 problem per layer, layer after layer; "
-                    "ml-ista | ml-fista: the multi-layer basis pursuit (Sulam et al., IEEE TPAMI 2020)")
-            .Choices({ "layered-thresholding", "layered-bp", "ml-ista", "ml-fista" })
-            .Default("ml-fista"),
-          Parameter(Kind::Boolean, "nonnegative", "Non-negative", "non-negative maps"),
-          Parameter(Kind::Enumeration, "boundary", "Boundary", "the convolution's boundary")
-            .Choices({ "periodic", "zeropadded" })
-            .Default("periodic"),
-          Parameter(Kind::Integer, "max-iterations", "Maximum iterations", "per solve (per layer in layered-bp)")
-            .Default("200")
-            .Range(1)
-            .Hint("N"),
-          Parameter(Kind::Float, "tolerance", "Tolerance", "relative change to stop at (0 = run all iterations)")
-            .Default("1e-4")
-            .Range(0)
-            .Hint("T") } } },
-    { { Kind::Float,
-        "firstLayerNonZero",
-        "First layer non-zero fraction",
-        "the fraction of non-zero coefficients in the first layer's maps" } }
-  };
+  return { "MultiLayerConvolutionalSparseCoding",
+           "Multi-Layer Convolutional Sparse Coding",
+           "Usage: MultiLayerConvolutionalSparseCoding --input s.mha --dictionaries d1.mha,d2.mha[,...]\n"
+           "         --lambdas l1,l2[,...] --output-prefix out [options]",
+           "Multi-layer convolutional sparse coding (Papyan, Romano and Elad, JMLR 2017): s = D1 g1, g1 = D2 g2, ..., "
+           "each layer's maps sparse. Layer j's dictionary maps its K_j maps into the K_{j-1} channels of the layer "
+           "above: an (N+2)-D image [x, y, (z,) channel, kernel]; the first layer's may also be an (N+1)-D "
+           "single-channel dictionary [x, y, (z,) kernel].",
+           { { "Input and output",
+               "The image, the layers' dictionaries and where the maps go.",
+               { Parameter(Kind::Image, "input", "Input image", "image s (2-D or 3-D)").Positional(0),
+                 Parameter(Kind::String,
+                           "dictionaries",
+                           "Dictionaries",
+                           "one dictionary file per layer, comma-separated, the first layer first")
+                   .Hint("F1,F2,..."),
+                 Parameter(Kind::FloatVector, "lambdas", "Lambdas", "one sparsity weight per layer").Hint("L1,L2,..."),
+                 Parameter(Kind::String,
+                           "output-prefix",
+                           "Output prefix",
+                           "writes PREFIX_layer1.mha ... (layer j's maps, (N+1)-D, last axis = kernel), "
+                           "PREFIX_effective1.mha ... (layer j's effective dictionary D1 * ... * Dj, (N+1)-D) and "
+                           "PREFIX_effective1.png ... (its mosaic)")
+                   .Hint("PREFIX"),
+                 csc::ReportParameter("parameters, per-solve statistics, per-layer sparsity, seconds"),
+                 csc::CompressParameter() } },
+             { "Pursuit",
+               "How the layers are solved.",
+               { Parameter(Kind::Enumeration,
+                           "pursuit",
+                           "Pursuit",
+                           "layered-thresholding: g_j = T(D_j^T g_{j-1}), one shot (with --nonnegative a CNN's forward "
+                           "pass, ReLU with bias -lambda_j); layered-bp: one l1 problem per layer, layer after layer; "
+                           "ml-ista | ml-fista: the multi-layer basis pursuit (Sulam et al., IEEE TPAMI 2020)")
+                   .Choices({ "layered-thresholding", "layered-bp", "ml-ista", "ml-fista" })
+                   .Default("ml-fista"),
+                 Parameter(Kind::Boolean, "nonnegative", "Non-negative", "non-negative maps"),
+                 Parameter(Kind::Enumeration, "boundary", "Boundary", "the convolution's boundary")
+                   .Choices({ "periodic", "zeropadded" })
+                   .Default("periodic"),
+                 Parameter(Kind::Integer, "max-iterations", "Maximum iterations", "per solve (per layer in layered-bp)")
+                   .Default("200")
+                   .Range(1)
+                   .Hint("N"),
+                 Parameter(Kind::Float, "tolerance", "Tolerance", "relative change to stop at (0 = run all iterations)")
+                   .Default("1e-4")
+                   .Range(0)
+                   .Hint("T") } } },
+           { { Kind::Float,
+               "firstLayerNonZero",
+               "First layer non-zero fraction",
+               "the fraction of non-zero coefficients in the first layer's maps" } } };
 }
 itk::ConvolutionalSparseCodingEnums::MultiLayerPursuit
 ParsePursuit(const csc::Arguments & args)

@@ -36,18 +36,14 @@ Description()
             .Output(".csv")
             .Positional(1),
           Parameter(Kind::File, "output-responses", "Responses (CSV)", "frame,time_s,response_0,... (unit l2 norm)")
-            .Output(".csv")
-            .Hint("FILE.csv"),
+            .Output(".csv"),
           Parameter(
             Kind::Image, "output-fit", "Fit", "the denoised traces b + sum f * s, laid out as the input (image)")
             .Output(),
           Parameter(
             Kind::File, "output-raster", "Raster", "spike raster of the traces above example traces with their fit")
-            .Output(".png")
-            .Hint("FILE.png"),
-          Parameter(Kind::File, "report", "Report", "parameters, responses, objective per pass, counts, seconds")
-            .Output(".json")
-            .Hint("FILE.json"),
+            .Output(".png"),
+          csc::ReportParameter("parameters, responses, objective per pass, counts, seconds"),
           csc::CompressParameter() } },
       { "Model",
         "Responses, penalty and spike unit.",
@@ -95,8 +91,7 @@ Description()
                     "Given responses",
                     "responses to start from (columns response_0 ... as written by --output-responses); with "
                     "--fixed-responses they are not learned")
-            .Extension(".csv")
-            .Hint("FILE.csv"),
+            .Extension(".csv"),
           Parameter(Kind::Boolean, "fixed-responses", "Fixed responses", "do not learn the responses") },
         true } },
     { { Kind::Integer, "numberOfSpikes", "Spikes", "spikes found in all traces" },
