@@ -18,6 +18,7 @@ cmake --build "$build" -j "$(nproc)"
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd "$build"
-# The unit tests and the robustness suite; the end-to-end evaluation tests are left to the
-# Release build (they only repeat the tools' code paths, ten times slower here).
-ctest --output-on-failure -j 2 --timeout 3000 -E "CommandLine$"
+# The unit tests and the robustness suite; the end-to-end evaluation tests, the Slicer-style runs
+# and the installed package are left to the Release build (they repeat the tools' code paths, ten
+# times slower here; the robustness suite covers the parser).
+ctest --output-on-failure -j 2 --timeout 3000 -E "CommandLine$|SlicerCommandLineModules|InstalledPackage"
