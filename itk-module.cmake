@@ -9,8 +9,10 @@ string(REGEX REPLACE "\n\n.*" "" DOCUMENTATION "${DOCUMENTATION}")
 set(_csc_test_deps ITKTestKernel ITKGoogleTest ITKConvolution ITKIOMeta ITKIOPNG ITKIONRRD ITKIONIFTI ITKIOTIFF
   ITKIOJPEG ITKIOBMP ITKIOGIPL ITKIOVTK
   ITKSmoothing ITKImageFeature)
-if(BUILD_TESTING)
+if(BUILD_TESTING AND (CSC_BUILD_CXX_TESTS OR NOT DEFINED CSC_BUILD_CXX_TESTS))
   set(_csc_compile_deps ${_csc_test_deps})
+else()
+  set(_csc_test_deps "")
 endif()
 
 itk_module(ConvolutionalSparseCoding

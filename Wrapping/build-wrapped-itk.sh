@@ -100,7 +100,9 @@ build_itk() {
 configure_module() {
   cmake -S "$root" -B "$module_build" -DCMAKE_BUILD_TYPE=Release \
     -DITK_DIR="$cache/itk-build" -DBUILD_TESTING=ON -DCSC_BUILD_CXX_TESTS=OFF \
-    -DCSC_BUILD_COMMAND_LINE_TOOLS=OFF -DPython3_EXECUTABLE=$python > "$module_build.configure.log" 2>&1 || {
+    -DCSC_BUILD_COMMAND_LINE_TOOLS=OFF -DPython3_EXECUTABLE=$python \
+    -DITK_USE_SYSTEM_SWIG=ON -DSWIG_EXECUTABLE=/usr/bin/swig4.0 \
+    -DITK_USE_SYSTEM_CASTXML=ON -DCASTXML_EXECUTABLE=/usr/bin/castxml > "$module_build.configure.log" 2>&1 || {
     tail -40 "$module_build.configure.log"
     exit 1
   }
