@@ -102,7 +102,8 @@ configure_module() {
     -DITK_DIR="$cache/itk-build" -DBUILD_TESTING=ON -DCSC_BUILD_CXX_TESTS=OFF \
     -DCSC_BUILD_COMMAND_LINE_TOOLS=OFF -DPython3_EXECUTABLE=$python \
     -DITK_USE_SYSTEM_SWIG=ON -DSWIG_EXECUTABLE=/usr/bin/swig4.0 \
-    -DITK_USE_SYSTEM_CASTXML=ON -DCASTXML_EXECUTABLE=/usr/bin/castxml > "$module_build.configure.log" 2>&1 || {
+    -DITK_USE_SYSTEM_CASTXML=ON -DCASTXML_EXECUTABLE=/usr/bin/castxml \
+    -DITK_USE_KWSTYLE=OFF -DITK_USE_CLANG_FORMAT=OFF -DITK_FORBID_DOWNLOADS=ON > "$module_build.configure.log" 2>&1 || {
     tail -40 "$module_build.configure.log"
     exit 1
   }

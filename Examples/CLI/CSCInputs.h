@@ -115,7 +115,7 @@ ReadImageHeader(const std::string & path, const std::string & what)
     throw UsageError("cannot read the " + what + " file '" + path + "'" +
                      (S_ISDIR(info.st_mode) ? " (it is a folder)" : ""));
   }
-  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::FileModeEnum::ReadMode);
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::IOFileModeEnum::ReadMode);
   if (!io)
   {
     throw UsageError("the " + what + " file '" + path + "' is not an image format ITK can read");

@@ -232,7 +232,7 @@ public:
   DeclareImage(const std::string & flag, const std::string & path)
   {
     this->CheckFolder(flag, path);
-    if (!itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::FileModeEnum::WriteMode))
+    if (!itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::IOFileModeEnum::WriteMode))
     {
       throw std::runtime_error(flag + " '" + path +
                                "': ITK has no image writer for this file name's extension "

@@ -572,7 +572,7 @@ SourceKernelBank<TRealType, VDimension>::KernelsOfTerm(const std::string & term,
     try
     {
       // ITK would drop an extra axis or mix the channels of a vector image without a word.
-      auto io = ImageIOFactory::CreateImageIO(arguments.c_str(), ImageIOFactory::FileModeEnum::ReadMode);
+      auto io = ImageIOFactory::CreateImageIO(arguments.c_str(), IOFileModeEnum::ReadMode);
       if (io)
       {
         io->SetFileName(arguments);
