@@ -6,6 +6,7 @@
 
 #include "CSCInputs.h" // UsageError
 #include <tclap/CmdLine.h>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
