@@ -127,14 +127,15 @@ start=$(date +%s)
 refused csc-checks-outputs-before-solving 1 "does not exist" -- "$CSC" --input "$data/big.mha" --gaussian-dictionary 1,2,3 --lambda 0.01 --max-iterations 100000 --tolerance 0 --output-coefficients x.mha --output-picture none/p.png
 (($(date +%s) - start < 10)) || fail csc-checks-outputs-before-solving "took $(($(date +%s) - start)) s: not checked before the solve"
 
-# Signals: SIGINT while the coefficients are written, SIGTERM during the solve.
+# Signals: SIGINT while the coefficients are written, SIGTERM during the solve. Compressed, so
+# that writing and checking last long enough for the signal to land inside them.
 signal_case() {
   local name=$1 signal=$2 when=$3
   cases=$((cases + 1))
   case_dir=$work/case$cases
   mkdir -p "$case_dir"
   (cd "$case_dir" && exec "$CSC" --input "$data/big.mha" --gaussian-dictionary 1,2,3,4 --lambda 0.1 \
-    --max-iterations "$4" --tolerance 0 --output-coefficients x.mha --output-reconstruction r.mha) > "$work/out" 2> "$work/err" &
+    --max-iterations "$4" --tolerance 0 --compress --output-coefficients x.mha --output-reconstruction r.mha) > "$work/out" 2> "$work/err" &
   local pid=$! waited=0
   while ((waited < 3000)); do
     if [[ $when == writing ]] && [[ -n $(find "$case_dir" -path '*partial*' -type f -size +1M 2>/dev/null) ]]; then

@@ -291,6 +291,8 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   CoefficientImageType * coefficients = this->GetOutput(0);
   coefficients->SetBufferedRegion(coefficients->GetLargestPossibleRegion());
   coefficients->Allocate();
+  AdviseHugePages(coefficients->GetBufferPointer(),
+                  coefficients->GetPixelContainer()->Size() * sizeof(typename CoefficientImageType::PixelType));
   solver.GetCoefficients(coefficients->GetBufferPointer());
   RealImageType * reconstruction = this->GetReconstruction();
   reconstruction->SetBufferedRegion(reconstruction->GetLargestPossibleRegion());

@@ -48,6 +48,22 @@ public:
       v, stride, channels, begin, end, [](RealType value) { return std::abs(value); });
   }
 
+  double
+  ApplyAndEvaluate(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin, SizeValueType end,
+                   RealType threshold) const override
+  {
+    return Superclass::ApplyAndSumMagnitudes(v, stride, channels, begin, end, [threshold](RealType value) {
+      const RealType magnitude = std::abs(value) - threshold;
+      return magnitude > 0 ? std::copysign(magnitude, value) : RealType(0);
+    });
+  }
+  double
+  ApplyAndEvaluateChannel(unsigned int, RealType * v, SizeValueType begin, SizeValueType end,
+                          RealType threshold) const override
+  {
+    return this->ApplyAndEvaluate(v, 0, 1, begin, end, threshold);
+  }
+
 protected:
   L1ProximalOperator() = default;
   ~L1ProximalOperator() override = default;

@@ -54,6 +54,21 @@ public:
     return true;
   }
 
+  double
+  ApplyAndEvaluate(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin, SizeValueType end,
+                   RealType threshold) const override
+  {
+    return Superclass::ApplyAndSumMagnitudes(v, stride, channels, begin, end, [threshold](RealType value) {
+      return std::max(value - threshold, RealType(0));
+    });
+  }
+  double
+  ApplyAndEvaluateChannel(unsigned int, RealType * v, SizeValueType begin, SizeValueType end,
+                          RealType threshold) const override
+  {
+    return this->ApplyAndEvaluate(v, 0, 1, begin, end, threshold);
+  }
+
 protected:
   NonNegativeL1ProximalOperator() = default;
   ~NonNegativeL1ProximalOperator() override = default;

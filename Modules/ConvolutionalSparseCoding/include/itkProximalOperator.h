@@ -73,6 +73,24 @@ public:
     return this->Evaluate(v, 0, 1, begin, end);
   }
 
+  /** Apply() and then Evaluate() of the result, which is returned: one pass over the block
+   * where the operator fuses the two (the y-steps of ADMM and FISTA call it every iteration). */
+  virtual double
+  ApplyAndEvaluate(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin, SizeValueType end,
+                   RealType threshold) const
+  {
+    this->Apply(v, stride, channels, begin, end, threshold);
+    return this->Evaluate(v, stride, channels, begin, end);
+  }
+  /** ApplyToChannel() and then EvaluateChannel() of the result, which is returned. */
+  virtual double
+  ApplyAndEvaluateChannel(unsigned int channel, RealType * v, SizeValueType begin, SizeValueType end,
+                          RealType threshold) const
+  {
+    this->ApplyToChannel(channel, v, begin, end, threshold);
+    return this->EvaluateChannel(channel, v, begin, end);
+  }
+
   /** Throws when the operator cannot act on \c channels channels. */
   virtual void
   Validate(unsigned int itkNotUsed(channels)) const
@@ -96,6 +114,30 @@ protected:
         channel[i] = f(channel[i]);
       }
     }
+  }
+
+  /** Replaces every coefficient of the block by f(value) and sums |f(value)|: the prox and the
+   * l1 penalty of its result in one pass. */
+  template <typename TFunction>
+  static double
+  ApplyAndSumMagnitudes(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
+                        SizeValueType end, TFunction && f)
+  {
+    double sum = 0.0;
+    for (unsigned int c = 0; c < channels; ++c)
+    {
+      RealType * channel = v + c * stride;
+      RealType   partial = 0;
+#pragma omp simd reduction(+ : partial)
+      for (SizeValueType i = begin; i < end; ++i)
+      {
+        const RealType value = f(channel[i]);
+        channel[i] = value;
+        partial += std::abs(value);
+      }
+      sum += partial;
+    }
+    return sum;
   }
 
   /** Sums f(value) over every coefficient of the block. */

@@ -389,6 +389,16 @@ protected:
     m_ProximalOperator->Apply(v, stride, channels, 0, length, threshold);
   }
   double
+  ApplyAndEvaluateProximal(RealType * v, SizeValueType stride, unsigned int channels, unsigned int firstChannel,
+                           SizeValueType length, RealType threshold) const
+  {
+    if (channels == 1 && m_Operator->GetNumberOfKernels() > 1)
+    {
+      return m_ProximalOperator->ApplyAndEvaluateChannel(firstChannel, v, 0, length, threshold);
+    }
+    return m_ProximalOperator->ApplyAndEvaluate(v, stride, channels, 0, length, threshold);
+  }
+  double
   EvaluateProximal(const RealType * v, SizeValueType stride, unsigned int channels, unsigned int firstChannel,
                    SizeValueType length) const
   {
@@ -413,16 +423,18 @@ protected:
       fill(c, scratch + c * scratchStride - begin);
     }
     const SizeValueType length = end - begin;
-    this->ApplyProximal(scratch, scratchStride, channels, firstChannel, length, threshold);
-    if (const uint8_t * support = this->GetSupportMask())
+    const uint8_t *     support = this->GetSupportMask();
+    if (!support)
     {
-      for (unsigned int c = 0; c < channels; ++c)
+      return this->ApplyAndEvaluateProximal(scratch, scratchStride, channels, firstChannel, length, threshold);
+    }
+    this->ApplyProximal(scratch, scratchStride, channels, firstChannel, length, threshold);
+    for (unsigned int c = 0; c < channels; ++c)
+    {
+      RealType * v = scratch + c * scratchStride - begin;
+      for (SizeValueType i = begin; i < end; ++i)
       {
-        RealType * v = scratch + c * scratchStride - begin;
-        for (SizeValueType i = begin; i < end; ++i)
-        {
-          v[i] = support[i] ? v[i] : RealType(0);
-        }
+        v[i] = support[i] ? v[i] : RealType(0);
       }
     }
     return this->EvaluateProximal(scratch, scratchStride, channels, firstChannel, length);
