@@ -97,7 +97,7 @@ Description()
                     "dictionary-iterations",
                     "Dictionary iterations",
                     "dictionary-update iterations per outer iteration")
-            .Default("1")
+            .Default("2")
             .Range(1)
             .Hint("N"),
           Parameter(

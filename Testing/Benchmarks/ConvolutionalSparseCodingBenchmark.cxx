@@ -4,6 +4,7 @@
 // FFT share: the time of the 2K transforms an iteration needs, with the same plans and the same
 // threading, divided by the iteration time. Not a test: run it by hand (see BENCHMARKS.md).
 #include "itkADMMSparseCodingSolver.h"
+#include "itkConvolutionalSparseCodingImageFilter.h"
 #include "itkDictionaryLearner.h"
 #include "itkFISTASparseCodingSolver.h"
 #include "itkImage.h"
@@ -56,6 +57,10 @@ constexpr auto Periodic = itk::MultiChannelFourierConvolution<float>::BoundaryEn
 
 /** SPORCO's ADMM iteration in FFT units (cases/README.md, measured side by side). */
 constexpr double SporcoIterationUnits = 20.0;
+// SPORCO's dictionary learning on dl_train_hp (../shared/cases/README.md): about 50 units per
+// outer iteration, and F(D) 301.604 after its 200 iterations.
+constexpr double SporcoLearningUnits = 50.0;
+constexpr double SporcoFOfD = 301.604;
 
 double
 PeakRSSMegabytes()
@@ -148,8 +153,34 @@ FFTScaling(unsigned planRigor)
  * seconds per outer iteration and, timed between outer iterations (so under the same load),
  * those of the unit: the 2 N K FFTs of one coding pass, with the plans and threading of the
  * learner's operator. Medians of both, and their ratio. */
+/** F(D): the coding optimum (to 1e-5) with \c dictionary fixed, summed over \c images, as the
+ * DictionaryLearning tool's --evaluate computes it. */
+double
+CodingOptimum(const std::vector<itk::Image<float, 2>::Pointer> & images, const itk::Image<float, 3> * dictionary,
+              double lambda)
+{
+  double sum = 0;
+  for (const auto & image : images)
+  {
+    auto coder = itk::ConvolutionalSparseCodingImageFilter<itk::Image<float, 2>>::New();
+    coder->SetInput(image);
+    coder->SetDictionary(dictionary);
+    coder->SetLambda(lambda);
+    coder->SetMaximumNumberOfIterations(3000);
+    coder->SetRelativeTolerance(1e-5);
+    coder->Update();
+    sum += coder->GetStatistics().Objective;
+  }
+  return sum;
+}
+
+/** SPORCO's dictionary learning case: the outer iteration in units (2NK FFTs timed between the
+ * iterations), the whole learning time in units (set-up and first iteration included, the unit
+ * timings left out) and, with \c evaluate, F(D) of the result. \c dictionaryIterations 0 keeps
+ * the learner's default. */
 void
-DictionaryLearningIterations(const std::string & shared, unsigned int iterations, int planRigor)
+DictionaryLearningIterations(const std::string & shared, unsigned int iterations, int planRigor,
+                             unsigned int dictionaryIterations, bool evaluate)
 {
   using LearnerType = itk::DictionaryLearner<itk::Image<float, 2>, float>;
   using Clock = std::chrono::steady_clock;
@@ -175,6 +206,10 @@ DictionaryLearningIterations(const std::string & shared, unsigned int iterations
   learner->SetLambda(0.1);
   learner->SetZeroMeanKernels(true);
   learner->SetNumberOfIterations(iterations);
+  if (dictionaryIterations > 0)
+  {
+    learner->SetDictionaryIterations(dictionaryIterations);
+  }
 
   // An operator with the learner's plans: the same size, kernel count and plan rigor.
   const auto op = itk::MultiChannelFourierConvolution<float>::Create(
@@ -216,6 +251,20 @@ DictionaryLearningIterations(const std::string & shared, unsigned int iterations
             << " ms -> " << std::setprecision(2) << iteration / unit << " units per outer iteration; objective "
             << std::setprecision(3) << curve.back().Objective << ", first iteration " << curve.front().Seconds
             << " s, peak RSS " << std::setprecision(1) << PeakRSSMegabytes() << " MB" << std::endl;
+  double learning = curve.front().Seconds;
+  for (const double seconds : iterationSeconds)
+  {
+    learning += seconds;
+  }
+  std::cout << "  " << learner->GetDictionaryIterations() << " dictionary and " << learner->GetCodingIterations()
+            << " coding iterations per outer iteration; learning " << std::setprecision(2) << learning
+            << " s = " << std::setprecision(0) << learning / unit << " units (SPORCO: 200 x " << SporcoLearningUnits
+            << " = " << 200 * SporcoLearningUnits << " units to F(D) " << std::setprecision(3) << SporcoFOfD << ")";
+  if (evaluate)
+  {
+    std::cout << std::setprecision(3) << "; F(D) " << CodingOptimum(images, learner->GetOutput(), 0.1);
+  }
+  std::cout << std::endl;
 }
 
 /** A tool's run in units: its JSON report's "transform" (FFT domain, channels), "iterations"
@@ -269,7 +318,9 @@ struct Options
   unsigned    rhoPeriod = 10;
   double      residualTarget = 1.0;
   std::string shared = CSC_SHARED_DIR;
-  int         planRigor = -1; // ITK's global rigor
+  int         planRigor = -1;           // ITK's global rigor
+  unsigned    dictionaryIterations = 0; // the learner's default
+  bool        evaluate = false;
 };
 
 /** Solves case \c c in process; prints the figures and returns the iterations to a 1e-3 gap
@@ -678,9 +729,14 @@ main(int argc, char * argv[])
       MultiLayerBenchmark(options.planRigor);
       return 0;
     }
+    else if (arg == "--dictionary-iterations")
+      options.dictionaryIterations = std::stoul(next());
+    else if (arg == "--evaluate")
+      options.evaluate = true;
     else if (arg == "--dictionary-learning")
     {
-      DictionaryLearningIterations(options.shared, std::stoul(next()), options.planRigor);
+      DictionaryLearningIterations(
+        options.shared, std::stoul(next()), options.planRigor, options.dictionaryIterations, options.evaluate);
       return 0;
     }
     else if (arg == "--help")
@@ -689,7 +745,8 @@ main(int argc, char * argv[])
         << "ConvolutionalSparseCodingBenchmark [--solver admm|fista|both] [--case INDEX] [--rho R] "
            "[--alpha A] [--rho-period P] [--residual-target T] [--plan estimate|measure|patient] [--shared DIR]\n"
            "ConvolutionalSparseCodingBenchmark [--plan ...] --fft-scaling\n"
-           "ConvolutionalSparseCodingBenchmark [--plan ...] [--shared DIR] --dictionary-learning ITERATIONS\n"
+           "ConvolutionalSparseCodingBenchmark [--plan ...] [--shared DIR] [--dictionary-iterations D] [--evaluate] "
+           "--dictionary-learning ITERATIONS\n"
            "ConvolutionalSparseCodingBenchmark [--case INDEX] [--shared DIR] --whole-process\n"
            "ConvolutionalSparseCodingBenchmark [--plan ...] --pursuit ATOMS   (MP and OMP, 1024^2, 16 kernels 11x11)\n"
            "ConvolutionalSparseCodingBenchmark [--plan ...] --multi-layer   (512^2, layers of 32 and 64 channels)\n"

@@ -609,6 +609,9 @@ TEST(DictionaryLearner, OnlineLearningFromFilesMatchesBatch)
   configure(batch);
   batch->SetTrainingFileNames(files);
   batch->SetNumberOfIterations(100);
+  // The batch reference this bound was set against: one dictionary step per outer iteration
+  // (the default became 2, whose F(D) here is 5 % lower: 20.49 against the online 22.01).
+  batch->SetDictionaryIterations(1);
   batch->Update();
   auto online = itk::DictionaryLearner<Image2>::New();
   configure(online);
