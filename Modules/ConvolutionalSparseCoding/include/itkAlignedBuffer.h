@@ -13,20 +13,6 @@
 
 namespace itk
 {
-/** \class AlignedBuffer
- * \brief A zero-initialised, 64-byte aligned array that owns its memory.
- *
- * FFTW executes a plan on new arrays only when they have the alignment the plan was made
- * with; 64 bytes satisfies every SIMD flavour FFTW uses, and channels inside a buffer are
- * spaced by a multiple of 64 bytes (see MultiChannelFourierConvolution::GetSpatialStride()).
- *
- * On Linux, buffers of HugePageThreshold bytes or more are mapped directly, 2 MiB aligned and
- * advised to use transparent huge pages: fresh mappings are zero already (no memset pass), and
- * one page fault per 2 MiB instead of per 4 KiB. Page faults were half of a short CSC process's
- * set-up on a virtual machine (ConvolutionalSparseCoding, 256x256, 36 kernels).
- *
- * \ingroup ConvolutionalSparseCoding
- */
 /** Advises transparent huge pages for the whole 2 MiB pages inside a large buffer that was
  * allocated elsewhere (an ITK image's pixels) and not yet written: its first write then takes
  * one page fault per 2 MiB instead of 512. Advice only; does nothing off Linux. */
@@ -47,6 +33,20 @@ AdviseHugePages(void * data, size_t bytes)
 #endif
 }
 
+/** \class AlignedBuffer
+ * \brief A zero-initialised, 64-byte aligned array that owns its memory.
+ *
+ * FFTW executes a plan on new arrays only when they have the alignment the plan was made
+ * with; 64 bytes satisfies every SIMD flavour FFTW uses, and channels inside a buffer are
+ * spaced by a multiple of 64 bytes (see MultiChannelFourierConvolution::GetSpatialStride()).
+ *
+ * On Linux, buffers of HugePageThreshold bytes or more are mapped directly, 2 MiB aligned and
+ * advised to use transparent huge pages: fresh mappings are zero already (no memset pass), and
+ * one page fault per 2 MiB instead of per 4 KiB. Page faults were half of a short CSC process's
+ * set-up on a virtual machine (ConvolutionalSparseCoding, 256x256, 36 kernels).
+ *
+ * \ingroup ConvolutionalSparseCoding
+ */
 template <typename T>
 class AlignedBuffer
 {
