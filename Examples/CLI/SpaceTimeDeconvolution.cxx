@@ -1,6 +1,8 @@
-// SpaceTimeDeconvolution: calcium imaging to spike trains. This build has the 1-D mode, sparse
-// temporal deconvolution (STD) of fluorescence traces with a given or learned response.
+// SpaceTimeDeconvolution: calcium imaging to cells and spike trains. Movie mode (--input): sparse
+// space-time deconvolution of a 2-D+t or 3-D+t movie (SpaceTimeDeconvolutionMovie.h); traces mode
+// (--input-traces): sparse temporal deconvolution (STD) of fluorescence traces.
 #include "CSCCommandLine.h"
+#include "SpaceTimeDeconvolutionMovie.h"
 #include "itkSparseTemporalDeconvolutionFilter.h"
 #include <chrono>
 #include <fstream>
@@ -15,10 +17,16 @@ Description()
 {
   return {
     "SpaceTimeDeconvolution",
-    "Sparse Temporal Deconvolution",
-    "Usage: SpaceTimeDeconvolution --input-traces traces.mha|traces.csv --response-length F\n"
+    "Sparse Space-Time Deconvolution",
+    "Usage: SpaceTimeDeconvolution --input movie.mha --response-length F --output-spikes spikes.csv\n"
+    "         [--output-labels labels.mha --output-cells cells.csv ...] [options]\n"
+    "       SpaceTimeDeconvolution --input-traces traces.mha|traces.csv --response-length F\n"
     "         --output-spikes spikes.csv [options]",
-    "Sparse temporal deconvolution (the 1-D case of sparse space-time deconvolution, Peter et al., NIPS 2014): "
+    "Sparse space-time deconvolution (Peter et al., NIPS 2014). Movie mode (--input, a 2-D+t or 3-D+t image, last "
+    "axis time): up to K cells, each one of J learned appearances at one location with truly sparse spikes through "
+    "one of L learned responses, over a background B_s(x) b_t whose B_s is smooth (total variation), fitted in "
+    "Delta F / F; outputs cells, labels, spikes, traces, appearances, responses, background and an overlay. Traces "
+    "mode (--input-traces), sparse temporal deconvolution: "
     "each fluorescence trace y becomes non-negative, truly sparse spikes s with min 1/2 || y - b - sum_l f_l * s_l "
     "||^2 + kappa sigma^2 ||s||_0, sigma the trace's noise level, the responses f_l (unit l2 norm, non-negative, "
     "F frames) learned from all traces or given; then a last stage counts whole spikes per frame, each of the "
@@ -32,19 +40,72 @@ Description()
                     "(comma-separated samples; '#' lines and a non-numeric header row are skipped)")
             .Extension(".mha,.nrrd,.nii,.csv")
             .Positional(0),
-          Parameter(Kind::File, "output-spikes", "Spikes (CSV)", "trace,frame,count,time_s,amplitude,response")
+          Parameter(Kind::Image,
+                    "input",
+                    "Movie",
+                    "movie mode: a 2-D+t or 3-D+t image, last axis time (instead of --input-traces)"),
+          Parameter(Kind::File,
+                    "output-spikes",
+                    "Spikes (CSV)",
+                    "traces: trace,frame,count,time_s,amplitude,response; movie: cell_id,frame,...")
             .Output(".csv")
             .Positional(1),
           Parameter(Kind::File, "output-responses", "Responses (CSV)", "frame,time_s,response_0,... (unit l2 norm)")
             .Output(".csv"),
-          Parameter(
-            Kind::Image, "output-fit", "Fit", "the denoised traces b + sum f * s, laid out as the input (image)")
+          Parameter(Kind::Image,
+                    "output-fit",
+                    "Fit",
+                    "the denoised traces b + sum f * s, or the denoised movie B (1 + cells), laid out as the input")
             .Output(),
+          Parameter(Kind::Image, "output-labels", "Cell labels", "movie: cell footprints, label k + 1 for cell k")
+            .Output(),
+          Parameter(Kind::File,
+                    "output-cells",
+                    "Cells (CSV)",
+                    "movie: id,x,y[,z],physical_x,...,appearance,mean_dff,spike_dff,significance,spikes")
+            .Output(".csv"),
+          Parameter(Kind::File, "output-traces", "Traces (CSV)", "movie: cell_id,frame,time_s,dff,denoised_dff")
+            .Output(".csv"),
+          Parameter(Kind::Image,
+                    "output-appearances",
+                    "Appearances",
+                    "movie: the learned appearances, one per slice along the last axis")
+            .Output(),
+          Parameter(Kind::Image, "output-background", "Background", "movie: the spatial background B_s").Output(),
+          Parameter(Kind::File,
+                    "output-overlay",
+                    "Overlay",
+                    "movie: cell contours, coloured by appearance, on the temporal mean image")
+            .Output(".png"),
           Parameter(
             Kind::File, "output-raster", "Raster", "spike raster of the traces above example traces with their fit")
             .Output(".png"),
           csc::ReportParameter("parameters, responses, objective per pass, counts, seconds"),
           csc::CompressParameter() } },
+      { "Movie model",
+        "Cells, appearances and background (movie mode).",
+        { Parameter(Kind::Integer, "cells", "Cells", "the most cells").Default("50").Range(1).Hint("K"),
+          Parameter(Kind::Integer, "appearances", "Appearances", "number of cell appearances (shapes)")
+            .Default("2")
+            .Range(1)
+            .Hint("J"),
+          Parameter(Kind::Integer, "appearance-size", "Appearance size", "appearance window in pixels per axis, odd")
+            .Default("21")
+            .Range(1)
+            .Hint("H"),
+          Parameter(Kind::Float,
+                    "lambda-tv",
+                    "Background TV",
+                    "lambda of the background's total variation (default: a TV prox at twice the noise of the "
+                    "temporal mean image)")
+            .Range(0)
+            .Hint("T"),
+          Parameter(Kind::Float,
+                    "min-significance",
+                    "Minimum significance",
+                    "significance a cell needs: its temporal variance above the noise's, in standard deviations")
+            .Default("12")
+            .Hint("Z") } },
       { "Model",
         "Responses, penalty and spike unit.",
         { Parameter(Kind::Integer, "response-length", "Response length", "response length in frames (required)")
@@ -57,7 +118,10 @@ Description()
           Parameter(Kind::Float, "frame-rate", "Frame rate", "frames per second, for the times in the outputs")
             .Default("30")
             .Hint("HZ"),
-          Parameter(Kind::Integer, "iterations", "Iterations", "response updates of the free-amplitude stage")
+          Parameter(Kind::Integer,
+                    "iterations",
+                    "Iterations",
+                    "traces: response updates of the free-amplitude stage; movie: outer iterations")
             .Default("2")
             .Range(0)
             .Hint("N"),
@@ -84,7 +148,7 @@ Description()
           Parameter(Kind::Boolean,
                     "random-init",
                     "Random initialisation",
-                    "initial responses: truncated non-negative noise (with --seed)"),
+                    "traces: initial responses, movie: initial appearances, truncated non-negative noise (--seed)"),
           Parameter(Kind::Integer, "seed", "Seed", "seed of --random-init").Default("0").Range(0).Hint("S"),
           Parameter(Kind::File,
                     "given-responses",
@@ -453,7 +517,38 @@ int
 main(int argc, char * argv[])
 {
   return csc::Guarded(Description(), argc, argv, [](const csc::Arguments & args) {
-    args.Required("--input-traces");
-    return RunTraces(args);
+    if (args.Has("--input") == args.Has("--input-traces"))
+    {
+      throw csc::UsageError("give either --input (a movie) or --input-traces (traces), not both or neither");
+    }
+    if (!args.Has("--input"))
+    {
+      return RunTraces(args);
+    }
+    args.Required("--response-length");
+    if (!(args.Number("--frame-rate") > 0.0))
+    {
+      throw csc::UsageError("--frame-rate must be positive, got " + args.Get("--frame-rate"));
+    }
+    std::vector<FilterType::ResponseType> given;
+    if (args.Has("--fixed-responses") && !args.Has("--given-responses"))
+    {
+      throw csc::UsageError("--fixed-responses needs --given-responses");
+    }
+    if (args.Has("--given-responses"))
+    {
+      given = ReadResponses(args.Get("--given-responses"));
+    }
+    const unsigned int dimension = csc::ImageDimensionOf(args.Get("--input"), "input movie");
+    if (dimension == 3)
+    {
+      return stdmovie::Run<3>(args, given);
+    }
+    if (dimension == 4)
+    {
+      return stdmovie::Run<4>(args, given);
+    }
+    throw csc::UsageError("--input must be a 2-D+t or 3-D+t movie (a 3-D or 4-D image); '" + args.Get("--input") +
+                          "' is " + std::to_string(dimension) + "-D");
   });
 }

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Runs sparse temporal deconvolution (STD) on the 1-D traces of a split folder laid out like
-# ../shared/data/ca/dev and writes OUT_DIR/spikes_1d.csv (trace,frame,count), ready for
-# `../shared/tools/score_ca.py traces --split-dir SPLIT_DIR --est-spikes OUT_DIR/spikes_1d.csv`.
+# Runs the calcium evaluation on a split folder laid out like ../shared/data/ca/dev:
+# - sparse temporal deconvolution (STD) of traces_1d.mha -> OUT_DIR/spikes_1d.csv (trace,frame,count)
+#   (also responses_1d.csv, raster_1d.png, report_1d.json);
+# - sparse space-time deconvolution of every movie seq_*.mha -> OUT_DIR/<name>_cells.csv (id,x,y,...),
+#   OUT_DIR/<name>_labels.mha, OUT_DIR/<name>_spikes.csv (cell_id,frame,count,...)
+#   (also <name>_overlay.png, <name>_report.json).
+# Score with ../shared/tools/score_ca.py traces --split-dir SPLIT_DIR --est-spikes OUT_DIR/spikes_1d.csv
+# and score_ca.py cells --split-dir SPLIT_DIR --det-dir OUT_DIR.
 #
 #   Testing/Evaluation/evaluate_calcium.sh SPLIT_DIR OUT_DIR
 #
-# The response is learned (not given); its length is 2 s at the split's frame rate
-# (manifest.json fps, default 30), chosen on the dev split. Also written: OUT_DIR/responses_1d.csv,
-# OUT_DIR/raster_1d.png and OUT_DIR/report_1d.json.
-# The movies (seq_*.mha) are not processed: this build has no space-time filter yet, and the
-# script says so instead of writing stand-in cell lists.
+# Settings chosen on the dev split: responses learned (not given), 2 s long at the split's frame
+# rate (manifest.json fps, default 30); movies with J = 4 appearances of 21 pixels, L = 2
+# responses, the filter's defaults otherwise (K = 50 at most, significance 12, 3 iterations).
+# The number of cells is not given: the significance test decides it.
 # The tools are taken from $CSC_BUILD_DIR (default: build/ at the project root).
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
-  sed -n '2,14p' "$0" >&2
+  sed -n '2,20p' "$0" >&2
   exit 2
 fi
 split=$(cd "$1" && pwd)
@@ -37,10 +41,13 @@ frames=$(/usr/bin/python3 -c "import sys; print(max(2, round(float(sys.argv[1]) 
   --output-raster "$out/raster_1d.png" --report "$out/report_1d.json"
 
 shopt -s nullglob
-movies=0
 for movie in "$split"/seq_*.mha; do
-  [[ $movie == *_labels.mha ]] || movies=$((movies + 1))
+  name=$(basename "$movie" .mha)
+  [[ $name == *_labels ]] && continue
+  echo "== $name" >&2
+  "$deconvolve" --input "$movie" --appearances 4 --appearance-size 21 --responses 2 \
+    --response-length "$frames" --frame-rate "$fps" \
+    --output-spikes "$out/${name}_spikes.csv" --output-cells "$out/${name}_cells.csv" \
+    --output-labels "$out/${name}_labels.mha" --output-overlay "$out/${name}_overlay.png" \
+    --report "$out/${name}_report.json"
 done
-if [[ $movies -gt 0 ]]; then
-  echo "note: $movies movie(s) in $split not processed: the space-time (movie) filter is not built yet" >&2
-fi

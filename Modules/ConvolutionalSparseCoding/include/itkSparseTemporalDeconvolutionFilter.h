@@ -103,6 +103,12 @@ public:
    * (default 2; none with a given SpikeUnit). */
   itkSetMacro(NumberOfUnitRefinements, unsigned int);
   itkGetConstMacro(NumberOfUnitRefinements, unsigned int);
+  /** Start each trace's spike unit from its own events (at least 5 above 3 noise deviations),
+   * for traces of unrelated scales such as the cells of a movie; off (default): from all
+   * traces' events, as for traces of one recording. */
+  itkSetMacro(UnitPerTrace, bool);
+  itkGetConstMacro(UnitPerTrace, bool);
+  itkBooleanMacro(UnitPerTrace);
   /** Estimate a constant baseline per trace (default on). */
   itkSetMacro(EstimateBaseline, bool);
   itkGetConstMacro(EstimateBaseline, bool);
@@ -178,6 +184,7 @@ private:
    * 0.952 and 0.96, above 6 0.948 and 0.99. */
   static constexpr double UnitSignificance = 3.0;
   static constexpr double ResponseSignificance = 4.0;
+  static constexpr size_t MinimumOwnEvents = 5;
 
   void
   CheckParameters(SizeValueType frames) const;
@@ -219,6 +226,7 @@ private:
   double                    m_SpikeUnit{ 0.0 };
   unsigned int              m_NumberOfUnitRefinements{ 2 };
   bool                      m_EstimateBaseline{ true };
+  bool                      m_UnitPerTrace{ false };
   unsigned int              m_MaximumShift{ 4 };
   std::vector<ResponseType> m_InitialResponses;
   double                    m_EstimatedDecay{ 1.0 };

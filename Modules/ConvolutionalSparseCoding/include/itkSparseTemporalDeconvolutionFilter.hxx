@@ -409,6 +409,29 @@ SparseTemporalDeconvolutionFilter<TImage>::EstimateSpikeUnits(const std::vector<
   m_SpikeUnits.assign(m_NumberOfTraces, unit);
   for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
   {
+    if (m_UnitPerTrace && !(m_SpikeUnit > 0.0))
+    {
+      // Traces of unrelated scales (cells of a movie): each starts from its own events' median
+      // when it has enough of them.
+      std::vector<double> own;
+      for (const auto & spike : results[p].Spikes)
+      {
+        if (spike.Amplitude >= UnitSignificance * m_NoiseLevels[p])
+        {
+          own.push_back(this->PeakHeight(spike));
+        }
+      }
+      if (own.size() >= MinimumOwnEvents)
+      {
+        // The median of the events above half the 90th percentile: at a high signal-to-noise
+        // ratio many small events fit the response's mismatch, and would halve the unit.
+        std::sort(own.begin(), own.end());
+        const double        top = own[(own.size() * 9) / 10];
+        std::vector<double> large;
+        std::copy_if(own.begin(), own.end(), std::back_inserter(large), [top](double h) { return h >= 0.3 * top; });
+        m_SpikeUnits[p] = large[large.size() / 2];
+      }
+    }
     if (!(m_SpikeUnits[p] > 0.0))
     {
       m_SpikeUnits[p] = std::max(m_NoiseLevels[p], 1e-300); // no spike anywhere: any positive unit
@@ -504,6 +527,7 @@ SparseTemporalDeconvolutionFilter<TImage>::PrintSelf(std::ostream & os, Indent i
   os << indent << "RandomInitialization: " << m_RandomInitialization << " (Seed " << m_Seed << ")\n";
   os << indent << "SpikeUnit: " << m_SpikeUnit << " (NumberOfUnitRefinements " << m_NumberOfUnitRefinements << ")\n";
   os << indent << "EstimateBaseline: " << m_EstimateBaseline << "\n";
+  os << indent << "UnitPerTrace: " << m_UnitPerTrace << std::endl;
   os << indent << "MaximumShift: " << m_MaximumShift << "\n";
 }
 } // namespace itk

@@ -1,0 +1,471 @@
+#ifndef itkCellAppearancePursuit_hxx
+#define itkCellAppearancePursuit_hxx
+
+#include "itkFFTWGlobalConfiguration.h"
+#include "itkTraceNoiseLevel.h"
+#include <fftw3.h>
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <mutex>
+#include <numeric>
+
+namespace itk
+{
+template <typename TReal>
+void
+CellAppearancePursuit<TReal>::SetImageSize(const std::vector<SizeValueType> & size)
+{
+  if (size.empty() || std::find(size.begin(), size.end(), SizeValueType(0)) != size.end())
+  {
+    itkExceptionMacro("the image must have at least one spatial axis and one pixel per axis");
+  }
+  m_Size = size;
+  this->Modified();
+}
+
+template <typename TReal>
+void
+CellAppearancePursuit<TReal>::SetAppearances(const std::vector<AppearanceType> & appearances, unsigned int window)
+{
+  if (m_Size.empty())
+  {
+    itkExceptionMacro("set the image size before the appearances");
+  }
+  if (appearances.empty() || window == 0 || window % 2 == 0)
+  {
+    itkExceptionMacro("need at least one appearance and an odd window, got " << appearances.size()
+                                                                             << " appearances, window " << window);
+  }
+  const SizeValueType length = SizeValueType(std::pow(double(window), double(m_Size.size())) + 0.5);
+  for (const auto & H : appearances)
+  {
+    double energy = 0.0;
+    for (const double h : H)
+    {
+      if (!std::isfinite(h))
+      {
+        itkExceptionMacro("an appearance has a non-finite value");
+      }
+      energy += h * h;
+    }
+    if (H.size() != length || energy <= 0.0)
+    {
+      itkExceptionMacro("every appearance needs " << length << " values, not all zero");
+    }
+  }
+  m_Appearances = appearances;
+  m_Window = window;
+  this->Modified();
+}
+
+template <typename TReal>
+SizeValueType
+CellAppearancePursuit<TReal>::Pixels() const
+{
+  return std::accumulate(m_Size.begin(), m_Size.end(), SizeValueType(1), std::multiplies<SizeValueType>());
+}
+
+template <typename TReal>
+std::vector<std::vector<float>>
+CellAppearancePursuit<TReal>::Correlate(const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const
+{
+  const unsigned int N = static_cast<unsigned int>(m_Size.size());
+  const long         c = long(m_Window / 2);
+  // Padded grid: at least size + window - 1 per axis, so the circular convolution does not wrap.
+  std::vector<int>           padded(N);
+  std::vector<SizeValueType> paddedSize(N);
+  SizeValueType              total = 1;
+  for (unsigned int d = 0; d < N; ++d)
+  {
+    SizeValueType m = m_Size[d] + m_Window - 1;
+    auto          smooth = [](SizeValueType v) {
+      for (const SizeValueType f : { 2, 3, 5 })
+      {
+        while (v % f == 0)
+        {
+          v /= f;
+        }
+      }
+      return v == 1;
+    };
+    while (!smooth(m))
+    {
+      ++m;
+    }
+    paddedSize[d] = m;
+    padded[N - 1 - d] = int(m); // FFTW: slowest axis first
+    total *= m;
+  }
+  const SizeValueType half = total / paddedSize[0] * (paddedSize[0] / 2 + 1);
+  using Complex = std::complex<double>;
+  fftw_plan forward, backward;
+  {
+    std::vector<double>               real(total);
+    std::vector<Complex>              spectrum(half);
+    const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
+    forward = fftw_plan_dft_r2c(int(N),
+                                padded.data(),
+                                real.data(),
+                                reinterpret_cast<fftw_complex *>(spectrum.data()),
+                                FFTW_ESTIMATE | FFTW_UNALIGNED);
+    backward = fftw_plan_dft_c2r(int(N),
+                                 padded.data(),
+                                 reinterpret_cast<fftw_complex *>(spectrum.data()),
+                                 real.data(),
+                                 FFTW_ESTIMATE | FFTW_UNALIGNED);
+  }
+  if (forward == nullptr || backward == nullptr)
+  {
+    itkExceptionMacro("FFTW could not plan the spatial transforms");
+  }
+  // Kernel g(v) = H(c - v) at v mod M: conv(R, g)(p) = sum_u H(u) R(p - c + u).
+  const SizeValueType               J = m_Appearances.size();
+  std::vector<std::vector<Complex>> kernels(J, std::vector<Complex>(half));
+  for (SizeValueType j = 0; j < J; ++j)
+  {
+    std::vector<double> g(total, 0.0);
+    std::vector<long>   u(N, 0);
+    for (SizeValueType i = 0; i < m_Appearances[j].size(); ++i)
+    {
+      SizeValueType index = 0, stride = 1;
+      for (unsigned int d = 0; d < N; ++d)
+      {
+        const long v = c - u[d];
+        index += SizeValueType((v + long(paddedSize[d])) % long(paddedSize[d])) * stride;
+        stride *= paddedSize[d];
+      }
+      g[index] = m_Appearances[j][i] / double(total);
+      for (unsigned int d = 0; d < N && ++u[d] == long(m_Window); ++d)
+      {
+        u[d] = 0;
+      }
+    }
+    fftw_execute_dft_r2c(forward, g.data(), reinterpret_cast<fftw_complex *>(kernels[j].data()));
+  }
+  const SizeValueType             P = Pixels();
+  std::vector<std::vector<float>> corr(J, std::vector<float>(P * frames));
+  // Pixel p of the image <-> index in the padded grid (same coordinates, larger strides).
+  std::vector<SizeValueType> place(P);
+  for (SizeValueType p = 0; p < P; ++p)
+  {
+    SizeValueType rest = p, index = 0, stride = 1;
+    for (unsigned int d = 0; d < N; ++d)
+    {
+      index += (rest % m_Size[d]) * stride;
+      rest /= m_Size[d];
+      stride *= paddedSize[d];
+    }
+    place[p] = index;
+  }
+  const SizeValueType chunks = std::min<SizeValueType>(frames, 64);
+  threader->ParallelizeArray(
+    0,
+    chunks,
+    [&](SizeValueType chunk) {
+      std::vector<double>  real(total), back(total);
+      std::vector<Complex> spectrum(half), product(half);
+      for (SizeValueType t = chunk * frames / chunks; t < (chunk + 1) * frames / chunks; ++t)
+      {
+        std::fill(real.begin(), real.end(), 0.0);
+        for (SizeValueType p = 0; p < P; ++p)
+        {
+          real[place[p]] = static_cast<double>(R[p + t * P]);
+        }
+        fftw_execute_dft_r2c(forward, real.data(), reinterpret_cast<fftw_complex *>(spectrum.data()));
+        for (SizeValueType j = 0; j < J; ++j)
+        {
+          for (SizeValueType k = 0; k < half; ++k)
+          {
+            product[k] = spectrum[k] * kernels[j][k];
+          }
+          fftw_execute_dft_c2r(backward, reinterpret_cast<fftw_complex *>(product.data()), back.data());
+          float * out = corr[j].data() + t * P;
+          for (SizeValueType p = 0; p < P; ++p)
+          {
+            out[p] = static_cast<float>(back[place[p]]);
+          }
+        }
+      }
+    },
+    nullptr);
+  const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
+  fftw_destroy_plan(forward);
+  fftw_destroy_plan(backward);
+  return corr;
+}
+
+template <typename TReal>
+std::vector<std::vector<std::vector<double>>>
+CellAppearancePursuit<TReal>::CrossCorrelations() const
+{
+  const unsigned int  N = static_cast<unsigned int>(m_Size.size());
+  const long          W = long(m_Window), span = 2 * W - 1;
+  const SizeValueType J = m_Appearances.size();
+  SizeValueType       length = 1;
+  for (unsigned int d = 0; d < N; ++d)
+  {
+    length *= SizeValueType(span);
+  }
+  std::vector<std::vector<std::vector<double>>> X(J, std::vector<std::vector<double>>(J, std::vector<double>(length)));
+  std::vector<long>                             shift(N), u(N);
+  for (SizeValueType i = 0; i < length; ++i)
+  {
+    SizeValueType rest = i;
+    for (unsigned int d = 0; d < N; ++d)
+    {
+      shift[d] = long(rest % SizeValueType(span)) - (W - 1);
+      rest /= SizeValueType(span);
+    }
+    for (SizeValueType a = 0; a < J; ++a)
+    {
+      for (SizeValueType b = 0; b < J; ++b)
+      {
+        double sum = 0.0;
+        std::fill(u.begin(), u.end(), 0);
+        for (SizeValueType k = 0; k < m_Appearances[a].size(); ++k)
+        {
+          SizeValueType other = 0, stride = 1;
+          bool          inside = true;
+          for (unsigned int d = 0; d < N && inside; ++d)
+          {
+            const long v = u[d] + shift[d];
+            inside = v >= 0 && v < W;
+            other += SizeValueType(v) * stride;
+            stride *= SizeValueType(W);
+          }
+          if (inside)
+          {
+            sum += m_Appearances[a][k] * m_Appearances[b][other];
+          }
+          for (unsigned int d = 0; d < N && ++u[d] == W; ++d)
+          {
+            u[d] = 0;
+          }
+        }
+        X[a][b][i] = sum;
+      }
+    }
+  }
+  return X;
+}
+
+template <typename TReal>
+auto
+CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const
+  -> std::vector<Cell>
+{
+  if (m_Appearances.empty())
+  {
+    itkExceptionMacro("no appearances set");
+  }
+  if (frames < 4)
+  {
+    itkExceptionMacro("need at least 4 frames to tell cells from noise, got " << frames);
+  }
+  const unsigned int               N = static_cast<unsigned int>(m_Size.size());
+  const SizeValueType              P = Pixels(), J = m_Appearances.size(), T = frames;
+  auto                             corr = Correlate(R, frames, threader);
+  const auto                       X = CrossCorrelations();
+  std::vector<std::vector<double>> noise(J), score(J, std::vector<double>(P));
+  const double                     dof = double(T - 1);
+  auto                             significance = [&](SizeValueType j, SizeValueType p) {
+    double mean = 0.0, energy = 0.0;
+    for (SizeValueType t = 0; t < T; ++t)
+    {
+      mean += corr[j][p + t * P];
+    }
+    mean /= double(T);
+    for (SizeValueType t = 0; t < T; ++t)
+    {
+      const double v = corr[j][p + t * P] - mean;
+      energy += v * v;
+    }
+    const double sigma2 = noise[j][p] * noise[j][p];
+    return sigma2 > 0.0 ? (energy / sigma2 - dof) / std::sqrt(2.0 * dof) : 0.0;
+  };
+  for (SizeValueType j = 0; j < J; ++j)
+  {
+    noise[j] = TraceNoiseLevels(corr[j].data(), P, T, threader);
+    threader->ParallelizeArray(
+      0, P, [&](SizeValueType p) { score[j][p] = significance(j, p); }, nullptr);
+  }
+  std::vector<Cell>                cells;
+  std::vector<std::vector<double>> traces; // centred, unit norm
+  const long                       W = long(m_Window), span = 2 * W - 1;
+  std::vector<long>                position(N), neighbour(N);
+  SizeValueType                    reach = 1; // (2 W - 1)^N offsets
+  for (unsigned int d = 0; d < N; ++d)
+  {
+    reach *= SizeValueType(span);
+  }
+  // Every pick removes energy, so picks end; the bound guards against a stall at round-off.
+  for (SizeValueType picks = 0; cells.size() < m_MaximumNumberOfCells && picks < 20 * m_MaximumNumberOfCells + 100;
+       ++picks)
+  {
+    SizeValueType bestJ = 0, bestP = 0;
+    double        best = -std::numeric_limits<double>::infinity();
+    for (SizeValueType j = 0; j < J; ++j)
+    {
+      const auto top = std::max_element(score[j].begin(), score[j].end());
+      if (*top > best)
+      {
+        best = *top;
+        bestJ = j;
+        bestP = SizeValueType(top - score[j].begin());
+      }
+    }
+    if (!(best >= m_MinimumSignificance))
+    {
+      break;
+    }
+    Cell cell;
+    cell.Appearance = static_cast<unsigned int>(bestJ);
+    cell.Significance = best;
+    SizeValueType rest = bestP;
+    for (unsigned int d = 0; d < N; ++d)
+    {
+      position[d] = long(rest % m_Size[d]);
+      rest /= m_Size[d];
+    }
+    cell.Position = position;
+    // The update below uses the whole window's cross-correlations, so the trace is scaled by the
+    // whole window's norm: the pick's own correlation becomes exactly zero (with the norm inside
+    // the image, a cell at the border would be over-subtracted, and the error would grow).
+    const double        norm = X[bestJ][bestJ][reach / 2];
+    std::vector<double> trace(T);
+    for (SizeValueType t = 0; t < T; ++t)
+    {
+      trace[t] = corr[bestJ][bestP + t * P] / norm;
+    }
+    // A candidate whose trace follows an overlapping cell's (or its negative) is that cell's model
+    // error (its appearance does not fit it exactly), not a cell: its energy is removed all the same.
+    const auto centred = Centred(trace);
+    bool       echo = false;
+    for (size_t m = 0; m < cells.size() && !echo; ++m)
+    {
+      bool near = true;
+      for (unsigned int d = 0; d < N; ++d)
+      {
+        near = near && std::abs(cells[m].Position[d] - position[d]) < W;
+      }
+      echo = near && std::abs(std::inner_product(centred.begin(), centred.end(), traces[m].begin(), 0.0)) >
+                       m_MaximumTraceCorrelation;
+    }
+    if (!echo)
+    {
+      cells.push_back(cell);
+      traces.push_back(centred);
+    }
+    // Remove the cell from every correlation it reaches: corr_j(q) -= c(t) X[j][j0](q - p0).
+    for (SizeValueType i = 0; i < reach; ++i)
+    {
+      SizeValueType rest2 = i, q = 0, stride = 1;
+      bool          inside = true;
+      for (unsigned int d = 0; d < N && inside; ++d)
+      {
+        const long offset = long(rest2 % SizeValueType(span)) - (W - 1);
+        rest2 /= SizeValueType(span);
+        neighbour[d] = position[d] + offset;
+        inside = neighbour[d] >= 0 && neighbour[d] < long(m_Size[d]);
+        q += SizeValueType(neighbour[d]) * stride;
+        stride *= m_Size[d];
+      }
+      if (!inside)
+      {
+        continue;
+      }
+      for (SizeValueType j = 0; j < J; ++j)
+      {
+        // corr_j(q) changes by -c(t) sum_u H_j(u) H_j0(u + q - p0): X at offset q - p0, index i.
+        const double x = X[j][bestJ][i];
+        if (x == 0.0)
+        {
+          continue;
+        }
+        for (SizeValueType t = 0; t < T; ++t)
+        {
+          corr[j][q + t * P] -= static_cast<float>(trace[t] * x);
+        }
+        score[j][q] = significance(j, q);
+      }
+    }
+  }
+  return cells;
+}
+
+template <typename TReal>
+std::vector<double>
+CellAppearancePursuit<TReal>::Centred(const std::vector<double> & trace)
+{
+  const double mean = std::accumulate(trace.begin(), trace.end(), 0.0) / double(std::max<size_t>(1, trace.size()));
+  std::vector<double> centred(trace.size());
+  double              energy = 0.0;
+  for (size_t t = 0; t < trace.size(); ++t)
+  {
+    centred[t] = trace[t] - mean;
+    energy += centred[t] * centred[t];
+  }
+  for (double & v : centred)
+  {
+    v = energy > 0.0 ? v / std::sqrt(energy) : 0.0;
+  }
+  return centred;
+}
+
+template <typename TReal>
+void
+CellAppearancePursuit<TReal>::Project(const TReal * R, SizeValueType frames, const Cell & cell,
+                                      std::vector<double> & trace) const
+{
+  const SizeValueType P = Pixels();
+  trace.assign(frames, 0.0);
+  this->ForEachPixel(cell, [&](SizeValueType pixel, double h) {
+    for (SizeValueType t = 0; t < frames; ++t)
+    {
+      trace[t] += h * static_cast<double>(R[pixel + t * P]);
+    }
+  });
+}
+
+template <typename TReal>
+double
+CellAppearancePursuit<TReal>::Overlap(const Cell & a, const Cell & b) const
+{
+  for (unsigned int d = 0; d < m_Size.size(); ++d)
+  {
+    if (std::abs(a.Position[d] - b.Position[d]) >= long(m_Window))
+    {
+      return 0.0;
+    }
+  }
+  std::vector<std::pair<SizeValueType, double>> first;
+  this->ForEachPixel(a, [&](SizeValueType pixel, double h) { first.emplace_back(pixel, h); });
+  double sum = 0.0;
+  size_t i = 0;
+  this->ForEachPixel(b, [&](SizeValueType pixel, double h) {
+    while (i < first.size() && first[i].first < pixel)
+    {
+      ++i;
+    }
+    if (i < first.size() && first[i].first == pixel)
+    {
+      sum += first[i].second * h;
+    }
+  });
+  return sum;
+}
+
+template <typename TReal>
+void
+CellAppearancePursuit<TReal>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Appearances: " << m_Appearances.size() << " of window " << m_Window << std::endl;
+  os << indent << "MaximumNumberOfCells: " << m_MaximumNumberOfCells << std::endl;
+  os << indent << "MinimumSignificance: " << m_MinimumSignificance << std::endl;
+  os << indent << "MaximumTraceCorrelation: " << m_MaximumTraceCorrelation << std::endl;
+}
+} // namespace itk
+
+#endif

@@ -1,0 +1,278 @@
+#ifndef itkSpaceTimeDeconvolutionFilter_h
+#define itkSpaceTimeDeconvolutionFilter_h
+
+#include "itkCellAppearancePursuit.h"
+#include "itkImageToImageFilter.h"
+#include "itkSparseTemporalDeconvolutionFilter.h"
+
+namespace itk
+{
+/** \class SpaceTimeDeconvolutionFilter
+ * \brief Sparse space-time deconvolution (SSTD) of a calcium imaging movie: cells, their shapes,
+ * impulse responses and spike trains (Peter, Hofmann, Kirschbaum, Hamprecht et al., "Sparse
+ * space-time deconvolution for calcium image analysis", NIPS 2014).
+ *
+ * The input is an (N+1)-D image whose last axis is time. With a background B(x, t) = B_s(x) b_t
+ * and the relative fluorescence R = Y / B - 1 (Delta F / F), the filter minimises
+ *   || R - sum_k H_{j_k}(x - p_k) (sum_l s_{k,l} * f_l)(t) ||^2 + lambda TV(B_s)
+ * over at most K cells, each of one of J appearances H_j (non-negative, ||H_j|| = 1, a window of
+ * AppearanceSize pixels per axis) at one location p_k, with non-negative, truly sparse spikes
+ * s_{k,l} through one of L responses f_l (non-negative, ||f_l|| = 1, ResponseLength frames).
+ * In F units the model is Y = B (1 + sum of cells): cells are sparse in Delta F / F, the
+ * normalisation of the paper's data term.
+ *
+ * Block coordinate descent, NumberOfIterations times:
+ * 1. Background: B_s by TV-regularised least squares (TotalVariationProximalOperator) and b_t in
+ *    closed form, alternately, on the movie with the current cells divided out, Y / (1 + A).
+ * 2. Cells: CellAppearancePursuit (convolutional matching pursuit over space, ranked by the
+ *    significance of a candidate's temporal variance; MinimumSignificance, at most K).
+ * 3. Traces: joint least squares of all cells' traces (overlaps resolved), then
+ *    SparseTemporalDeconvolutionFilter on them: spikes, learned responses, denoised traces.
+ * 4. Appearances (not after the last iteration): each cell moved by up to two pixels and given the
+ *    appearance that fits its residual best, then each H_j by least squares over its cells,
+ *    projected onto H >= 0 and the unit sphere.
+ * The initial appearances are soft disks of J radii spread over the window (data-driven: the
+ * first detection finds cells of any shape near one of them), or with RandomInitialization,
+ * truncated non-negative noise as in the paper.
+ *
+ * Output 0: the denoised movie B (1 + sum of cells) in F units. After the update:
+ * GetLabelImage() (each cell's footprint: its appearance at its location where above
+ * FootprintFraction of the appearance's peak, an overlap going to the larger per-spike
+ * contribution), GetCells(), GetSpikes() (counted, per cell), GetResponses(), GetAppearances(),
+ * GetSpatialBackground(), GetTemporalBackground(), GetTraces() (cells x frames, least squares)
+ * and GetDenoisedTraces(), GetObjective() (data term plus TV after each iteration).
+ *
+ * Progress and IterationEvent after each iteration; abort between steps.
+ * \ingroup ConvolutionalSparseCoding
+ */
+template <typename TInputImage>
+class ITK_TEMPLATE_EXPORT SpaceTimeDeconvolutionFilter : public ImageToImageFilter<TInputImage, TInputImage>
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(SpaceTimeDeconvolutionFilter);
+
+  using Self = SpaceTimeDeconvolutionFilter;
+  using Superclass = ImageToImageFilter<TInputImage, TInputImage>;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+  itkNewMacro(Self);
+  itkTypeMacro(SpaceTimeDeconvolutionFilter, ImageToImageFilter);
+
+  static constexpr unsigned int ImageDimension = TInputImage::ImageDimension;
+  static constexpr unsigned int SpatialDimension = ImageDimension - 1;
+  using InputImageType = TInputImage;
+  using PixelType = typename TInputImage::PixelType;
+  using SpatialImageType = Image<float, SpatialDimension>;
+  using LabelImageType = Image<unsigned short, SpatialDimension>;
+  using TraceImageType = Image<float, 2>;
+  using TemporalFilterType = SparseTemporalDeconvolutionFilter<TraceImageType>;
+  using ResponseType = typename TemporalFilterType::ResponseType;
+  using SpikeEvent = typename TemporalFilterType::SpikeEvent; // Trace = cell index (0-based)
+  using PursuitType = CellAppearancePursuit<float>;
+  using AppearanceType = typename PursuitType::AppearanceType;
+
+  struct CellRecord
+  {
+    std::vector<long>   Position;         // the appearance's centre, pixel index
+    std::vector<double> Centroid;         // footprint centroid, pixel index (continuous)
+    std::vector<double> PhysicalCentroid; // the same in physical coordinates
+    unsigned int        Appearance{ 0 };
+    double              Significance{ 0.0 };
+    double              MeanDeltaFOverF{ 0.0 }; // mean over frames, at the appearance's peak
+    double              SpikeUnit{ 0.0 };       // one spike's Delta F / F at the peak
+  };
+
+  /** K, the most cells (default 50). */
+  itkSetMacro(NumberOfCells, unsigned int);
+  itkGetConstMacro(NumberOfCells, unsigned int);
+  /** J, appearances (default 2). */
+  itkSetMacro(NumberOfAppearances, unsigned int);
+  itkGetConstMacro(NumberOfAppearances, unsigned int);
+  /** L, impulse responses (default 1). */
+  itkSetMacro(NumberOfResponses, unsigned int);
+  itkGetConstMacro(NumberOfResponses, unsigned int);
+  /** H, appearance window in pixels per axis, odd (default 21). */
+  itkSetMacro(AppearanceSize, unsigned int);
+  itkGetConstMacro(AppearanceSize, unsigned int);
+  /** F, response length in frames (default 60). */
+  itkSetMacro(ResponseLength, unsigned int);
+  itkGetConstMacro(ResponseLength, unsigned int);
+  /** lambda of TV(B_s) in the objective's units; negative (default): twice the noise of the
+   * temporal mean image times sum_t b_t^2, i.e. a TV prox at twice that noise level. */
+  itkSetMacro(LambdaTV, double);
+  itkGetConstMacro(LambdaTV, double);
+  /** Outer iterations (default 3). */
+  itkSetMacro(NumberOfIterations, unsigned int);
+  itkGetConstMacro(NumberOfIterations, unsigned int);
+  /** Significance a cell needs (default 12), see CellAppearancePursuit. */
+  itkSetMacro(MinimumSignificance, double);
+  itkGetConstMacro(MinimumSignificance, double);
+  /** Footprint threshold, a fraction of the appearance's peak (default 0.25). */
+  itkSetMacro(FootprintFraction, double);
+  itkGetConstMacro(FootprintFraction, double);
+  /** kappa, the l0 penalty of the spikes' free-amplitude passes in noise variances (default 1),
+   * see SparseTemporalDeconvolutionFilter. */
+  itkSetMacro(SpikePenalty, double);
+  itkGetConstMacro(SpikePenalty, double);
+  /** Frames per second, for reports (default 30). */
+  itkSetMacro(FrameRate, double);
+  itkGetConstMacro(FrameRate, double);
+  itkSetMacro(LearnAppearances, bool);
+  itkGetConstMacro(LearnAppearances, bool);
+  itkBooleanMacro(LearnAppearances);
+  itkSetMacro(LearnResponses, bool);
+  itkGetConstMacro(LearnResponses, bool);
+  itkBooleanMacro(LearnResponses);
+  itkSetMacro(RandomInitialization, bool);
+  itkGetConstMacro(RandomInitialization, bool);
+  itkBooleanMacro(RandomInitialization);
+  itkSetMacro(Seed, unsigned int);
+  itkGetConstMacro(Seed, unsigned int);
+
+  /** Given appearances (J windows of AppearanceSize^N values); empty: initialised as above. */
+  void
+  SetInitialAppearances(const std::vector<AppearanceType> & appearances);
+  /** Given responses (L of F taps); empty: learned from the traces' own decay. */
+  void
+  SetInitialResponses(const std::vector<ResponseType> & responses);
+
+  const std::vector<CellRecord> &
+  GetCells() const
+  {
+    return m_Cells;
+  }
+  const std::vector<SpikeEvent> &
+  GetSpikes() const
+  {
+    return m_Spikes;
+  }
+  const std::vector<ResponseType> &
+  GetResponses() const
+  {
+    return m_Responses;
+  }
+  const std::vector<AppearanceType> &
+  GetAppearances() const
+  {
+    return m_Appearances;
+  }
+  const std::vector<double> &
+  GetTemporalBackground() const
+  {
+    return m_TemporalBackground;
+  }
+  const std::vector<double> &
+  GetObjective() const
+  {
+    return m_Objective;
+  }
+  /** Cell k's trace at frame t: [k + t * cells]. */
+  const std::vector<float> &
+  GetTraces() const
+  {
+    return m_Traces;
+  }
+  const std::vector<float> &
+  GetDenoisedTraces() const
+  {
+    return m_DenoisedTraces;
+  }
+  LabelImageType *
+  GetLabelImage() const
+  {
+    return m_LabelImage.GetPointer();
+  }
+  SpatialImageType *
+  GetSpatialBackground() const
+  {
+    return m_SpatialBackground.GetPointer();
+  }
+
+protected:
+  SpaceTimeDeconvolutionFilter();
+  ~SpaceTimeDeconvolutionFilter() override = default;
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+  void
+  GenerateInputRequestedRegion() override;
+  void
+  EnlargeOutputRequestedRegion(DataObject * output) override;
+  void
+  GenerateData() override;
+
+private:
+  using Cell = typename PursuitType::Cell;
+
+  void
+  CheckInput(const InputImageType * input) const;
+  std::vector<AppearanceType>
+  InitialAppearances() const;
+  /** B_s and b_t from Y / (1 + A) (A: the cells' Delta F / F, null for none). */
+  void
+  UpdateBackground(const float * Y, const std::vector<float> * cells);
+  /** The pixels under the detected cells replaced by the normalised Gaussian mean of the pixels
+   * around them: the background step sees no cell (their mean activity would become background). */
+  void
+  FillUnderCells(std::vector<double> & image) const;
+  /** R = Y / B - 1. */
+  void
+  RelativeFluorescence(const float * Y, std::vector<float> & R) const;
+  /** Joint least-squares traces of the cells, then their temporal deconvolution. */
+  void
+  UpdateTraces(const std::vector<float> & R);
+  /** A(x, t) = sum_k H_k(x) c_k(t) with the denoised traces. */
+  std::vector<float>
+  CellModel() const;
+  void
+  UpdateAppearances(const std::vector<float> & R);
+  double
+  Objective(const std::vector<float> & R, const std::vector<float> & model) const;
+  void
+  WriteOutputs();
+  void
+  CheckAbort() const;
+
+  unsigned int                m_NumberOfCells{ 50 };
+  unsigned int                m_NumberOfAppearances{ 2 };
+  unsigned int                m_NumberOfResponses{ 1 };
+  unsigned int                m_AppearanceSize{ 21 };
+  unsigned int                m_ResponseLength{ 60 };
+  double                      m_LambdaTV{ -1.0 };
+  unsigned int                m_NumberOfIterations{ 3 };
+  double                      m_MinimumSignificance{ 12.0 };
+  double                      m_FootprintFraction{ 0.25 };
+  double                      m_FrameRate{ 30.0 };
+  double                      m_SpikePenalty{ 1.0 };
+  bool                        m_LearnAppearances{ true };
+  bool                        m_LearnResponses{ true };
+  bool                        m_RandomInitialization{ false };
+  unsigned int                m_Seed{ 0 };
+  std::vector<AppearanceType> m_InitialAppearances;
+  std::vector<ResponseType>   m_InitialResponses;
+
+  // State of the descent.
+  std::vector<SizeValueType>    m_Size; // spatial
+  SizeValueType                 m_Pixels{ 0 }, m_Frames{ 0 };
+  typename PursuitType::Pointer m_Pursuit;
+  std::vector<Cell>             m_Detected;
+  std::vector<double>           m_Background; // B_s, per pixel
+  std::vector<double>           m_PixelNoise; // of the input, per pixel
+  double                        m_AppliedLambda{ 0.0 };
+  std::vector<double>           m_SpikeUnits, m_Baselines;
+
+  std::vector<CellRecord>            m_Cells;
+  std::vector<SpikeEvent>            m_Spikes;
+  std::vector<ResponseType>          m_Responses;
+  std::vector<AppearanceType>        m_Appearances;
+  std::vector<double>                m_TemporalBackground, m_Objective;
+  std::vector<float>                 m_Traces, m_DenoisedTraces;
+  typename LabelImageType::Pointer   m_LabelImage;
+  typename SpatialImageType::Pointer m_SpatialBackground;
+};
+} // namespace itk
+
+#ifndef ITK_MANUAL_INSTANTIATION
+#  include "itkSpaceTimeDeconvolutionFilter.hxx"
+#endif
+
+#endif
