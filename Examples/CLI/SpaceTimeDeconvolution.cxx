@@ -103,8 +103,9 @@ Description()
           Parameter(Kind::Float,
                     "min-significance",
                     "Minimum significance",
-                    "significance a cell needs: its temporal variance above the noise's, in standard deviations")
-            .Default("12")
+                    "significance a cell needs: the log of its temporal variance over the noise's, in standard "
+                    "deviations under noise")
+            .Default("7")
             .Hint("Z") } },
       { "Model",
         "Responses, penalty and spike unit.",

@@ -2,6 +2,7 @@
 #define itkCellAppearancePursuit_hxx
 
 #include "itkFFTWGlobalConfiguration.h"
+#include "itkMath.h"
 #include "itkTraceNoiseLevel.h"
 #include <fftw3.h>
 #include <algorithm>
@@ -269,7 +270,12 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
   const auto                       X = CrossCorrelations();
   std::vector<std::vector<double>> noise(J), score(J, std::vector<double>(P));
   const double                     dof = double(T - 1);
-  auto                             significance = [&](SizeValueType j, SizeValueType p) {
+  // The noise is measured per pixel of R and pooled over a neighbourhood (LocalNoise), not on the
+  // correlation traces themselves: there, a bright cell's own high frequencies would raise the
+  // noise level exactly where the cell is, and move the peak of E / sigma^2 off the cell.
+  const auto   pixelNoise = LocalNoise(TraceNoiseLevels(R, P, T, threader));
+  const double spread = std::sqrt(2.0 / dof);
+  auto         significance = [&](SizeValueType j, SizeValueType p) {
     double mean = 0.0, energy = 0.0;
     for (SizeValueType t = 0; t < T; ++t)
     {
@@ -282,11 +288,31 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
       energy += v * v;
     }
     const double sigma2 = noise[j][p] * noise[j][p];
-    return sigma2 > 0.0 ? (energy / sigma2 - dof) / std::sqrt(2.0 * dof) : 0.0;
+    return sigma2 > 0.0 && energy > 0.0 ? std::log(energy / (sigma2 * dof)) / spread : 0.0;
   };
   for (SizeValueType j = 0; j < J; ++j)
   {
-    noise[j] = TraceNoiseLevels(corr[j].data(), P, T, threader);
+    // sigma_j(p)^2 = sum_u H_j(u)^2 sigma(p - c + u)^2 over the pixels inside the image.
+    noise[j].assign(P, 0.0);
+    threader->ParallelizeArray(
+      0,
+      P,
+      [&](SizeValueType p) {
+        Cell          probe;
+        SizeValueType rest = p;
+        probe.Position.resize(N);
+        for (unsigned int d = 0; d < N; ++d)
+        {
+          probe.Position[d] = long(rest % m_Size[d]);
+          rest /= m_Size[d];
+        }
+        probe.Appearance = static_cast<unsigned int>(j);
+        double sum = 0.0;
+        this->ForEachPixel(
+          probe, [&](SizeValueType pixel, double h) { sum += h * h * pixelNoise[pixel] * pixelNoise[pixel]; });
+        noise[j][p] = std::sqrt(sum);
+      },
+      nullptr);
     threader->ParallelizeArray(
       0, P, [&](SizeValueType p) { score[j][p] = significance(j, p); }, nullptr);
   }
@@ -338,8 +364,9 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
     {
       trace[t] = corr[bestJ][bestP + t * P] / norm;
     }
-    // A candidate whose trace follows an overlapping cell's (or its negative) is that cell's model
-    // error (its appearance does not fit it exactly), not a cell: its energy is removed all the same.
+    // A candidate whose trace follows that of a cell within reach of its correlations (or its
+    // negative) is that cell's model error (its appearance does not fit it exactly), not a cell:
+    // its energy is removed all the same.
     const auto centred = Centred(trace);
     bool       echo = false;
     for (size_t m = 0; m < cells.size() && !echo; ++m)
@@ -347,7 +374,7 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
       bool near = true;
       for (unsigned int d = 0; d < N; ++d)
       {
-        near = near && std::abs(cells[m].Position[d] - position[d]) < W;
+        near = near && std::abs(cells[m].Position[d] - position[d]) < span;
       }
       echo = near && std::abs(std::inner_product(centred.begin(), centred.end(), traces[m].begin(), 0.0)) >
                        m_MaximumTraceCorrelation;
@@ -392,6 +419,73 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
     }
   }
   return cells;
+}
+
+template <typename TReal>
+std::vector<double>
+CellAppearancePursuit<TReal>::LocalNoise(const std::vector<double> & noise) const
+{
+  // Median over a box of 2 W + 1 pixels per axis, on a grid of W / 2 and taken from the nearest
+  // grid node: cells cover less than half of such a box, so the median is the noise around them.
+  const unsigned int N = static_cast<unsigned int>(m_Size.size());
+  const long         step = std::max(1L, long(m_Window / 2)), half = long(m_Window);
+  std::vector<long>  nodes(N);
+  SizeValueType      count = 1;
+  for (unsigned int d = 0; d < N; ++d)
+  {
+    nodes[d] = (long(m_Size[d]) + step - 1) / step;
+    count *= SizeValueType(nodes[d]);
+  }
+  std::vector<double> medians(count);
+  std::vector<long>   node(N), low(N), high(N), x(N);
+  for (SizeValueType n = 0; n < count; ++n)
+  {
+    SizeValueType rest = n;
+    for (unsigned int d = 0; d < N; ++d)
+    {
+      node[d] = long(rest % SizeValueType(nodes[d]));
+      rest /= SizeValueType(nodes[d]);
+      const long centre = std::min(node[d] * step + step / 2, long(m_Size[d]) - 1);
+      low[d] = std::max(0L, centre - half);
+      high[d] = std::min(long(m_Size[d]) - 1, centre + half);
+      x[d] = low[d];
+    }
+    std::vector<double> box;
+    for (bool more = true; more;)
+    {
+      SizeValueType pixel = 0, stride = 1;
+      for (unsigned int d = 0; d < N; ++d)
+      {
+        pixel += SizeValueType(x[d]) * stride;
+        stride *= m_Size[d];
+      }
+      box.push_back(noise[pixel]);
+      more = false;
+      for (unsigned int d = 0; d < N && !more; ++d)
+      {
+        more = ++x[d] <= high[d];
+        if (!more)
+        {
+          x[d] = low[d];
+        }
+      }
+    }
+    std::nth_element(box.begin(), box.begin() + box.size() / 2, box.end());
+    medians[n] = box[box.size() / 2];
+  }
+  std::vector<double> local(noise.size());
+  for (SizeValueType p = 0; p < noise.size(); ++p)
+  {
+    SizeValueType rest = p, index = 0, stride = 1;
+    for (unsigned int d = 0; d < N; ++d)
+    {
+      index += SizeValueType(long(rest % m_Size[d]) / step) * stride;
+      rest /= m_Size[d];
+      stride *= SizeValueType(nodes[d]);
+    }
+    local[p] = medians[index];
+  }
+  return local;
 }
 
 template <typename TReal>

@@ -104,7 +104,7 @@ public:
   /** Outer iterations (default 3). */
   itkSetMacro(NumberOfIterations, unsigned int);
   itkGetConstMacro(NumberOfIterations, unsigned int);
-  /** Significance a cell needs (default 12), see CellAppearancePursuit. */
+  /** Significance a cell needs (default 7), see CellAppearancePursuit. */
   itkSetMacro(MinimumSignificance, double);
   itkGetConstMacro(MinimumSignificance, double);
   /** Footprint threshold, a fraction of the appearance's peak (default 0.25). */
@@ -239,7 +239,7 @@ private:
   unsigned int                m_ResponseLength{ 60 };
   double                      m_LambdaTV{ -1.0 };
   unsigned int                m_NumberOfIterations{ 3 };
-  double                      m_MinimumSignificance{ 12.0 };
+  double                      m_MinimumSignificance{ 7.0 };
   double                      m_FootprintFraction{ 0.25 };
   double                      m_FrameRate{ 30.0 };
   double                      m_SpikePenalty{ 1.0 };

@@ -423,10 +423,12 @@ SparseTemporalDeconvolutionFilter<TImage>::EstimateSpikeUnits(const std::vector<
       }
       if (own.size() >= MinimumOwnEvents)
       {
-        // The median of the events above half the 90th percentile: at a high signal-to-noise
-        // ratio many small events fit the response's mismatch, and would halve the unit.
+        // The median of the events above 0.3 times the typical largest (the median of the top
+        // tenth): at a high signal-to-noise ratio many small events fit the response's mismatch
+        // or round-off, and would shrink the unit.
         std::sort(own.begin(), own.end());
-        const double        top = own[(own.size() * 9) / 10];
+        const size_t        tenth = std::max<size_t>(1, own.size() / 10);
+        const double        top = own[own.size() - 1 - tenth / 2];
         std::vector<double> large;
         std::copy_if(own.begin(), own.end(), std::back_inserter(large), [top](double h) { return h >= 0.3 * top; });
         m_SpikeUnits[p] = large[large.size() / 2];
