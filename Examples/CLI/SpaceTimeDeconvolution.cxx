@@ -38,8 +38,7 @@ Description()
                     "Traces",
                     "a 2-D image, x = trace, y = time (last axis = time), or a CSV with one trace per row "
                     "(comma-separated samples; '#' lines and a non-numeric header row are skipped)")
-            .Extension(".mha,.nrrd,.nii,.csv")
-            .Positional(0),
+            .Extension(".mha,.nrrd,.nii,.csv"),
           Parameter(Kind::Image,
                     "input",
                     "Movie",
@@ -49,7 +48,7 @@ Description()
                     "Spikes (CSV)",
                     "traces: trace,frame,count,time_s,amplitude,response; movie: cell_id,frame,...")
             .Output(".csv")
-            .Positional(1),
+            .Positional(0),
           Parameter(Kind::File, "output-responses", "Responses (CSV)", "frame,time_s,response_0,... (unit l2 norm)")
             .Output(".csv"),
           Parameter(Kind::Image,
@@ -77,8 +76,10 @@ Description()
                     "Overlay",
                     "movie: cell contours, coloured by appearance, on the temporal mean image")
             .Output(".png"),
-          Parameter(
-            Kind::File, "output-raster", "Raster", "spike raster of the traces above example traces with their fit")
+          Parameter(Kind::File,
+                    "output-raster",
+                    "Raster",
+                    "spike raster of the traces (or cells) above examples with their fit")
             .Output(".png"),
           csc::ReportParameter("parameters, responses, objective per pass, counts, seconds"),
           csc::CompressParameter() } },
@@ -160,7 +161,7 @@ Description()
           Parameter(Kind::Boolean, "fixed-responses", "Fixed responses", "do not learn the responses") },
         true } },
     { { Kind::Integer, "numberOfSpikes", "Spikes", "spikes found in all traces" },
-      { Kind::Integer, "numberOfTraces", "Traces", "traces deconvolved" } }
+      { Kind::Integer, "numberOfTraces", "Traces", "traces deconvolved (cells, in movie mode)" } }
   };
 }
 using TraceImageType = itk::Image<float, 2>;
@@ -283,78 +284,6 @@ ReadResponses(const std::string & path)
   return responses;
 }
 
-/** Raster (one row per trace, a dark pixel per spike frame) above up to six example traces,
- * each drawn in grey with its fit in black and its spikes as ticks below. */
-csc::PictureType::Pointer
-RasterPicture(const TraceImageType * traces, const TraceImageType * fit, const FilterType * filter)
-{
-  const auto   size = traces->GetLargestPossibleRegion().GetSize();
-  const size_t P = size[0], T = size[1];
-  const size_t width = std::min<size_t>(std::max<size_t>(T, 200), 1200), rows = std::min<size_t>(P, 300);
-  const size_t rowHeight = rows < 100 ? 3 : 1, examples = std::min<size_t>(P, 6), panel = 70;
-  const size_t height = rows * rowHeight + 10 + examples * panel;
-  auto         picture = csc::PictureType::New();
-  picture->SetRegions(csc::PictureType::SizeType{ { width, height } });
-  picture->Allocate();
-  picture->FillBuffer(255);
-  unsigned char * pixels = picture->GetBufferPointer();
-  auto            set = [&](size_t x, size_t y, unsigned char v) {
-    if (x < width && y < height)
-    {
-      pixels[y * width + x] = std::min(pixels[y * width + x], v);
-    }
-  };
-  auto column = [&](size_t t) { return t * width / T; };
-  for (const auto & spike : filter->GetSpikes())
-  {
-    if (spike.Trace < rows)
-    {
-      for (size_t dy = 0; dy < rowHeight; ++dy)
-      {
-        set(column(spike.Frame), spike.Trace * rowHeight + dy, 0);
-      }
-    }
-  }
-  const float * y = traces->GetBufferPointer();
-  const float * f = fit->GetBufferPointer();
-  for (size_t e = 0; e < examples; ++e)
-  {
-    const size_t p = e * P / examples, top = rows * rowHeight + 10 + e * panel;
-    float        low = y[p], high = y[p];
-    for (size_t t = 0; t < T; ++t)
-    {
-      low = std::min({ low, y[p + t * P], f[p + t * P] });
-      high = std::max({ high, y[p + t * P], f[p + t * P] });
-    }
-    const double span = std::max(1e-12, double(high - low));
-    auto         level = [&](float v) { return top + size_t((panel - 12) * (1.0 - (v - low) / span)); };
-    // Each sample joined to the previous one by a vertical run: a line at any width.
-    auto curve = [&](const float * v, unsigned char shade) {
-      for (size_t t = 0; t < T; ++t)
-      {
-        const size_t a = level(v[p + t * P]), b = level(v[p + (t ? t - 1 : 0) * P]);
-        for (size_t row = std::min(a, b); row <= std::max(a, b); ++row)
-        {
-          set(column(t), row, shade);
-        }
-      }
-    };
-    curve(y, 180);
-    curve(f, 0);
-    for (const auto & spike : filter->GetSpikes())
-    {
-      if (spike.Trace == p)
-      {
-        for (size_t dy = 0; dy < 2 + 2 * spike.Count; ++dy)
-        {
-          set(column(spike.Frame), top + panel - 2 - dy, 0);
-        }
-      }
-    }
-  }
-  return picture;
-}
-
 void
 WriteReport(const csc::Arguments & args, const FilterType * filter, double frameRate, double seconds)
 {
@@ -407,6 +336,18 @@ RunTraces(const csc::Arguments & args)
   if (args.Has("--fixed-responses") && !args.Has("--given-responses"))
   {
     throw csc::UsageError("--fixed-responses needs --given-responses");
+  }
+  for (const char * flag : { "--output-labels",
+                             "--output-cells",
+                             "--output-traces",
+                             "--output-appearances",
+                             "--output-background",
+                             "--output-overlay" })
+  {
+    if (args.Has(flag))
+    {
+      throw csc::UsageError(std::string(flag) + " is an output of the movie mode (--input), not of --input-traces");
+    }
   }
   const std::string spikesPath = args.Required("--output-spikes");
   csc::DeclareTextOutput(args, "--output-spikes");
@@ -494,7 +435,12 @@ RunTraces(const csc::Arguments & args)
   csc::WriteImageIfRequested(args, "--output-fit", filter->GetFit());
   if (args.Has("--output-raster"))
   {
-    csc::WriteImageOutput(RasterPicture(traces, filter->GetFit(), filter).GetPointer(), args.Get("--output-raster"));
+    const auto size = traces->GetLargestPossibleRegion().GetSize();
+    csc::WriteImageOutput(
+      stdmovie::RasterPicture(
+        traces->GetBufferPointer(), filter->GetFit()->GetBufferPointer(), size[0], size[1], filter->GetSpikes())
+        .GetPointer(),
+      args.Get("--output-raster"));
   }
   if (args.Has("--report"))
   {

@@ -72,6 +72,75 @@ OverlayPicture(const TMovie * movie, const TFilter * filter)
   return picture;
 }
 
+/** Raster (one row per trace, a dark pixel per spike frame) above up to six example traces,
+ * each drawn in grey with its fit in black and its spikes as ticks below. */
+template <typename TSpikes>
+csc::PictureType::Pointer
+RasterPicture(const float * y, const float * f, size_t P, size_t T, const TSpikes & spikes)
+{
+  const size_t width = std::min<size_t>(std::max<size_t>(T, 200), 1200), rows = std::min<size_t>(P, 300);
+  const size_t rowHeight = rows < 100 ? 3 : 1, examples = std::min<size_t>(P, 6), panel = 70;
+  const size_t height = rows * rowHeight + 10 + examples * panel;
+  auto         picture = csc::PictureType::New();
+  picture->SetRegions(csc::PictureType::SizeType{ { width, height } });
+  picture->Allocate();
+  picture->FillBuffer(255);
+  unsigned char * pixels = picture->GetBufferPointer();
+  auto            set = [&](size_t x, size_t y, unsigned char v) {
+    if (x < width && y < height)
+    {
+      pixels[y * width + x] = std::min(pixels[y * width + x], v);
+    }
+  };
+  auto column = [&](size_t t) { return t * width / T; };
+  for (const auto & spike : spikes)
+  {
+    if (spike.Trace < rows)
+    {
+      for (size_t dy = 0; dy < rowHeight; ++dy)
+      {
+        set(column(spike.Frame), spike.Trace * rowHeight + dy, 0);
+      }
+    }
+  }
+  for (size_t e = 0; e < examples; ++e)
+  {
+    const size_t p = e * P / examples, top = rows * rowHeight + 10 + e * panel;
+    float        low = y[p], high = y[p];
+    for (size_t t = 0; t < T; ++t)
+    {
+      low = std::min({ low, y[p + t * P], f[p + t * P] });
+      high = std::max({ high, y[p + t * P], f[p + t * P] });
+    }
+    const double span = std::max(1e-12, double(high - low));
+    auto         level = [&](float v) { return top + size_t((panel - 12) * (1.0 - (v - low) / span)); };
+    // Each sample joined to the previous one by a vertical run: a line at any width.
+    auto curve = [&](const float * v, unsigned char shade) {
+      for (size_t t = 0; t < T; ++t)
+      {
+        const size_t a = level(v[p + t * P]), b = level(v[p + (t ? t - 1 : 0) * P]);
+        for (size_t row = std::min(a, b); row <= std::max(a, b); ++row)
+        {
+          set(column(t), row, shade);
+        }
+      }
+    };
+    curve(y, 180);
+    curve(f, 0);
+    for (const auto & spike : spikes)
+    {
+      if (spike.Trace == p)
+      {
+        for (size_t dy = 0; dy < 2 + 2 * spike.Count; ++dy)
+        {
+          set(column(spike.Frame), top + panel - 2 - dy, 0);
+        }
+      }
+    }
+  }
+  return picture;
+}
+
 template <unsigned int VDimension>
 int
 Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenResponses)
@@ -92,6 +161,7 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
   csc::DeclareImageOutput<typename FilterType::SpatialImageType>(args, "--output-background");
   csc::DeclareImageOutput<itk::Image<float, N + 1>>(args, "--output-appearances");
   csc::DeclareImageOutput<ColourPicture>(args, "--output-overlay");
+  csc::DeclareImageOutput<csc::PictureType>(args, "--output-raster");
 
   const auto movie = csc::ReadImageInput<MovieType>(args.Get("--input"), "input movie");
   auto       filter = FilterType::New();
@@ -235,6 +305,12 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
       out = std::transform(H.begin(), H.end(), out, [](double h) { return static_cast<float>(h); });
     }
     csc::WriteImageOutput(stack.GetPointer(), args.Get("--output-appearances"));
+  }
+  if (args.Has("--output-raster"))
+  {
+    csc::WriteImageOutput(
+      RasterPicture(filter->GetTraces().data(), filter->GetDenoisedTraces().data(), K, T, spikes).GetPointer(),
+      args.Get("--output-raster"));
   }
   if (args.Has("--output-overlay"))
   {

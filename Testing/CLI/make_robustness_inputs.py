@@ -88,3 +88,19 @@ with open(f'{folder}/traces_text.csv', 'w') as f:
     f.write('1,2,3\n4,five,6\n')
 with open(f'{folder}/responses.csv', 'w') as f:
     f.write('frame,time_s,response_0\n' + ''.join(f'{k},{k / 30},{0.93 ** k}\n' for k in range(30)))
+
+# A calcium movie: 40 x 40 pixels x 80 frames (numpy [time, y, x]), two disk cells firing through
+# an exponential decay on a flat background with noise; and a copy with one NaN.
+frames = np.arange(80)
+movie = np.full((80, 40, 40), 10.0) + rng.normal(0, 0.3, (80, 40, 40))
+my, mx = np.mgrid[0:40, 0:40]
+for cx, cy, first in ((12, 14, 3), (28, 26, 9)):
+    disk = 1.0 / (1.0 + np.exp((np.hypot(mx - cx, my - cy) - 3.0) / 0.7))
+    activity = np.zeros(80)
+    for t0 in range(first, 80, 13):
+        activity[t0:] += np.exp(-(frames[t0:] - t0) / 5.0)
+    movie += 10.0 * 0.6 * activity[:, None, None] * disk[None]
+mha('movie.mha', movie.astype(np.float32))
+movie_nan = movie.copy()
+movie_nan[40, 20, 20] = np.nan
+mha('movie_nan.mha', movie_nan.astype(np.float32))

@@ -329,6 +329,23 @@ refused std-fixed-without-given 2 "--fixed-responses needs --given-responses" --
 refused std-no-spikes-output 2 "--output-spikes is required" -- "${std[@]}"
 refused std-raster-folder-missing 1 "--output-raster 'none/r.png'.*does not exist" -- "${std[@]}" --output-spikes s.csv --output-raster none/r.png
 
+# 12. Sparse space-time deconvolution of a movie: every output, bad parameters and inputs.
+mov=("$STD" --input "$data/movie.mha" --response-length 15 --appearance-size 9)
+accepted std-movie "s.csv c.csv l.mha tr.csv app.mha bg.mha fit.mha f.csv o.png r.json" -- "${mov[@]}" --output-spikes s.csv --output-cells c.csv --output-labels l.mha --output-traces tr.csv --output-appearances app.mha --output-background bg.mha --output-fit fit.mha --output-responses f.csv --output-overlay o.png --report r.json
+[[ $(head -1 "$case_dir/c.csv") == id,x,y,physical_x,physical_y,appearance,mean_dff,spike_dff,significance,spikes ]] || fail std-movie "cells CSV header: $(head -1 "$case_dir/c.csv")"
+(($(wc -l < "$case_dir/c.csv") == 3)) || fail std-movie "$(($(wc -l < "$case_dir/c.csv") - 1)) cells, not the 2 planted"
+[[ $(json "$case_dir/r.json" "['mode']") == movie ]] || fail std-movie "report mode"
+refused std-movie-and-traces 2 "give either --input .* or --input-traces" -- "${mov[@]}" --input-traces "$data/traces.mha" --output-spikes s.csv
+refused std-movie-longer-response 1 "80 frames, fewer than the response length 100" -- "$STD" --input "$data/movie.mha" --response-length 100 --output-spikes s.csv --appearance-size 9
+refused std-movie-even-appearance 1 "AppearanceSize must be odd" -- "$STD" --input "$data/movie.mha" --response-length 15 --appearance-size 8 --output-spikes s.csv
+refused std-movie-appearance-too-large 1 "AppearanceSize 41 is larger than the frame" -- "$STD" --input "$data/movie.mha" --response-length 15 --appearance-size 41 --output-spikes s.csv
+refused std-movie-zero-cells 2 "--cells must be an integer from 1" -- "${mov[@]}" --cells 0 --output-spikes s.csv
+refused std-movie-nan 1 "non-finite" -- "$STD" --input "$data/movie_nan.mha" --response-length 15 --appearance-size 9 --output-spikes s.csv
+refused std-movie-2d 2 "must be a 2-D\+t or 3-D\+t movie" -- "$STD" --input "$data/traces.mha" --response-length 15 --output-spikes s.csv
+refused std-movie-bad-frame-rate 2 "--frame-rate must be positive" -- "${mov[@]}" --frame-rate -1 --output-spikes s.csv
+refused std-traces-movie-output 2 "--output-labels is an output of the movie mode" -- "${std[@]}" --output-spikes s.csv --output-labels l.mha
+refused std-movie-labels-folder-missing 1 "--output-labels 'none/l.mha'.*does not exist" -- "${mov[@]}" --output-spikes s.csv --output-labels none/l.mha
+
 echo "$cases cases, $failures failed"
 ((cases >= 60)) || { echo "the suite must hold at least 60 cases" >&2; exit 1; }
 ((failures == 0))

@@ -104,15 +104,18 @@ def check_xml(tool, root):
     check(sorted(indices) == list(range(len(indices))), f"{tool}: indices {indices} are not 0, 1, ...")
 
 
-def slicer_arguments(root, choices, folder):
+def slicer_arguments(root, choices, folder, unused=()):
     """The command line Slicer builds: flags for every parameter with a value (a default or the
-    user's choice; booleans only when on; outputs to files in folder), then the <index> ones."""
+    user's choice; booleans only when on; outputs to files in folder, except those the user left
+    empty, `unused`), then the <index> ones."""
     flags, positional, outputs = [], {}, []
     for group in root.findall("parameters"):
         for p in group:
             if p.tag in ("label", "description") or (p.findtext("channel") == "output" and p.tag not in ("image", "file")):
                 continue
             name = p.findtext("name")
+            if name in unused:
+                continue
             value = choices.get(name, p.findtext("default"))
             if p.tag in ("image", "file") and p.findtext("channel") == "output":
                 extension = (p.get("fileExtensions") or ".mha").split(",")[0]
@@ -131,10 +134,10 @@ def slicer_arguments(root, choices, folder):
     return flags + [positional[i] for i in sorted(positional)], outputs
 
 
-def run_as_slicer(tool, choices, folder):
+def run_as_slicer(tool, choices, folder, unused=()):
     root = ET.fromstring(subprocess.run([os.path.join(BUILD, "Examples", tool), "--xml"], check=True,
                                         capture_output=True, text=True).stdout)
-    arguments, outputs = slicer_arguments(root, choices, folder)
+    arguments, outputs = slicer_arguments(root, choices, folder, unused)
     results = os.path.join(folder, "results.txt")
     command = [os.path.join(BUILD, "Examples", tool)] + arguments + [
         "--returnparameterfile", results, "--processinformationaddress", "0x0"]
@@ -171,6 +174,24 @@ def make_traces(path):
     np.savetxt(path, traces, delimiter=",", fmt="%.5f")
 
 
+def make_movie(path):
+    """40 x 40 pixels x 80 frames, two disk cells firing through an exponential, with noise."""
+    rng = np.random.default_rng(2)
+    frames = np.arange(80)
+    movie = 10.0 + rng.normal(0, 0.3, (80, 40, 40))
+    y, x = np.mgrid[0:40, 0:40]
+    for cx, cy, first in ((12, 14, 3), (28, 26, 9)):
+        disk = 1.0 / (1.0 + np.exp((np.hypot(x - cx, y - cy) - 3.0) / 0.7))
+        activity = np.zeros(80)
+        for t0 in range(first, 80, 13):
+            activity[t0:] += np.exp(-(frames[t0:] - t0) / 5.0)
+        movie += 6.0 * activity[:, None, None] * disk[None]
+    header = ("ObjectType = Image\nNDims = 3\nBinaryData = True\nBinaryDataByteOrderMSB = False\n"
+              "DimSize = 40 40 80\nElementType = MET_FLOAT\nElementDataFile = LOCAL\n")
+    with open(path, "wb") as f:
+        f.write(header.encode() + movie.astype("<f4").tobytes())
+
+
 with tempfile.TemporaryDirectory() as work:
     tools = ["ConvolutionalSparseCoding", "GroupSparseSourceLocalization", "DictionaryLearning",
              "MultiLayerConvolutionalSparseCoding", "SpaceTimeDeconvolution", "LoGSourceDetector"]
@@ -188,11 +209,20 @@ with tempfile.TemporaryDirectory() as work:
         "GroupSparseSourceLocalization": {"input": SAMPLE, "kernels": "gauss:1.5,2.5;background:gauss:32",
                                           "lambda": "60", "threshold": "20", "fitSources": "false"},
         "DictionaryLearning": {"input": SAMPLE, "kernels": "4", "lambda": "0.1", "iterations": "3"},
-        "SpaceTimeDeconvolution": {"inputTraces": traces, "responseLength": "40"},
         "LoGSourceDetector": {"input": SAMPLE, "sigmas": "1,2"},
     }
     for tool, chosen in choices.items():
         run_as_slicer(tool, chosen, folders[tool])
+    # SpaceTimeDeconvolution has two modes; each leaves the other's outputs empty.
+    movie_outputs = ("outputLabels", "outputCells", "outputTraces", "outputAppearances", "outputBackground",
+                     "outputOverlay")
+    run_as_slicer("SpaceTimeDeconvolution", {"inputTraces": traces, "responseLength": "40"},
+                  folders["SpaceTimeDeconvolution"], unused=("input",) + movie_outputs)
+    movie = os.path.join(work, "movie.mha")
+    make_movie(movie)
+    os.mkdir(os.path.join(work, "movie"))
+    run_as_slicer("SpaceTimeDeconvolution", {"input": movie, "responseLength": "15", "appearanceSize": "9"},
+                  os.path.join(work, "movie"), unused=("inputTraces",))
     # One layer over the dictionary DictionaryLearning just learned.
     learned = os.path.join(folders["DictionaryLearning"], "outputDictionary.mha")
     run_as_slicer("MultiLayerConvolutionalSparseCoding",
