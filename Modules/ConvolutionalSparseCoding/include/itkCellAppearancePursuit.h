@@ -105,6 +105,26 @@ protected:
 private:
   SizeValueType
   Pixels() const;
+  /** The state of one Detect(): correlations, the appearances' cross-correlations, noise levels
+   * and significance of every candidate. */
+  struct SearchState
+  {
+    SizeValueType                                 Frames{ 0 };
+    std::vector<std::vector<float>>               Correlations;
+    std::vector<std::vector<std::vector<double>>> Cross;
+    std::vector<std::vector<double>>              Noise, Score;
+    double                                        Spread{ 1.0 };
+  };
+  void
+  InitialiseSearch(SearchState & state, const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const;
+  double
+  Significance(const SearchState & state, SizeValueType j, SizeValueType p) const;
+  /** Removes a pick with this trace from every correlation it reaches, re-scoring them. */
+  void
+  RemovePick(SearchState & state, const Cell & pick, const std::vector<double> & trace) const;
+  bool
+  IsEcho(const std::vector<Cell> & cells, const std::vector<std::vector<double>> & traces, const Cell & pick,
+         const std::vector<double> & centred) const;
   /** Per-pixel noise levels pooled over a neighbourhood (median of a box of 2 W + 1). */
   std::vector<double>
   LocalNoise(const std::vector<double> & noise) const;

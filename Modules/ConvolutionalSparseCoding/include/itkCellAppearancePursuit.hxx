@@ -252,48 +252,46 @@ CellAppearancePursuit<TReal>::CrossCorrelations() const
 }
 
 template <typename TReal>
-auto
-CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const
-  -> std::vector<Cell>
+double
+CellAppearancePursuit<TReal>::Significance(const SearchState & state, SizeValueType j, SizeValueType p) const
 {
-  if (m_Appearances.empty())
+  const SizeValueType P = Pixels(), T = state.Frames;
+  const float *       c = state.Correlations[j].data() + p;
+  double              mean = 0.0, energy = 0.0;
+  for (SizeValueType t = 0; t < T; ++t)
   {
-    itkExceptionMacro("no appearances set");
+    mean += c[t * P];
   }
-  if (frames < 4)
+  mean /= double(T);
+  for (SizeValueType t = 0; t < T; ++t)
   {
-    itkExceptionMacro("need at least 4 frames to tell cells from noise, got " << frames);
+    const double v = c[t * P] - mean;
+    energy += v * v;
   }
-  const unsigned int               N = static_cast<unsigned int>(m_Size.size());
-  const SizeValueType              P = Pixels(), J = m_Appearances.size(), T = frames;
-  auto                             corr = Correlate(R, frames, threader);
-  const auto                       X = CrossCorrelations();
-  std::vector<std::vector<double>> noise(J), score(J, std::vector<double>(P));
-  const double                     dof = double(T - 1);
+  const double sigma2 = state.Noise[j][p] * state.Noise[j][p];
+  return sigma2 > 0.0 && energy > 0.0 ? std::log(energy / (sigma2 * double(T - 1))) / state.Spread : 0.0;
+}
+
+template <typename TReal>
+void
+CellAppearancePursuit<TReal>::InitialiseSearch(SearchState & state, const TReal * R, SizeValueType frames,
+                                               MultiThreaderBase * threader) const
+{
+  const unsigned int  N = static_cast<unsigned int>(m_Size.size());
+  const SizeValueType P = Pixels(), J = m_Appearances.size();
+  state.Frames = frames;
+  state.Correlations = Correlate(R, frames, threader);
+  state.Cross = CrossCorrelations();
+  state.Spread = std::sqrt(2.0 / double(frames - 1));
+  state.Noise.assign(J, std::vector<double>(P, 0.0));
+  state.Score.assign(J, std::vector<double>(P, 0.0));
   // The noise is measured per pixel of R and pooled over a neighbourhood (LocalNoise), not on the
   // correlation traces themselves: there, a bright cell's own high frequencies would raise the
   // noise level exactly where the cell is, and move the peak of E / sigma^2 off the cell.
-  const auto   pixelNoise = LocalNoise(TraceNoiseLevels(R, P, T, threader));
-  const double spread = std::sqrt(2.0 / dof);
-  auto         significance = [&](SizeValueType j, SizeValueType p) {
-    double mean = 0.0, energy = 0.0;
-    for (SizeValueType t = 0; t < T; ++t)
-    {
-      mean += corr[j][p + t * P];
-    }
-    mean /= double(T);
-    for (SizeValueType t = 0; t < T; ++t)
-    {
-      const double v = corr[j][p + t * P] - mean;
-      energy += v * v;
-    }
-    const double sigma2 = noise[j][p] * noise[j][p];
-    return sigma2 > 0.0 && energy > 0.0 ? std::log(energy / (sigma2 * dof)) / spread : 0.0;
-  };
+  const auto pixelNoise = LocalNoise(TraceNoiseLevels(R, P, frames, threader));
   for (SizeValueType j = 0; j < J; ++j)
   {
     // sigma_j(p)^2 = sum_u H_j(u)^2 sigma(p - c + u)^2 over the pixels inside the image.
-    noise[j].assign(P, 0.0);
     threader->ParallelizeArray(
       0,
       P,
@@ -310,113 +308,137 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
         double sum = 0.0;
         this->ForEachPixel(
           probe, [&](SizeValueType pixel, double h) { sum += h * h * pixelNoise[pixel] * pixelNoise[pixel]; });
-        noise[j][p] = std::sqrt(sum);
+        state.Noise[j][p] = std::sqrt(sum);
+        state.Score[j][p] = this->Significance(state, j, p);
       },
       nullptr);
-    threader->ParallelizeArray(
-      0, P, [&](SizeValueType p) { score[j][p] = significance(j, p); }, nullptr);
   }
+}
+
+template <typename TReal>
+void
+CellAppearancePursuit<TReal>::RemovePick(SearchState & state, const Cell & pick,
+                                         const std::vector<double> & trace) const
+{
+  // corr_j(q) -= c(t) sum_u H_j(u) H_j0(u + q - p0) = c(t) X[j][j0](q - p0), for every q in reach.
+  const unsigned int  N = static_cast<unsigned int>(m_Size.size());
+  const SizeValueType P = Pixels(), J = m_Appearances.size(), T = state.Frames;
+  const long          W = long(m_Window), span = 2 * W - 1;
+  const SizeValueType reach = state.Cross[0][0].size();
+  for (SizeValueType i = 0; i < reach; ++i)
+  {
+    SizeValueType rest = i, q = 0, stride = 1;
+    bool          inside = true;
+    for (unsigned int d = 0; d < N && inside; ++d)
+    {
+      const long x = pick.Position[d] + long(rest % SizeValueType(span)) - (W - 1);
+      rest /= SizeValueType(span);
+      inside = x >= 0 && x < long(m_Size[d]);
+      q += SizeValueType(x) * stride;
+      stride *= m_Size[d];
+    }
+    for (SizeValueType j = 0; inside && j < J; ++j)
+    {
+      const double x = state.Cross[j][pick.Appearance][i];
+      if (x != 0.0)
+      {
+        float * c = state.Correlations[j].data() + q;
+        for (SizeValueType t = 0; t < T; ++t)
+        {
+          c[t * P] -= static_cast<float>(trace[t] * x);
+        }
+        state.Score[j][q] = this->Significance(state, j, q);
+      }
+    }
+  }
+}
+
+template <typename TReal>
+bool
+CellAppearancePursuit<TReal>::IsEcho(const std::vector<Cell> & cells, const std::vector<std::vector<double>> & traces,
+                                     const Cell & pick, const std::vector<double> & centred) const
+{
+  // A pick whose trace follows that of a cell within reach of its correlations (or its negative)
+  // is that cell's model error (its appearance does not fit it exactly), not a cell.
+  const long span = 2 * long(m_Window) - 1;
+  for (size_t m = 0; m < cells.size(); ++m)
+  {
+    bool near = true;
+    for (unsigned int d = 0; d < m_Size.size(); ++d)
+    {
+      near = near && std::abs(cells[m].Position[d] - pick.Position[d]) < span;
+    }
+    if (near && std::abs(std::inner_product(centred.begin(), centred.end(), traces[m].begin(), 0.0)) >
+                  m_MaximumTraceCorrelation)
+    {
+      return true;
+    }
+  }
+  return false;
+}
+
+template <typename TReal>
+auto
+CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const
+  -> std::vector<Cell>
+{
+  if (m_Appearances.empty())
+  {
+    itkExceptionMacro("no appearances set");
+  }
+  if (frames < 4)
+  {
+    itkExceptionMacro("need at least 4 frames to tell cells from noise, got " << frames);
+  }
+  const SizeValueType P = Pixels(), J = m_Appearances.size(), T = frames;
+  SearchState         state;
+  this->InitialiseSearch(state, R, frames, threader);
   std::vector<Cell>                cells;
   std::vector<std::vector<double>> traces; // centred, unit norm
-  const long                       W = long(m_Window), span = 2 * W - 1;
-  std::vector<long>                position(N), neighbour(N);
-  SizeValueType                    reach = 1; // (2 W - 1)^N offsets
-  for (unsigned int d = 0; d < N; ++d)
-  {
-    reach *= SizeValueType(span);
-  }
   // Every pick removes energy, so picks end; the bound guards against a stall at round-off.
   for (SizeValueType picks = 0; cells.size() < m_MaximumNumberOfCells && picks < 20 * m_MaximumNumberOfCells + 100;
        ++picks)
   {
-    SizeValueType bestJ = 0, bestP = 0;
-    double        best = -std::numeric_limits<double>::infinity();
+    Cell          pick;
+    SizeValueType bestP = 0;
+    pick.Significance = -std::numeric_limits<double>::infinity();
     for (SizeValueType j = 0; j < J; ++j)
     {
-      const auto top = std::max_element(score[j].begin(), score[j].end());
-      if (*top > best)
+      const auto top = std::max_element(state.Score[j].begin(), state.Score[j].end());
+      if (*top > pick.Significance)
       {
-        best = *top;
-        bestJ = j;
-        bestP = SizeValueType(top - score[j].begin());
+        pick.Significance = *top;
+        pick.Appearance = static_cast<unsigned int>(j);
+        bestP = SizeValueType(top - state.Score[j].begin());
       }
     }
-    if (!(best >= m_MinimumSignificance))
+    if (!(pick.Significance >= m_MinimumSignificance))
     {
       break;
     }
-    Cell cell;
-    cell.Appearance = static_cast<unsigned int>(bestJ);
-    cell.Significance = best;
     SizeValueType rest = bestP;
-    for (unsigned int d = 0; d < N; ++d)
+    for (const SizeValueType n : m_Size)
     {
-      position[d] = long(rest % m_Size[d]);
-      rest /= m_Size[d];
+      pick.Position.push_back(long(rest % n));
+      rest /= n;
     }
-    cell.Position = position;
-    // The update below uses the whole window's cross-correlations, so the trace is scaled by the
-    // whole window's norm: the pick's own correlation becomes exactly zero (with the norm inside
-    // the image, a cell at the border would be over-subtracted, and the error would grow).
-    const double        norm = X[bestJ][bestJ][reach / 2];
+    // Scaled by the whole window's norm, as the removal uses the whole window's cross-correlations:
+    // the pick's own correlation becomes exactly zero (with the norm inside the image, a cell at
+    // the border would be over-subtracted, and the error would grow).
+    const auto &        self = state.Cross[pick.Appearance][pick.Appearance];
+    const double        norm = self[self.size() / 2];
     std::vector<double> trace(T);
     for (SizeValueType t = 0; t < T; ++t)
     {
-      trace[t] = corr[bestJ][bestP + t * P] / norm;
+      trace[t] = state.Correlations[pick.Appearance][bestP + t * P] / norm;
     }
-    // A candidate whose trace follows that of a cell within reach of its correlations (or its
-    // negative) is that cell's model error (its appearance does not fit it exactly), not a cell:
-    // its energy is removed all the same.
     const auto centred = Centred(trace);
-    bool       echo = false;
-    for (size_t m = 0; m < cells.size() && !echo; ++m)
+    if (!this->IsEcho(cells, traces, pick, centred))
     {
-      bool near = true;
-      for (unsigned int d = 0; d < N; ++d)
-      {
-        near = near && std::abs(cells[m].Position[d] - position[d]) < span;
-      }
-      echo = near && std::abs(std::inner_product(centred.begin(), centred.end(), traces[m].begin(), 0.0)) >
-                       m_MaximumTraceCorrelation;
-    }
-    if (!echo)
-    {
-      cells.push_back(cell);
+      cells.push_back(pick);
       traces.push_back(centred);
     }
-    // Remove the cell from every correlation it reaches: corr_j(q) -= c(t) X[j][j0](q - p0).
-    for (SizeValueType i = 0; i < reach; ++i)
-    {
-      SizeValueType rest2 = i, q = 0, stride = 1;
-      bool          inside = true;
-      for (unsigned int d = 0; d < N && inside; ++d)
-      {
-        const long offset = long(rest2 % SizeValueType(span)) - (W - 1);
-        rest2 /= SizeValueType(span);
-        neighbour[d] = position[d] + offset;
-        inside = neighbour[d] >= 0 && neighbour[d] < long(m_Size[d]);
-        q += SizeValueType(neighbour[d]) * stride;
-        stride *= m_Size[d];
-      }
-      if (!inside)
-      {
-        continue;
-      }
-      for (SizeValueType j = 0; j < J; ++j)
-      {
-        // corr_j(q) changes by -c(t) sum_u H_j(u) H_j0(u + q - p0): X at offset q - p0, index i.
-        const double x = X[j][bestJ][i];
-        if (x == 0.0)
-        {
-          continue;
-        }
-        for (SizeValueType t = 0; t < T; ++t)
-        {
-          corr[j][q + t * P] -= static_cast<float>(trace[t] * x);
-        }
-        score[j][q] = significance(j, q);
-      }
-    }
+    this->RemovePick(state, pick, trace); // an echo's energy is removed all the same
   }
   return cells;
 }

@@ -225,6 +225,15 @@ private:
   CellModel() const;
   void
   UpdateAppearances(const std::vector<float> & R);
+  /** M(x) = sum_t c_k(t) (R - model + A_k c_k)(x, t) on a window of `window` pixels per axis
+   * around cell k (pixelOf[i]: the pixel of window index i, -1 outside); returns sum_t c_k^2. */
+  double
+  ResidualProjection(SizeValueType k, const std::vector<float> & R, const std::vector<float> & model,
+                     unsigned int window, std::vector<double> & M, std::vector<long> & pixelOf) const;
+  /** The appearance and the shift (within the window's margin) that fit M best. */
+  unsigned int
+  BestPlacement(const std::vector<double> & M, const std::vector<long> & pixelOf, double S, unsigned int window,
+                std::vector<long> & shift) const;
   double
   Objective(const std::vector<float> & R, const std::vector<float> & model) const;
   void

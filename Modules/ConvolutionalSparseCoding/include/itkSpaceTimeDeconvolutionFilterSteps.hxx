@@ -17,135 +17,150 @@ WindowOffsets(SizeValueType i, unsigned int w, std::vector<long> & offsets)
     i /= w;
   }
 }
+
+
+/** Index in a window of w per axis of offset u (from the appearance window's corner) moved by
+ * shift and by the margin (w - appearance window) / 2. */
+inline SizeValueType
+GrownWindowIndex(const std::vector<long> & u, const std::vector<long> & shift, unsigned int w)
+{
+  SizeValueType index = 0, stride = 1;
+  for (size_t d = 0; d < u.size(); ++d)
+  {
+    index += SizeValueType(u[d] + shift[d] + long(w / 2)) * stride;
+    stride *= w;
+  }
+  return index;
+}
 } // namespace detail
+
+template <typename TInputImage>
+double
+SpaceTimeDeconvolutionFilter<TInputImage>::ResidualProjection(SizeValueType k, const std::vector<float> & R,
+                                                              const std::vector<float> & model, unsigned int window,
+                                                              std::vector<double> & M,
+                                                              std::vector<long> &   pixelOf) const
+{
+  // M(x) = sum_t c_k(t) (R - model + A_k c_k)(x, t) on a window around the cell; pixelOf: -1 outside.
+  const SizeValueType K = m_Detected.size(), P = m_Pixels, T = m_Frames;
+  const float *       c = m_DenoisedTraces.data() + k;
+  double              S = 0.0;
+  for (SizeValueType t = 0; t < T; ++t)
+  {
+    S += double(c[t * K]) * double(c[t * K]);
+  }
+  std::vector<std::pair<SizeValueType, double>> footprint;
+  m_Pursuit->ForEachPixel(m_Detected[k], [&](SizeValueType pixel, double h) { footprint.emplace_back(pixel, h); });
+  std::vector<long> offsets(SpatialDimension);
+  for (SizeValueType i = 0; i < M.size(); ++i)
+  {
+    detail::WindowOffsets(i, window, offsets);
+    SizeValueType pixel = 0, stride = 1;
+    bool          inside = true;
+    for (unsigned int d = 0; d < SpatialDimension && inside; ++d)
+    {
+      const long x = m_Detected[k].Position[d] + offsets[d];
+      inside = x >= 0 && x < long(m_Size[d]);
+      pixel += SizeValueType(x) * stride;
+      stride *= m_Size[d];
+    }
+    pixelOf[i] = inside ? long(pixel) : -1;
+    M[i] = 0.0;
+    for (SizeValueType t = 0; inside && t < T; ++t)
+    {
+      M[i] += double(c[t * K]) * (double(R[pixel + t * P]) - double(model[pixel + t * P]));
+    }
+  }
+  // The cell's own part, A_k(x) S, back in: footprint pixels found by position in the window.
+  for (const auto & [pixel, h] : footprint)
+  {
+    const auto at = std::find(pixelOf.begin(), pixelOf.end(), long(pixel));
+    if (at != pixelOf.end())
+    {
+      M[SizeValueType(at - pixelOf.begin())] += S * h;
+    }
+  }
+  return S;
+}
+
+template <typename TInputImage>
+unsigned int
+SpaceTimeDeconvolutionFilter<TInputImage>::BestPlacement(const std::vector<double> & M,
+                                                         const std::vector<long> & pixelOf, double S,
+                                                         unsigned int window, std::vector<long> & shift) const
+{
+  // The appearance and shift that lower ||R_k - H c_k||^2 most: max 2 <H, M> - S ||H||^2.
+  const long          margin = long(window - m_AppearanceSize) / 2;
+  const SizeValueType shifts = SizeValueType(std::pow(double(2 * margin + 1), double(SpatialDimension)) + 0.5);
+  double              bestGain = -std::numeric_limits<double>::infinity();
+  unsigned int        bestJ = 0;
+  std::vector<long>   offsets(SpatialDimension), u(SpatialDimension);
+  for (unsigned int j = 0; j < m_Appearances.size(); ++j)
+  {
+    for (SizeValueType s = 0; s < shifts; ++s)
+    {
+      detail::WindowOffsets(s, 2 * margin + 1, offsets);
+      double gain = 0.0;
+      for (SizeValueType i = 0; i < m_Appearances[j].size(); ++i)
+      {
+        detail::WindowOffsets(i, m_AppearanceSize, u);
+        const SizeValueType index = detail::GrownWindowIndex(u, offsets, window);
+        if (pixelOf[index] >= 0)
+        {
+          const double h = m_Appearances[j][i];
+          gain += 2.0 * h * M[index] - S * h * h;
+        }
+      }
+      if (gain > bestGain)
+      {
+        bestGain = gain;
+        bestJ = j;
+        shift = offsets;
+      }
+    }
+  }
+  return bestJ;
+}
 
 template <typename TInputImage>
 void
 SpaceTimeDeconvolutionFilter<TInputImage>::UpdateAppearances(const std::vector<float> & R)
 {
-  constexpr long      margin = 2; // a cell moves by at most this many pixels per iteration
-  const unsigned int  W = m_AppearanceSize, Wm = W + 2 * margin;
-  const SizeValueType K = m_Detected.size(), P = m_Pixels, T = m_Frames, J = m_Appearances.size();
-  const SizeValueType length = m_Appearances[0].size(),
-                      lengthM = SizeValueType(std::pow(double(Wm), double(SpatialDimension)) + 0.5);
+  constexpr unsigned int      margin = 2; // a cell moves by at most this many pixels per iteration
+  const unsigned int          W = m_AppearanceSize, grown = W + 2 * margin;
+  const SizeValueType         J = m_Appearances.size(), length = m_Appearances[0].size();
   const auto                  model = this->CellModel();
   std::vector<AppearanceType> numerator(J, AppearanceType(length, 0.0));
   std::vector<double>         denominator(J, 0.0);
-  std::vector<double>         M(lengthM), own(P, 0.0);
-  std::vector<long>           offsets(SpatialDimension), u(SpatialDimension);
-  std::vector<long>           pixelOf(lengthM);
-  for (SizeValueType k = 0; k < K; ++k)
+  std::vector<double>         M(SizeValueType(std::pow(double(grown), double(SpatialDimension)) + 0.5));
+  std::vector<long>           pixelOf(M.size()), shift(SpatialDimension), u(SpatialDimension);
+  for (SizeValueType k = 0; k < m_Detected.size(); ++k)
   {
-    Cell &        cell = m_Detected[k];
-    const float * c = m_DenoisedTraces.data() + k;
-    double        S = 0.0;
-    for (SizeValueType t = 0; t < T; ++t)
-    {
-      S += double(c[t * K]) * double(c[t * K]);
-    }
+    const double S = this->ResidualProjection(k, R, model, grown, M, pixelOf);
     if (!(S > 0.0))
     {
       continue;
     }
-    // M(x) = sum_t c_k(t) (R - model + A_k c_k)(x, t) on the cell's window grown by the margin.
-    std::vector<std::pair<SizeValueType, double>> footprint;
-    m_Pursuit->ForEachPixel(cell, [&](SizeValueType pixel, double h) { footprint.emplace_back(pixel, h); });
-    for (const auto & [pixel, h] : footprint)
-    {
-      own[pixel] = h;
-    }
-    for (SizeValueType i = 0; i < lengthM; ++i)
-    {
-      detail::WindowOffsets(i, Wm, offsets);
-      SizeValueType pixel = 0, stride = 1;
-      bool          inside = true;
-      for (unsigned int d = 0; d < SpatialDimension && inside; ++d)
-      {
-        const long x = cell.Position[d] + offsets[d];
-        inside = x >= 0 && x < long(m_Size[d]);
-        pixel += SizeValueType(x) * stride;
-        stride *= m_Size[d];
-      }
-      pixelOf[i] = inside ? long(pixel) : -1;
-      double sum = 0.0;
-      if (inside)
-      {
-        for (SizeValueType t = 0; t < T; ++t)
-        {
-          sum += double(c[t * K]) * (double(R[pixel + t * P]) - double(model[pixel + t * P]));
-        }
-        sum += S * own[pixel];
-      }
-      M[i] = sum;
-    }
-    for (const auto & entry : footprint)
-    {
-      own[entry.first] = 0.0;
-    }
-    // The appearance and shift that lower ||R_k - H c_k||^2 most: max 2 <H, M> - S ||H||^2.
-    double              bestGain = -std::numeric_limits<double>::infinity();
-    unsigned int        bestJ = cell.Appearance;
-    SizeValueType       bestShift = 0;
-    const SizeValueType shifts = SizeValueType(std::pow(double(2 * margin + 1), double(SpatialDimension)) + 0.5);
-    for (unsigned int j = 0; j < J; ++j)
-    {
-      for (SizeValueType s = 0; s < shifts; ++s)
-      {
-        detail::WindowOffsets(s, 2 * margin + 1, offsets);
-        double gain = 0.0;
-        for (SizeValueType i = 0; i < length; ++i)
-        {
-          detail::WindowOffsets(i, W, u);
-          SizeValueType index = 0, stride = 1;
-          for (unsigned int d = 0; d < SpatialDimension; ++d)
-          {
-            index += SizeValueType(u[d] + offsets[d] + long(Wm / 2)) * stride;
-            stride *= Wm;
-          }
-          if (pixelOf[index] >= 0)
-          {
-            const double h = m_Appearances[j][i];
-            gain += 2.0 * h * M[index] - S * h * h;
-          }
-        }
-        if (gain > bestGain)
-        {
-          bestGain = gain;
-          bestJ = j;
-          bestShift = s;
-        }
-      }
-    }
-    detail::WindowOffsets(bestShift, 2 * margin + 1, offsets);
+    const unsigned int j = this->BestPlacement(M, pixelOf, S, grown, shift);
     for (unsigned int d = 0; d < SpatialDimension; ++d)
     {
-      cell.Position[d] += offsets[d];
+      m_Detected[k].Position[d] += shift[d];
     }
-    cell.Appearance = bestJ;
+    m_Detected[k].Appearance = j;
     for (SizeValueType i = 0; i < length; ++i)
     {
       detail::WindowOffsets(i, W, u);
-      SizeValueType index = 0, stride = 1;
-      for (unsigned int d = 0; d < SpatialDimension; ++d)
-      {
-        index += SizeValueType(u[d] + offsets[d] + long(Wm / 2)) * stride;
-        stride *= Wm;
-      }
-      numerator[bestJ][i] += M[index];
+      numerator[j][i] += M[detail::GrownWindowIndex(u, shift, grown)];
     }
-    denominator[bestJ] += S;
+    denominator[j] += S;
   }
   // H_j by least squares over its cells, projected onto H >= 0, ||H|| = 1.
   for (SizeValueType j = 0; j < J; ++j)
   {
-    if (!(denominator[j] > 0.0))
-    {
-      continue;
-    }
     double energy = 0.0;
     for (double & h : numerator[j])
     {
-      h = std::max(0.0, h / denominator[j]);
+      h = denominator[j] > 0.0 ? std::max(0.0, h / denominator[j]) : 0.0;
       energy += h * h;
     }
     if (energy > 0.0)
