@@ -380,28 +380,12 @@ RunTraces(const csc::Arguments & args)
     filter->SetInitialResponses(given);
   }
 
-  csc::ProgressBar progress("sparse temporal deconvolution");
-  const auto       tag = filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+  const double seconds = stdmovie::UpdateWithProgressBar(filter.GetPointer(), "sparse temporal deconvolution", [&]() {
     const auto & objective = filter->GetObjective();
-    progress.Update(filter->GetProgress(),
-                    objective.empty()
-                            ? std::string("first pass")
-                            : "pass " + std::to_string(objective.size()) + " objective " + std::to_string(objective.back()));
+    return objective.empty()
+             ? std::string("first pass")
+             : "pass " + std::to_string(objective.size()) + " objective " + std::to_string(objective.back());
   });
-  const auto       start = std::chrono::steady_clock::now();
-  try
-  {
-    filter->Update();
-  }
-  catch (...)
-  {
-    filter->RemoveObserver(tag);
-    progress.Finish();
-    throw;
-  }
-  filter->RemoveObserver(tag);
-  progress.Finish();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   csc::WriteTextOutput(spikesPath, [&](std::ostream & out) {
     out << "trace,frame,count,time_s,amplitude,response\n";
@@ -413,24 +397,7 @@ RunTraces(const csc::Arguments & args)
   });
   if (args.Has("--output-responses"))
   {
-    csc::WriteTextOutput(args.Get("--output-responses"), [&](std::ostream & out) {
-      const auto & responses = filter->GetResponses();
-      out << "frame,time_s";
-      for (size_t l = 0; l < responses.size(); ++l)
-      {
-        out << ",response_" << l;
-      }
-      out << "\n";
-      for (size_t k = 0; k < F; ++k)
-      {
-        out << k << "," << k / frameRate;
-        for (const auto & response : responses)
-        {
-          out << "," << response[k];
-        }
-        out << "\n";
-      }
-    });
+    stdmovie::WriteResponses(args.Get("--output-responses"), filter->GetResponses(), F, frameRate);
   }
   csc::WriteImageIfRequested(args, "--output-fit", filter->GetFit());
   if (args.Has("--output-raster"))

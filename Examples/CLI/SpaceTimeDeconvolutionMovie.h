@@ -72,6 +72,53 @@ OverlayPicture(const TMovie * movie, const TFilter * filter)
   return picture;
 }
 
+/** filter->Update() with a progress bar whose detail is detail(); returns the seconds. */
+template <typename TFilter, typename TDetail>
+double
+UpdateWithProgressBar(TFilter * filter, const std::string & label, TDetail && detail)
+{
+  csc::ProgressBar progress(label);
+  const auto       tag = filter->AddObserver(
+    itk::ProgressEvent(), [&](const itk::EventObject &) { progress.Update(filter->GetProgress(), detail()); });
+  const auto start = std::chrono::steady_clock::now();
+  try
+  {
+    filter->Update();
+  }
+  catch (...)
+  {
+    filter->RemoveObserver(tag);
+    progress.Finish();
+    throw;
+  }
+  filter->RemoveObserver(tag);
+  progress.Finish();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/** frame,time_s,response_0,... with F rows. */
+inline void
+WriteResponses(const std::string & path, const std::vector<std::vector<double>> & responses, size_t F, double frameRate)
+{
+  csc::WriteTextOutput(path, [&](std::ostream & out) {
+    out << "frame,time_s";
+    for (size_t l = 0; l < responses.size(); ++l)
+    {
+      out << ",response_" << l;
+    }
+    out << "\n";
+    for (size_t k = 0; k < F; ++k)
+    {
+      out << k << "," << k / frameRate;
+      for (const auto & response : responses)
+      {
+        out << "," << (k < response.size() ? response[k] : 0.0);
+      }
+      out << "\n";
+    }
+  });
+}
+
 /** Raster (one row per trace, a dark pixel per spike frame) above up to six example traces,
  * each drawn in grey with its fit in black and its spikes as ticks below. */
 template <typename TSpikes>
@@ -183,28 +230,12 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
   {
     filter->SetInitialResponses(givenResponses);
   }
-  csc::ProgressBar progress("space-time deconvolution");
-  const auto       tag = filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+  const double seconds = UpdateWithProgressBar(filter.GetPointer(), "space-time deconvolution", [&]() {
     const auto & objective = filter->GetObjective();
-    progress.Update(filter->GetProgress(),
-                    objective.empty() ? std::string("first iteration")
-                                            : "iteration " + std::to_string(objective.size()) + ", " +
-                                          std::to_string(filter->GetCells().size()) + " cells");
+    return objective.empty() ? std::string("first iteration")
+                             : "iteration " + std::to_string(objective.size()) + ", " +
+                                 std::to_string(filter->GetCells().size()) + " cells";
   });
-  const auto       start = std::chrono::steady_clock::now();
-  try
-  {
-    filter->Update();
-  }
-  catch (...)
-  {
-    filter->RemoveObserver(tag);
-    progress.Finish();
-    throw;
-  }
-  filter->RemoveObserver(tag);
-  progress.Finish();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const auto & cells = filter->GetCells();
   const auto & spikes = filter->GetSpikes();
@@ -268,24 +299,7 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
   }
   if (args.Has("--output-responses"))
   {
-    csc::WriteTextOutput(args.Get("--output-responses"), [&](std::ostream & out) {
-      const auto & responses = filter->GetResponses();
-      out << "frame,time_s";
-      for (size_t l = 0; l < responses.size(); ++l)
-      {
-        out << ",response_" << l;
-      }
-      out << "\n";
-      for (size_t k = 0; k < F; ++k)
-      {
-        out << k << "," << k / frameRate;
-        for (const auto & response : responses)
-        {
-          out << "," << (k < response.size() ? response[k] : 0.0);
-        }
-        out << "\n";
-      }
-    });
+    WriteResponses(args.Get("--output-responses"), filter->GetResponses(), F, frameRate);
   }
   csc::WriteImageIfRequested(args, "--output-labels", filter->GetLabelImage());
   csc::WriteImageIfRequested(args, "--output-fit", filter->GetOutput());
