@@ -12,7 +12,7 @@
 #
 # Settings chosen on the dev split: responses learned (not given), 2 s long at the split's frame
 # rate (manifest.json fps, default 30); movies with J = 4 appearances of 21 pixels, L = 2
-# responses, 2 outer iterations, the filter's defaults otherwise (K = 50 at most, significance 7).
+# responses, 3 outer iterations, the filter's defaults otherwise (K = 50 at most, significance 7).
 # The number of cells is not given: the significance test decides it.
 # The tools are taken from $CSC_BUILD_DIR (default: build/ at the project root).
 set -euo pipefail
@@ -45,7 +45,7 @@ for movie in "$split"/seq_*.mha; do
   name=$(basename "$movie" .mha)
   [[ $name == *_labels ]] && continue
   echo "== $name" >&2
-  "$deconvolve" --input "$movie" --appearances 4 --appearance-size 21 --responses 2 --iterations 2 \
+  "$deconvolve" --input "$movie" --appearances 4 --appearance-size 21 --responses 2 --iterations 3 \
     --response-length "$frames" --frame-rate "$fps" \
     --output-spikes "$out/${name}_spikes.csv" --output-cells "$out/${name}_cells.csv" \
     --output-labels "$out/${name}_labels.mha" --output-overlay "$out/${name}_overlay.png" \
