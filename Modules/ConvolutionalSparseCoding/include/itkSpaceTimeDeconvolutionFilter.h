@@ -205,6 +205,10 @@ private:
 
   void
   CheckInput(const InputImageType * input) const;
+  /** The movie as float values, checked finite: the input's own buffer when it is a float image
+   * buffered whole, else a copy in `copy`. */
+  const float *
+  MovieValues(const InputImageType * input, std::vector<float> & copy) const;
   std::vector<AppearanceType>
   InitialAppearances() const;
   /** B_s and b_t from Y / (1 + A) (A: the cells' Delta F / F, null for none). */

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <type_traits>
 
 namespace itk
 {
@@ -178,6 +179,34 @@ SpaceTimeDeconvolutionFilter<TInputImage>::InitialAppearances() const -> std::ve
 }
 
 template <typename TInputImage>
+const float *
+SpaceTimeDeconvolutionFilter<TInputImage>::MovieValues(const InputImageType * input, std::vector<float> & copy) const
+{
+  // A float movie buffered whole is used in place (no copy of the largest array); anything else
+  // is copied to float. Either way every value is checked.
+  const auto region = input->GetLargestPossibleRegion();
+  if constexpr (std::is_same_v<PixelType, float>)
+  {
+    if (input->GetBufferedRegion() == region)
+    {
+      const float *       values = input->GetBufferPointer();
+      const SizeValueType count = region.GetNumberOfPixels();
+      for (SizeValueType i = 0; i < count; ++i)
+      {
+        if (!std::isfinite(values[i]))
+        {
+          itkExceptionMacro("The input image contains a non-finite value (NaN or Inf) at index "
+                            << input->ComputeIndex(OffsetValueType(i)));
+        }
+      }
+      return values;
+    }
+  }
+  copy = ReadFiniteImage<float>(input);
+  return copy.data();
+}
+
+template <typename TInputImage>
 void
 SpaceTimeDeconvolutionFilter<TInputImage>::CheckAbort() const
 {
@@ -195,8 +224,9 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
 {
   const InputImageType * input = this->GetInput();
   this->CheckInput(input);
-  const std::vector<float> Y = ReadFiniteImage<float>(input);
-  const auto               size = input->GetLargestPossibleRegion().GetSize();
+  std::vector<float> copy;
+  const float *      Y = this->MovieValues(input, copy);
+  const auto         size = input->GetLargestPossibleRegion().GetSize();
   m_Size.assign(size.begin(), size.begin() + SpatialDimension);
   m_Pixels = std::accumulate(m_Size.begin(), m_Size.end(), SizeValueType(1), std::multiplies<SizeValueType>());
   m_Frames = size[SpatialDimension];
@@ -219,14 +249,15 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
   {
     if (iteration == 0)
     {
-      this->UpdateBackground(Y.data(), nullptr);
+      this->UpdateBackground(Y, nullptr);
     }
     else
     {
+      std::vector<float>().swap(R); // the movie-sized arrays one at a time: R is recomputed below
       const auto model = this->CellModel();
-      this->UpdateBackground(Y.data(), &model);
+      this->UpdateBackground(Y, &model);
     }
-    this->RelativeFluorescence(Y.data(), R);
+    this->RelativeFluorescence(Y, R);
     this->CheckAbort();
     m_Pursuit->SetAppearances(m_Appearances, m_AppearanceSize);
     m_Detected = m_Pursuit->Detect(R.data(), m_Frames, this->GetMultiThreader());
@@ -242,6 +273,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
     this->InvokeEvent(IterationEvent());
     this->UpdateProgress(static_cast<float>(iteration + 1) / static_cast<float>(iterations));
   }
+  std::vector<float>().swap(R);
   this->WriteOutputs();
   this->UpdateProgress(1.0f);
 }

@@ -184,14 +184,23 @@ SpaceTimeDeconvolutionFilter<TInputImage>::WriteOutputs()
   // Output 0: the denoised movie B (1 + A).
   this->AllocateOutputs();
   PixelType * out = this->GetOutput()->GetBufferPointer();
-  const auto  model = this->CellModel();
   for (SizeValueType t = 0; t < T; ++t)
   {
     for (SizeValueType p = 0; p < P; ++p)
     {
-      out[p + t * P] =
-        static_cast<PixelType>(m_Background[p] * m_TemporalBackground[t] * (1.0 + double(model[p + t * P])));
+      out[p + t * P] = static_cast<PixelType>(m_Background[p] * m_TemporalBackground[t]);
     }
+  }
+  // The cells on their windows (no movie-sized model array): B h c added per pixel.
+  for (SizeValueType k = 0; k < K; ++k)
+  {
+    m_Pursuit->ForEachPixel(m_Detected[k], [&](SizeValueType pixel, double h) {
+      for (SizeValueType t = 0; t < T; ++t)
+      {
+        out[pixel + t * P] += static_cast<PixelType>(m_Background[pixel] * m_TemporalBackground[t] * h *
+                                                     double(m_DenoisedTraces[k + t * K]));
+      }
+    });
   }
   // Spatial images share the movie's geometry on the spatial axes.
   typename SpatialImageType::SizeType      size;
