@@ -121,7 +121,8 @@ private:
   Significance(const SearchState & state, SizeValueType j, SizeValueType p) const;
   /** Removes a pick with this trace from every correlation it reaches, re-scoring them. */
   void
-  RemovePick(SearchState & state, const Cell & pick, const std::vector<double> & trace) const;
+  RemovePick(SearchState & state, const Cell & pick, const std::vector<double> & trace,
+             MultiThreaderBase * threader) const;
   bool
   IsEcho(const std::vector<Cell> & cells, const std::vector<std::vector<double>> & traces, const Cell & pick,
          const std::vector<double> & centred) const;
@@ -131,7 +132,8 @@ private:
   /** The trace minus its mean, scaled to unit norm. */
   static std::vector<double>
   Centred(const std::vector<double> & trace);
-  /** corr[j][p + t P] = <H_j(. - p), R_t>, by FFT with enough zero padding for no wrap-around. */
+  /** corr[j][p T + t] = <H_j(. - p), R_t> (each position's trace contiguous: the pursuit's
+   * updates and scores run along time), by FFT with enough zero padding for no wrap-around. */
   std::vector<std::vector<float>>
   Correlate(const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const;
   /** X[a][b][d] = sum_u H_a(u) H_b(u + d), d in [-(W - 1), W - 1]^N. */

@@ -181,10 +181,10 @@ CellAppearancePursuit<TReal>::Correlate(const TReal * R, SizeValueType frames, M
             product[k] = spectrum[k] * kernels[j][k];
           }
           fftw_execute_dft_c2r(backward, reinterpret_cast<fftw_complex *>(product.data()), back.data());
-          float * out = corr[j].data() + t * P;
+          float * out = corr[j].data() + t;
           for (SizeValueType p = 0; p < P; ++p)
           {
-            out[p] = static_cast<float>(back[place[p]]);
+            out[p * frames] = static_cast<float>(back[place[p]]);
           }
         }
       }
@@ -255,17 +255,17 @@ template <typename TReal>
 double
 CellAppearancePursuit<TReal>::Significance(const SearchState & state, SizeValueType j, SizeValueType p) const
 {
-  const SizeValueType P = Pixels(), T = state.Frames;
-  const float *       c = state.Correlations[j].data() + p;
+  const SizeValueType T = state.Frames;
+  const float *       c = state.Correlations[j].data() + p * T;
   double              mean = 0.0, energy = 0.0;
   for (SizeValueType t = 0; t < T; ++t)
   {
-    mean += c[t * P];
+    mean += c[t];
   }
   mean /= double(T);
   for (SizeValueType t = 0; t < T; ++t)
   {
-    const double v = c[t * P] - mean;
+    const double v = c[t] - mean;
     energy += v * v;
   }
   const double sigma2 = state.Noise[j][p] * state.Noise[j][p];
@@ -317,40 +317,44 @@ CellAppearancePursuit<TReal>::InitialiseSearch(SearchState & state, const TReal 
 
 template <typename TReal>
 void
-CellAppearancePursuit<TReal>::RemovePick(SearchState & state, const Cell & pick,
-                                         const std::vector<double> & trace) const
+CellAppearancePursuit<TReal>::RemovePick(SearchState & state, const Cell & pick, const std::vector<double> & trace,
+                                         MultiThreaderBase * threader) const
 {
   // corr_j(q) -= c(t) sum_u H_j(u) H_j0(u + q - p0) = c(t) X[j][j0](q - p0), for every q in reach.
   const unsigned int  N = static_cast<unsigned int>(m_Size.size());
-  const SizeValueType P = Pixels(), J = m_Appearances.size(), T = state.Frames;
+  const SizeValueType J = m_Appearances.size(), T = state.Frames;
   const long          W = long(m_Window), span = 2 * W - 1;
   const SizeValueType reach = state.Cross[0][0].size();
-  for (SizeValueType i = 0; i < reach; ++i)
-  {
-    SizeValueType rest = i, q = 0, stride = 1;
-    bool          inside = true;
-    for (unsigned int d = 0; d < N && inside; ++d)
-    {
-      const long x = pick.Position[d] + long(rest % SizeValueType(span)) - (W - 1);
-      rest /= SizeValueType(span);
-      inside = x >= 0 && x < long(m_Size[d]);
-      q += SizeValueType(x) * stride;
-      stride *= m_Size[d];
-    }
-    for (SizeValueType j = 0; inside && j < J; ++j)
-    {
-      const double x = state.Cross[j][pick.Appearance][i];
-      if (x != 0.0)
+  // Every offset i is a different position q: the positions are updated in parallel.
+  threader->ParallelizeArray(
+    0,
+    reach,
+    [&](SizeValueType i) {
+      SizeValueType rest = i, q = 0, stride = 1;
+      bool          inside = true;
+      for (unsigned int d = 0; d < N && inside; ++d)
       {
-        float * c = state.Correlations[j].data() + q;
-        for (SizeValueType t = 0; t < T; ++t)
-        {
-          c[t * P] -= static_cast<float>(trace[t] * x);
-        }
-        state.Score[j][q] = this->Significance(state, j, q);
+        const long x = pick.Position[d] + long(rest % SizeValueType(span)) - (W - 1);
+        rest /= SizeValueType(span);
+        inside = x >= 0 && x < long(m_Size[d]);
+        q += SizeValueType(x) * stride;
+        stride *= m_Size[d];
       }
-    }
-  }
+      for (SizeValueType j = 0; inside && j < J; ++j)
+      {
+        const double x = state.Cross[j][pick.Appearance][i];
+        if (x != 0.0)
+        {
+          float * c = state.Correlations[j].data() + q * T;
+          for (SizeValueType t = 0; t < T; ++t)
+          {
+            c[t] -= static_cast<float>(trace[t] * x);
+          }
+          state.Score[j][q] = this->Significance(state, j, q);
+        }
+      }
+    },
+    nullptr);
 }
 
 template <typename TReal>
@@ -430,7 +434,7 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
     std::vector<double> trace(T);
     for (SizeValueType t = 0; t < T; ++t)
     {
-      trace[t] = state.Correlations[pick.Appearance][bestP + t * P] / norm;
+      trace[t] = state.Correlations[pick.Appearance][bestP * T + t] / norm;
     }
     const auto centred = Centred(trace);
     if (!this->IsEcho(cells, traces, pick, centred))
@@ -438,7 +442,7 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
       cells.push_back(pick);
       traces.push_back(centred);
     }
-    this->RemovePick(state, pick, trace); // an echo's energy is removed all the same
+    this->RemovePick(state, pick, trace, threader); // an echo's energy is removed all the same
   }
   return cells;
 }
