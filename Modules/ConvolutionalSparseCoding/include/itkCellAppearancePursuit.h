@@ -1,6 +1,7 @@
 #ifndef itkCellAppearancePursuit_h
 #define itkCellAppearancePursuit_h
 
+#include "itkMultiChannelFourierConvolution.h"
 #include "itkMultiThreaderBase.h"
 #include "itkObject.h"
 #include "itkObjectFactory.h"
@@ -109,11 +110,12 @@ private:
    * and significance of every candidate. */
   struct SearchState
   {
-    SizeValueType                                 Frames{ 0 };
-    std::vector<std::vector<float>>               Correlations;
-    std::vector<std::vector<std::vector<double>>> Cross;
-    std::vector<std::vector<double>>              Noise, Score;
-    double                                        Spread{ 1.0 };
+    SizeValueType                    Frames{ 0 };
+    std::vector<std::vector<float>>  Correlations;
+    std::vector<double>              Cross; // the operator's KernelCrossCorrelations()
+    SizeValueType                    Lags{ 0 };
+    std::vector<std::vector<double>> Noise, Score;
+    double                           Spread{ 1.0 };
   };
   void
   InitialiseSearch(SearchState & state, const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const;
@@ -132,13 +134,12 @@ private:
   /** The trace minus its mean, scaled to unit norm. */
   static std::vector<double>
   Centred(const std::vector<double> & trace);
-  /** corr[j][p T + t] = <H_j(. - p), R_t> (each position's trace contiguous: the pursuit's
-   * updates and scores run along time), by FFT with enough zero padding for no wrap-around. */
+  using OperatorType = MultiChannelFourierConvolution<double>;
+  /** corr[j][p T + t] = <H_j(. - p), R_t>: the operator's adjoint (zero boundary) on every
+   * frame, stored position-major (each candidate's trace contiguous: the pursuit's updates and
+   * scores run along time). */
   std::vector<std::vector<float>>
-  Correlate(const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const;
-  /** X[a][b][d] = sum_u H_a(u) H_b(u + d), d in [-(W - 1), W - 1]^N. */
-  std::vector<std::vector<std::vector<double>>>
-  CrossCorrelations() const;
+  Correlate(const OperatorType & op, const TReal * R, SizeValueType frames) const;
 
   std::vector<SizeValueType>  m_Size;
   std::vector<AppearanceType> m_Appearances;

@@ -1,10 +1,8 @@
 #ifndef itkCellAppearancePursuit_hxx
 #define itkCellAppearancePursuit_hxx
 
-#include "itkFFTWGlobalConfiguration.h"
 #include "itkMath.h"
 #include "itkTraceNoiseLevel.h"
-#include <fftw3.h>
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -69,186 +67,26 @@ CellAppearancePursuit<TReal>::Pixels() const
 
 template <typename TReal>
 std::vector<std::vector<float>>
-CellAppearancePursuit<TReal>::Correlate(const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const
+CellAppearancePursuit<TReal>::Correlate(const OperatorType & op, const TReal * R, SizeValueType frames) const
 {
-  const unsigned int N = static_cast<unsigned int>(m_Size.size());
-  const long         c = long(m_Window / 2);
-  // Padded grid: at least size + window - 1 per axis, so the circular convolution does not wrap.
-  std::vector<int>           padded(N);
-  std::vector<SizeValueType> paddedSize(N);
-  SizeValueType              total = 1;
-  for (unsigned int d = 0; d < N; ++d)
-  {
-    SizeValueType m = m_Size[d] + m_Window - 1;
-    auto          smooth = [](SizeValueType v) {
-      for (const SizeValueType f : { 2, 3, 5 })
-      {
-        while (v % f == 0)
-        {
-          v /= f;
-        }
-      }
-      return v == 1;
-    };
-    while (!smooth(m))
-    {
-      ++m;
-    }
-    paddedSize[d] = m;
-    padded[N - 1 - d] = int(m); // FFTW: slowest axis first
-    total *= m;
-  }
-  const SizeValueType half = total / paddedSize[0] * (paddedSize[0] / 2 + 1);
-  using Complex = std::complex<double>;
-  fftw_plan forward, backward;
-  {
-    std::vector<double>               real(total);
-    std::vector<Complex>              spectrum(half);
-    const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
-    forward = fftw_plan_dft_r2c(int(N),
-                                padded.data(),
-                                real.data(),
-                                reinterpret_cast<fftw_complex *>(spectrum.data()),
-                                FFTW_ESTIMATE | FFTW_UNALIGNED);
-    backward = fftw_plan_dft_c2r(int(N),
-                                 padded.data(),
-                                 reinterpret_cast<fftw_complex *>(spectrum.data()),
-                                 real.data(),
-                                 FFTW_ESTIMATE | FFTW_UNALIGNED);
-  }
-  if (forward == nullptr || backward == nullptr)
-  {
-    itkExceptionMacro("FFTW could not plan the spatial transforms");
-  }
-  // Kernel g(v) = H(c - v) at v mod M: conv(R, g)(p) = sum_u H(u) R(p - c + u).
-  const SizeValueType               J = m_Appearances.size();
-  std::vector<std::vector<Complex>> kernels(J, std::vector<Complex>(half));
-  for (SizeValueType j = 0; j < J; ++j)
-  {
-    std::vector<double> g(total, 0.0);
-    std::vector<long>   u(N, 0);
-    for (SizeValueType i = 0; i < m_Appearances[j].size(); ++i)
-    {
-      SizeValueType index = 0, stride = 1;
-      for (unsigned int d = 0; d < N; ++d)
-      {
-        const long v = c - u[d];
-        index += SizeValueType((v + long(paddedSize[d])) % long(paddedSize[d])) * stride;
-        stride *= paddedSize[d];
-      }
-      g[index] = m_Appearances[j][i] / double(total);
-      for (unsigned int d = 0; d < N && ++u[d] == long(m_Window); ++d)
-      {
-        u[d] = 0;
-      }
-    }
-    fftw_execute_dft_r2c(forward, g.data(), reinterpret_cast<fftw_complex *>(kernels[j].data()));
-  }
-  const SizeValueType             P = Pixels();
+  // Frame by frame, the operator's adjoint with the zero boundary: the J correlation maps.
+  const SizeValueType             P = Pixels(), J = m_Appearances.size();
   std::vector<std::vector<float>> corr(J, std::vector<float>(P * frames));
-  // Pixel p of the image <-> index in the padded grid (same coordinates, larger strides).
-  std::vector<SizeValueType> place(P);
-  for (SizeValueType p = 0; p < P; ++p)
+  std::vector<double>             frame(P), maps(J * P);
+  for (SizeValueType t = 0; t < frames; ++t)
   {
-    SizeValueType rest = p, index = 0, stride = 1;
-    for (unsigned int d = 0; d < N; ++d)
+    std::transform(R + t * P, R + (t + 1) * P, frame.begin(), [](TReal r) { return static_cast<double>(r); });
+    op.ApplyAdjoint(frame.data(), maps.data());
+    for (SizeValueType j = 0; j < J; ++j)
     {
-      index += (rest % m_Size[d]) * stride;
-      rest /= m_Size[d];
-      stride *= paddedSize[d];
-    }
-    place[p] = index;
-  }
-  const SizeValueType chunks = std::min<SizeValueType>(frames, 64);
-  threader->ParallelizeArray(
-    0,
-    chunks,
-    [&](SizeValueType chunk) {
-      std::vector<double>  real(total), back(total);
-      std::vector<Complex> spectrum(half), product(half);
-      for (SizeValueType t = chunk * frames / chunks; t < (chunk + 1) * frames / chunks; ++t)
+      float * out = corr[j].data() + t;
+      for (SizeValueType p = 0; p < P; ++p)
       {
-        std::fill(real.begin(), real.end(), 0.0);
-        for (SizeValueType p = 0; p < P; ++p)
-        {
-          real[place[p]] = static_cast<double>(R[p + t * P]);
-        }
-        fftw_execute_dft_r2c(forward, real.data(), reinterpret_cast<fftw_complex *>(spectrum.data()));
-        for (SizeValueType j = 0; j < J; ++j)
-        {
-          for (SizeValueType k = 0; k < half; ++k)
-          {
-            product[k] = spectrum[k] * kernels[j][k];
-          }
-          fftw_execute_dft_c2r(backward, reinterpret_cast<fftw_complex *>(product.data()), back.data());
-          float * out = corr[j].data() + t;
-          for (SizeValueType p = 0; p < P; ++p)
-          {
-            out[p * frames] = static_cast<float>(back[place[p]]);
-          }
-        }
+        out[p * frames] = static_cast<float>(maps[j * P + p]);
       }
-    },
-    nullptr);
-  const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
-  fftw_destroy_plan(forward);
-  fftw_destroy_plan(backward);
+    }
+  }
   return corr;
-}
-
-template <typename TReal>
-std::vector<std::vector<std::vector<double>>>
-CellAppearancePursuit<TReal>::CrossCorrelations() const
-{
-  const unsigned int  N = static_cast<unsigned int>(m_Size.size());
-  const long          W = long(m_Window), span = 2 * W - 1;
-  const SizeValueType J = m_Appearances.size();
-  SizeValueType       length = 1;
-  for (unsigned int d = 0; d < N; ++d)
-  {
-    length *= SizeValueType(span);
-  }
-  std::vector<std::vector<std::vector<double>>> X(J, std::vector<std::vector<double>>(J, std::vector<double>(length)));
-  std::vector<long>                             shift(N), u(N);
-  for (SizeValueType i = 0; i < length; ++i)
-  {
-    SizeValueType rest = i;
-    for (unsigned int d = 0; d < N; ++d)
-    {
-      shift[d] = long(rest % SizeValueType(span)) - (W - 1);
-      rest /= SizeValueType(span);
-    }
-    for (SizeValueType a = 0; a < J; ++a)
-    {
-      for (SizeValueType b = 0; b < J; ++b)
-      {
-        double sum = 0.0;
-        std::fill(u.begin(), u.end(), 0);
-        for (SizeValueType k = 0; k < m_Appearances[a].size(); ++k)
-        {
-          SizeValueType other = 0, stride = 1;
-          bool          inside = true;
-          for (unsigned int d = 0; d < N && inside; ++d)
-          {
-            const long v = u[d] + shift[d];
-            inside = v >= 0 && v < W;
-            other += SizeValueType(v) * stride;
-            stride *= SizeValueType(W);
-          }
-          if (inside)
-          {
-            sum += m_Appearances[a][k] * m_Appearances[b][other];
-          }
-          for (unsigned int d = 0; d < N && ++u[d] == W; ++d)
-          {
-            u[d] = 0;
-          }
-        }
-        X[a][b][i] = sum;
-      }
-    }
-  }
-  return X;
 }
 
 template <typename TReal>
@@ -280,8 +118,19 @@ CellAppearancePursuit<TReal>::InitialiseSearch(SearchState & state, const TReal 
   const unsigned int  N = static_cast<unsigned int>(m_Size.size());
   const SizeValueType P = Pixels(), J = m_Appearances.size();
   state.Frames = frames;
-  state.Correlations = Correlate(R, frames, threader);
-  state.Cross = CrossCorrelations();
+  std::vector<double> kernels;
+  for (const auto & H : m_Appearances)
+  {
+    kernels.insert(kernels.end(), H.begin(), H.end());
+  }
+  const auto op = OperatorType::Create(m_Size,
+                                       kernels.data(),
+                                       typename OperatorType::SizeType(m_Size.size(), m_Window),
+                                       static_cast<unsigned int>(J),
+                                       ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
+  state.Correlations = Correlate(*op, R, frames);
+  state.Cross = op->KernelCrossCorrelations();
+  state.Lags = state.Cross.size() / (J * J);
   state.Spread = std::sqrt(2.0 / double(frames - 1));
   state.Noise.assign(J, std::vector<double>(P, 0.0));
   state.Score.assign(J, std::vector<double>(P, 0.0));
@@ -324,7 +173,7 @@ CellAppearancePursuit<TReal>::RemovePick(SearchState & state, const Cell & pick,
   const unsigned int  N = static_cast<unsigned int>(m_Size.size());
   const SizeValueType J = m_Appearances.size(), T = state.Frames;
   const long          W = long(m_Window), span = 2 * W - 1;
-  const SizeValueType reach = state.Cross[0][0].size();
+  const SizeValueType reach = state.Lags;
   // Every offset i is a different position q: the positions are updated in parallel.
   threader->ParallelizeArray(
     0,
@@ -342,7 +191,7 @@ CellAppearancePursuit<TReal>::RemovePick(SearchState & state, const Cell & pick,
       }
       for (SizeValueType j = 0; inside && j < J; ++j)
       {
-        const double x = state.Cross[j][pick.Appearance][i];
+        const double x = state.Cross[(j * J + pick.Appearance) * reach + i];
         if (x != 0.0)
         {
           float * c = state.Correlations[j].data() + q * T;
@@ -429,8 +278,7 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
     // Scaled by the whole window's norm, as the removal uses the whole window's cross-correlations:
     // the pick's own correlation becomes exactly zero (with the norm inside the image, a cell at
     // the border would be over-subtracted, and the error would grow).
-    const auto &        self = state.Cross[pick.Appearance][pick.Appearance];
-    const double        norm = self[self.size() / 2];
+    const double        norm = state.Cross[(pick.Appearance * J + pick.Appearance) * state.Lags + state.Lags / 2];
     std::vector<double> trace(T);
     for (SizeValueType t = 0; t < T; ++t)
     {
