@@ -30,6 +30,25 @@ ReadFiniteImage(const TImage * image)
   return values;
 }
 
+/** Throws at the first non-finite pixel of an image buffered whole (its own buffer, no copy),
+ * naming its index: the check of ReadFiniteImage() for a caller that uses the buffer in place.
+ * \ingroup ConvolutionalSparseCoding */
+template <typename TImage>
+void
+CheckFiniteBuffer(const TImage * image)
+{
+  const auto *        values = image->GetBufferPointer();
+  const SizeValueType count = image->GetBufferedRegion().GetNumberOfPixels();
+  for (SizeValueType i = 0; i < count; ++i)
+  {
+    if (!std::isfinite(values[i]))
+    {
+      itkGenericExceptionMacro("The input image contains a non-finite value (NaN or Inf) at index "
+                               << image->ComputeIndex(OffsetValueType(i)));
+    }
+  }
+}
+
 /** Checks \c count kernels of \c block values each, one after another: every value finite and
  * no kernel all zero (its coefficients would be undetermined). \c what names the dictionary.
  * \ingroup ConvolutionalSparseCoding */

@@ -189,17 +189,8 @@ SpaceTimeDeconvolutionFilter<TInputImage>::MovieValues(const InputImageType * in
   {
     if (input->GetBufferedRegion() == region)
     {
-      const float *       values = input->GetBufferPointer();
-      const SizeValueType count = region.GetNumberOfPixels();
-      for (SizeValueType i = 0; i < count; ++i)
-      {
-        if (!std::isfinite(values[i]))
-        {
-          itkExceptionMacro("The input image contains a non-finite value (NaN or Inf) at index "
-                            << input->ComputeIndex(OffsetValueType(i)));
-        }
-      }
-      return values;
+      CheckFiniteBuffer(input);
+      return input->GetBufferPointer();
     }
   }
   copy = ReadFiniteImage<float>(input);
@@ -244,7 +235,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
   this->UpdateProgress(0.0f);
 
   const unsigned int iterations = std::max(1u, m_NumberOfIterations);
-  std::vector<float> R;
+  std::vector<float> R, model;
   for (unsigned int iteration = 0; iteration < iterations; ++iteration)
   {
     if (iteration == 0)
@@ -253,9 +244,8 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
     }
     else
     {
-      std::vector<float>().swap(R); // the movie-sized arrays one at a time: R is recomputed below
-      const auto model = this->CellModel();
       this->UpdateBackground(Y, &model);
+      std::vector<float>().swap(model);
     }
     this->RelativeFluorescence(Y, R);
     this->CheckAbort();
@@ -269,11 +259,14 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
     {
       this->UpdateAppearances(R);
     }
-    m_Objective.push_back(this->Objective(R, this->CellModel()));
+    // The model of this iteration's cells: the objective now, the next background step after.
+    model = this->CellModel();
+    m_Objective.push_back(this->Objective(R, model));
+    std::vector<float>().swap(R); // the movie-sized arrays few at a time: R is recomputed
     this->InvokeEvent(IterationEvent());
     this->UpdateProgress(static_cast<float>(iteration + 1) / static_cast<float>(iterations));
   }
-  std::vector<float>().swap(R);
+  std::vector<float>().swap(model);
   this->WriteOutputs();
   this->UpdateProgress(1.0f);
 }
