@@ -3,6 +3,7 @@
 
 #include "itkConvolutionalSparseCodingEnums.h"
 #include "itkImage.h"
+#include "itkImageTiling.h"
 #include "itkImageToImageFilter.h"
 #include "itkMemoryEstimate.h"
 #include "itkSparseCodingSolverBase.h"
@@ -41,7 +42,14 @@ namespace itk
  * The dictionary is used as plain arrays: its spacing, origin and direction are ignored
  * (\warning kernels are taken in pixel units of the image).
  *
- * The problem is global, so the filter asks for whole inputs and produces whole outputs.
+ * Streaming: with the ZeroPadded boundary the filter answers a requested output region (any
+ * output's; the others follow, the coefficient outputs on the coarse grid with all K maps) by
+ * solving on that region grown by a halo of HaloRadii kernel radii (ImageTiling) and keeping the
+ * central part, as itk::StreamingImageFilter or a streaming writer ask tile by tile: the
+ * convolutional code is local, so the stitched solution differs from the whole-image one by an
+ * error that falls as the halo grows (BENCHMARKS.md, "Streaming"). A requested region that is the
+ * whole image is solved whole, exactly as before. With the Periodic boundary the problem wraps
+ * around, so the filter asks for whole inputs and produces whole outputs.
  * IterationEvent fires after every solver iteration, ProgressEvent with it; AbortGenerateData
  * stops the solver after the current iteration and raises ProcessAborted.
  *
@@ -75,6 +83,7 @@ public:
   using ProximalOperatorType = ProximalOperator<RealType>;
   using StatisticsType = SparseCodingIterationStatistics;
   using StrideType = FixedArray<unsigned int, ImageDimension>;
+  using ImageRegionType = ImageRegion<ImageDimension>;
 
   /** The dictionary: K kernels stacked along the last axis. Required. */
   itkSetInputMacro(Dictionary, DictionaryImageType);
@@ -127,6 +136,11 @@ public:
   /** Coefficient stride per axis, each at least 1 and at most the image size. Default 1. */
   itkSetMacro(Stride, StrideType);
   itkGetConstMacro(Stride, StrideType);
+  /** Streaming only: the halo by which a requested region is grown before solving, in kernel
+   * radii (floor(M/2) per axis). Default 4 (BENCHMARKS.md, "Streaming": the measured error
+   * falls below 1e-3 of the objective there). */
+  itkSetMacro(HaloRadii, double);
+  itkGetConstMacro(HaloRadii, double);
   /** Default 200. */
   itkSetMacro(MaximumNumberOfIterations, unsigned int);
   itkGetConstMacro(MaximumNumberOfIterations, unsigned int);
@@ -199,12 +213,39 @@ protected:
     return kernels;
   }
 
-  /** Lets a subclass fill its own outputs once outputs 0 and 1 hold the solution; \c signal is
-   * the image as a contiguous array. Default: nothing. */
+  /** The solution on the solved region (the whole image, or a requested tile grown by its
+   * halo): contiguous arrays on that region, x fastest. */
+  struct RegionSolution
+  {
+    ImageRegionType                                  Region; ///< what was solved, on the image grid
+    ImageRegionType                                  Core;   ///< the part the outputs hold
+    const MultiChannelFourierConvolution<RealType> * Operator{ nullptr };
+    const RealType *                                 Signal{ nullptr };
+    const RealType *                                 Weights{ nullptr };      ///< nullptr: w = 1
+    const RealType *                                 Coefficients{ nullptr }; ///< K maps on Region's coarse grid
+    const RealType *                                 Reconstruction{ nullptr };
+  };
+
+  /** Lets a subclass fill its own outputs, on \c solution.Core, once outputs 0 and 1 hold the
+   * solution. Default: nothing. */
   virtual void
-  GenerateAdditionalOutputs(const MultiChannelFourierConvolution<RealType> & itkNotUsed(op),
-                            const std::vector<RealType> &                    itkNotUsed(signal))
+  GenerateAdditionalOutputs(const RegionSolution & itkNotUsed(solution))
   {}
+
+  /** Allocates \c image on its requested region, which must be \c solution's core (for an
+   * image on the coarse grid, with maps along the last axis), and copies that part of
+   * \c values, laid out on \c solution's region (\c maps blocks). Subclasses use it for
+   * their own outputs. */
+  template <typename TOutputImage>
+  void
+  AllocateAndCopyCore(TOutputImage * image, const RegionSolution & solution, const RealType * values) const;
+  /** Whether \c solution's region is its core (the whole image asked for): outputs then take
+   * the solver's arrays as they are. */
+  static bool
+  SolvesCoreOnly(const RegionSolution & solution)
+  {
+    return solution.Region == solution.Core;
+  }
 
   /** The part of the progress (0 to 1) the solver's iterations cover; a subclass with work
    * after the solve keeps the rest for it. Default 1. */
@@ -225,6 +266,9 @@ protected:
   GenerateInputRequestedRegion() override;
   void
   EnlargeOutputRequestedRegion(DataObject * output) override;
+  /** Every output follows the region core that EnlargeOutputRequestedRegion() chose. */
+  void
+  GenerateOutputRequestedRegion(DataObject * output) override;
   void
   GenerateData() override;
 
@@ -233,6 +277,15 @@ private:
    * larger than the image. */
   std::vector<RealType>
   ReadKernels() const;
+  /** A region of the image grid on the coefficients' coarse grid (the channel axis left
+   * out), and back (cropped to the image). */
+  ImageRegionType
+  CoarseRegion(const ImageRegionType & region) const;
+  ImageRegionType
+  FineRegion(const ImageRegionType & coarse) const;
+  /** Reads the initial coefficients on the solved region's coarse grid, checked. */
+  std::vector<RealType>
+  ReadInitialCoefficients(const MultiChannelFourierConvolution<RealType> & op) const;
 
   double       m_Lambda{ 0.05 };
   SolverEnum   m_Solver{ SolverEnum::ADMM };
@@ -241,6 +294,10 @@ private:
   StrideType   m_Stride{ StrideType::Filled(1) };
   unsigned int m_MaximumNumberOfIterations{ 200 };
   double       m_RelativeTolerance{ 1e-4 };
+  double       m_HaloRadii{ 4.0 };
+
+  ImageRegionType m_CoreRegion;  // the part of the image the outputs are asked for
+  ImageRegionType m_SolveRegion; // m_CoreRegion grown by the halo
 
   typename SolverType::Pointer m_SolverObject;
   typename SolverType::Pointer m_GivenSolver;

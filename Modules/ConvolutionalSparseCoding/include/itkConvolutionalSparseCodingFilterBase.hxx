@@ -56,6 +56,10 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::VerifyPreconditions
   {
     itkExceptionMacro("RelativeTolerance must be non-negative, got " << m_RelativeTolerance);
   }
+  if (!(m_HaloRadii >= 0) || !std::isfinite(m_HaloRadii))
+  {
+    itkExceptionMacro("HaloRadii must be finite and non-negative, got " << m_HaloRadii);
+  }
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
     if (m_Stride[d] == 0)
@@ -134,16 +138,44 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateOutputInfor
 }
 
 template <typename TInputImage, typename TRealType>
-void
-ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateInputRequestedRegion()
+auto
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::CoarseRegion(const ImageRegionType & region) const
+  -> ImageRegionType
 {
-  for (const auto & name : this->GetInputNames())
+  const auto      image = this->GetInput()->GetLargestPossibleRegion();
+  const bool      strided = std::any_of(m_Stride.Begin(), m_Stride.End(), [](unsigned int f) { return f > 1; });
+  ImageRegionType coarse;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
   {
-    if (DataObject * input = this->ProcessObject::GetInput(name))
-    {
-      input->SetRequestedRegionToLargestPossibleRegion();
-    }
+    const OffsetValueType f = std::max(1u, m_Stride[d]);
+    const OffsetValueType base = strided ? 0 : image.GetIndex(d);
+    const OffsetValueType begin = region.GetIndex(d) - image.GetIndex(d);
+    const OffsetValueType end = begin + static_cast<OffsetValueType>(region.GetSize(d));
+    coarse.SetIndex(d, base + begin / f);
+    coarse.SetSize(d, static_cast<SizeValueType>((end + f - 1) / f - begin / f));
   }
+  return coarse;
+}
+
+template <typename TInputImage, typename TRealType>
+auto
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::FineRegion(const ImageRegionType & coarse) const
+  -> ImageRegionType
+{
+  const auto      image = this->GetInput()->GetLargestPossibleRegion();
+  const bool      strided = std::any_of(m_Stride.Begin(), m_Stride.End(), [](unsigned int f) { return f > 1; });
+  ImageRegionType fine;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    const OffsetValueType f = std::max(1u, m_Stride[d]);
+    const OffsetValueType base = strided ? 0 : image.GetIndex(d);
+    const OffsetValueType begin = image.GetIndex(d) + (coarse.GetIndex(d) - base) * f;
+    const OffsetValueType end = std::min(image.GetIndex(d) + static_cast<OffsetValueType>(image.GetSize(d)),
+                                         begin + static_cast<OffsetValueType>(coarse.GetSize(d)) * f);
+    fine.SetIndex(d, begin);
+    fine.SetSize(d, static_cast<SizeValueType>(std::max(begin, end) - begin));
+  }
+  return fine;
 }
 
 template <typename TInputImage, typename TRealType>
@@ -151,17 +183,115 @@ void
 ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::EnlargeOutputRequestedRegion(DataObject * output)
 {
   Superclass::EnlargeOutputRequestedRegion(output);
-  output->SetRequestedRegionToLargestPossibleRegion();
+  const ImageRegionType image = this->GetInput()->GetLargestPossibleRegion();
+  m_CoreRegion = image;
+  if (m_BoundaryCondition != BoundaryEnum::ZeroPadded)
+  {
+    return; // a periodic problem wraps around: only the whole image is its solution
+  }
+  ImageRegionType asked;
+  if (const auto * onImageGrid = dynamic_cast<const ImageBase<ImageDimension> *>(output))
+  {
+    asked = onImageGrid->GetRequestedRegion();
+  }
+  else if (const auto * maps = dynamic_cast<const ImageBase<CoefficientDimension> *>(output))
+  {
+    ImageRegionType coarse;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      coarse.SetIndex(d, maps->GetRequestedRegion().GetIndex(d));
+      coarse.SetSize(d, maps->GetRequestedRegion().GetSize(d));
+    }
+    asked = this->FineRegion(coarse);
+  }
+  if (asked.GetNumberOfPixels() > 0 && asked.Crop(image))
+  {
+    // Aligned to the stride, so that the core is a piece of the coarse grid.
+    m_CoreRegion = ImageTiling<ImageDimension>::Grow(asked, typename ImageRegionType::SizeType{}, image, m_Stride);
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateOutputRequestedRegion(DataObject *)
+{
+  const ImageRegionType coarse = this->CoarseRegion(m_CoreRegion);
+  for (const auto & name : this->GetOutputNames())
+  {
+    DataObject * output = this->ProcessObject::GetOutput(name);
+    if (auto * onImageGrid = dynamic_cast<ImageBase<ImageDimension> *>(output))
+    {
+      onImageGrid->SetRequestedRegion(m_CoreRegion);
+    }
+    else if (auto * maps = dynamic_cast<ImageBase<CoefficientDimension> *>(output))
+    {
+      auto region = maps->GetLargestPossibleRegion();
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        region.SetIndex(d, coarse.GetIndex(d));
+        region.SetSize(d, coarse.GetSize(d));
+      }
+      maps->SetRequestedRegion(region);
+    }
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateInputRequestedRegion()
+{
+  const ImageRegionType image = this->GetInput()->GetLargestPossibleRegion();
+  m_SolveRegion = image;
+  if (m_CoreRegion != image && m_CoreRegion.GetNumberOfPixels() > 0)
+  {
+    const auto                         dictionary = this->GetDictionary()->GetLargestPossibleRegion().GetSize();
+    typename ImageRegionType::SizeType kernelSize;
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      kernelSize[d] = dictionary[d];
+    }
+    const auto halo = ImageTiling<ImageDimension>::HaloForKernel(kernelSize, m_HaloRadii);
+    m_SolveRegion = ImageTiling<ImageDimension>::Grow(m_CoreRegion, halo, image, m_Stride);
+  }
+  const ImageRegionType coarse = this->CoarseRegion(m_SolveRegion);
+  for (const auto & name : this->GetInputNames())
+  {
+    DataObject * input = this->ProcessObject::GetInput(name);
+    if (auto * onImageGrid = dynamic_cast<ImageBase<ImageDimension> *>(input))
+    {
+      onImageGrid->SetRequestedRegion(m_SolveRegion);
+    }
+    else if (auto * maps = dynamic_cast<ImageBase<CoefficientDimension> *>(input);
+             maps && name == "InitialCoefficients")
+    {
+      auto region = maps->GetLargestPossibleRegion();
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        region.SetIndex(d, coarse.GetIndex(d));
+        region.SetSize(d, coarse.GetSize(d));
+      }
+      if (!maps->GetLargestPossibleRegion().IsInside(region))
+      {
+        region = maps->GetLargestPossibleRegion(); // wrong size: GenerateData names the problem
+      }
+      maps->SetRequestedRegion(region);
+    }
+    else if (input != nullptr)
+    {
+      input->SetRequestedRegionToLargestPossibleRegion();
+    }
+  }
 }
 
 template <typename TInputImage, typename TRealType>
 auto
 ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadKernels() const -> std::vector<RealType>
 {
-  const auto          inputRegion = this->GetInput()->GetLargestPossibleRegion();
-  const auto *        dictionary = this->GetDictionary();
-  const auto          dictionarySize = dictionary->GetLargestPossibleRegion().GetSize();
-  const SizeValueType K = dictionarySize[ImageDimension];
+  const ImageRegionType inputRegion = m_SolveRegion;
+  const bool            tile = inputRegion != this->GetInput()->GetLargestPossibleRegion();
+  const auto *          dictionary = this->GetDictionary();
+  const auto            dictionarySize = dictionary->GetLargestPossibleRegion().GetSize();
+  const SizeValueType   K = dictionarySize[ImageDimension];
   // The dictionary: non-empty, finite, no all-zero kernel.
   SizeValueType taps = 1;
   for (unsigned int d = 0; d < ImageDimension; ++d)
@@ -179,8 +309,9 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadKernels() const
   {
     if (dictionarySize[d] > inputRegion.GetSize(d))
     {
-      itkExceptionMacro("The kernels (" << dictionarySize[d] << " pixels along axis " << d
-                                        << ") are larger than the image (" << inputRegion.GetSize(d) << " pixels)");
+      itkExceptionMacro("The kernels (" << dictionarySize[d] << " pixels along axis " << d << ") are larger than the "
+                                        << (tile ? "tile grown by its halo (" : "image (") << inputRegion.GetSize(d)
+                                        << " pixels)");
     }
   }
   // The solvers hold about 6 domain-sized buffers per kernel (coefficients, dual, spectra, the
@@ -199,24 +330,93 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadKernels() const
 }
 
 template <typename TInputImage, typename TRealType>
+auto
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadInitialCoefficients(
+  const MultiChannelFourierConvolution<RealType> & op) const -> std::vector<RealType>
+{
+  const CoefficientImageType * initial = this->GetInitialCoefficients();
+  if (initial == nullptr)
+  {
+    return {};
+  }
+  const auto            size = initial->GetLargestPossibleRegion().GetSize();
+  const ImageRegionType grid = this->CoarseRegion(this->GetInput()->GetLargestPossibleRegion());
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    if (size[d] != grid.GetSize(d))
+    {
+      itkExceptionMacro("The initial coefficients (" << size << ") must have the coefficient grid (" << grid.GetSize(d)
+                                                     << " pixels) along axis " << d);
+    }
+  }
+  if (size[ImageDimension] != op.GetNumberOfKernels())
+  {
+    itkExceptionMacro("The initial coefficients have " << size[ImageDimension] << " maps for "
+                                                       << op.GetNumberOfKernels() << " kernels");
+  }
+  const ImageRegionType                     coarse = this->CoarseRegion(m_SolveRegion);
+  typename CoefficientImageType::RegionType region = initial->GetLargestPossibleRegion();
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    region.SetIndex(d, coarse.GetIndex(d));
+    region.SetSize(d, coarse.GetSize(d));
+  }
+  std::vector<RealType> values(region.GetNumberOfPixels());
+  CopyRegion(initial->GetBufferPointer(), initial->GetBufferedRegion(), values.data(), region);
+  return values;
+}
+
+template <typename TInputImage, typename TRealType>
+template <typename TOutputImage>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::AllocateAndCopyCore(TOutputImage *         image,
+                                                                                 const RegionSolution & solution,
+                                                                                 const RealType *       values) const
+{
+  image->SetBufferedRegion(image->GetRequestedRegion());
+  image->Allocate();
+  if constexpr (TOutputImage::ImageDimension == ImageDimension)
+  {
+    CopyRegion(values, solution.Region, image->GetBufferPointer(), image->GetBufferedRegion());
+  }
+  else
+  {
+    const ImageRegionType coarse = this->CoarseRegion(solution.Region);
+    auto                  from = image->GetBufferedRegion();
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      from.SetIndex(d, coarse.GetIndex(d));
+      from.SetSize(d, coarse.GetSize(d));
+    }
+    CopyRegion(values, from, image->GetBufferPointer(), image->GetBufferedRegion());
+  }
+}
+
+template <typename TInputImage, typename TRealType>
 void
 ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
 {
-  const auto          inputRegion = this->GetInput()->GetLargestPossibleRegion();
-  const auto          dictionarySize = this->GetDictionary()->GetLargestPossibleRegion().GetSize();
-  const SizeValueType K = dictionarySize[ImageDimension];
+  const ImageRegionType region = m_SolveRegion;
+  const auto            dictionarySize = this->GetDictionary()->GetLargestPossibleRegion().GetSize();
+  const SizeValueType   K = dictionarySize[ImageDimension];
 
   typename MultiChannelFourierConvolution<RealType>::SizeType imageSize(ImageDimension), kernelSize(ImageDimension),
     stride(ImageDimension);
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
-    imageSize[d] = inputRegion.GetSize(d);
+    imageSize[d] = region.GetSize(d);
     kernelSize[d] = dictionarySize[d];
     stride[d] = m_Stride[d];
   }
   const std::vector<RealType> kernels = this->PrepareKernels(this->ReadKernels(), static_cast<unsigned int>(K));
-  const std::vector<RealType> signal = ReadFiniteImage<RealType>(this->GetInput());
-  const auto                  op =
+  const std::vector<RealType> signal = ReadFiniteImage<RealType>(this->GetInput(), region);
+  std::vector<RealType>       weights;
+  if (const RealImageType * given = this->GetWeights())
+  {
+    weights.resize(region.GetNumberOfPixels()); // the solver checks them, naming the pixel
+    CopyRegion(given->GetBufferPointer(), given->GetBufferedRegion(), weights.data(), region);
+  }
+  const auto op =
     MultiChannelFourierConvolution<RealType>::Create(imageSize,
                                                      kernels.data(),
                                                      kernelSize,
@@ -224,6 +424,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
                                                      m_BoundaryCondition,
                                                      MultiChannelFourierConvolution<RealType>::AutomaticPlanRigor,
                                                      stride);
+  const std::vector<RealType> initial = this->ReadInitialCoefficients(*op);
 
   m_SolverObject = m_GivenSolver.IsNotNull() ? m_GivenSolver : CreateSparseCodingSolver<RealType>(m_Solver);
   SolverType & solver = *m_SolverObject;
@@ -234,27 +435,13 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   solver.SetMaximumNumberOfIterations(m_MaximumNumberOfIterations);
   solver.SetRelativeTolerance(m_RelativeTolerance);
   solver.SetSignal(signal.data());
-  if (const RealImageType * weights = this->GetWeights())
+  if (!weights.empty())
   {
-    solver.SetWeights(weights->GetBufferPointer());
+    solver.SetWeights(weights.data());
   }
-  if (const CoefficientImageType * initial = this->GetInitialCoefficients())
+  if (!initial.empty())
   {
-    const auto size = initial->GetLargestPossibleRegion().GetSize();
-    for (unsigned int d = 0; d < ImageDimension; ++d)
-    {
-      if (size[d] != op->GetCoefficientGridSize()[d])
-      {
-        itkExceptionMacro("The initial coefficients (" << size << ") must have the coefficient grid ("
-                                                       << op->GetCoefficientGridSize()[d] << " pixels) along axis "
-                                                       << d);
-      }
-    }
-    if (size[ImageDimension] != K)
-    {
-      itkExceptionMacro("The initial coefficients have " << size[ImageDimension] << " maps for " << K << " kernels");
-    }
-    solver.SetInitialCoefficients(initial->GetBufferPointer());
+    solver.SetInitialCoefficients(initial.data());
   }
 
   bool aborted = false;
@@ -288,17 +475,41 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   }
 
   solver.ReleaseWorkBuffers();
+  RegionSolution solution;
+  solution.Region = region;
+  solution.Core = m_CoreRegion;
+  solution.Operator = op.GetPointer();
+  solution.Signal = signal.data();
+  solution.Weights = weights.empty() ? nullptr : weights.data();
   CoefficientImageType * coefficients = this->GetOutput(0);
-  coefficients->SetBufferedRegion(coefficients->GetLargestPossibleRegion());
-  coefficients->Allocate();
-  AdviseHugePages(coefficients->GetBufferPointer(),
-                  coefficients->GetPixelContainer()->Size() * sizeof(typename CoefficientImageType::PixelType));
-  solver.GetCoefficients(coefficients->GetBufferPointer());
-  RealImageType * reconstruction = this->GetReconstruction();
-  reconstruction->SetBufferedRegion(reconstruction->GetLargestPossibleRegion());
-  reconstruction->Allocate();
-  solver.GetReconstruction(reconstruction->GetBufferPointer());
-  this->GenerateAdditionalOutputs(*op, signal);
+  RealImageType *        reconstruction = this->GetReconstruction();
+  std::vector<RealType>  regionCoefficients, regionReconstruction;
+  if (SolvesCoreOnly(solution))
+  {
+    // The outputs are the solver's arrays: no second copy of the maps.
+    coefficients->SetBufferedRegion(coefficients->GetRequestedRegion());
+    coefficients->Allocate();
+    AdviseHugePages(coefficients->GetBufferPointer(),
+                    coefficients->GetPixelContainer()->Size() * sizeof(typename CoefficientImageType::PixelType));
+    solver.GetCoefficients(coefficients->GetBufferPointer());
+    reconstruction->SetBufferedRegion(reconstruction->GetRequestedRegion());
+    reconstruction->Allocate();
+    solver.GetReconstruction(reconstruction->GetBufferPointer());
+    solution.Coefficients = coefficients->GetBufferPointer();
+    solution.Reconstruction = reconstruction->GetBufferPointer();
+  }
+  else
+  {
+    regionCoefficients.resize(K * this->CoarseRegion(region).GetNumberOfPixels());
+    regionReconstruction.resize(region.GetNumberOfPixels());
+    solver.GetCoefficients(regionCoefficients.data());
+    solver.GetReconstruction(regionReconstruction.data());
+    this->AllocateAndCopyCore(coefficients, solution, regionCoefficients.data());
+    this->AllocateAndCopyCore(reconstruction, solution, regionReconstruction.data());
+    solution.Coefficients = regionCoefficients.data();
+    solution.Reconstruction = regionReconstruction.data();
+  }
+  this->GenerateAdditionalOutputs(solution);
   this->UpdateProgress(1.0f);
 }
 
@@ -319,6 +530,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::PrintSelf(std::ostr
   os << indent << "BoundaryCondition: " << m_BoundaryCondition << std::endl;
   os << indent << "CoefficientsBeyondBorder: " << m_CoefficientsBeyondBorder << std::endl;
   os << indent << "Stride: " << m_Stride << std::endl;
+  os << indent << "HaloRadii: " << m_HaloRadii << std::endl;
   os << indent << "MaximumNumberOfIterations: " << m_MaximumNumberOfIterations << std::endl;
   os << indent << "RelativeTolerance: " << m_RelativeTolerance << std::endl;
   os << indent << "Iteration: " << m_Statistics.Iteration << std::endl;

@@ -9,14 +9,14 @@
 
 namespace itk
 {
-/** The image's largest region as a contiguous array of \c TReal; throws at the first
- * non-finite pixel, naming its index.
+/** \c region of the image (by default its largest region) as a contiguous array of \c TReal;
+ * throws at the first non-finite pixel, naming \c what and the pixel's index.
  * \ingroup ConvolutionalSparseCoding */
 template <typename TReal, typename TImage>
 std::vector<TReal>
-ReadFiniteImage(const TImage * image)
+ReadFiniteImage(const TImage * image, const typename TImage::RegionType & region,
+                const std::string & what = "The input image")
 {
-  const auto                       region = image->GetLargestPossibleRegion();
   std::vector<TReal>               values(region.GetNumberOfPixels());
   ImageRegionConstIterator<TImage> it(image, region);
   for (SizeValueType i = 0; !it.IsAtEnd(); ++it, ++i)
@@ -24,10 +24,16 @@ ReadFiniteImage(const TImage * image)
     values[i] = static_cast<TReal>(it.Get());
     if (!std::isfinite(values[i]))
     {
-      itkGenericExceptionMacro("The input image contains a non-finite value (NaN or Inf) at index " << it.GetIndex());
+      itkGenericExceptionMacro(<< what << " contains a non-finite value (NaN or Inf) at index " << it.GetIndex());
     }
   }
   return values;
+}
+template <typename TReal, typename TImage>
+std::vector<TReal>
+ReadFiniteImage(const TImage * image)
+{
+  return ReadFiniteImage<TReal>(image, image->GetLargestPossibleRegion());
 }
 
 /** Throws at the first non-finite pixel of an image buffered whole (its own buffer, no copy),

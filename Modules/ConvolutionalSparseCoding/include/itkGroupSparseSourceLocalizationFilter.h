@@ -131,7 +131,8 @@ public:
     return dynamic_cast<RealImageType *>(this->ProcessObject::GetOutput(5));
   }
 
-  /** Sources of the last update, brightest first. */
+  /** Sources of the last update, brightest first; when streamed, those of the last requested
+   * region (its core), which a tiled driver gathers tile by tile. */
   const SourceListType &
   GetSources() const
   {
@@ -197,20 +198,30 @@ protected:
   /** Validates the groups and scales the kernels (KernelNormalization); keeps the kernel set. */
   std::vector<RealType>
   PrepareKernels(const std::vector<RealType> & kernels, unsigned int numberOfKernels) override;
+  using typename Superclass::RegionSolution;
   void
-  GenerateAdditionalOutputs(const MultiChannelFourierConvolution<RealType> & op,
-                            const std::vector<RealType> &                    signal) override;
+  GenerateAdditionalOutputs(const RegionSolution & solution) override;
 
 private:
   /** The groups in use: the given ones, or one per kernel. */
   GroupListType
   EffectiveGroups(unsigned int numberOfKernels) const;
+  /** The maps on the solved region: the source map, the group maps, the foreground and the
+   * background. */
+  struct RegionMaps
+  {
+    RealType * SourceMap;
+    RealType * GroupMaps;
+    RealType * Foreground;
+    RealType * Background;
+  };
   /** The source and group maps from the coefficients; the foreground and background. */
   void
-  ComposeMaps(const MultiChannelFourierConvolution<RealType> & op, const GroupListType & groups);
-  /** The detector's sources, with physical points, into m_Sources. */
+  ComposeMaps(const RegionSolution & solution, const GroupListType & groups, const RegionMaps & maps);
+  /** The detector's sources on the solved region, with physical points, into m_Sources: those
+   * the core owns (ImageTiling::Owns), so tiles' lists join without duplicates. */
   void
-  DetectSources(const GroupListType & groups, const std::vector<RealType> & signal);
+  DetectSources(const RegionSolution & solution, const GroupListType & groups, const RegionMaps & maps);
   double
   GetSolverProgressShare() const override
   {

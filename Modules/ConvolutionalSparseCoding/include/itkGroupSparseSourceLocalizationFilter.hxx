@@ -125,65 +125,81 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::PrepareKernels(cons
 
 template <typename TInputImage, typename TRealType>
 void
-GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateAdditionalOutputs(
-  const MultiChannelFourierConvolution<RealType> & op, const std::vector<RealType> & signal)
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::GenerateAdditionalOutputs(const RegionSolution & solution)
 {
-  const GroupListType groups = this->EffectiveGroups(op.GetNumberOfKernels());
-  this->ComposeMaps(op, groups);
-  this->DetectSources(groups, signal);
-}
-
-template <typename TInputImage, typename TRealType>
-void
-GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::ComposeMaps(
-  const MultiChannelFourierConvolution<RealType> & op, const GroupListType & groups)
-{
-  const unsigned int  K = op.GetNumberOfKernels();
-  const SizeValueType n = this->GetInput()->GetLargestPossibleRegion().GetNumberOfPixels();
-  const RealType *    x = this->GetOutput(0)->GetBufferPointer();
-  auto                allocate = [](auto * image) {
-    image->SetBufferedRegion(image->GetLargestPossibleRegion());
+  const GroupListType groups = this->EffectiveGroups(solution.Operator->GetNumberOfKernels());
+  const SizeValueType n = solution.Region.GetNumberOfPixels();
+  // Whole image: the maps are computed in the outputs. A tile: on its grown region, whose
+  // core the outputs then keep (detection needs the maps around the core's edge).
+  const bool            whole = Superclass::SolvesCoreOnly(solution);
+  std::vector<RealType> regionValues(whole ? 0 : n * (3 + groups.size()));
+  auto                  place = [&](auto * image, SizeValueType offset) {
+    if (!whole)
+    {
+      return regionValues.data() + offset;
+    }
+    image->SetBufferedRegion(image->GetRequestedRegion());
     image->Allocate();
     return image->GetBufferPointer();
   };
-  // The foreground by one forward transform of the foreground maps; the background by linearity.
-  std::vector<RealType> foregroundMaps(K * n);
-  m_KernelSet.ComposeMaps(
-    groups, x, n, allocate(this->GetSourceMap()), allocate(this->GetGroupMaps()), foregroundMaps.data());
-  RealType *       fg = allocate(this->GetForeground());
-  RealType *       bg = allocate(this->GetBackground());
-  const RealType * reconstruction = this->GetReconstruction()->GetBufferPointer();
-  op.ApplyForward(foregroundMaps.data(), fg);
-  for (SizeValueType i = 0; i < n; ++i)
+  const SizeValueType P = groups.size();
+  const RegionMaps    maps{ place(this->GetSourceMap(), 0),
+                         place(this->GetGroupMaps(), n),
+                         place(this->GetForeground(), (1 + P) * n),
+                         place(this->GetBackground(), (2 + P) * n) };
+  this->ComposeMaps(solution, groups, maps);
+  this->DetectSources(solution, groups, maps); // may replace the foreground and background by the fitted ones
+  if (!whole)
   {
-    bg[i] = reconstruction[i] - fg[i];
+    this->AllocateAndCopyCore(this->GetSourceMap(), solution, maps.SourceMap);
+    this->AllocateAndCopyCore(this->GetForeground(), solution, maps.Foreground);
+    this->AllocateAndCopyCore(this->GetBackground(), solution, maps.Background);
+    this->AllocateAndCopyCore(this->GetGroupMaps(), solution, maps.GroupMaps);
   }
 }
 
 template <typename TInputImage, typename TRealType>
 void
-GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const GroupListType &         groups,
-                                                                           const std::vector<RealType> & signal)
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::ComposeMaps(const RegionSolution & solution,
+                                                                         const GroupListType &  groups,
+                                                                         const RegionMaps &     maps)
 {
-  const InputImageType *                         input = this->GetInput();
-  const auto                                     region = input->GetLargestPossibleRegion();
-  SourceCodingSolution<RealType, ImageDimension> solution;
+  const auto &        op = *solution.Operator;
+  const unsigned int  K = op.GetNumberOfKernels();
+  const SizeValueType n = solution.Region.GetNumberOfPixels();
+  // The foreground by one forward transform of the foreground maps; the background by linearity.
+  std::vector<RealType> foregroundMaps(K * n);
+  m_KernelSet.ComposeMaps(groups, solution.Coefficients, n, maps.SourceMap, maps.GroupMaps, foregroundMaps.data());
+  op.ApplyForward(foregroundMaps.data(), maps.Foreground);
+  for (SizeValueType i = 0; i < n; ++i)
+  {
+    maps.Background[i] = solution.Reconstruction[i] - maps.Foreground[i];
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
+GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const RegionSolution & solution,
+                                                                           const GroupListType &  groups,
+                                                                           const RegionMaps &     maps)
+{
+  SourceCodingSolution<RealType, ImageDimension> coding;
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
-    solution.Size[d] = region.GetSize(d);
-    solution.Origin[d] = static_cast<double>(region.GetIndex(d));
+    coding.Size[d] = solution.Region.GetSize(d);
+    coding.Origin[d] = static_cast<double>(solution.Region.GetIndex(d));
   }
-  solution.Signal = signal.data();
-  solution.Weights = this->GetWeights() ? this->GetWeights()->GetBufferPointer() : nullptr;
-  solution.Boundary = this->GetBoundaryCondition();
-  solution.CoefficientsBeyondImage = this->GetCoefficientsBeyondBorder();
-  solution.Reconstruction = this->GetReconstruction()->GetBufferPointer();
-  solution.Coefficients = this->GetOutput(0)->GetBufferPointer();
-  solution.SourceMap = this->GetSourceMap()->GetBufferPointer();
-  solution.Foreground = this->GetForeground()->GetBufferPointer();
-  solution.Background = this->GetBackground()->GetBufferPointer();
+  coding.Signal = solution.Signal;
+  coding.Weights = solution.Weights;
+  coding.Boundary = this->GetBoundaryCondition();
+  coding.CoefficientsBeyondImage = this->GetCoefficientsBeyondBorder();
+  coding.Reconstruction = solution.Reconstruction;
+  coding.Coefficients = solution.Coefficients;
+  coding.SourceMap = maps.SourceMap;
+  coding.Foreground = maps.Foreground;
+  coding.Background = maps.Background;
   const double share = this->GetSolverProgressShare();
-  const auto   detections = m_Detector->Detect(m_KernelSet, groups, solution, [this, share](double fraction) {
+  const auto   detections = m_Detector->Detect(m_KernelSet, groups, coding, [this, share](double fraction) {
     this->UpdateProgress(static_cast<float>(share + (1 - share) * fraction));
     return !this->GetAbortGenerateData();
   });
@@ -193,7 +209,15 @@ GroupSparseSourceLocalizationFilter<TInputImage, TRealType>::DetectSources(const
     exception.SetDescription("GroupSparseSourceLocalizationFilter aborted by the user");
     throw exception;
   }
-  m_Sources = LocalizeDetections(*input, detections);
+  const InputImageType * input = this->GetInput();
+  m_Sources.clear();
+  for (const auto & source : LocalizeDetections(*input, detections))
+  {
+    if (ImageTiling<ImageDimension>::Owns(solution.Core, input->GetLargestPossibleRegion(), source.Index))
+    {
+      m_Sources.push_back(source);
+    }
+  }
 }
 
 template <typename TInputImage, typename TRealType>
