@@ -150,16 +150,14 @@ ImageDimensionOf(const std::string & path, const std::string & what)
   return ReadImageHeader(path, what)->GetNumberOfDimensions();
 }
 
-/** Reads a scalar image of TImage's dimension completely: a file with more axes is refused
- * unless the extra axes have size 1 (ITK would drop them), one with fewer gets size-1 axes;
- * truncated or corrupt pixel data (which ITK's MetaImage reader reports only on std::cerr and
- * reads as zeros) is an error. */
+/** Checks the header of an image for TImage: a file with more axes is refused unless the extra
+ * axes have size 1 (ITK would drop them), one with fewer gets size-1 axes. */
 template <typename TImage>
-typename TImage::Pointer
-ReadImageInput(const std::string & path, const std::string & what)
+itk::ImageIOBase::Pointer
+ReadImageHeaderFor(const std::string & path, const std::string & what)
 {
   constexpr unsigned int Dimension = TImage::ImageDimension;
-  const auto             io = ReadImageHeader(path, what);
+  auto                   io = ReadImageHeader(path, what);
   for (unsigned int d = Dimension; d < io->GetNumberOfDimensions(); ++d)
   {
     if (io->GetDimensions(d) != 1)
@@ -169,6 +167,17 @@ ReadImageInput(const std::string & path, const std::string & what)
                        "; a " + std::to_string(Dimension) + "-D image is needed here");
     }
   }
+  return io;
+}
+
+/** Reads a scalar image of TImage's dimension completely (ReadImageHeaderFor's checks);
+ * truncated or corrupt pixel data (which ITK's MetaImage reader reports only on std::cerr and
+ * reads as zeros) is an error. */
+template <typename TImage>
+typename TImage::Pointer
+ReadImageInput(const std::string & path, const std::string & what)
+{
+  ReadImageHeaderFor<TImage>(path, what);
   CapturedErrorStream errors;
   auto                reader = itk::ImageFileReader<TImage>::New();
   reader->SetFileName(path);

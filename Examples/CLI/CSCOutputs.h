@@ -313,6 +313,14 @@ public:
       this->DeclaringFlag(path), path, [&](const std::string & staged) { this->WriteImageChecked(image, staged); });
   }
 
+  /** Stages \c path for a writer that fills it piece by piece (a streamed output): returns the
+   * staged file, moved into place with the run's other outputs. */
+  std::string
+  StagePieces(const std::string & path)
+  {
+    return this->MakeStage(this->DeclaringFlag(path), path);
+  }
+
   /** Writes the text that write(stream) produces to the staging area of \c path. */
   void
   StageText(const std::string & path, const std::function<void(std::ostream &)> & write)
@@ -440,6 +448,29 @@ private:
   void
   Stage(const std::string & flag, const std::string & path, TWrite && write)
   {
+    const std::string staged = this->MakeStage(flag, path);
+    try
+    {
+      write(staged);
+      for (const std::string & file : detail::FilesIn(detail::FolderOf(staged)))
+      {
+        detail::SyncFile(detail::FolderOf(staged) + "/" + file);
+      }
+    }
+    catch (const itk::ExceptionObject & e)
+    {
+      throw std::runtime_error("cannot write " + flag + " '" + path + "': " + Describe(e));
+    }
+    catch (const std::exception & e)
+    {
+      throw std::runtime_error("cannot write " + flag + " '" + path + "': " + e.what());
+    }
+  }
+
+  /** The staging folder of \c path, made and registered; returns the staged file's name. */
+  std::string
+  MakeStage(const std::string & flag, const std::string & path)
+  {
     const std::string name = detail::NameOf(path);
     const std::string folder =
       detail::FolderOf(path) + "/." + name + ".partial-" + std::to_string(getpid()) + "-" + std::to_string(m_Counter++);
@@ -455,23 +486,7 @@ private:
     {
       detail::RegisterStagedPath(folder + "/" + (*companion ? stem + companion : name));
     }
-    const std::string staged = folder + "/" + name;
-    try
-    {
-      write(staged);
-      for (const std::string & file : detail::FilesIn(folder))
-      {
-        detail::SyncFile(folder + "/" + file);
-      }
-    }
-    catch (const itk::ExceptionObject & e)
-    {
-      throw std::runtime_error("cannot write " + flag + " '" + path + "': " + Describe(e));
-    }
-    catch (const std::exception & e)
-    {
-      throw std::runtime_error("cannot write " + flag + " '" + path + "': " + e.what());
-    }
+    return folder + "/" + name;
   }
 
   /** Writes, then reads back and compares: ITK's MetaImage writer reports a full disk only on

@@ -1,6 +1,6 @@
 // GroupSparseSourceLocalization: finds stars, spots or cells in a 2-D or 3-D image by
 // convolutional group-sparse coding, and writes the source list, maps and an overlay picture.
-#include "CSCCommandLine.h"
+#include "CSCTiles.h"
 #include "itkGroupSparseSourceLocalizationFilter.h"
 #include "itkImageFileReader.h"
 #include "itkRGBPixel.h"
@@ -138,7 +138,8 @@ Description()
             .Default("1e-4")
             .Range(0)
             .Hint("T") },
-        true } },
+        true },
+      csc::TilingGroup() },
     { { Kind::Integer, "numberOfSources", "Sources found", "the number of sources reported" },
       { Kind::Float, "noiseSigma", "Noise sigma", "the robust noise level of the image" },
       { Kind::Integer, "iterations", "Iterations", "iterations the solver ran" } }
@@ -265,10 +266,10 @@ ConfigureDetection(const csc::Arguments & args, TFilter * filter)
 /** The JSON report: parameters, solver statistics, noise, sources, timings, memory. */
 template <typename TFilter, typename TSolverFlags>
 void
-WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & mode, const TSolverFlags & solverFlags,
-            double seconds, double solveSeconds)
+WriteReport(const csc::Arguments & args, TFilter * filter, const typename TFilter::SourceListType & sources,
+            double noiseSigma, const std::string & mode, const TSolverFlags & solverFlags, double seconds,
+            double solveSeconds)
 {
-  const auto & sources = filter->GetSources();
   const auto & stats = filter->GetStatistics();
   const auto * detector = filter->GetSourceDetector();
   csc::Json    report{ { "tool", "GroupSparseSourceLocalization" } };
@@ -284,7 +285,11 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & m
                            { "fit_sources", detector->GetSourceFitting() } };
   report["iterations"] = stats.Iteration;
   report["objective"] = stats.Objective;
-  report["noise_sigma"] = filter->GetNoiseSigma();
+  report["noise_sigma"] = noiseSigma;
+  if (args.Has("--tile-size"))
+  {
+    report["tiling"] = { { "tile_size", csc::Integer(args, "--tile-size") }, { "halo_radii", filter->GetHaloRadii() } };
+  }
   if (detector->GetSourceFitting())
   {
     report["fitted_noise_variance"] = { { "offset", detector->GetSourceFitter()->GetNoiseVarianceOffset() },
@@ -300,38 +305,21 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const std::string & m
   std::cout << "report: " << args.Get("--report") << "\n";
 }
 
+/** The dictionary and its groups, from --dictionary or a --kernels description (whose
+ * exemplar terms read pixels from \c pixels, the image when it is in memory). */
 template <unsigned int VDimension>
-int
-Run(const csc::Arguments & args)
+struct DictionaryAndGroups
 {
-  using ImageType = itk::Image<float, VDimension>;
-  using FilterType = itk::GroupSparseSourceLocalizationFilter<ImageType, float>;
-  using DictionaryType = typename FilterType::DictionaryImageType;
-  using BankType = itk::SourceKernelBank<float, VDimension>;
-  using Enums = itk::ConvolutionalSparseCodingEnums;
-
-  const std::string sourcesPath = args.Required("--output-sources");
-  csc::DeclareTextOutput(args, "--output-sources");
-  csc::DeclareImageOutput<DictionaryType>(args, "--output-source-map");
-  csc::DeclareImageOutput<ImageType>(args, "--output-foreground");
-  csc::DeclareImageOutput<ImageType>(args, "--output-background");
-  csc::DeclareImageOutput<DictionaryType>(args, "--output-group-maps");
-  csc::DeclareImageOutput<DictionaryType>(args, "--output-dictionary");
-  csc::DeclareImageOutput<RGBPictureType>(args, "--output-overlay");
-  csc::DeclareTextOutput(args, "--report");
-  if (!args.Has("--lambda"))
-  {
-    throw csc::UsageError("--lambda is required (see --help)");
-  }
-  auto filter = FilterType::New();
-  filter->SetLambda(args.Number("--lambda", 0.0));
-  const std::string mode = ConfigureDetection(args, filter.GetPointer());
-  const auto        solverFlags = csc::ApplySolverFlags(args, filter.GetPointer());
-
-  const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
-  filter->SetInput(image);
-  typename DictionaryType::Pointer       dictionary;
-  std::vector<std::vector<unsigned int>> groups;
+  typename itk::Image<float, VDimension + 1>::Pointer Dictionary;
+  std::vector<std::vector<unsigned int>>              Groups;
+};
+template <unsigned int VDimension>
+DictionaryAndGroups<VDimension>
+ReadDictionary(const csc::Arguments & args, const itk::Image<float, VDimension> * pixels,
+               const itk::Image<float, VDimension> * image)
+{
+  using DictionaryType = itk::Image<float, VDimension + 1>;
+  DictionaryAndGroups<VDimension> result;
   if (args.Has("--kernels") == args.Has("--dictionary"))
   {
     throw csc::UsageError("give exactly one of --kernels DESCRIPTION and --dictionary FILE");
@@ -346,53 +334,182 @@ Run(const csc::Arguments & args)
                             std::to_string(VDimension) + "-D image, but '" + path + "' is " +
                             std::to_string(dimension) + "-D");
     }
-    dictionary = csc::ReadImageInput<DictionaryType>(path, "dictionary");
+    result.Dictionary = csc::ReadImageInput<DictionaryType>(path, "dictionary");
   }
   else
   {
-    auto bank = BankType::New();
-    bank->AddFromDescription(args.Get("--kernels"), image);
-    dictionary = bank->GetDictionary();
-    groups = bank->GetGroups();
+    if (pixels == nullptr && args.Get("--kernels").find("exemplar:") != std::string::npos)
+    {
+      throw csc::UsageError("exemplar kernels are cut from the image in memory, which --tile-size avoids: cut the "
+                            "exemplar into a kernel file once (--output-dictionary) and give it as file:kernel.mha");
+    }
+    auto bank = itk::SourceKernelBank<float, VDimension>::New();
+    bank->AddFromDescription(args.Get("--kernels"), pixels != nullptr ? pixels : image);
+    result.Dictionary = bank->GetDictionary();
+    result.Groups = bank->GetGroups();
   }
   if (args.Has("--groups"))
   {
-    groups = ParseGroups(args.Get("--groups"));
+    result.Groups = ParseGroups(args.Get("--groups"));
   }
-  filter->SetDictionary(dictionary);
-  filter->SetGroups(groups);
-  if (args.Has("--weights"))
+  return result;
+}
+
+/** The source list, noise level and seconds of a run: whole, or gathered tile by tile. */
+template <typename TFilter>
+struct Localized
+{
+  typename TFilter::SourceListType Sources;
+  double                           NoiseSigma{ 0 };
+  double                           Seconds{ 0 };
+  double                           SolveSeconds{ 0 };
+};
+
+/** --tile-size: every tile's core solved and detected in turn, its maps pasted into the outputs,
+ * its sources (those its core owns) gathered; the noise level is the tiles' median. */
+template <typename TFilter>
+Localized<TFilter>
+LocalizeTileByTile(const csc::Arguments & args, TFilter * filter)
+{
+  constexpr unsigned int Dimension = TFilter::ImageDimension;
+  itk::Size<Dimension>   kernelSize;
+  const auto             dictionarySize = filter->GetDictionary()->GetLargestPossibleRegion().GetSize();
+  std::copy_n(dictionarySize.begin(), Dimension, kernelSize.begin());
+  const auto tiles = csc::SplitIntoTiles<Dimension>(
+    args, filter->GetInput()->GetLargestPossibleRegion(), filter->GetStride(), kernelSize);
+  csc::TiledImageOutputs outputs;
+  outputs.Add(args, "--output-source-map", filter->GetSourceMap());
+  outputs.Add(args, "--output-foreground", filter->GetForeground());
+  outputs.Add(args, "--output-background", filter->GetBackground());
+  outputs.Add(args, "--output-group-maps", filter->GetGroupMaps());
+  Localized<TFilter>  result;
+  std::vector<double> noise;
+  result.Seconds = csc::UpdateTilesWithProgress(
+    filter, filter->GetSourceMap(), tiles, "GroupSparseSourceLocalization", [&](const auto &) {
+      outputs.WriteTile();
+      result.Sources.insert(result.Sources.end(), filter->GetSources().begin(), filter->GetSources().end());
+      noise.push_back(filter->GetNoiseSigma());
+    });
+  std::stable_sort(result.Sources.begin(), result.Sources.end(), [](const auto & a, const auto & b) {
+    return a.Brightness > b.Brightness;
+  });
+  std::nth_element(noise.begin(), noise.begin() + noise.size() / 2, noise.end());
+  result.NoiseSigma = noise[noise.size() / 2];
+  result.SolveSeconds = result.Seconds;
+  std::cout << tiles.size() << " tiles of " << csc::Integer(args, "--tile-size") << " pixels, halo "
+            << filter->GetHaloRadii() << " kernel radii\n";
+  return result;
+}
+
+template <unsigned int VDimension>
+int
+Run(const csc::Arguments & args)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  using FilterType = itk::GroupSparseSourceLocalizationFilter<ImageType, float>;
+  using DictionaryType = typename FilterType::DictionaryImageType;
+  using BankType = itk::SourceKernelBank<float, VDimension>;
+
+  const bool        tiled = args.Has("--tile-size");
+  const std::string sourcesPath = args.Required("--output-sources");
+  csc::DeclareTextOutput(args, "--output-sources");
+  if (tiled)
+  {
+    csc::TiledImageOutputs::Declare<ImageType>(args, "--output-source-map");
+    csc::TiledImageOutputs::Declare<ImageType>(args, "--output-foreground");
+    csc::TiledImageOutputs::Declare<ImageType>(args, "--output-background");
+    csc::TiledImageOutputs::Declare<DictionaryType>(args, "--output-group-maps");
+  }
+  else
+  {
+    csc::DeclareImageOutput<ImageType>(args, "--output-source-map");
+    csc::DeclareImageOutput<ImageType>(args, "--output-foreground");
+    csc::DeclareImageOutput<ImageType>(args, "--output-background");
+    csc::DeclareImageOutput<DictionaryType>(args, "--output-group-maps");
+  }
+  csc::DeclareImageOutput<DictionaryType>(args, "--output-dictionary");
+  csc::DeclareImageOutput<RGBPictureType>(args, "--output-overlay");
+  csc::DeclareTextOutput(args, "--report");
+  if (!args.Has("--lambda"))
+  {
+    throw csc::UsageError("--lambda is required (see --help)");
+  }
+  auto filter = FilterType::New();
+  filter->SetLambda(args.Number("--lambda", 0.0));
+  const std::string mode = ConfigureDetection(args, filter.GetPointer());
+  const auto        solverFlags = csc::ApplySolverFlags(args, filter.GetPointer());
+  filter->SetHaloRadii(args.Number("--halo"));
+  if (tiled && solverFlags.Boundary != "zeropadded")
+  {
+    throw csc::UsageError("--tile-size needs --boundary zeropadded (a periodic problem wraps around the whole image)");
+  }
+
+  // Tiled: the input stays in its file, read a tile at a time.
+  typename itk::ImageFileReader<ImageType>::Pointer reader;
+  typename ImageType::Pointer                       image;
+  if (tiled)
+  {
+    reader = csc::StreamedImageInput<ImageType>(args.Required("--input"), "input");
+    image = reader->GetOutput();
+  }
+  else
+  {
+    image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
+  }
+  filter->SetInput(image);
+  const auto dictionary = ReadDictionary<VDimension>(args, tiled ? nullptr : image.GetPointer(), image.GetPointer());
+  filter->SetDictionary(dictionary.Dictionary);
+  filter->SetGroups(dictionary.Groups);
+  typename itk::ImageFileReader<typename FilterType::RealImageType>::Pointer weightsReader;
+  if (args.Has("--weights") && tiled)
+  {
+    weightsReader = csc::StreamedImageInput<typename FilterType::RealImageType>(args.Get("--weights"), "weights");
+    filter->SetWeights(weightsReader->GetOutput());
+  }
+  else if (args.Has("--weights"))
   {
     filter->SetWeights(csc::ReadImageInput<typename FilterType::RealImageType>(args.Get("--weights"), "weights"));
   }
 
-  double       solveSeconds = 0;
-  const double seconds = csc::UpdateWithProgress(filter.GetPointer(), "GroupSparseSourceLocalization", &solveSeconds);
-
-  const auto & sources = filter->GetSources();
+  Localized<FilterType> result;
+  if (tiled)
+  {
+    result = LocalizeTileByTile(args, filter.GetPointer());
+  }
+  else
+  {
+    result.Seconds =
+      csc::UpdateWithProgress(filter.GetPointer(), "GroupSparseSourceLocalization", &result.SolveSeconds);
+    result.Sources = filter->GetSources();
+    result.NoiseSigma = filter->GetNoiseSigma();
+    csc::WriteImageIfRequested(args, "--output-source-map", filter->GetSourceMap());
+    csc::WriteImageIfRequested(args, "--output-foreground", filter->GetForeground());
+    csc::WriteImageIfRequested(args, "--output-background", filter->GetBackground());
+    csc::WriteImageIfRequested(args, "--output-group-maps", filter->GetGroupMaps());
+  }
+  const auto & sources = result.Sources;
   csc::WriteTextOutput(sourcesPath, [&](std::ostream & out) { FilterType::WriteSourcesCSV(out, sources); });
   std::cout << "sources (" << sources.size() << "): " << sourcesPath << "\n";
-  csc::WriteImageIfRequested(args, "--output-source-map", filter->GetSourceMap());
-  csc::WriteImageIfRequested(args, "--output-foreground", filter->GetForeground());
-  csc::WriteImageIfRequested(args, "--output-background", filter->GetBackground());
-  csc::WriteImageIfRequested(args, "--output-group-maps", filter->GetGroupMaps());
-  csc::WriteImageIfRequested(args, "--output-dictionary", dictionary.GetPointer());
+  csc::WriteImageIfRequested(args, "--output-dictionary", dictionary.Dictionary.GetPointer());
   if (args.Has("--output-overlay"))
   {
-    const auto picture = Overlay(image.GetPointer(), sources);
+    // The picture needs the whole image: a tiled run reads it now (leave the overlay out when it does not fit).
+    const auto whole = tiled ? csc::ReadImageInput<ImageType>(args.Get("--input"), "input") : image;
+    const auto picture = Overlay(whole.GetPointer(), sources);
     csc::WriteImageOutput(picture.GetPointer(), args.Get("--output-overlay"));
     std::cout << "overlay: " << args.Get("--output-overlay") << "\n";
   }
   const auto & stats = filter->GetStatistics();
   if (args.Has("--report"))
   {
-    WriteReport(args, filter.GetPointer(), mode, solverFlags, seconds, solveSeconds);
+    WriteReport(
+      args, filter.GetPointer(), sources, result.NoiseSigma, mode, solverFlags, result.Seconds, result.SolveSeconds);
   }
   csc::SlicerReport::Instance().Set("numberOfSources", double(sources.size()));
-  csc::SlicerReport::Instance().Set("noiseSigma", filter->GetNoiseSigma());
+  csc::SlicerReport::Instance().Set("noiseSigma", result.NoiseSigma);
   csc::SlicerReport::Instance().Set("iterations", stats.Iteration);
-  std::cout << "iterations " << stats.Iteration << ", noise sigma " << filter->GetNoiseSigma() << ", " << sources.size()
-            << " sources, " << seconds << " s\n";
+  std::cout << "iterations " << stats.Iteration << ", noise sigma " << result.NoiseSigma << ", " << sources.size()
+            << " sources, " << result.Seconds << " s\n";
   return 0;
 }
 } // namespace
