@@ -149,7 +149,7 @@ public:
       }
       if (!errors.Failure().empty())
       {
-        throw std::runtime_error("cannot write " + flag + " '" + path + "': " + errors.Text() + " (is the disk full?)");
+        throw std::runtime_error("cannot write " + flag + " '" + path + "' (is the disk full?): " + errors.Text());
       }
     });
     std::cout << flag.substr(flag.rfind("output-") == 2 ? 9 : 2) << ": " << path << " (tile by tile)\n";

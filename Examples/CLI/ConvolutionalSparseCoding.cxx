@@ -1,6 +1,6 @@
 // ConvolutionalSparseCoding: sparse coding of a 2-D or 3-D image over a dictionary.
 // Also the module's benchmark entry point: the flags below are kept stable.
-#include "CSCCommandLine.h"
+#include "CSCTiles.h"
 #include "itkConvolutionalSparseCodingImageFilter.h"
 #include "itkGaussianDerivativeDictionary.h"
 #include "itkImageFileReader.h"
@@ -122,7 +122,8 @@ Description()
             .Default("1")
             .Range(1)
             .Hint("N") },
-        true } },
+        true },
+      csc::TilingGroup() },
     { { Kind::Integer, "iterations", "Iterations", "iterations the solver ran" },
       { Kind::Float, "objective", "Objective", "the objective at the end" },
       { Kind::Float, "relativeError", "Relative error", "||s - sum_k h_k * x_k|| / ||s||" } }
@@ -255,33 +256,38 @@ struct Sparsity
 {
   size_t Coefficients{ 0 };
   size_t NonZero{ 0 };
-  double RelativeError{ 0 };
+  double ErrorSquared{ 0 };
+  double Energy{ 0 };
   double
   InactiveFraction() const
   {
     return Coefficients ? 1.0 - double(NonZero) / double(Coefficients) : 0.0;
   }
+  double
+  RelativeError() const
+  {
+    return Energy > 0 ? std::sqrt(ErrorSquared / Energy) : 0.0;
+  }
 };
 
+/** Adds the outputs' buffered part (the whole image, or a tile's core) to \c result. */
 template <typename TImage, typename TFilter>
-Sparsity
-MeasureSparsity(const TImage * image, TFilter * filter)
+void
+AddSparsity(Sparsity & result, const TImage * image, TFilter * filter)
 {
-  Sparsity      result;
   const auto *  coefficients = filter->GetCoefficients();
   const float * x = coefficients->GetBufferPointer();
-  result.Coefficients = coefficients->GetLargestPossibleRegion().GetNumberOfPixels();
-  result.NonZero = static_cast<size_t>(std::count_if(x, x + result.Coefficients, [](float v) { return v != 0; }));
-  const float * s = image->GetBufferPointer();
-  const float * r = filter->GetReconstruction()->GetBufferPointer();
-  double        error = 0, energy = 0;
-  for (size_t i = 0; i < image->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+  const size_t  count = coefficients->GetBufferedRegion().GetNumberOfPixels();
+  result.Coefficients += count;
+  result.NonZero += static_cast<size_t>(std::count_if(x, x + count, [](float v) { return v != 0; }));
+  const auto *                          reconstruction = filter->GetReconstruction();
+  const float *                         r = reconstruction->GetBufferPointer();
+  itk::ImageRegionConstIterator<TImage> s(image, reconstruction->GetBufferedRegion());
+  for (size_t i = 0; !s.IsAtEnd(); ++s, ++i)
   {
-    error += (double(s[i]) - r[i]) * (double(s[i]) - r[i]);
-    energy += double(s[i]) * s[i];
+    result.ErrorSquared += (double(s.Get()) - r[i]) * (double(s.Get()) - r[i]);
+    result.Energy += double(s.Get()) * s.Get();
   }
-  result.RelativeError = energy > 0 ? std::sqrt(error / energy) : 0.0;
-  return result;
 }
 
 /** K / prod(stride): coefficients per image pixel. */
@@ -297,44 +303,12 @@ Overcompleteness(TFilter * filter)
   return double(filter->GetCoefficients()->GetLargestPossibleRegion().GetSize()[TFilter::ImageDimension]) / cells;
 }
 
+/** --dictionary FILE or --gaussian-dictionary SIGMAS. */
 template <unsigned int VDimension>
-int
-Run(const csc::Arguments & args)
+typename itk::Image<float, VDimension + 1>::Pointer
+ReadCodingDictionary(const csc::Arguments & args)
 {
-  using ImageType = itk::Image<float, VDimension>;
-  using FilterType = itk::ConvolutionalSparseCodingImageFilter<ImageType, float>;
-  using DictionaryType = typename FilterType::DictionaryImageType;
-
-  const std::string coefficientsPath = args.Required("--output-coefficients");
-  csc::DeclareImageOutput<DictionaryType>(args, "--output-coefficients");
-  csc::DeclareImageOutput<ImageType>(args, "--output-reconstruction");
-  csc::DeclareImageOutput<DictionaryType>(args, "--output-dictionary");
-  csc::DeclareImageOutput<csc::PictureType>(args, "--output-picture");
-  csc::DeclareTextOutput(args, "--report");
-  const auto image = csc::ReadImageInput<ImageType>(args.Required("--input"), "input");
-  auto       filter = FilterType::New();
-  filter->SetLambda(args.Number("--lambda"));
-  filter->SetNonNegative(args.Has("--nonnegative"));
-  const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer());
-  ConfigurePursuit(args, filter.GetPointer(), solverFlags.Solver);
-  {
-    const auto                      values = csc::ParseStride<VDimension>(args);
-    typename FilterType::StrideType stride;
-    for (unsigned int d = 0; d < VDimension; ++d)
-    {
-      stride[d] = values[d];
-      if (stride[d] > image->GetLargestPossibleRegion().GetSize(d))
-      {
-        throw csc::UsageError("--stride " + std::to_string(stride[d]) + " is larger than the image along axis " +
-                              std::to_string(d) + " (" + std::to_string(image->GetLargestPossibleRegion().GetSize(d)) +
-                              " pixels)");
-      }
-    }
-    filter->SetStride(stride);
-  }
-
-  filter->SetInput(image);
-  typename DictionaryType::Pointer dictionary;
+  using DictionaryType = itk::Image<float, VDimension + 1>;
   if (args.Has("--dictionary") && args.Has("--gaussian-dictionary"))
   {
     throw csc::UsageError("give one of --dictionary and --gaussian-dictionary, not both");
@@ -349,78 +323,206 @@ Run(const csc::Arguments & args)
                             std::to_string(VDimension) + "-D image (last axis = kernel index), but '" + path + "' is " +
                             std::to_string(dimension) + "-D");
     }
-    dictionary = csc::ReadImageInput<DictionaryType>(path, "dictionary");
+    return csc::ReadImageInput<DictionaryType>(path, "dictionary");
   }
-  else if (args.Has("--gaussian-dictionary"))
+  if (args.Has("--gaussian-dictionary"))
   {
-    dictionary = itk::GaussianDerivativeDictionary<float, VDimension>::Create(
+    return itk::GaussianDerivativeDictionary<float, VDimension>::Create(
       csc::ParseNumberList(args.Get("--gaussian-dictionary"), "--gaussian-dictionary"));
+  }
+  throw csc::UsageError("give --dictionary FILE or --gaussian-dictionary SIGMAS");
+}
+
+/** --stride, checked against the image. */
+template <typename TFilter>
+void
+ApplyStride(const csc::Arguments & args, TFilter * filter, const itk::ImageRegion<TFilter::ImageDimension> & image)
+{
+  const auto                   values = csc::ParseStride<TFilter::ImageDimension>(args);
+  typename TFilter::StrideType stride;
+  for (unsigned int d = 0; d < TFilter::ImageDimension; ++d)
+  {
+    stride[d] = values[d];
+    if (stride[d] > image.GetSize(d))
+    {
+      throw csc::UsageError("--stride " + std::to_string(stride[d]) + " is larger than the image along axis " +
+                            std::to_string(d) + " (" + std::to_string(image.GetSize(d)) + " pixels)");
+    }
+  }
+  filter->SetStride(stride);
+}
+
+/** The image inputs: read whole, or (tiled) kept in their files and read a tile at a time. */
+template <typename TFilter>
+struct CodingInputs
+{
+  using ImageType = typename TFilter::InputImageType;
+  typename ImageType::Pointer              Image;
+  std::vector<itk::ProcessObject::Pointer> Readers;
+  template <typename TImage>
+  typename TImage::Pointer
+  Read(const std::string & path, const std::string & what, bool tiled)
+  {
+    if (!tiled)
+    {
+      return csc::ReadImageInput<TImage>(path, what);
+    }
+    auto reader = csc::StreamedImageInput<TImage>(path, what);
+    Readers.push_back(reader.GetPointer());
+    return reader->GetOutput();
+  }
+};
+
+/** The JSON report: parameters, solution statistics, timing, memory, the history. */
+template <typename TFilter, typename TSolverFlags>
+void
+WriteCodingReport(const csc::Arguments & args, TFilter * filter, const TSolverFlags & solverFlags,
+                  const Sparsity & sparsity, double solveSeconds)
+{
+  const auto & stats = filter->GetStatistics();
+  csc::Json    report{ { "tool", "ConvolutionalSparseCoding" } };
+  report["parameters"] = { { "input", args.Get("--input") },
+                           { "dictionary", args.Get("--dictionary", args.Get("--gaussian-dictionary")) },
+                           { "lambda", filter->GetLambda() },
+                           { "nonnegative", filter->GetNonNegative() },
+                           { "solver", solverFlags.Solver },
+                           { "boundary", solverFlags.Boundary },
+                           { "stride", filter->GetStride() },
+                           { "weights", args.Has("--weights") ? csc::Json(args.Get("--weights")) : csc::Json() },
+                           { "max_iterations", filter->GetMaximumNumberOfIterations() },
+                           { "tolerance", filter->GetRelativeTolerance() } };
+  if (args.Has("--tile-size"))
+  {
+    report["tiling"] = { { "tile_size", csc::Integer(args, "--tile-size") }, { "halo_radii", filter->GetHaloRadii() } };
+  }
+  report["overcompleteness"] = Overcompleteness(filter);
+  report["coefficients"] = sparsity.Coefficients;
+  report["nonzero_coefficients"] = sparsity.NonZero;
+  report["inactive_fraction"] = sparsity.InactiveFraction();
+  report["relative_error"] = sparsity.RelativeError();
+  report["iterations"] = stats.Iteration; // tiled: the last tile's
+  report["converged"] = filter->GetSolverObject()->GetConverged();
+  report["objective"] = stats.Objective;
+  report["data_fidelity"] = stats.DataFidelity;
+  report["penalty"] = stats.Penalty;
+  report["solve_seconds"] = solveSeconds;
+  report["transform"] = csc::TransformJson(filter->GetSolverObject());
+  report["peak_memory_mb"] = csc::PeakResidentMegabytes();
+  report["history"] = csc::Json::array();
+  for (const auto & h : filter->GetHistory())
+  {
+    report["history"].push_back({ { "iteration", h.Iteration },
+                                  { "objective", h.Objective },
+                                  { "primal_residual", h.PrimalResidual },
+                                  { "dual_residual", h.DualResidual },
+                                  { "elapsed_seconds", h.ElapsedSeconds } });
+  }
+  csc::WriteJsonOutput(args.Get("--report"), report);
+  std::cout << "report: " << args.Get("--report") << "\n";
+}
+
+/** --tile-size: every tile's core solved in turn and pasted into the outputs. */
+template <typename TFilter>
+double
+CodeTileByTile(const csc::Arguments & args, TFilter * filter, Sparsity & sparsity)
+{
+  constexpr unsigned int Dimension = TFilter::ImageDimension;
+  itk::Size<Dimension>   kernelSize;
+  const auto             dictionarySize = filter->GetDictionary()->GetLargestPossibleRegion().GetSize();
+  std::copy_n(dictionarySize.begin(), Dimension, kernelSize.begin());
+  const auto tiles = csc::SplitIntoTiles<Dimension>(
+    args, filter->GetInput()->GetLargestPossibleRegion(), filter->GetStride(), kernelSize);
+  csc::TiledImageOutputs outputs;
+  outputs.Add(args, "--output-coefficients", filter->GetCoefficients());
+  outputs.Add(args, "--output-reconstruction", filter->GetReconstruction());
+  const double seconds = csc::UpdateTilesWithProgress(
+    filter, filter->GetReconstruction(), tiles, "ConvolutionalSparseCoding", [&](const auto &) {
+      outputs.WriteTile();
+      AddSparsity(sparsity, filter->GetInput(), filter);
+    });
+  std::cout << tiles.size() << " tiles of " << csc::Integer(args, "--tile-size") << " pixels, halo "
+            << filter->GetHaloRadii() << " kernel radii\n";
+  return seconds;
+}
+
+template <unsigned int VDimension>
+int
+Run(const csc::Arguments & args)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  using FilterType = itk::ConvolutionalSparseCodingImageFilter<ImageType, float>;
+  using DictionaryType = typename FilterType::DictionaryImageType;
+
+  const bool tiled = args.Has("--tile-size");
+  if (tiled)
+  {
+    csc::TiledImageOutputs::Declare<DictionaryType>(args, "--output-coefficients");
+    csc::TiledImageOutputs::Declare<ImageType>(args, "--output-reconstruction");
+    if (args.Has("--output-picture"))
+    {
+      throw csc::UsageError("--output-picture shows the whole image, which --tile-size keeps out of memory: leave it "
+                            "out, or view the tiled outputs");
+    }
   }
   else
   {
-    throw csc::UsageError("give --dictionary FILE or --gaussian-dictionary SIGMAS");
+    csc::DeclareImageOutput<DictionaryType>(args, "--output-coefficients");
+    csc::DeclareImageOutput<ImageType>(args, "--output-reconstruction");
   }
+  const std::string coefficientsPath = args.Required("--output-coefficients");
+  csc::DeclareImageOutput<DictionaryType>(args, "--output-dictionary");
+  csc::DeclareImageOutput<csc::PictureType>(args, "--output-picture");
+  csc::DeclareTextOutput(args, "--report");
+  CodingInputs<FilterType> inputs;
+  const auto               image = inputs.template Read<ImageType>(args.Required("--input"), "input", tiled);
+  auto                     filter = FilterType::New();
+  filter->SetLambda(args.Number("--lambda"));
+  filter->SetNonNegative(args.Has("--nonnegative"));
+  const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer());
+  ConfigurePursuit(args, filter.GetPointer(), solverFlags.Solver);
+  ApplyStride(args, filter.GetPointer(), image->GetLargestPossibleRegion());
+  filter->SetHaloRadii(args.Number("--halo"));
+  if (tiled && solverFlags.Boundary != "zeropadded")
+  {
+    throw csc::UsageError("--tile-size needs --boundary zeropadded (a periodic problem wraps around the whole image)");
+  }
+  filter->SetInput(image);
+  const auto dictionary = ReadCodingDictionary<VDimension>(args);
   filter->SetDictionary(dictionary);
   if (args.Has("--weights"))
   {
-    filter->SetWeights(csc::ReadImageInput<typename FilterType::RealImageType>(args.Get("--weights"), "weights"));
+    filter->SetWeights(
+      inputs.template Read<typename FilterType::RealImageType>(args.Get("--weights"), "weights", tiled));
   }
   if (args.Has("--initial-coefficients"))
   {
     filter->SetInitialCoefficients(
-      csc::ReadImageInput<DictionaryType>(args.Get("--initial-coefficients"), "initial coefficients"));
+      inputs.template Read<DictionaryType>(args.Get("--initial-coefficients"), "initial coefficients", tiled));
   }
 
-  const double solveSeconds = csc::UpdateWithProgress(filter.GetPointer(), "ConvolutionalSparseCoding");
-
-  csc::WriteImageOutput(filter->GetCoefficients(), coefficientsPath);
-  std::cout << "coefficients: " << coefficientsPath << "\n";
-  csc::WriteImageIfRequested(args, "--output-reconstruction", filter->GetReconstruction());
+  Sparsity sparsity;
+  double   solveSeconds = 0;
+  if (tiled)
+  {
+    solveSeconds = CodeTileByTile(args, filter.GetPointer(), sparsity);
+  }
+  else
+  {
+    solveSeconds = csc::UpdateWithProgress(filter.GetPointer(), "ConvolutionalSparseCoding");
+    csc::WriteImageOutput(filter->GetCoefficients(), coefficientsPath);
+    std::cout << "coefficients: " << coefficientsPath << "\n";
+    csc::WriteImageIfRequested(args, "--output-reconstruction", filter->GetReconstruction());
+    AddSparsity(sparsity, image.GetPointer(), filter.GetPointer());
+  }
   csc::WriteImageIfRequested(args, "--output-dictionary", dictionary.GetPointer());
   if (args.Has("--output-picture"))
   {
     WritePicture(args.Get("--output-picture"), image.GetPointer(), filter.GetPointer());
   }
-
   const auto & stats = filter->GetStatistics();
-  const auto   sparsity = MeasureSparsity(image.GetPointer(), filter.GetPointer());
   if (args.Has("--report"))
   {
-    csc::Json report{ { "tool", "ConvolutionalSparseCoding" } };
-    report["parameters"] = { { "input", args.Get("--input") },
-                             { "dictionary", args.Get("--dictionary", args.Get("--gaussian-dictionary")) },
-                             { "lambda", filter->GetLambda() },
-                             { "nonnegative", filter->GetNonNegative() },
-                             { "solver", solverFlags.Solver },
-                             { "boundary", solverFlags.Boundary },
-                             { "stride", filter->GetStride() },
-                             { "weights", args.Has("--weights") ? csc::Json(args.Get("--weights")) : csc::Json() },
-                             { "max_iterations", filter->GetMaximumNumberOfIterations() },
-                             { "tolerance", filter->GetRelativeTolerance() } };
-    report["overcompleteness"] = Overcompleteness(filter.GetPointer());
-    report["coefficients"] = sparsity.Coefficients;
-    report["nonzero_coefficients"] = sparsity.NonZero;
-    report["inactive_fraction"] = sparsity.InactiveFraction();
-    report["relative_error"] = sparsity.RelativeError;
-    report["iterations"] = stats.Iteration;
-    report["converged"] = filter->GetSolverObject()->GetConverged();
-    report["objective"] = stats.Objective;
-    report["data_fidelity"] = stats.DataFidelity;
-    report["penalty"] = stats.Penalty;
-    report["solve_seconds"] = solveSeconds;
-    report["transform"] = csc::TransformJson(filter->GetSolverObject());
-    report["peak_memory_mb"] = csc::PeakResidentMegabytes();
-    report["history"] = csc::Json::array();
-    for (const auto & h : filter->GetHistory())
-    {
-      report["history"].push_back({ { "iteration", h.Iteration },
-                                    { "objective", h.Objective },
-                                    { "primal_residual", h.PrimalResidual },
-                                    { "dual_residual", h.DualResidual },
-                                    { "elapsed_seconds", h.ElapsedSeconds } });
-    }
-    csc::WriteJsonOutput(args.Get("--report"), report);
-    std::cout << "report: " << args.Get("--report") << "\n";
+    WriteCodingReport(args, filter.GetPointer(), solverFlags, sparsity, solveSeconds);
   }
   if (Overcompleteness(filter.GetPointer()) !=
       double(filter->GetCoefficients()->GetLargestPossibleRegion().GetSize()[VDimension]))
@@ -429,10 +531,10 @@ Run(const csc::Arguments & args)
               << ": overcompleteness K / prod(stride) = " << Overcompleteness(filter.GetPointer()) << "\n";
   }
   std::cout << "inactive coefficients " << 100 * sparsity.InactiveFraction() << " %, relative error ||s - Ax|| / ||s|| "
-            << 100 * sparsity.RelativeError << " %\n";
+            << 100 * sparsity.RelativeError() << " %\n";
   csc::SlicerReport::Instance().Set("iterations", stats.Iteration);
   csc::SlicerReport::Instance().Set("objective", stats.Objective);
-  csc::SlicerReport::Instance().Set("relativeError", sparsity.RelativeError);
+  csc::SlicerReport::Instance().Set("relativeError", sparsity.RelativeError());
   std::cout << "iterations " << stats.Iteration << ", objective " << stats.Objective << ", solve " << solveSeconds
             << " s, peak memory " << csc::PeakResidentMegabytes() << " MB\n";
   return 0;

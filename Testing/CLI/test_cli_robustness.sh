@@ -346,6 +346,38 @@ refused std-movie-bad-frame-rate 2 "--frame-rate must be positive" -- "${mov[@]}
 refused std-traces-movie-output 2 "--output-labels is an output of the movie mode" -- "${std[@]}" --output-spikes s.csv --output-labels l.mha
 refused std-movie-labels-folder-missing 1 "--output-labels 'none/l.mha'.*does not exist" -- "${mov[@]}" --output-spikes s.csv --output-labels none/l.mha
 
+# 13. Tile by tile (--tile-size): the same answer as the whole image, pieces pasted into staged
+# files, and every setting that cannot stream refused before the work.
+tiles_csc=("$CSC" --input "$img" --gaussian-dictionary 1,2 --lambda 0.1 --solver fista --max-iterations 1000 --tolerance 1e-7 --boundary zeropadded)
+accepted csc-whole-for-tiles "x.mha r.mha" -- "${tiles_csc[@]}" --output-coefficients x.mha --output-reconstruction r.mha
+whole_dir=$case_dir
+accepted csc-tiles "x.mha r.mha t.json" -- "${tiles_csc[@]}" --tile-size 16 --halo 2 --output-coefficients x.mha --output-reconstruction r.mha --report t.json
+"$python" - "$whole_dir" "$case_dir" <<'PY' || fail csc-tiles "the tiled reconstruction differs from the whole image's"
+import sys
+import numpy as np
+def mha(path):
+    raw = open(path, 'rb').read()
+    start = raw.index(b'ElementDataFile = LOCAL\n') + len(b'ElementDataFile = LOCAL\n')
+    return np.frombuffer(raw[start:], dtype=np.float32)
+whole, tiled = (mha(folder + '/r.mha') for folder in sys.argv[1:])
+assert whole.shape == tiled.shape, (whole.shape, tiled.shape)
+difference = np.abs(whole - tiled).max() / np.abs(whole).max()
+print("relative difference", difference); assert difference < 0.005, difference
+PY
+[[ $(json "$case_dir/t.json" "['tiling']['tile_size']") == 16 ]] || fail csc-tiles "report tiling"
+accepted gssl-tiles "s.csv m.mha g.mha" -- "$GSSL" --input "$img" --kernels "gauss:1.5;background:gauss:3" --lambda 1 --max-iterations 20 --tile-size 32 --output-sources s.csv --output-source-map m.mha --output-group-maps g.mha
+refused csc-tiles-periodic 2 "--tile-size needs --boundary zeropadded" -- "${csc[@]}" --tile-size 16 --output-coefficients x.mha
+refused csc-tiles-not-stride-multiple 2 "--tile-size 15 must be a multiple of the stride" -- "${csc[@]}" --boundary zeropadded --stride 2 --tile-size 15 --output-coefficients x.mha
+refused csc-tiles-smaller-than-kernel 2 "--tile-size 4 is smaller than a kernel" -- "${csc[@]}" --boundary zeropadded --tile-size 4 --output-coefficients x.mha
+refused csc-tiles-zero 2 "--tile-size must be an integer from 1" -- "${csc[@]}" --boundary zeropadded --tile-size 0 --output-coefficients x.mha
+refused csc-tiles-negative-halo 2 "--halo" -- "${csc[@]}" --boundary zeropadded --tile-size 16 --halo -1 --output-coefficients x.mha
+refused csc-tiles-compressed 2 "uncompressed MetaImage" -- "${csc[@]}" --boundary zeropadded --tile-size 16 --compress --output-coefficients x.mha
+refused csc-tiles-nrrd-output 2 "--output-reconstruction 'r.nrrd'.*uncompressed MetaImage" -- "${csc[@]}" --boundary zeropadded --tile-size 16 --output-coefficients x.mha --output-reconstruction r.nrrd
+refused csc-tiles-picture 2 "--output-picture shows the whole image" -- "${csc[@]}" --boundary zeropadded --tile-size 16 --output-coefficients x.mha --output-picture p.png
+refused gssl-tiles-exemplar 2 "exemplar kernels are cut from the image in memory" -- "$GSSL" --input "$img" --kernels "exemplar:20,20,3" --lambda 1 --tile-size 24 --output-sources s.csv
+# A full disk half-way through the tiles: no output and no staged piece is left.
+refused csc-tiles-disk-full fail "cannot write --output-coefficients.*disk full" 300 -- "${big[@]}" --boundary zeropadded --tile-size 128 --output-coefficients x.mha
+
 echo "$cases cases, $failures failed"
 ((cases >= 60)) || { echo "the suite must hold at least 60 cases" >&2; exit 1; }
 ((failures == 0))
