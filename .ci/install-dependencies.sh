@@ -2,9 +2,9 @@
 # Installs the Debian packages the module builds and tests with, when any is missing.
 set -euo pipefail
 # python3-numpy and python3-scipy: the shared scorers (evaluation script, a test) and the robustness
-# suite's test files; zlib: the tools check compressed MetaImage streams.
+# suite's test files; zlib: the tools check compressed MetaImage streams; OpenMPI: the tools' --mpi mode.
 packages=(cmake g++ make ccache libinsighttoolkit5-dev libfftw3-dev libeigen3-dev googletest libgtest-dev
-  libtclap-dev nlohmann-json3-dev
+  libtclap-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
   python3 python3-numpy python3-scipy zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,7 @@
 #include "CSCInputs.h"
 #include "CSCOutputs.h"
 #include "CSCArguments.h"
+#include "CSCMpi.h"
 #include "itkConvolutionalSparseCodingEnums.h"
 #include "itkImage.h"
 #include "itkImageFileWriter.h"
@@ -265,6 +266,7 @@ Guarded(const ToolDescription & tool, int argc, char * argv[], TBody && body)
   auto fail = [&tool](const std::string & message, int status) {
     OutputSet::Instance().Discard();
     std::cerr << tool.Name << ": error: " << message << "\n";
+    MpiSession::Instance().AbortAll(status); // with --mpi the other ranks would wait for this one
     return status;
   };
   try

@@ -30,7 +30,13 @@ TilingParameters()
                      "error falls as it grows; BENCHMARKS.md, Streaming)")
              .Default("4")
              .Range(0)
-             .Hint("H") };
+             .Hint("H"),
+           Parameter(Kind::Boolean,
+                     "mpi",
+                     "MPI",
+                     "under mpirun -np P: split the image over the P ranks (the --tile-size tiles in turn, or one "
+                     "slab per rank along the last axis); each rank reads, solves and writes only its own tiles, "
+                     "rank 0 gathers the sources and the report") };
 }
 
 /** The tiling parameters as a group of a tool's description. */
@@ -68,29 +74,68 @@ StreamedImageInput(const std::string & path, const std::string & what)
   return reader;
 }
 
-/** The tiles of a --tile-size run, with the checks that name a bad tile size. */
+/** Starts MPI for --mpi (before any collective step). Returns whether the run is tiled: with
+ * --tile-size, or with --mpi alone (one slab per rank). */
+inline bool
+StartTiling(const Arguments & args)
+{
+  if (args.Has("--mpi"))
+  {
+    MpiSession::Instance().Start();
+  }
+  return args.Has("--tile-size") || args.Has("--mpi");
+}
+
+/** The tiles of a tiled run, with the checks that name a bad tile size: cubes of --tile-size
+ * pixels, or with --mpi alone one slab per rank along the last axis. With --mpi, the tiles of this
+ * rank only (tile i goes to rank i mod P). */
 template <unsigned int VDimension>
 std::vector<typename itk::ImageTiling<VDimension>::Tile>
 SplitIntoTiles(const Arguments & args, const itk::ImageRegion<VDimension> & image,
                const itk::FixedArray<unsigned int, VDimension> & stride, const itk::Size<VDimension> & kernelSize)
 {
-  const long            edge = Integer(args, "--tile-size");
-  itk::Size<VDimension> tileSize;
+  const auto &          mpi = MpiSession::Instance();
+  const bool            slabs = !args.Has("--tile-size");
+  itk::Size<VDimension> tileSize = image.GetSize();
   for (unsigned int d = 0; d < VDimension; ++d)
   {
-    if (edge % long(stride[d]) != 0)
+    long edge = slabs ? long(image.GetSize(d)) : Integer(args, "--tile-size");
+    if (slabs && d == VDimension - 1)
     {
-      throw UsageError("--tile-size " + std::to_string(edge) + " must be a multiple of the stride (" +
-                       std::to_string(stride[d]) + " along axis " + std::to_string(d) + ")");
+      edge = (long(image.GetSize(d)) + mpi.Size() - 1) / mpi.Size();
+      edge = (edge + long(stride[d]) - 1) / long(stride[d]) * long(stride[d]);
+    }
+    const std::string what = slabs ? "one slab per rank (" + std::to_string(edge) + " pixels along the last axis)"
+                                   : "--tile-size " + std::to_string(edge);
+    if (!slabs && edge % long(stride[d]) != 0)
+    {
+      throw UsageError(what + " must be a multiple of the stride (" + std::to_string(stride[d]) + " along axis " +
+                       std::to_string(d) + ")");
     }
     if (edge < long(kernelSize[d]) && edge < long(image.GetSize(d)))
     {
-      throw UsageError("--tile-size " + std::to_string(edge) + " is smaller than a kernel (" +
-                       std::to_string(kernelSize[d]) + " pixels along axis " + std::to_string(d) + ")");
+      throw UsageError(what + " is smaller than a kernel (" + std::to_string(kernelSize[d]) + " pixels along axis " +
+                       std::to_string(d) + ")" + (slabs ? ": use fewer ranks" : ""));
     }
     tileSize[d] = static_cast<itk::SizeValueType>(edge);
   }
-  return itk::ImageTiling<VDimension>::Split(image, tileSize, itk::Size<VDimension>{}, stride);
+  const auto tiles = itk::ImageTiling<VDimension>::Split(image, tileSize, itk::Size<VDimension>{}, stride);
+  if (!mpi.Active())
+  {
+    return tiles;
+  }
+  if (tiles.size() < static_cast<size_t>(mpi.Size()))
+  {
+    throw UsageError("--mpi with " + std::to_string(mpi.Size()) + " ranks needs at least as many tiles, but the " +
+                     "image splits into " + std::to_string(tiles.size()) +
+                     ": use a smaller --tile-size or fewer ranks");
+  }
+  std::vector<typename itk::ImageTiling<VDimension>::Tile> mine;
+  for (size_t i = mpi.Rank(); i < tiles.size(); i += mpi.Size())
+  {
+    mine.push_back(tiles[i]);
+  }
+  return mine;
 }
 
 /** The image outputs of a tiled run: each is pasted into its staged file (moved into place with
@@ -127,8 +172,19 @@ public:
       return;
     }
     const std::string path = args.Get(flag);
-    const std::string staged = OutputSet::Instance().StagePieces(path);
-    auto              writer = itk::ImageFileWriter<TImage>::New();
+    const auto &      mpi = MpiSession::Instance();
+    // With --mpi every rank pastes its tiles into rank 0's staged file, made whole first (a
+    // MetaImage paste into a shorter file writes its last byte, racing the others).
+    std::string staged = mpi.IsRoot() ? OutputSet::Instance().StagePieces(path) : std::string();
+    if (mpi.Active())
+    {
+      if (mpi.IsRoot())
+      {
+        CreateEmpty(image, staged);
+      }
+      staged = mpi.Broadcast(staged);
+    }
+    auto writer = itk::ImageFileWriter<TImage>::New();
     writer->SetFileName(staged);
     writer->SetInput(image);
     writer->SetUseCompression(false);
@@ -155,6 +211,13 @@ public:
     std::cout << flag.substr(flag.rfind("output-") == 2 ? 9 : 2) << ": " << path << " (tile by tile)\n";
   }
 
+  /** Waits until every rank has pasted its tiles: rank 0 may then move the files into place. */
+  static void
+  Finish()
+  {
+    MpiSession::Instance().Barrier();
+  }
+
   /** Pastes the current tile's core of every output. */
   void
   WriteTile() const
@@ -166,6 +229,25 @@ public:
   }
 
 private:
+  /** The file of \c image's whole grid, zeros, at \c path (a one-pixel paste makes it whole). */
+  template <typename TImage>
+  static void
+  CreateEmpty(const TImage * image, const std::string & path)
+  {
+    auto zero = TImage::New();
+    zero->CopyInformation(image);
+    auto pixel = image->GetLargestPossibleRegion();
+    pixel.SetSize(TImage::SizeType::Filled(1));
+    zero->SetBufferedRegion(pixel);
+    zero->Allocate(true);
+    itk::ImageIORegion region(TImage::ImageDimension);
+    itk::ImageIORegionAdaptor<TImage::ImageDimension>::Convert(pixel, region, pixel.GetIndex());
+    auto writer = itk::ImageFileWriter<TImage>::New();
+    writer->SetFileName(path);
+    writer->SetInput(zero);
+    writer->SetIORegion(region);
+    writer->Update();
+  }
   std::vector<std::function<void()>> m_Writers;
 };
 
@@ -180,7 +262,12 @@ UpdateTilesWithProgress(TFilter * filter, itk::ImageBase<VDimension> * onImageGr
   ProgressBar progress(label);
   const auto  start = std::chrono::steady_clock::now();
   size_t      done = 0;
+  const bool  root = MpiSession::Instance().IsRoot();
   const auto  tag = filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+    if (!root)
+    {
+      return;
+    }
     std::ostringstream detail;
     detail << "tile " << done + 1 << "/" << tiles.size() << ", iteration " << filter->GetIteration();
     progress.Update((double(done) + filter->GetProgress()) / double(tiles.size()), detail.str());

@@ -391,9 +391,12 @@ WriteCodingReport(const csc::Arguments & args, TFilter * filter, const TSolverFl
                            { "weights", args.Has("--weights") ? csc::Json(args.Get("--weights")) : csc::Json() },
                            { "max_iterations", filter->GetMaximumNumberOfIterations() },
                            { "tolerance", filter->GetRelativeTolerance() } };
-  if (args.Has("--tile-size"))
+  if (args.Has("--tile-size") || args.Has("--mpi"))
   {
-    report["tiling"] = { { "tile_size", csc::Integer(args, "--tile-size") }, { "halo_radii", filter->GetHaloRadii() } };
+    report["tiling"] = { { "tile_size",
+                           args.Has("--tile-size") ? csc::Json(csc::Integer(args, "--tile-size")) : csc::Json() },
+                         { "halo_radii", filter->GetHaloRadii() },
+                         { "ranks", csc::MpiSession::Instance().Size() } };
   }
   report["overcompleteness"] = Overcompleteness(filter);
   report["coefficients"] = sparsity.Coefficients;
@@ -432,6 +435,7 @@ CodeTileByTile(const csc::Arguments & args, TFilter * filter, Sparsity & sparsit
   std::copy_n(dictionarySize.begin(), Dimension, kernelSize.begin());
   const auto tiles = csc::SplitIntoTiles<Dimension>(
     args, filter->GetInput()->GetLargestPossibleRegion(), filter->GetStride(), kernelSize);
+  filter->UpdateOutputInformation();
   csc::TiledImageOutputs outputs;
   outputs.Add(args, "--output-coefficients", filter->GetCoefficients());
   outputs.Add(args, "--output-reconstruction", filter->GetReconstruction());
@@ -440,8 +444,22 @@ CodeTileByTile(const csc::Arguments & args, TFilter * filter, Sparsity & sparsit
       outputs.WriteTile();
       AddSparsity(sparsity, filter->GetInput(), filter);
     });
-  std::cout << tiles.size() << " tiles of " << csc::Integer(args, "--tile-size") << " pixels, halo "
-            << filter->GetHaloRadii() << " kernel radii\n";
+  csc::TiledImageOutputs::Finish();
+  // --mpi: rank 0 sums the ranks' counts.
+  const auto all = csc::MpiSession::Instance().Gather(
+    { double(sparsity.Coefficients), double(sparsity.NonZero), sparsity.ErrorSquared, sparsity.Energy });
+  sparsity = Sparsity();
+  for (size_t i = 0; i + 3 < all.size(); i += 4)
+  {
+    sparsity.Coefficients += size_t(all[i]);
+    sparsity.NonZero += size_t(all[i + 1]);
+    sparsity.ErrorSquared += all[i + 2];
+    sparsity.Energy += all[i + 3];
+  }
+  std::cout << tiles.size() << " tiles, halo " << filter->GetHaloRadii() << " kernel radii"
+            << (csc::MpiSession::Instance().Active() ? " on rank " + std::to_string(csc::MpiSession::Instance().Rank())
+                                                     : std::string())
+            << "\n";
   return seconds;
 }
 
@@ -453,7 +471,7 @@ Run(const csc::Arguments & args)
   using FilterType = itk::ConvolutionalSparseCodingImageFilter<ImageType, float>;
   using DictionaryType = typename FilterType::DictionaryImageType;
 
-  const bool tiled = args.Has("--tile-size");
+  const bool tiled = csc::StartTiling(args);
   if (tiled)
   {
     csc::TiledImageOutputs::Declare<DictionaryType>(args, "--output-coefficients");
@@ -505,6 +523,10 @@ Run(const csc::Arguments & args)
   if (tiled)
   {
     solveSeconds = CodeTileByTile(args, filter.GetPointer(), sparsity);
+    if (!csc::MpiSession::Instance().IsRoot())
+    {
+      return 0; // rank 0 reports; every rank has pasted its tiles
+    }
   }
   else
   {

@@ -286,9 +286,12 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const typename TFilte
   report["iterations"] = stats.Iteration;
   report["objective"] = stats.Objective;
   report["noise_sigma"] = noiseSigma;
-  if (args.Has("--tile-size"))
+  if (args.Has("--tile-size") || args.Has("--mpi"))
   {
-    report["tiling"] = { { "tile_size", csc::Integer(args, "--tile-size") }, { "halo_radii", filter->GetHaloRadii() } };
+    report["tiling"] = { { "tile_size",
+                           args.Has("--tile-size") ? csc::Json(csc::Integer(args, "--tile-size")) : csc::Json() },
+                         { "halo_radii", filter->GetHaloRadii() },
+                         { "ranks", csc::MpiSession::Instance().Size() } };
   }
   if (detector->GetSourceFitting())
   {
@@ -365,6 +368,40 @@ struct Localized
   double                           SolveSeconds{ 0 };
 };
 
+/** --mpi: every rank's sources and tile noise levels, on rank 0 (a source as 2N + 4 numbers). */
+template <unsigned int Dimension>
+void
+GatherSources(std::vector<itk::LocalizedSource<Dimension>> & sources, std::vector<double> & noise)
+{
+  const auto & mpi = csc::MpiSession::Instance();
+  if (!mpi.Active())
+  {
+    return;
+  }
+  std::vector<double> packed;
+  for (const auto & source : sources)
+  {
+    packed.insert(packed.end(), source.Index.Begin(), source.Index.End());
+    packed.insert(packed.end(), source.Point.Begin(), source.Point.End());
+    packed.insert(packed.end(),
+                  { source.Brightness, double(source.Group), source.EffectiveSize, source.SignalToNoise });
+  }
+  const auto all = mpi.Gather(packed);
+  noise = mpi.Gather(noise);
+  sources.clear();
+  for (size_t i = 0; i + 2 * Dimension + 4 <= all.size(); i += 2 * Dimension + 4)
+  {
+    itk::LocalizedSource<Dimension> source;
+    std::copy_n(all.begin() + i, Dimension, source.Index.Begin());
+    std::copy_n(all.begin() + i + Dimension, Dimension, source.Point.Begin());
+    source.Brightness = all[i + 2 * Dimension];
+    source.Group = static_cast<unsigned int>(all[i + 2 * Dimension + 1]);
+    source.EffectiveSize = all[i + 2 * Dimension + 2];
+    source.SignalToNoise = all[i + 2 * Dimension + 3];
+    sources.push_back(source);
+  }
+}
+
 /** --tile-size: every tile's core solved and detected in turn, its maps pasted into the outputs,
  * its sources (those its core owns) gathered; the noise level is the tiles' median. */
 template <typename TFilter>
@@ -377,6 +414,7 @@ LocalizeTileByTile(const csc::Arguments & args, TFilter * filter)
   std::copy_n(dictionarySize.begin(), Dimension, kernelSize.begin());
   const auto tiles = csc::SplitIntoTiles<Dimension>(
     args, filter->GetInput()->GetLargestPossibleRegion(), filter->GetStride(), kernelSize);
+  filter->UpdateOutputInformation();
   csc::TiledImageOutputs outputs;
   outputs.Add(args, "--output-source-map", filter->GetSourceMap());
   outputs.Add(args, "--output-foreground", filter->GetForeground());
@@ -390,14 +428,21 @@ LocalizeTileByTile(const csc::Arguments & args, TFilter * filter)
       result.Sources.insert(result.Sources.end(), filter->GetSources().begin(), filter->GetSources().end());
       noise.push_back(filter->GetNoiseSigma());
     });
+  csc::TiledImageOutputs::Finish();
+  GatherSources(result.Sources, noise);
   std::stable_sort(result.Sources.begin(), result.Sources.end(), [](const auto & a, const auto & b) {
     return a.Brightness > b.Brightness;
   });
-  std::nth_element(noise.begin(), noise.begin() + noise.size() / 2, noise.end());
-  result.NoiseSigma = noise[noise.size() / 2];
+  if (!noise.empty()) // rank 0's, or the only process's
+  {
+    std::nth_element(noise.begin(), noise.begin() + noise.size() / 2, noise.end());
+    result.NoiseSigma = noise[noise.size() / 2];
+  }
   result.SolveSeconds = result.Seconds;
-  std::cout << tiles.size() << " tiles of " << csc::Integer(args, "--tile-size") << " pixels, halo "
-            << filter->GetHaloRadii() << " kernel radii\n";
+  std::cout << tiles.size() << " tiles, halo " << filter->GetHaloRadii() << " kernel radii"
+            << (csc::MpiSession::Instance().Active() ? " on rank " + std::to_string(csc::MpiSession::Instance().Rank())
+                                                     : std::string())
+            << "\n";
   return result;
 }
 
@@ -410,7 +455,7 @@ Run(const csc::Arguments & args)
   using DictionaryType = typename FilterType::DictionaryImageType;
   using BankType = itk::SourceKernelBank<float, VDimension>;
 
-  const bool        tiled = args.Has("--tile-size");
+  const bool        tiled = csc::StartTiling(args);
   const std::string sourcesPath = args.Required("--output-sources");
   csc::DeclareTextOutput(args, "--output-sources");
   if (tiled)
@@ -475,6 +520,10 @@ Run(const csc::Arguments & args)
   if (tiled)
   {
     result = LocalizeTileByTile(args, filter.GetPointer());
+    if (!csc::MpiSession::Instance().IsRoot())
+    {
+      return 0; // rank 0 writes the sources and the report; every rank has pasted its tiles
+    }
   }
   else
   {

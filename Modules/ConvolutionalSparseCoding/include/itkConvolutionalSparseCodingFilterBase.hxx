@@ -423,7 +423,8 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
                                                      static_cast<unsigned int>(K),
                                                      m_BoundaryCondition,
                                                      MultiChannelFourierConvolution<RealType>::AutomaticPlanRigor,
-                                                     stride);
+                                                     stride,
+                                                     this->GetNumberOfWorkUnits());
   const std::vector<RealType> initial = this->ReadInitialCoefficients(*op);
 
   m_SolverObject = m_GivenSolver.IsNotNull() ? m_GivenSolver : CreateSparseCodingSolver<RealType>(m_Solver);

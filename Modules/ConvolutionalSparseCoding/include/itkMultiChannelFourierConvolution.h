@@ -187,12 +187,21 @@ public:
   }
 
   /** An initialised operator in one call: image grid, \c count kernels of \c kernelSize taps,
-   * boundary, plan rigor and stride. The one place the module builds an operator. */
+   * boundary, plan rigor and stride. The one place the module builds an operator. With
+   * \c workUnits (a filter's NumberOfWorkUnits, 0: ITK's global default) the operator's
+   * parallel passes and FFTW's threads use at most that many threads. */
   static Pointer
   Create(const SizeType & imageSize, const RealType * kernels, const SizeType & kernelSize, unsigned int count,
-         BoundaryEnum boundary, unsigned int planRigor = AutomaticPlanRigor, const SizeType & stride = SizeType())
+         BoundaryEnum boundary, unsigned int planRigor = AutomaticPlanRigor, const SizeType & stride = SizeType(),
+         unsigned int workUnits = 0)
   {
     Pointer op = New();
+    if (workUnits > 0)
+    {
+      op->m_MultiThreader->SetNumberOfWorkUnits(workUnits);
+      op->m_MultiThreader->SetMaximumNumberOfThreads(
+        std::min(workUnits, op->m_MultiThreader->GetMaximumNumberOfThreads()));
+    }
     op->SetStride(stride);
     op->SetImageSize(imageSize);
     op->SetDictionary(kernels, kernelSize, count);

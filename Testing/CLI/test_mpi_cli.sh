@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The tools' --mpi mode on localhost, run by ctest: mpirun -np 2 gives the files and the source
+# list of one process over the same tiles (each tile is the same solve: equal up to the rounding
+# of FFTW plans measured in another process, bit for bit on a quiet machine), with --tile-size and
+# with one slab per rank; errors stop every rank and leave nothing.
+#   test_mpi_cli.sh BUILD_DIR
+# Skips (exit 0, saying why) only where the tools were built without MPI.
+set -uo pipefail
+build=$(cd "$1" && pwd)
+bin=$build/Examples
+python=/usr/bin/python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+CSC=$bin/ConvolutionalSparseCoding
+GSSL=$bin/GroupSparseSourceLocalization
+if ! grep -q CSC_WITH_MPI "$build/Examples/CMakeFiles/ConvolutionalSparseCoding.dir/flags.make" 2>/dev/null; then
+  echo "SKIPPED: the tools were built without MPI (install libopenmpi-dev, configure with -DCSC_USE_MPI=ON)"
+  exit 0
+fi
+command -v mpirun > /dev/null || { echo "the tools have MPI but mpirun is missing (install openmpi-bin)" >&2; exit 1; }
+# Root in containers and more ranks than cores need these; a bare localhost needs no network.
+mpi=(mpirun --oversubscribe --allow-run-as-root --mca btl self,vader)
+export OMPI_MCA_rmaps_base_oversubscribe=1
+failures=0
+fail() {
+  echo "FAIL [$1]: $2" >&2
+  [[ -f $work/err ]] && sed 's/^/    stderr: /' "$work/err" | tail -5 >&2
+  failures=$((failures + 1))
+}
+
+mkdir -p "$work/data"
+"$python" "$(dirname "$0")/make_robustness_inputs.py" "$work/data" > /dev/null || { echo "cannot make inputs" >&2; exit 1; }
+img=$work/data/big.mha # 512 x 512
+cd "$work"
+
+# Coding: 16 tiles on 1 process, the same tiles on 2 ranks; then one slab per rank.
+csc=("$CSC" --input "$img" --gaussian-dictionary 1,2 --lambda 0.1 --boundary zeropadded --max-iterations 30)
+"${csc[@]}" --tile-size 128 --output-coefficients x1.mha --output-reconstruction r1.mha > out 2> err || fail csc-one "exit $?"
+"${mpi[@]}" -np 2 "${csc[@]}" --tile-size 128 --mpi --output-coefficients x2.mha --output-reconstruction r2.mha \
+  --report j2.json > out 2> err || fail csc-mpi "exit $?"
+same() { # same A B: equal images up to float rounding (1e-5 of the largest value)
+  "$python" - "$1" "$2" <<'PY'
+import sys
+import numpy as np
+def mha(path):
+    raw = open(path, 'rb').read()
+    start = raw.index(b'ElementDataFile = LOCAL\n') + len(b'ElementDataFile = LOCAL\n')
+    return raw[:start], np.frombuffer(raw[start:], dtype=np.float32)
+(ha, a), (hb, b) = mha(sys.argv[1]), mha(sys.argv[2])
+assert ha == hb and a.shape == b.shape
+assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max(), np.abs(a - b).max() / np.abs(a).max()
+PY
+}
+same x1.mha x2.mha || fail csc-mpi "the coefficients of 2 ranks differ from 1 process's"
+same r1.mha r2.mha || fail csc-mpi "the reconstruction of 2 ranks differs from 1 process's"
+[[ $("$python" -c "import json; print(json.load(open('j2.json'))['tiling']['ranks'])") == 2 ]] || fail csc-mpi "report ranks"
+"${mpi[@]}" -np 2 "${csc[@]}" --mpi --output-coefficients xs.mha --output-reconstruction rs.mha > out 2> err || fail csc-mpi-slabs "exit $?"
+"${csc[@]}" --tile-size 512 --output-coefficients xw.mha --output-reconstruction rw.mha > out 2> err || fail csc-whole-tile "exit $?"
+# One slab per rank is a 512 x 256 tile grown by its halo: its model is close to the whole image's
+# (30 iterations: the solves themselves are not converged).
+"$python" - <<'PY' || fail csc-mpi-slabs "slabs differ from the whole image"
+import numpy as np
+def mha(path):
+    raw = open(path, 'rb').read()
+    start = raw.index(b'ElementDataFile = LOCAL\n') + len(b'ElementDataFile = LOCAL\n')
+    return np.frombuffer(raw[start:], dtype=np.float32)
+assert mha('xs.mha').shape == mha('xw.mha').shape
+a, b = mha('rs.mha'), mha('rw.mha')
+assert np.abs(a - b).max() <= 0.02 * np.abs(b).max(), np.abs(a - b).max() / np.abs(b).max()
+PY
+
+# Sources: the same list from 2 ranks as from 1 process over the same 16 tiles.
+gssl=("$GSSL" --input "$img" --kernels "gauss:1.5;background:gauss:4" --lambda 1 --max-iterations 60 --tile-size 128)
+"${gssl[@]}" --output-sources s1.csv --output-source-map m1.mha > out 2> err || fail gssl-one "exit $?"
+"${mpi[@]}" -np 2 "${gssl[@]}" --mpi --output-sources s2.csv --output-source-map m2.mha > out 2> err || fail gssl-mpi "exit $?"
+same m1.mha m2.mha || fail gssl-mpi "the source maps differ"
+"$python" - <<'PY' || fail gssl-mpi "the source lists differ"
+import numpy as np
+a, b = (np.loadtxt(name, delimiter=',', skiprows=1, usecols=(0, 1)) for name in ('s1.csv', 's2.csv'))
+assert a.shape == b.shape, (a.shape, b.shape)
+a, b = a[np.lexsort(a.T)], b[np.lexsort(b.T)]
+assert np.abs(a - b).max() <= 1e-3, np.abs(a - b).max()
+PY
+(($(wc -l < s1.csv) > 10)) || fail gssl-mpi "only $(wc -l < s1.csv) lines of sources"
+
+# Errors stop every rank, with the reason, and leave no output or staged piece.
+mkdir -p errors && cd errors
+"${mpi[@]}" -np 3 "${csc[@]}" --tile-size 512 --mpi --output-coefficients x.mha > ../out 2> ../err
+status=$?
+((status != 0)) || fail mpi-more-ranks-than-tiles "exit 0"
+grep -q "3 ranks needs at least as many tiles, but the image splits into 1" ../err || fail mpi-more-ranks-than-tiles "message"
+[[ -z $(ls -A) ]] || fail mpi-more-ranks-than-tiles "left behind: $(ls -A)"
+"${mpi[@]}" -np 2 "${csc[@]}" --tile-size 128 --mpi --output-coefficients x.mha --output-reconstruction r.nrrd > ../out 2> ../err
+((status = $?)) || fail mpi-bad-output "exit 0"
+grep -q "uncompressed MetaImage" ../err || fail mpi-bad-output "message"
+[[ -z $(ls -A) ]] || fail mpi-bad-output "left behind: $(ls -A)"
+cd ..
+
+echo "MPI cases: $failures failed"
+((failures == 0))
