@@ -344,6 +344,8 @@ refused std-movie-nan 1 "non-finite" -- "$STD" --input "$data/movie_nan.mha" --r
 refused std-movie-2d 2 "must be a 2-D\+t or 3-D\+t movie" -- "$STD" --input "$data/traces.mha" --response-length 15 --output-spikes s.csv
 refused std-movie-bad-frame-rate 2 "--frame-rate must be positive" -- "${mov[@]}" --frame-rate -1 --output-spikes s.csv
 refused std-traces-movie-output 2 "--output-labels is an output of the movie mode" -- "${std[@]}" --output-spikes s.csv --output-labels l.mha
+refused std-movie-negative-lambda-tv 2 "--lambda-tv" -- "${mov[@]}" --lambda-tv -1 --output-spikes s.csv
+refused std-movie-nan-significance 2 "--min-significance" -- "${mov[@]}" --min-significance nan --output-spikes s.csv
 refused std-movie-labels-folder-missing 1 "--output-labels 'none/l.mha'.*does not exist" -- "${mov[@]}" --output-spikes s.csv --output-labels none/l.mha
 
 # 13. Tile by tile (--tile-size): the same answer as the whole image, pieces pasted into staged

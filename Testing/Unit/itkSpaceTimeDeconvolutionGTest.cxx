@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <sstream>
 #include <numeric>
 #include <random>
@@ -379,6 +380,12 @@ TEST(SpaceTimeDeconvolutionFilter, RejectsBadInputsAndAborts)
   expectFailure([](FilterType * f) { f->SetInitialAppearances({ std::vector<double>(15 * 15, 1.0) }); },
                 "one appearance for J = 2");
   expectFailure([](FilterType * f) { f->SetSpikePenalty(-1.0); }, "negative penalty");
+  expectFailure([](FilterType * f) { f->SetLambdaTV(std::nan("")); }, "NaN LambdaTV");
+  expectFailure([](FilterType * f) { f->SetLambdaTV(std::numeric_limits<double>::infinity()); }, "infinite LambdaTV");
+  expectFailure([](FilterType * f) { f->SetMinimumSignificance(std::nan("")); }, "NaN MinimumSignificance");
+  expectFailure([](FilterType * f) { f->SetFootprintFraction(0.0); }, "FootprintFraction 0");
+  expectFailure([](FilterType * f) { f->SetFootprintFraction(1.0); }, "FootprintFraction 1");
+  expectFailure([](FilterType * f) { f->SetFootprintFraction(std::nan("")); }, "NaN FootprintFraction");
   auto nan = Synthesize({}, {}, 15, Decay(20, 5.0), size, T, 0.3, 2);
   nan->GetBufferPointer()[1234] = std::nanf("");
   auto filter = FilterType::New();
