@@ -382,6 +382,39 @@ private:
   bool        m_Enabled;
 };
 
+/** A progress bar's observers on a filter: removed, and the bar finished, when this leaves scope,
+ * however the update ends. */
+class ObservedProgress
+{
+public:
+  ObservedProgress(itk::Object * object, ProgressBar & progress)
+    : m_Object(object)
+    , m_Progress(progress)
+  {}
+  template <typename TEvent, typename TCallback>
+  void
+  Observe(const TEvent & event, TCallback && callback)
+  {
+    m_Tags.push_back(m_Object->AddObserver(event, std::forward<TCallback>(callback)));
+  }
+  ~ObservedProgress()
+  {
+    for (const unsigned long tag : m_Tags)
+    {
+      m_Object->RemoveObserver(tag);
+    }
+    m_Progress.Finish();
+  }
+  ObservedProgress(const ObservedProgress &) = delete;
+  ObservedProgress &
+  operator=(const ObservedProgress &) = delete;
+
+private:
+  itk::Object *              m_Object;
+  ProgressBar &              m_Progress;
+  std::vector<unsigned long> m_Tags;
+};
+
 /** The reports' JSON (nlohmann, keys in insertion order; NaN and infinities become null). */
 using Json = nlohmann::ordered_json;
 
@@ -468,14 +501,15 @@ UpdateWithProgress(TFilter * filter, const std::string & label, double * untilLa
   bool        iterating = true;
   // The bar follows ProgressEvent, which also covers work after the last iteration (source
   // fitting); the detail names the iteration while the solver runs.
-  const auto iterationTag = filter->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
+  ObservedProgress observed(filter, progress);
+  observed.Observe(itk::IterationEvent(), [&](const itk::EventObject &) {
     iterating = filter->GetIteration() < filter->GetMaximumNumberOfIterations();
     if (untilLastIteration)
     {
       *untilLastIteration = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   });
-  const auto progressTag = filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+  observed.Observe(itk::ProgressEvent(), [&](const itk::EventObject &) {
     std::ostringstream detail;
     if (iterating)
     {
@@ -487,21 +521,7 @@ UpdateWithProgress(TFilter * filter, const std::string & label, double * untilLa
     }
     progress.Update(filter->GetProgress(), detail.str());
   });
-  auto       removeObservers = [&]() {
-    filter->RemoveObserver(iterationTag);
-    filter->RemoveObserver(progressTag);
-    progress.Finish();
-  };
-  try
-  {
-    filter->Update();
-  }
-  catch (...)
-  {
-    removeObservers();
-    throw;
-  }
-  removeObservers();
+  filter->Update();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 

@@ -198,6 +198,20 @@ ReadImageInput(const std::string & path, const std::string & what)
   image->DisconnectPipeline();
   return image;
 }
+/** A dictionary file for an N-D image: (N+1)-D, the last axis indexing the kernels. */
+template <unsigned int VImageDimension>
+typename itk::Image<float, VImageDimension + 1>::Pointer
+ReadDictionaryInput(const std::string & path)
+{
+  const unsigned int dimension = ImageDimensionOf(path, "dictionary");
+  if (dimension != VImageDimension + 1)
+  {
+    throw UsageError("the dictionary must be " + std::to_string(VImageDimension + 1) + "-D for a " +
+                     std::to_string(VImageDimension) + "-D image (last axis = kernel index), but '" + path + "' is " +
+                     std::to_string(dimension) + "-D");
+  }
+  return ReadImageInput<itk::Image<float, VImageDimension + 1>>(path, "dictionary");
+}
 } // namespace csc
 
 #endif

@@ -138,6 +138,28 @@ SplitIntoTiles(const Arguments & args, const itk::ImageRegion<VDimension> & imag
   return mine;
 }
 
+/** SplitIntoTiles() for a coding filter: its input's grid, its stride, its kernels. */
+template <typename TFilter>
+std::vector<typename itk::ImageTiling<TFilter::ImageDimension>::Tile>
+SplitFilterIntoTiles(const Arguments & args, TFilter * filter)
+{
+  constexpr unsigned int Dimension = TFilter::ImageDimension;
+  itk::Size<Dimension>   kernelSize;
+  const auto             dictionarySize = filter->GetDictionary()->GetLargestPossibleRegion().GetSize();
+  std::copy_n(dictionarySize.begin(), Dimension, kernelSize.begin());
+  return SplitIntoTiles<Dimension>(
+    args, filter->GetInput()->GetLargestPossibleRegion(), filter->GetStride(), kernelSize);
+}
+
+/** Says how the image was tiled (and on which rank). */
+inline void
+ReportTiles(size_t tiles, double haloRadii)
+{
+  const auto & mpi = MpiSession::Instance();
+  std::cout << tiles << " tiles, halo " << haloRadii << " kernel radii"
+            << (mpi.Active() ? " on rank " + std::to_string(mpi.Rank()) : std::string()) << "\n";
+}
+
 /** The image outputs of a tiled run: each is pasted into its staged file (moved into place with
  * the run's other outputs) as every tile's core is solved. */
 class TiledImageOutputs
@@ -259,11 +281,12 @@ UpdateTilesWithProgress(TFilter * filter, itk::ImageBase<VDimension> * onImageGr
                         const std::vector<typename itk::ImageTiling<VDimension>::Tile> & tiles,
                         const std::string & label, TVisit && visit)
 {
-  ProgressBar progress(label);
-  const auto  start = std::chrono::steady_clock::now();
-  size_t      done = 0;
-  const bool  root = MpiSession::Instance().IsRoot();
-  const auto  tag = filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+  ProgressBar      progress(label);
+  const auto       start = std::chrono::steady_clock::now();
+  size_t           done = 0;
+  const bool       root = MpiSession::Instance().IsRoot();
+  ObservedProgress observed(filter, progress);
+  observed.Observe(itk::ProgressEvent(), [&](const itk::EventObject &) {
     if (!root)
     {
       return;
@@ -272,22 +295,10 @@ UpdateTilesWithProgress(TFilter * filter, itk::ImageBase<VDimension> * onImageGr
     detail << "tile " << done + 1 << "/" << tiles.size() << ", iteration " << filter->GetIteration();
     progress.Update((double(done) + filter->GetProgress()) / double(tiles.size()), detail.str());
   });
-  try
-  {
-    itk::UpdateTileByTile<VDimension>(
-      onImageGrid, tiles, [&](const typename itk::ImageTiling<VDimension>::Tile & tile) {
-        visit(tile);
-        ++done;
-      });
-  }
-  catch (...)
-  {
-    filter->RemoveObserver(tag);
-    progress.Finish();
-    throw;
-  }
-  filter->RemoveObserver(tag);
-  progress.Finish();
+  itk::UpdateTileByTile<VDimension>(onImageGrid, tiles, [&](const typename itk::ImageTiling<VDimension>::Tile & tile) {
+    visit(tile);
+    ++done;
+  });
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 } // namespace csc

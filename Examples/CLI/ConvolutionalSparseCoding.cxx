@@ -308,22 +308,13 @@ template <unsigned int VDimension>
 typename itk::Image<float, VDimension + 1>::Pointer
 ReadCodingDictionary(const csc::Arguments & args)
 {
-  using DictionaryType = itk::Image<float, VDimension + 1>;
   if (args.Has("--dictionary") && args.Has("--gaussian-dictionary"))
   {
     throw csc::UsageError("give one of --dictionary and --gaussian-dictionary, not both");
   }
   if (args.Has("--dictionary"))
   {
-    const std::string  path = args.Get("--dictionary");
-    const unsigned int dimension = csc::ImageDimensionOf(path, "dictionary");
-    if (dimension != VDimension + 1)
-    {
-      throw csc::UsageError("the dictionary must be " + std::to_string(VDimension + 1) + "-D for a " +
-                            std::to_string(VDimension) + "-D image (last axis = kernel index), but '" + path + "' is " +
-                            std::to_string(dimension) + "-D");
-    }
-    return csc::ReadImageInput<DictionaryType>(path, "dictionary");
+    return csc::ReadDictionaryInput<VDimension>(args.Get("--dictionary"));
   }
   if (args.Has("--gaussian-dictionary"))
   {
@@ -429,12 +420,7 @@ template <typename TFilter>
 double
 CodeTileByTile(const csc::Arguments & args, TFilter * filter, Sparsity & sparsity)
 {
-  constexpr unsigned int Dimension = TFilter::ImageDimension;
-  itk::Size<Dimension>   kernelSize;
-  const auto             dictionarySize = filter->GetDictionary()->GetLargestPossibleRegion().GetSize();
-  std::copy_n(dictionarySize.begin(), Dimension, kernelSize.begin());
-  const auto tiles = csc::SplitIntoTiles<Dimension>(
-    args, filter->GetInput()->GetLargestPossibleRegion(), filter->GetStride(), kernelSize);
+  const auto tiles = csc::SplitFilterIntoTiles(args, filter);
   filter->UpdateOutputInformation();
   csc::TiledImageOutputs outputs;
   outputs.Add(args, "--output-coefficients", filter->GetCoefficients());
@@ -456,10 +442,7 @@ CodeTileByTile(const csc::Arguments & args, TFilter * filter, Sparsity & sparsit
     sparsity.ErrorSquared += all[i + 2];
     sparsity.Energy += all[i + 3];
   }
-  std::cout << tiles.size() << " tiles, halo " << filter->GetHaloRadii() << " kernel radii"
-            << (csc::MpiSession::Instance().Active() ? " on rank " + std::to_string(csc::MpiSession::Instance().Rank())
-                                                     : std::string())
-            << "\n";
+  csc::ReportTiles(tiles.size(), filter->GetHaloRadii());
   return seconds;
 }
 

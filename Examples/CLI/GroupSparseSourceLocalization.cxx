@@ -321,7 +321,6 @@ DictionaryAndGroups<VDimension>
 ReadDictionary(const csc::Arguments & args, const itk::Image<float, VDimension> * pixels,
                const itk::Image<float, VDimension> * image)
 {
-  using DictionaryType = itk::Image<float, VDimension + 1>;
   DictionaryAndGroups<VDimension> result;
   if (args.Has("--kernels") == args.Has("--dictionary"))
   {
@@ -329,15 +328,7 @@ ReadDictionary(const csc::Arguments & args, const itk::Image<float, VDimension> 
   }
   if (args.Has("--dictionary"))
   {
-    const std::string  path = args.Get("--dictionary");
-    const unsigned int dimension = csc::ImageDimensionOf(path, "dictionary");
-    if (dimension != VDimension + 1)
-    {
-      throw csc::UsageError("the dictionary must be " + std::to_string(VDimension + 1) + "-D for a " +
-                            std::to_string(VDimension) + "-D image, but '" + path + "' is " +
-                            std::to_string(dimension) + "-D");
-    }
-    result.Dictionary = csc::ReadImageInput<DictionaryType>(path, "dictionary");
+    result.Dictionary = csc::ReadDictionaryInput<VDimension>(args.Get("--dictionary"));
   }
   else
   {
@@ -408,12 +399,7 @@ template <typename TFilter>
 Localized<TFilter>
 LocalizeTileByTile(const csc::Arguments & args, TFilter * filter)
 {
-  constexpr unsigned int Dimension = TFilter::ImageDimension;
-  itk::Size<Dimension>   kernelSize;
-  const auto             dictionarySize = filter->GetDictionary()->GetLargestPossibleRegion().GetSize();
-  std::copy_n(dictionarySize.begin(), Dimension, kernelSize.begin());
-  const auto tiles = csc::SplitIntoTiles<Dimension>(
-    args, filter->GetInput()->GetLargestPossibleRegion(), filter->GetStride(), kernelSize);
+  const auto tiles = csc::SplitFilterIntoTiles(args, filter);
   filter->UpdateOutputInformation();
   csc::TiledImageOutputs outputs;
   outputs.Add(args, "--output-source-map", filter->GetSourceMap());
@@ -439,10 +425,7 @@ LocalizeTileByTile(const csc::Arguments & args, TFilter * filter)
     result.NoiseSigma = noise[noise.size() / 2];
   }
   result.SolveSeconds = result.Seconds;
-  std::cout << tiles.size() << " tiles, halo " << filter->GetHaloRadii() << " kernel radii"
-            << (csc::MpiSession::Instance().Active() ? " on rank " + std::to_string(csc::MpiSession::Instance().Rank())
-                                                     : std::string())
-            << "\n";
+  csc::ReportTiles(tiles.size(), filter->GetHaloRadii());
   return result;
 }
 

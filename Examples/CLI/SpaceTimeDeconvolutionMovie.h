@@ -77,22 +77,12 @@ template <typename TFilter, typename TDetail>
 double
 UpdateWithProgressBar(TFilter * filter, const std::string & label, TDetail && detail)
 {
-  csc::ProgressBar progress(label);
-  const auto       tag = filter->AddObserver(
-    itk::ProgressEvent(), [&](const itk::EventObject &) { progress.Update(filter->GetProgress(), detail()); });
+  csc::ProgressBar      progress(label);
+  csc::ObservedProgress observed(filter, progress);
+  observed.Observe(itk::ProgressEvent(),
+                   [&](const itk::EventObject &) { progress.Update(filter->GetProgress(), detail()); });
   const auto start = std::chrono::steady_clock::now();
-  try
-  {
-    filter->Update();
-  }
-  catch (...)
-  {
-    filter->RemoveObserver(tag);
-    progress.Finish();
-    throw;
-  }
-  filter->RemoveObserver(tag);
-  progress.Finish();
+  filter->Update();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
