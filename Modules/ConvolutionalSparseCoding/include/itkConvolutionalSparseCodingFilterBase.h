@@ -283,6 +283,19 @@ private:
   CoarseRegion(const ImageRegionType & region) const;
   ImageRegionType
   FineRegion(const ImageRegionType & coarse) const;
+  /** \c maps (an (N+1)-D region, maps along the last axis) with its first N axes those of
+   * \c spatial. */
+  template <typename TRegion>
+  static TRegion
+  WithSpatialPart(TRegion maps, const ImageRegionType & spatial)
+  {
+    for (unsigned int d = 0; d < ImageDimension; ++d)
+    {
+      maps.SetIndex(d, spatial.GetIndex(d));
+      maps.SetSize(d, spatial.GetSize(d));
+    }
+    return maps;
+  }
   /** Reads the initial coefficients on the solved region's coarse grid, checked. */
   std::vector<RealType>
   ReadInitialCoefficients(const MultiChannelFourierConvolution<RealType> & op) const;

@@ -225,13 +225,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateOutputReque
     }
     else if (auto * maps = dynamic_cast<ImageBase<CoefficientDimension> *>(output))
     {
-      auto region = maps->GetLargestPossibleRegion();
-      for (unsigned int d = 0; d < ImageDimension; ++d)
-      {
-        region.SetIndex(d, coarse.GetIndex(d));
-        region.SetSize(d, coarse.GetSize(d));
-      }
-      maps->SetRequestedRegion(region);
+      maps->SetRequestedRegion(WithSpatialPart(maps->GetLargestPossibleRegion(), coarse));
     }
   }
 }
@@ -264,12 +258,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateInputReques
     else if (auto * maps = dynamic_cast<ImageBase<CoefficientDimension> *>(input);
              maps && name == "InitialCoefficients")
     {
-      auto region = maps->GetLargestPossibleRegion();
-      for (unsigned int d = 0; d < ImageDimension; ++d)
-      {
-        region.SetIndex(d, coarse.GetIndex(d));
-        region.SetSize(d, coarse.GetSize(d));
-      }
+      auto region = WithSpatialPart(maps->GetLargestPossibleRegion(), coarse);
       if (!maps->GetLargestPossibleRegion().IsInside(region))
       {
         region = maps->GetLargestPossibleRegion(); // wrong size: GenerateData names the problem
@@ -354,13 +343,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadInitialCoeffici
     itkExceptionMacro("The initial coefficients have " << size[ImageDimension] << " maps for "
                                                        << op.GetNumberOfKernels() << " kernels");
   }
-  const ImageRegionType                     coarse = this->CoarseRegion(m_SolveRegion);
-  typename CoefficientImageType::RegionType region = initial->GetLargestPossibleRegion();
-  for (unsigned int d = 0; d < ImageDimension; ++d)
-  {
-    region.SetIndex(d, coarse.GetIndex(d));
-    region.SetSize(d, coarse.GetSize(d));
-  }
+  const auto region = WithSpatialPart(initial->GetLargestPossibleRegion(), this->CoarseRegion(m_SolveRegion));
   std::vector<RealType> values(region.GetNumberOfPixels());
   CopyRegion(initial->GetBufferPointer(), initial->GetBufferedRegion(), values.data(), region);
   return values;
@@ -381,13 +364,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::AllocateAndCopyCore
   }
   else
   {
-    const ImageRegionType coarse = this->CoarseRegion(solution.Region);
-    auto                  from = image->GetBufferedRegion();
-    for (unsigned int d = 0; d < ImageDimension; ++d)
-    {
-      from.SetIndex(d, coarse.GetIndex(d));
-      from.SetSize(d, coarse.GetSize(d));
-    }
+    const auto from = WithSpatialPart(image->GetBufferedRegion(), this->CoarseRegion(solution.Region));
     CopyRegion(values, from, image->GetBufferPointer(), image->GetBufferedRegion());
   }
 }
