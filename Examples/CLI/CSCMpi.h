@@ -1,9 +1,13 @@
 // The tools' --mpi mode (OpenMPI): the process's rank among P, and the few collective steps the
-// tiled runs need (broadcast a path, barrier, gather numbers to rank 0, abort all on an error).
-// Without MPI in the build, --mpi is refused with the reason.
+// tiled runs and distributed learning need (broadcast a path, barrier, gather numbers to rank 0,
+// sums over the ranks, abort all on an error). Without MPI in the build, --mpi is refused with
+// the reason.
 #ifndef CSCMpi_h
 #define CSCMpi_h
 
+#include "itkProcessCommunicator.h"
+#include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -123,6 +127,19 @@ public:
     return values;
   }
 
+  /** Every rank's \c values summed element-wise, on every rank. */
+  std::vector<double>
+  SumOverRanks(std::vector<double> values) const
+  {
+#ifdef CSC_WITH_MPI
+    if (m_Active)
+    {
+      MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    }
+#endif
+    return values;
+  }
+
   /** Stops every rank after an error here: the others would wait for this one forever. */
   void
   AbortAll(int status) const
@@ -157,6 +174,126 @@ private:
   bool m_Active{ false };
   int  m_Rank{ 0 };
   int  m_Size{ 1 };
+};
+
+/** The core's collective steps (itk::ProcessCommunicator) over the ranks of MpiSession, which
+ * must have started: what DictionaryLearner exchanges in distributed learning. */
+class MpiCommunicator : public itk::ProcessCommunicator
+{
+public:
+  using Self = MpiCommunicator;
+  using Pointer = itk::SmartPointer<Self>;
+  itkNewMacro(Self);
+  itkTypeMacro(MpiCommunicator, ProcessCommunicator);
+
+  unsigned int
+  GetNumberOfProcesses() const override
+  {
+    return static_cast<unsigned int>(MpiSession::Instance().Size());
+  }
+  unsigned int
+  GetProcessIndex() const override
+  {
+    return static_cast<unsigned int>(MpiSession::Instance().Rank());
+  }
+
+protected:
+  MpiCommunicator() = default;
+  void
+  AllSum(double * values, std::size_t count) override
+  {
+#ifdef CSC_WITH_MPI
+    MPI_Allreduce(MPI_IN_PLACE, values, Count(count), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+#else
+    (void)values;
+    (void)count;
+#endif
+  }
+  void
+  ReduceScatter(float * values, const BlockSizesType & blockSizes) override
+  {
+    ReduceScatterOf(values, blockSizes);
+  }
+  void
+  ReduceScatter(double * values, const BlockSizesType & blockSizes) override
+  {
+    ReduceScatterOf(values, blockSizes);
+  }
+  void
+  AllGather(float * values, const BlockSizesType & blockSizes) override
+  {
+    AllGatherOf(values, blockSizes);
+  }
+  void
+  AllGather(double * values, const BlockSizesType & blockSizes) override
+  {
+    AllGatherOf(values, blockSizes);
+  }
+
+private:
+  static int
+  Count(std::size_t count)
+  {
+    if (count > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    {
+      throw std::runtime_error("--mpi: a block of " + std::to_string(count) + " numbers is beyond MPI's int counts");
+    }
+    return static_cast<int>(count);
+  }
+#ifdef CSC_WITH_MPI
+  static MPI_Datatype
+  TypeOf(const float *)
+  {
+    return MPI_FLOAT;
+  }
+  static MPI_Datatype
+  TypeOf(const double *)
+  {
+    return MPI_DOUBLE;
+  }
+#endif
+  /** MPI_Reduce_scatter in place leaves this rank's sums at the start of the buffer: moved to
+   * the rank's own block. */
+  template <typename TReal>
+  static void
+  ReduceScatterOf(TReal * values, const BlockSizesType & blockSizes)
+  {
+#ifdef CSC_WITH_MPI
+    const int        rank = MpiSession::Instance().Rank();
+    std::vector<int> counts;
+    std::size_t      offset = 0;
+    for (std::size_t p = 0; p < blockSizes.size(); ++p)
+    {
+      counts.push_back(Count(blockSizes[p]));
+      offset += p < static_cast<std::size_t>(rank) ? blockSizes[p] : 0;
+    }
+    MPI_Reduce_scatter(MPI_IN_PLACE, values, counts.data(), TypeOf(values), MPI_SUM, MPI_COMM_WORLD);
+    std::copy_backward(values, values + blockSizes[rank], values + offset + blockSizes[rank]);
+#else
+    (void)values;
+    (void)blockSizes;
+#endif
+  }
+  template <typename TReal>
+  static void
+  AllGatherOf(TReal * values, const BlockSizesType & blockSizes)
+  {
+#ifdef CSC_WITH_MPI
+    std::vector<int> counts, offsets;
+    std::size_t      offset = 0;
+    for (const std::size_t size : blockSizes)
+    {
+      counts.push_back(Count(size));
+      offsets.push_back(Count(offset));
+      offset += size;
+    }
+    MPI_Allgatherv(
+      MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, counts.data(), offsets.data(), TypeOf(values), MPI_COMM_WORLD);
+#else
+    (void)values;
+    (void)blockSizes;
+#endif
+  }
 };
 } // namespace csc
 

@@ -135,6 +135,13 @@ Description()
             .Range(0)
             .Hint("N"),
           Parameter(Kind::Boolean,
+                    "mpi",
+                    "MPI",
+                    "under mpirun -np P: spread the training images (stack slices included) over the P ranks in "
+                    "turn; each codes its own and the dictionary update's per-frequency statistics are summed over "
+                    "the ranks, so every rank learns the dictionary one process would from all the images; rank 0 "
+                    "writes the outputs (batch learning, periodic boundary)"),
+          Parameter(Kind::Boolean,
                     "evaluate",
                     "Evaluate F(D)",
                     "also report F(D): the coding optimum (to 1e-5) with the learned dictionary fixed, summed over "
@@ -338,15 +345,19 @@ ConfigureLearner(const csc::Arguments & args, const std::vector<size_t> & kernel
 }
 
 /** The training images in memory (batch; stacks split into their slices), or their file names
- * given to the learner (online). */
+ * given to the learner (online). With --mpi, only this rank's share: image (or slice) i belongs
+ * to rank i mod P. \c total is the number of training images over all ranks. */
 template <unsigned int VDimension>
 std::vector<typename itk::Image<float, VDimension>::Pointer>
-LoadTrainingImages(LearnerOf<VDimension> * learner, const std::vector<std::string> & paths, bool stacks)
+LoadTrainingImages(LearnerOf<VDimension> * learner, const std::vector<std::string> & paths, bool stacks, size_t & total)
 {
   using ImageType = itk::Image<float, VDimension>;
   using StackType = itk::Image<float, VDimension + 1>;
   const bool                               online = learner->GetOnline();
+  const auto &                             mpi = csc::MpiSession::Instance();
+  const size_t                             rank = static_cast<size_t>(mpi.Rank()), ranks = size_t(mpi.Size());
   std::vector<typename ImageType::Pointer> images;
+  total = 0;
   if (online)
   {
     if (stacks)
@@ -354,6 +365,7 @@ LoadTrainingImages(LearnerOf<VDimension> * learner, const std::vector<std::strin
       throw csc::UsageError("--online streams one image per file; split the stack into files");
     }
     learner->SetTrainingFileNames(paths);
+    total = paths.size();
   }
   else
   {
@@ -361,7 +373,19 @@ LoadTrainingImages(LearnerOf<VDimension> * learner, const std::vector<std::strin
     {
       if (!stacks)
       {
-        images.push_back(csc::ReadImageInput<ImageType>(path, "training image"));
+        if (total++ % ranks == rank)
+        {
+          images.push_back(csc::ReadImageInput<ImageType>(path, "training image"));
+        }
+        continue;
+      }
+      // A stack is read only by the ranks that own one of its slices.
+      const size_t slices = csc::ReadImageHeaderFor<StackType>(path, "training stack")->GetDimensions(VDimension);
+      const size_t firstSlice = total;
+      total += slices;
+      const size_t owned = (rank + ranks - firstSlice % ranks) % ranks; // this rank's first slice
+      if (owned >= slices)
+      {
         continue;
       }
       const auto                   stack = csc::ReadImageInput<StackType>(path, "training stack");
@@ -373,7 +397,7 @@ LoadTrainingImages(LearnerOf<VDimension> * learner, const std::vector<std::strin
         sliceSize[d] = stackSize[d];
         pixels *= stackSize[d];
       }
-      for (size_t z = 0; z < stackSize[VDimension]; ++z)
+      for (size_t z = owned; z < stackSize[VDimension]; z += ranks)
       {
         auto slice = ImageType::New();
         slice->SetRegions(typename ImageType::RegionType(sliceSize));
@@ -432,7 +456,7 @@ EvaluateDictionary(LearnerOf<VDimension> * learner, const std::vector<std::strin
 template <unsigned int VDimension>
 void
 WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t trainingImages, double fOfD,
-            double seconds)
+            double seconds, const itk::ProcessCommunicator * distributed)
 {
   const auto          dictionarySize = learner->GetOutput()->GetLargestPossibleRegion().GetSize();
   const unsigned int  K = static_cast<unsigned int>(dictionarySize[VDimension]);
@@ -462,8 +486,39 @@ WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t
   report["F_of_D"] = fOfD;
   report["learning_seconds"] = seconds;
   report["peak_memory_mb"] = csc::PeakResidentMegabytes();
+  if (distributed != nullptr)
+  {
+    // What each rank handed to MPI's collective steps (README: the formula).
+    report["mpi"] = { { "ranks", distributed->GetNumberOfProcesses() },
+                      { "collective_bytes", distributed->GetBytesCommunicated() } };
+  }
   csc::WriteJsonOutput(args.Get("--report"), report);
   std::cout << "report: " << args.Get("--report") << "\n";
+}
+
+/** --mpi: joins the ranks and gives the learner their communicator (null without --mpi). */
+template <unsigned int VDimension>
+itk::ProcessCommunicator::Pointer
+StartDistributedLearning(const csc::Arguments & args, LearnerOf<VDimension> * learner)
+{
+  if (!args.Has("--mpi"))
+  {
+    return nullptr;
+  }
+  if (learner->GetOnline())
+  {
+    throw csc::UsageError("--mpi spreads batch learning over the ranks; --online streams the images through one "
+                          "process: leave out one of them");
+  }
+  if (learner->GetBoundary() != itk::ConvolutionalSparseCodingEnums::Boundary::Periodic)
+  {
+    throw csc::UsageError("--mpi needs --boundary periodic: only then is the dictionary update per frequency, so that "
+                          "the ranks can sum its statistics");
+  }
+  csc::MpiSession::Instance().Start();
+  itk::ProcessCommunicator::Pointer communicator = csc::MpiCommunicator::New().GetPointer();
+  learner->SetCommunicator(communicator);
+  return communicator;
 }
 
 template <unsigned int VDimension>
@@ -481,11 +536,33 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
   csc::DeclareTextOutput(args, "--report");
   auto                                           learner = ConfigureLearner<VDimension>(args, kernelSize);
   const bool                                     online = learner->GetOnline();
-  const std::vector<typename ImageType::Pointer> images = LoadTrainingImages<VDimension>(learner, paths, stacks);
-  std::cout << "training on " << (online ? paths.size() : images.size()) << " image(s)" << (online ? ", online" : "")
+  const auto                                     distributed = StartDistributedLearning<VDimension>(args, learner);
+  size_t                                         total = 0;
+  const std::vector<typename ImageType::Pointer> images = LoadTrainingImages<VDimension>(learner, paths, stacks, total);
+  const auto &                                   mpi = csc::MpiSession::Instance();
+  if (mpi.Active() && total < static_cast<size_t>(mpi.Size()))
+  {
+    throw csc::UsageError("--mpi with " + std::to_string(mpi.Size()) + " ranks needs at least as many training " +
+                          "images, but there are " + std::to_string(total));
+  }
+  std::cout << "training on " << total << " image(s)" << (online ? ", online" : "")
+            << (mpi.Active() ? ", " + std::to_string(images.size()) + " on rank " + std::to_string(mpi.Rank()) +
+                                 " of " + std::to_string(mpi.Size())
+                             : std::string())
             << "\n";
 
   const double seconds = csc::UpdateWithProgress(learner.GetPointer(), "DictionaryLearning");
+  // F(D): the coding optimum with the dictionary fixed, image by image (summed over the ranks).
+  double fOfD = std::numeric_limits<double>::quiet_NaN();
+  if (args.Has("--evaluate"))
+  {
+    fOfD = mpi.SumOverRanks({ EvaluateDictionary<VDimension>(learner, paths, images) })[0];
+    std::cout << "F(D) = " << fOfD << "\n";
+  }
+  if (!mpi.IsRoot())
+  {
+    return 0; // every rank holds the same dictionary; rank 0 writes it
+  }
   const auto * dictionary = learner->GetOutput();
   csc::WriteImageOutput(dictionary, dictionaryPath);
   std::cout << "dictionary: " << dictionaryPath << "\n";
@@ -528,17 +605,9 @@ Run(const csc::Arguments & args, const std::vector<std::string> & paths, bool st
     std::cout << "mosaic: " << args.Get("--output-mosaic") << "\n";
   }
 
-  // F(D): the coding optimum with the dictionary fixed, image by image.
-  double fOfD = std::numeric_limits<double>::quiet_NaN();
-  if (args.Has("--evaluate"))
-  {
-    fOfD = EvaluateDictionary<VDimension>(learner, paths, images);
-    std::cout << "F(D) = " << fOfD << "\n";
-  }
-
   if (args.Has("--report"))
   {
-    WriteReport<VDimension>(args, learner, online ? paths.size() : images.size(), fOfD, seconds);
+    WriteReport<VDimension>(args, learner, total, fOfD, seconds, distributed);
   }
   csc::SlicerReport::Instance().Set("outerIterations", double(curve.size()));
   csc::SlicerReport::Instance().Set("objective", learner->GetObjective());
@@ -554,8 +623,12 @@ main(int argc, char * argv[])
   // Large buffers straight from mmap: glibc otherwise raises its mmap threshold after the
   // first frees and serves later images from a fragmenting heap, so online learning's peak
   // memory drifted with the number of images (80.6 -> 91.4 MB from 10 to 100; with this,
-  // 69.3 -> 70.1 MB; BENCHMARKS.md).
-  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  // 69.3 -> 70.1 MB; BENCHMARKS.md). Online learning only: batch learning reuses its buffers,
+  // and fresh mappings for MPI's large temporary buffers cost --mpi a page fault per page.
+  if (std::any_of(argv + 1, argv + argc, [](const char * arg) { return std::string(arg) == "--online"; }))
+  {
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  }
 #endif
   // People may list several paths after one --input: each becomes its own --input (TCLAP's form,
   // and Slicer's for a repeatable parameter).

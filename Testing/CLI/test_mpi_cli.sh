@@ -2,8 +2,10 @@
 # The tools' --mpi mode on localhost, run by ctest: mpirun -np 2 gives the files and the source
 # list of one process over the same tiles (each tile is the same solve: equal up to the rounding
 # of FFTW plans measured in another process, bit for bit on a quiet machine), with --tile-size and
-# with one slab per rank; errors stop every rank and leave nothing.
-#   test_mpi_cli.sh BUILD_DIR
+# with one slab per rank; DictionaryLearning --mpi on 2 ranks learns the dictionary of one process
+# (to float rounding) and hands MPI the bytes README's formula counts; errors stop every rank and
+# leave nothing.
+#   test_mpi_cli.sh BUILD_DIR SHARED_DIR
 # Skips (exit 0, saying why) only where the tools were built without MPI.
 set -uo pipefail
 build=$(cd "$1" && pwd)
@@ -13,6 +15,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 CSC=$bin/ConvolutionalSparseCoding
 GSSL=$bin/GroupSparseSourceLocalization
+DL=$bin/DictionaryLearning
+stack=${2:-}/cases/dl_train_hp.mha
+[[ -f $stack ]] || { echo "missing $stack: give the shared data folder (beside the project) as the second argument" >&2; exit 1; }
 if ! grep -q CSC_WITH_MPI "$build/Examples/CMakeFiles/ConvolutionalSparseCoding.dir/flags.make" 2>/dev/null; then
   echo "SKIPPED: the tools were built without MPI (install libopenmpi-dev, configure with -DCSC_USE_MPI=ON)"
   exit 0
@@ -83,6 +88,33 @@ assert np.abs(a - b).max() <= 1e-3, np.abs(a - b).max()
 PY
 (($(wc -l < s1.csv) > 10)) || fail gssl-mpi "only $(wc -l < s1.csv) lines of sources"
 
+# Dictionary learning: SPORCO's 5 training images, 3 on rank 0 and 2 on rank 1.
+dl=("$DL" --input "$stack" --kernels 8 --kernel-size 8,8 --lambda 0.1 --zero-mean --iterations 10)
+"${dl[@]}" --output-dictionary d1.mha --report dj1.json > out 2> err || fail dl-one "exit $?"
+"${mpi[@]}" -np 2 "${dl[@]}" --mpi --output-dictionary d2.mha --report dj2.json > out 2> err || fail dl-mpi "exit $?"
+"$python" - <<'PY' || fail dl-mpi "2 ranks learned another dictionary, or the byte count is off"
+import json, sys
+import numpy as np
+def read(path):
+    raw = open(path, 'rb').read()
+    marker = b'ElementDataFile = LOCAL\n'
+    return np.frombuffer(raw[raw.index(marker) + len(marker):], dtype=np.float32)
+one, two = read('d1.mha'), read('d2.mha')
+r1, r2 = json.load(open('dj1.json')), json.load(open('dj2.json'))
+difference = np.abs(one - two).max()
+print('dictionary learning, 1 process vs 2 ranks: max |d1 - d2| %.2e, objectives %.9g %.9g'
+      % (difference, r1['objective'], r2['objective']))
+assert difference <= 1e-4, difference
+assert abs(r1['objective'] - r2['objective']) <= 1e-5 * r1['objective']
+assert r2['training_images'] == 5 and r2['mpi']['ranks'] == 2, r2
+# Per outer iteration: F (K(K+1)/2 + K) complex floats reduce-scattered, K F gathered per
+# dictionary step (2), 3 sums; once: the size check (1 + 2 N doubles) and the kernels' usage (K).
+F, K, N, steps, iterations = 256 * 129, 8, 2, 2, 10
+expected = iterations * (8 * F * (K * (K + 1) // 2 + K) + steps * 8 * K * F + 24) + 8 * (1 + 2 * N) + 8 * K
+assert r2['mpi']['collective_bytes'] == expected, (r2['mpi'], expected)
+PY
+ls d2.mha > /dev/null && [[ $(ls | grep -c '^d2') == 1 ]] || fail dl-mpi "rank 1 wrote outputs too"
+
 # Errors stop every rank, with the reason, and leave no output or staged piece.
 mkdir -p errors && cd errors
 "${mpi[@]}" -np 3 "${csc[@]}" --tile-size 512 --mpi --output-coefficients x.mha > ../out 2> ../err
@@ -94,6 +126,17 @@ grep -q "3 ranks needs at least as many tiles, but the image splits into 1" ../e
 ((status = $?)) || fail mpi-bad-output "exit 0"
 grep -q "uncompressed MetaImage" ../err || fail mpi-bad-output "message"
 [[ -z $(ls -A) ]] || fail mpi-bad-output "left behind: $(ls -A)"
+"${mpi[@]}" -np 6 "${dl[@]}" --mpi --output-dictionary d.mha > ../out 2> ../err
+(($? != 0)) || fail dl-more-ranks-than-images "exit 0"
+grep -q "6 ranks needs at least as many training images, but there are 5" ../err || fail dl-more-ranks-than-images "message"
+[[ -z $(ls -A) ]] || fail dl-more-ranks-than-images "left behind: $(ls -A)"
+for case in "--online" "--boundary zeropadded"; do
+  # shellcheck disable=SC2086
+  "${mpi[@]}" -np 2 "${dl[@]}" --mpi $case --output-dictionary d.mha > ../out 2> ../err
+  (($? == 2)) || fail "dl-mpi $case" "exit status not 2"
+  grep -q -- "--mpi" ../err || fail "dl-mpi $case" "message"
+  [[ -z $(ls -A) ]] || fail "dl-mpi $case" "left behind: $(ls -A)"
+done
 cd ..
 
 echo "MPI cases: $failures failed"

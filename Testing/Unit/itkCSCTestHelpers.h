@@ -1,9 +1,13 @@
 #ifndef itkCSCTestHelpers_h
 #define itkCSCTestHelpers_h
 
+#include "gtest/gtest.h"
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkMultiChannelFourierConvolution.h"
+#include "itkProcessCommunicator.h"
+#include <condition_variable>
+#include <mutex>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -103,6 +107,153 @@ ReadSharedCase(const std::string & name)
   }
   return itk::ReadImage<itk::Image<float, VDimension>>(path);
 }
+/** Expects \c run() to throw an itk::ExceptionObject whose description contains \c words. */
+template <typename TRun>
+void
+ExpectExceptionContaining(TRun && run, const std::string & words)
+{
+  try
+  {
+    run();
+    ADD_FAILURE() << "no exception; expected one mentioning '" << words << "'";
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    EXPECT_NE(std::string(e.GetDescription()).find(words), std::string::npos) << e.GetDescription();
+  }
+}
+
+/** A ProcessCommunicator joining threads of one process: each collective step waits for all,
+ * reads the others' buffers, then waits again before anyone moves on. */
+class ThreadCommunicator : public itk::ProcessCommunicator
+{
+public:
+  struct Shared
+  {
+    explicit Shared(unsigned int processes)
+      : Buffers(processes)
+    {}
+    std::mutex              Mutex;
+    std::condition_variable Changed;
+    unsigned int            Waiting{ 0 };
+    unsigned long           Generation{ 0 };
+    std::vector<void *>     Buffers;
+    void
+    Barrier()
+    {
+      std::unique_lock<std::mutex> lock(Mutex);
+      const unsigned long          generation = Generation;
+      if (++Waiting == Buffers.size())
+      {
+        Waiting = 0;
+        ++Generation;
+        Changed.notify_all();
+        return;
+      }
+      Changed.wait(lock, [&] { return Generation != generation; });
+    }
+  };
+  using Self = ThreadCommunicator;
+  using Pointer = itk::SmartPointer<Self>;
+  static Pointer
+  Make(Shared * shared, unsigned int index)
+  {
+    Pointer communicator = new Self;
+    communicator->UnRegister();
+    communicator->m_Shared = shared;
+    communicator->m_Index = index;
+    return communicator;
+  }
+  unsigned int
+  GetNumberOfProcesses() const override
+  {
+    return static_cast<unsigned int>(m_Shared->Buffers.size());
+  }
+  unsigned int
+  GetProcessIndex() const override
+  {
+    return m_Index;
+  }
+
+protected:
+  void
+  AllSum(double * values, std::size_t count) override
+  {
+    this->SumBlock(values, 0, count);
+  }
+  void
+  ReduceScatter(double * values, const BlockSizesType & blocks) override
+  {
+    const auto [begin, size] = this->OwnBlock(blocks);
+    this->SumBlock(values, begin, size);
+  }
+  void
+  ReduceScatter(float * values, const BlockSizesType & blocks) override
+  {
+    const auto [begin, size] = this->OwnBlock(blocks);
+    this->SumBlock(values, begin, size);
+  }
+  void
+  AllGather(double * values, const BlockSizesType & blocks) override
+  {
+    this->Gather(values, blocks);
+  }
+  void
+  AllGather(float * values, const BlockSizesType & blocks) override
+  {
+    this->Gather(values, blocks);
+  }
+
+private:
+  std::pair<std::size_t, std::size_t>
+  OwnBlock(const BlockSizesType & blocks) const
+  {
+    std::size_t begin = 0;
+    for (unsigned int p = 0; p < m_Index; ++p)
+    {
+      begin += blocks[p];
+    }
+    return { begin, blocks[m_Index] };
+  }
+  template <typename T>
+  void
+  SumBlock(T * values, std::size_t begin, std::size_t size)
+  {
+    m_Shared->Buffers[m_Index] = values;
+    m_Shared->Barrier();
+    std::vector<T> sums(size, T(0));
+    for (void * buffer : m_Shared->Buffers)
+    {
+      for (std::size_t i = 0; i < size; ++i)
+      {
+        sums[i] += static_cast<T *>(buffer)[begin + i];
+      }
+    }
+    m_Shared->Barrier();
+    std::copy(sums.begin(), sums.end(), values + begin);
+  }
+  template <typename T>
+  void
+  Gather(T * values, const BlockSizesType & blocks)
+  {
+    m_Shared->Buffers[m_Index] = values;
+    m_Shared->Barrier();
+    std::size_t begin = 0;
+    for (unsigned int p = 0; p < blocks.size(); ++p)
+    {
+      if (p != m_Index)
+      {
+        const T * other = static_cast<const T *>(m_Shared->Buffers[p]) + begin;
+        std::copy(other, other + blocks[p], values + begin);
+      }
+      begin += blocks[p];
+    }
+    m_Shared->Barrier();
+  }
+  Shared *     m_Shared{ nullptr };
+  unsigned int m_Index{ 0 };
+};
+
 } // namespace csctest
 
 #endif

@@ -10,6 +10,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <thread>
 #include <unistd.h>
 
 namespace
@@ -474,6 +475,107 @@ TEST(DictionaryLearner, RecoversPlantedDictionaryFromRandomStarts)
   const auto correlations = PlantedCorrelations(planted, unmoved->GetOutput()->GetBufferPointer(), K);
   EXPECT_LT(*std::min_element(correlations.begin(), correlations.end()), 0.95);
   EXPECT_GT(unmoved->GetObjective(), objectiveOfSeed2);
+}
+
+// Distributed learning (DiCoDiLe's): two processes (threads here, MPI ranks in the tool) each
+// hold half of the planted images and learn the dictionary one learner learns from all of them,
+// through recentring and canonical ordering; the distributed path with one process does too.
+TEST(DictionaryLearner, ProcessesSharingTheImagesLearnTheDictionaryOfOne)
+{
+  const unsigned int K = 4, iterations = 30;
+  const auto         planted = MakePlantedDictionary(K, 64, 6, 21, 0.005f);
+  auto               configure = [&](itk::DictionaryLearner<Image2> * learner) {
+    learner->SetNumberOfKernels(K);
+    learner->SetKernelSize({ { 8, 8 } });
+    learner->SetLambda(0.05);
+    learner->SetZeroMeanKernels(true);
+    learner->SetNumberOfIterations(iterations);
+    learner->SetRecentringInterval(10);
+  };
+  const auto one = LearnPlanted(planted, K, iterations, 1, nullptr, 10);
+  const auto compare = [&](itk::DictionaryLearner<Image2> * learner, const std::string & what) {
+    const float * expected = one->GetOutput()->GetBufferPointer();
+    const float * learned = learner->GetOutput()->GetBufferPointer();
+    for (unsigned int t = 0; t < K * 64; ++t)
+    {
+      ASSERT_NEAR(learned[t], expected[t], 2e-4) << what << ", tap " << t;
+    }
+    ASSERT_EQ(learner->GetLearningCurve().size(), one->GetLearningCurve().size()) << what;
+    EXPECT_NEAR(learner->GetObjective(), one->GetObjective(), 1e-5 * one->GetObjective()) << what;
+  };
+
+  auto alone = itk::DictionaryLearner<Image2>::New();
+  configure(alone);
+  for (const auto & image : planted.images)
+  {
+    alone->AddTrainingImage(image);
+  }
+  alone->SetCommunicator(itk::ProcessCommunicator::New());
+  alone->Update();
+  compare(alone, "the distributed update on one process");
+
+  csctest::ThreadCommunicator::Shared                  shared(2);
+  std::vector<itk::DictionaryLearner<Image2>::Pointer> learners;
+  std::vector<std::string>                             errors(2);
+  std::vector<std::thread>                             threads;
+  for (unsigned int p = 0; p < 2; ++p)
+  {
+    learners.push_back(itk::DictionaryLearner<Image2>::New());
+    configure(learners[p]);
+    for (size_t i = p; i < planted.images.size(); i += 2)
+    {
+      learners[p]->AddTrainingImage(planted.images[i]);
+    }
+    learners[p]->SetCommunicator(csctest::ThreadCommunicator::Make(&shared, p));
+  }
+  for (unsigned int p = 0; p < 2; ++p)
+  {
+    threads.emplace_back([&, p] {
+      try
+      {
+        learners[p]->Update();
+      }
+      catch (const std::exception & e)
+      {
+        errors[p] = e.what();
+      }
+    });
+  }
+  for (auto & thread : threads)
+  {
+    thread.join();
+  }
+  for (unsigned int p = 0; p < 2; ++p)
+  {
+    ASSERT_EQ(errors[p], "") << "process " << p;
+    compare(learners[p], "process " + std::to_string(p) + " of 2");
+  }
+}
+
+TEST(DictionaryLearner, DistributedLearningRefusesWhatItCannotShare)
+{
+  using Learner = itk::DictionaryLearner<Image2>;
+  const auto image = MakeImage(csctest::RandomVector<float>(32 * 32, 1), 32, 32);
+  auto       learn = [&](auto configure) {
+    auto learner = Learner::New();
+    learner->AddTrainingImage(image);
+    learner->SetNumberOfIterations(2);
+    learner->SetCommunicator(itk::ProcessCommunicator::New());
+    configure(learner.GetPointer());
+    learner->Update();
+  };
+  EXPECT_NO_THROW(learn([](Learner *) {}));
+  csctest::ExpectExceptionContaining([&] { learn([](Learner * l) { l->SetBoundary(Enums::Boundary::ZeroPadded); }); },
+                                     "periodic boundary");
+  csctest::ExpectExceptionContaining(
+    [&] {
+      learn([](Learner * l) {
+        l->SetOnline(true);
+        l->SetTrainingFileNames({ "unused.mha" });
+      });
+    },
+    "batch learning");
+  csctest::ExpectExceptionContaining([&] { learn([](Learner * l) { l->SetInitializeFromPatches(true); }); }, "patches");
 }
 
 // 3-D: two planted 6x6x6 atoms (a zero-mean blob and an odd Gabor pattern along x) in four

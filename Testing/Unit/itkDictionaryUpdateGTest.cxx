@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include <algorithm>
 #include <cmath>
+#include <thread>
 #include <numeric>
 #include <random>
 
@@ -158,15 +159,19 @@ struct UpdateProblem
   std::vector<double>                                  start;
 };
 
+/** \c images of the problem's images (all when empty) are also accumulated (forgetting 1) for
+ * RunAccumulatedADMM(). The operator runs in one thread (as the threads of the two-process tests
+ * need). */
 UpdateProblem
-MakeUpdateProblem(unsigned int images)
+MakeUpdateProblem(unsigned int images, const std::vector<unsigned int> & accumulated = {})
 {
-  const std::vector<itk::SizeValueType> imageSize{ 16, 12 }, kernelSize{ 4, 3 };
+  const std::vector<itk::SizeValueType> imageSize{ 15, 12 }, kernelSize{ 4, 3 };
   const unsigned int                    K = 3;
-  const size_t                          pixels = 16 * 12, taps = 12;
+  const size_t                          pixels = 15 * 12, taps = 12;
   UpdateProblem                         problem;
-  problem.op = csctest::MakeOperator<double>(
-    imageSize, kernelSize, csctest::RandomVector<double>(K * taps, 7), K, Enums::Boundary::Periodic);
+  const auto                            kernels = csctest::RandomVector<double>(K * taps, 7);
+  problem.op = itk::MultiChannelFourierConvolution<double>::Create(
+    imageSize, kernels.data(), kernelSize, K, Enums::Boundary::Periodic, FFTW_ESTIMATE, {}, 1);
   problem.update = itk::ConvolutionalDictionaryUpdate<double>::New();
   problem.update->SetOperator(problem.op);
   itk::DictionaryProjection<double> projection; // ||d||_2 <= 1
@@ -183,7 +188,14 @@ MakeUpdateProblem(unsigned int images)
     auto signal = csctest::RandomVector<double>(pixels, 200 + i);
     auto domain = problem.op->AllocateSpatial(K);
     problem.op->PadToDomain(maps.data(), domain.data(), K);
-    problem.update->AddSample(signal.data(), domain.data());
+    if (accumulated.empty())
+    {
+      problem.update->AddSample(signal.data(), domain.data());
+    }
+    if (accumulated.empty() || std::count(accumulated.begin(), accumulated.end(), i) > 0)
+    {
+      problem.update->AccumulateSample(signal.data(), domain.data(), 1.0);
+    }
   }
   problem.start = csctest::RandomVector<double>(K * taps, 77);
   problem.update->ProjectKernels(problem.start);
@@ -252,6 +264,71 @@ TEST(ConvolutionalDictionaryUpdate, LipschitzConstantBoundsTheCurvature)
     std::transform(v.begin(), v.end(), minus.begin(), [](double x) { return -x; });
     const double curvature = problem.update->Evaluate(v) + problem.update->Evaluate(minus) - 2 * offset;
     EXPECT_LE(curvature, L * csctest::Dot(v, v) * (1 + 1e-9));
+  }
+}
+
+TEST(ConvolutionalDictionaryUpdate, AccumulatedADMMTakesTheStepsOfExactADMM)
+{
+  // The same per-frequency system, solved through Woodbury (I x I) or from the summed
+  // statistics (K x K): the same iterates, step by step.
+  for (unsigned int images : { 1u, 3u })
+  {
+    auto problem = MakeUpdateProblem(images);
+    for (unsigned int steps : { 1u, 5u, 20u })
+    {
+      auto exact = problem.start, accumulated = problem.start;
+      problem.update->RunADMM(exact, steps);
+      problem.update->ResetDual();
+      problem.update->RunAccumulatedADMM(accumulated, steps);
+      problem.update->ResetDual();
+      for (size_t j = 0; j < exact.size(); ++j)
+      {
+        ASSERT_NEAR(exact[j], accumulated[j], 1e-11) << images << " images, " << steps << " steps, tap " << j;
+      }
+    }
+  }
+}
+
+TEST(ConvolutionalDictionaryUpdate, ProcessesSharingTheImagesTakeTheStepsOfOne)
+{
+  // Two processes (threads here; MPI ranks in the tool) each hold some of the three images: after
+  // SumAccumulation() and RunAccumulatedADMM() both hold the kernels one update on all three
+  // reaches, and each has handed over the bytes the documented formula counts.
+  auto whole = MakeUpdateProblem(3);
+  auto expected = whole.start;
+  whole.update->RunADMM(expected, 7);
+
+  csctest::ThreadCommunicator::Shared shared(2);
+  std::vector<UpdateProblem>          parts{ MakeUpdateProblem(3, { 0, 2 }), MakeUpdateProblem(3, { 1 }) };
+  std::vector<std::vector<double>>    kernels(2);
+  std::vector<csctest::ThreadCommunicator::Pointer> communicators;
+  std::vector<std::thread>                          threads;
+  for (unsigned int p = 0; p < 2; ++p)
+  {
+    communicators.push_back(csctest::ThreadCommunicator::Make(&shared, p));
+    parts[p].update->SetCommunicator(communicators[p]);
+    kernels[p] = parts[p].start;
+  }
+  for (unsigned int p = 0; p < 2; ++p)
+  {
+    threads.emplace_back([&, p] {
+      parts[p].update->SumAccumulation();
+      parts[p].update->RunAccumulatedADMM(kernels[p], 7);
+    });
+  }
+  for (auto & thread : threads)
+  {
+    thread.join();
+  }
+  const size_t K = 3, F = whole.op->GetNumberOfFrequencies();
+  for (unsigned int p = 0; p < 2; ++p)
+  {
+    for (size_t j = 0; j < expected.size(); ++j)
+    {
+      EXPECT_NEAR(kernels[p][j], expected[j], 1e-11) << "process " << p << ", tap " << j;
+    }
+    // F (K(K+1)/2 + K) complex statistics, then K F complex spectra per step.
+    EXPECT_EQ(communicators[p]->GetBytesCommunicated(), 16 * F * (K * (K + 1) / 2 + K) + 7 * 16 * K * F);
   }
 }
 } // namespace

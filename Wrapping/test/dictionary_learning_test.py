@@ -29,3 +29,18 @@ check(len(curve) == 8 and learner.GetIteration() == 8, f"{len(curve)} IterationE
 check(curve[-1] < 0.9 * curve[0], f"the objective fell from {curve[0]:.3f} to {curve[-1]:.3f}")
 maps = itk.array_from_image(learner.GetCoefficientMaps(0))
 check(maps.shape == (32, 128, 128), f"coefficient maps of image 0 {maps.shape}")
+
+# The distributed update (DiCoDiLe's statistics, ProcessCommunicator) on one process learns the
+# same dictionary from the same images; MPI ranks would pass a communicator over their ranks.
+shared = itk.DictionaryLearner[itk.Image[itk.F, 2], itk.F].New()
+for i in range(2):
+    shared.AddTrainingImage(itk.image_from_array(training[i, :128, :128].copy()))
+shared.SetInitialDictionary(initial)
+shared.SetLambda(0.1)
+shared.SetNumberOfIterations(8)
+communicator = itk.ProcessCommunicator.New()
+shared.SetCommunicator(communicator)
+shared.Update()
+difference = np.abs(itk.array_from_image(shared.GetOutput()) - dictionary).max()
+check(difference < 1e-4, f"distributed update on one process: max kernel difference {difference:.2e}")
+check(communicator.GetBytesCommunicated() > 0, "the communicator counted the statistics")

@@ -2,6 +2,7 @@
 #define itkConvolutionalDictionaryUpdate_h
 
 #include "itkDictionaryProjection.h"
+#include "itkProcessCommunicator.h"
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkObject.h"
 #include "itkObjectFactory.h"
@@ -146,12 +147,41 @@ public:
    * is kept between calls. */
   void
   RunSurrogate(KernelsType & kernels, unsigned int steps);
+  /** Starts the sums afresh; keep (for batch learning, which accumulates anew every outer
+   * iteration) keeps the buffers for the next AccumulateSample() to overwrite. */
   void
-  ClearAccumulation()
+  ClearAccumulation(bool keep = false)
   {
-    m_Gram = ComplexBufferType();
-    m_Cross = ComplexBufferType();
+    m_Accumulating = false;
+    if (!keep)
+    {
+      m_Gram = ComplexBufferType();
+      m_Cross = ComplexBufferType();
+    }
   }
+  /** Shares the accumulated update among processes that learn one dictionary together, each
+   * accumulating its own images (null, the default: alone). The frequencies are split evenly
+   * among the processes: SumAccumulation() leaves each the sums of A and b over all processes for
+   * its own frequencies, and RunAccumulatedADMM() solves those and gathers the others' solved
+   * spectra, so that every process takes the same steps. */
+  void
+  SetCommunicator(ProcessCommunicator * communicator)
+  {
+    m_Communicator = communicator;
+  }
+  /** With a communicator: sums the accumulated A and b over the processes, each keeping its own
+   * frequencies (a reduce-scatter of F (K(K+1)/2 + K) complex numbers in all, F the number of
+   * frequencies, in rounds of at most 2^21 numbers). */
+  void
+  SumAccumulation();
+  /** RunADMM()'s iterations (rho the penalty parameter, the dual kept) solved from the
+   * accumulated statistics: (A + rho I) d = b + rho (g - u) with a K x K Cholesky factor per
+   * frequency. With A and b accumulated (forgetting 1) over the same images, it solves RunADMM()'s
+   * system, so the two agree but for rounding; since A and b are sums over images, it is the
+   * update of learning distributed over processes (SetCommunicator(): each step solves this
+   * process's frequencies and gathers K F complex numbers in all). */
+  void
+  RunAccumulatedADMM(KernelsType & kernels, unsigned int steps);
 
   /** rho of RunADMM(), in the data term's units. Default 10 (SPORCO's example). */
   itkSetMacro(PenaltyParameter, double);
@@ -198,6 +228,8 @@ private:
   bool                              m_Factorized{ false };
   ComplexBufferType                 m_Gram;  // packed lower triangle per frequency
   ComplexBufferType                 m_Cross; // K channels
+  ProcessCommunicator::Pointer      m_Communicator;
+  bool                              m_Accumulating{ false };
 
   /** The ADMM loop shared by RunADMM() and RunSurrogate(): solve(begin, end, v) replaces, for
    * the frequencies f in [begin, end), the spectra v_k(f) of g_k - u_k (channels spaced by the
@@ -205,6 +237,13 @@ private:
   template <typename TSolve>
   void
   IterateSplitting(KernelsType & kernels, unsigned int steps, TSolve && solve);
+  /** The same, with gather(v) called on the solved spectra before their inverse transform. */
+  template <typename TSolve, typename TGather>
+  void
+  IterateSplitting(KernelsType & kernels, unsigned int steps, TSolve && solve, TGather && gather);
+  /** IterateSplitting() with the per-frequency K x K solve of the accumulated A and b. */
+  void
+  IterateAccumulated(KernelsType & kernels, unsigned int steps, double rho);
 };
 } // namespace itk
 

@@ -392,6 +392,15 @@ template <typename TSolve>
 void
 ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, unsigned int steps, TSolve && solve)
 {
+  this->IterateSplitting(kernels, steps, std::forward<TSolve>(solve), [](ComplexType *) {});
+}
+
+template <typename TReal>
+template <typename TSolve, typename TGather>
+void
+ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, unsigned int steps, TSolve && solve,
+                                                       TGather && gather)
+{
   OperatorType &                     op = *m_Operator;
   const unsigned int                 K = op.GetNumberOfKernels();
   const SizeValueType                S = op.GetSpectralStride();
@@ -434,6 +443,7 @@ ConvolutionalDictionaryUpdate<TReal>::IterateSplitting(KernelsType & kernels, un
           spectra.data() + k * S + begin, spectra.data() + k * S + end, [invN](ComplexType & d) { d *= invN; });
       }
     });
+    gather(spectra.data());
     // d to the domain; g = P(d + u) on the support; u += d - g.
     op.InverseFFT(spectra.data(), work.data(), K);
     op.ParallelFor(K, [&](SizeValueType k) {
@@ -534,12 +544,13 @@ ConvolutionalDictionaryUpdate<TReal>::AccumulateSample(const RealType * image, c
   ComplexBufferType & spectrum = op.EnsureSpectral(m_SignalSpectrum, 1);
   op.PadToDomain(image, signal.data(), 1);
   op.ForwardFFTThreaded(signal.data(), spectrum.data());
-  const bool first = m_Gram.size() == 0;
-  if (first)
+  const bool first = !m_Accumulating;
+  if (m_Gram.size() != F * packed || m_Cross.size() != K * S)
   {
     m_Gram = ComplexBufferType(F * packed);
     m_Cross = op.AllocateSpectral(K);
   }
+  m_Accumulating = true;
   const RealType beta = first ? RealType(0) : static_cast<RealType>(forgetting);
   op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
     const SizeValueType end = std::min(F, (block + 1) * DictionaryFrequencyBlock);
@@ -555,12 +566,11 @@ template <typename TReal>
 void
 ConvolutionalDictionaryUpdate<TReal>::RunSurrogate(KernelsType & kernels, unsigned int steps)
 {
-  if (m_Gram.size() == 0)
+  if (!m_Accumulating)
   {
     itkExceptionMacro("RunSurrogate() needs AccumulateSample() first");
   }
   const unsigned int  K = m_Operator->GetNumberOfKernels();
-  const SizeValueType S = m_Operator->GetSpectralStride();
   const SizeValueType F = m_Operator->GetNumberOfFrequencies();
   const SizeValueType packed = K * (K + 1) / 2;
   double              trace = 0;
@@ -571,11 +581,44 @@ ConvolutionalDictionaryUpdate<TReal>::RunSurrogate(KernelsType & kernels, unsign
       trace += m_Gram[f * packed + k * (k + 1) / 2 + k].real();
     }
   }
-  const double rho = std::max(trace / (F * K), 1e-12);
-  this->IterateSplitting(kernels, steps, [&](SizeValueType begin, SizeValueType end, ComplexType * v) {
+  this->IterateAccumulated(kernels, steps, std::max(trace / (F * K), 1e-12));
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::RunAccumulatedADMM(KernelsType & kernels, unsigned int steps)
+{
+  if (!m_Accumulating)
+  {
+    itkExceptionMacro("RunAccumulatedADMM() needs AccumulateSample() first");
+  }
+  this->IterateAccumulated(kernels, steps, m_PenaltyParameter);
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::IterateAccumulated(KernelsType & kernels, unsigned int steps, double rho)
+{
+  const unsigned int  K = m_Operator->GetNumberOfKernels();
+  const SizeValueType S = m_Operator->GetSpectralStride();
+  const SizeValueType F = m_Operator->GetNumberOfFrequencies();
+  const SizeValueType packed = K * (K + 1) / 2;
+  // Shared: this process solves its own frequencies [ownBegin, ownEnd) and gathers the rest.
+  ProcessCommunicator::BlockSizesType blocks{ F };
+  SizeValueType                       ownBegin = 0;
+  if (m_Communicator.IsNotNull())
+  {
+    blocks = m_Communicator->SplitEvenly(F);
+    for (unsigned int p = 0; p < m_Communicator->GetProcessIndex(); ++p)
+    {
+      ownBegin += blocks[p];
+    }
+  }
+  const SizeValueType ownEnd = ownBegin + blocks[m_Communicator.IsNotNull() ? m_Communicator->GetProcessIndex() : 0];
+  auto                solve = [&](SizeValueType begin, SizeValueType end, ComplexType * v) {
     // (A + rho I) d = b + rho (G - U), by a Cholesky factor in double precision.
     std::vector<std::complex<double>> L(K * K), y(K);
-    for (SizeValueType f = begin; f < end; ++f)
+    for (SizeValueType f = std::max(begin, ownBegin); f < std::min(end, ownEnd); ++f)
     {
       const ComplexType * A = m_Gram.data() + f * packed;
       for (unsigned int i = 0; i < K; ++i)
@@ -593,7 +636,103 @@ ConvolutionalDictionaryUpdate<TReal>::RunSurrogate(KernelsType & kernels, unsign
         v[i * S + f] = ComplexType(y[i]);
       }
     }
-  });
+  };
+  auto gather = [&](ComplexType * v) {
+    if (m_Communicator.IsNull())
+    {
+      return;
+    }
+    ProcessCommunicator::BlockSizesType reals(blocks);
+    for (auto & size : reals)
+    {
+      size *= 2;
+    }
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      m_Communicator->GatherInPlace(reinterpret_cast<RealType *>(v + k * S), reals);
+    }
+  };
+  this->IterateSplitting(kernels, steps, solve, gather);
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::SumAccumulation()
+{
+  if (!m_Accumulating)
+  {
+    itkExceptionMacro("SumAccumulation() needs AccumulateSample() first");
+  }
+  if (m_Communicator.IsNull())
+  {
+    return;
+  }
+  const unsigned int         K = m_Operator->GetNumberOfKernels();
+  const SizeValueType        S = m_Operator->GetSpectralStride();
+  const SizeValueType        F = m_Operator->GetNumberOfFrequencies();
+  const SizeValueType        packed = K * (K + 1) / 2;
+  const SizeValueType        entries = 2 * (packed + K); // real numbers per frequency: A's triangle, b
+  const auto                 owned = m_Communicator->SplitEvenly(F);
+  const size_t               P = owned.size(), rank = m_Communicator->GetProcessIndex();
+  std::vector<SizeValueType> first(P + 1, 0);
+  for (size_t p = 0; p < P; ++p)
+  {
+    first[p + 1] = first[p] + owned[p];
+  }
+  // Per round, the next frequencies of every process's share, packed process after process. Rounds
+  // of 2^21 numbers: MPI's temporary buffers then come from the heap, not fresh mappings (each
+  // page a fault; 2^24 made 2 ranks slower than 1).
+  const SizeValueType                 chunk = std::max<SizeValueType>(1, (SizeValueType{ 1 } << 21) / (entries * P));
+  std::vector<RealType>               buffer;
+  ProcessCommunicator::BlockSizesType counts(P);
+  auto                                copy = [&](SizeValueType f, RealType * packedValues, bool toBuffer) {
+    auto * gram = reinterpret_cast<RealType *>(m_Gram.data() + f * packed);
+    if (toBuffer)
+    {
+      std::copy_n(gram, 2 * packed, packedValues);
+    }
+    else
+    {
+      std::copy_n(packedValues, 2 * packed, gram);
+    }
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      auto *     cross = reinterpret_cast<RealType *>(m_Cross.data() + k * S + f);
+      RealType * value = packedValues + 2 * packed + 2 * k;
+      if (toBuffer)
+      {
+        std::copy_n(cross, 2, value);
+      }
+      else
+      {
+        std::copy_n(value, 2, cross);
+      }
+    }
+  };
+  for (SizeValueType done = 0; done < owned[0]; done += chunk)
+  {
+    SizeValueType total = 0, ownOffset = 0;
+    for (size_t p = 0; p < P; ++p)
+    {
+      counts[p] = entries * (owned[p] > done ? std::min(chunk, owned[p] - done) : 0);
+      ownOffset += p < rank ? counts[p] : 0;
+      total += counts[p];
+    }
+    buffer.resize(total);
+    RealType * packedValues = buffer.data();
+    for (size_t p = 0; p < P; ++p)
+    {
+      for (SizeValueType j = 0; j < counts[p] / entries; ++j, packedValues += entries)
+      {
+        copy(first[p] + done + j, packedValues, true);
+      }
+    }
+    m_Communicator->SumScatter(buffer.data(), counts);
+    for (SizeValueType j = 0; j < counts[rank] / entries; ++j)
+    {
+      copy(first[rank] + done + j, buffer.data() + ownOffset + j * entries, false);
+    }
+  }
 }
 
 template <typename TReal>

@@ -3,6 +3,7 @@
 
 #include "itkConvolutionalDictionaryUpdate.h"
 #include "itkConvolutionalSparseCodingEnums.h"
+#include "itkProcessCommunicator.h"
 #include "itkSparseCodingSolverFactory.h"
 #include "itkImage.h"
 #include "itkMemoryEstimate.h"
@@ -61,6 +62,20 @@ namespace itk
  *
  * Batch learning recentres drifted kernels every SetRecentringInterval() outer iterations,
  * which frees kernels caught on support-cut shifted copies of a pattern (see there).
+ *
+ * Distributed learning (SetCommunicator(), DiCoDiLe's idea: Moreau and Gramfort, IEEE TPAMI
+ * 2020): processes each holding some of the training images learn one dictionary together.
+ * Each codes its own images and accumulates the dictionary update's per-frequency statistics
+ * A(f) = sum_i X_i^H X_i and b(f) = sum_i X_i^H S_i over them; the statistics are summed over
+ * the processes, each keeping a share of the frequencies, and the ADMM steps of the update
+ * (ConvolutionalDictionaryUpdate::RunAccumulatedADMM(), the system RunADMM() solves) solve each
+ * share where it is and gather the solved spectra, so all processes hold the dictionary one
+ * process would learn from all the images, but for rounding. The learning curve and the
+ * kernels' usage (canonical order) are summed too. Batch mode with the periodic boundary only
+ * (the statistics are per frequency only then); the images must be of one size on every
+ * process. Per outer iteration each process hands the collective steps F (K(K+1)/2 + K) complex
+ * numbers (reduce-scatter) and K F per dictionary step (all-gather), F the number of
+ * frequencies, plus a few sums.
  *
  * After learning the dictionary is canonicalised (SetCanonicalize): each kernel is shifted so
  * that its centre of energy (or largest tap) sits at the kernel centre, as far as its
@@ -254,6 +269,11 @@ public:
   /** Seed of the random initial dictionary. Default 1. */
   itkSetMacro(Seed, unsigned int);
   itkGetConstMacro(Seed, unsigned int);
+  /** Learning shared with other processes, each holding its own training images (see the
+   * class description); null (default) learns alone. A ProcessCommunicator of the base class
+   * (one process) runs the distributed update on this process's images alone. */
+  itkSetObjectMacro(Communicator, ProcessCommunicator);
+  itkGetModifiableObjectMacro(Communicator, ProcessCommunicator);
 
   /** The learned dictionary. */
   DictionaryImageType *
@@ -290,7 +310,7 @@ public:
   static void
   CanonicalizeDictionary(std::vector<RealType> & kernels, const std::vector<SizeValueType> & kernelSize, unsigned int K,
                          std::vector<std::vector<RealType>> & maps, const std::vector<SizeValueType> & imageSize,
-                         CentreEnum centre, bool allowSignFlip);
+                         CentreEnum centre, bool allowSignFlip, ProcessCommunicator * usageSum = nullptr);
 
 protected:
   DictionaryLearner();
@@ -345,6 +365,12 @@ private:
   Code(Sample & sample, unsigned int iterations, bool cold);
   void
   RunBatch(std::vector<Sample> & samples);
+  /** The dictionary update of one outer iteration from the samples just coded. */
+  void
+  UpdateDictionary();
+  /** Distributed learning: throws, on every process, unless all hold images of one size. */
+  void
+  CheckSameSizeEverywhere(const std::vector<SizeValueType> & imageSize);
   /** See SetRecentringInterval(). */
   void
   RecentreKernels(std::vector<Sample> & samples);
@@ -394,6 +420,7 @@ private:
   unsigned int                                       m_RecentringInterval{ 20 };
   StrideType                                         m_Stride{ StrideType::Filled(1) };
   double                                             m_HebbianLearningRate{ 0.0 };
+  ProcessCommunicator::Pointer                       m_Communicator;
 
   // Working state of one run.
   std::vector<SizeValueType>                   m_KernelSizeVector;

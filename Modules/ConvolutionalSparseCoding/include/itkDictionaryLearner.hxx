@@ -145,6 +145,24 @@ DictionaryLearner<TImage, TRealType>::VerifySettings() const
   {
     itkExceptionMacro("No training images: AddTrainingImage() or SetTrainingFileNames()");
   }
+  if (m_Communicator.IsNotNull())
+  {
+    if (m_Online)
+    {
+      itkExceptionMacro("Distributed learning (SetCommunicator) is batch learning: online learning streams the "
+                        "images through one process; turn Online off");
+    }
+    if (m_Boundary != BoundaryEnum::Periodic)
+    {
+      itkExceptionMacro("Distributed learning (SetCommunicator) needs the periodic boundary: only then is the "
+                        "dictionary update's data term per frequency, so that its statistics can be summed");
+    }
+    if (m_InitializeFromPatches && this->GetInitialDictionary() == nullptr)
+    {
+      itkExceptionMacro("Distributed learning (SetCommunicator) cannot start from patches: each process would "
+                        "take its own; start from noise or give an initial dictionary");
+    }
+  }
   this->MakeProjection();
 }
 
@@ -314,6 +332,7 @@ DictionaryLearner<TImage, TRealType>::PrepareOperator(const std::vector<SizeValu
   m_Update->SetOperator(m_Operator);
   m_Update->SetPenaltyParameter(m_DictionaryPenaltyParameter);
   m_Update->SetProjection(this->MakeProjection());
+  m_Update->SetCommunicator(m_Communicator);
 }
 
 template <typename TImage, typename TRealType>
@@ -409,11 +428,59 @@ DictionaryLearner<TImage, TRealType>::RecordIteration(double data, double penalt
 
 template <typename TImage, typename TRealType>
 void
+DictionaryLearner<TImage, TRealType>::UpdateDictionary()
+{
+  if (m_Communicator.IsNotNull())
+  {
+    m_Update->SumAccumulation();
+    m_Update->RunAccumulatedADMM(m_Kernels, m_DictionaryIterations);
+  }
+  else if (m_Update->CanSolveExactly())
+  {
+    m_Update->RunADMM(m_Kernels, m_DictionaryIterations);
+  }
+  else
+  {
+    m_Update->Run(m_Kernels, m_DictionaryIterations);
+  }
+}
+
+template <typename TImage, typename TRealType>
+void
+DictionaryLearner<TImage, TRealType>::CheckSameSizeEverywhere(const std::vector<SizeValueType> & imageSize)
+{
+  // Sums of s and s^2 per axis equal P s and P s^2 only when every process has the same s.
+  std::vector<double> sums{ 1.0 };
+  for (const SizeValueType s : imageSize)
+  {
+    sums.push_back(double(s));
+    sums.push_back(double(s) * double(s));
+  }
+  m_Communicator->SumInPlace(sums.data(), sums.size());
+  const double processes = sums[0];
+  for (size_t d = 0; d < imageSize.size(); ++d)
+  {
+    const double s = double(imageSize[d]);
+    if (sums[1 + 2 * d] != processes * s || sums[2 + 2 * d] != processes * s * s)
+    {
+      itkExceptionMacro("The training images differ in size between the processes of distributed learning (here "
+                        << s << " pixels along axis " << d << ", on average " << sums[1 + 2 * d] / processes
+                        << "); batch learning needs images of one size");
+    }
+  }
+}
+
+template <typename TImage, typename TRealType>
+void
 DictionaryLearner<TImage, TRealType>::RunBatch(std::vector<Sample> & samples)
 {
+  // Distributed learning accumulates the samples' statistics (forgetting 1: a plain sum).
+  const bool distributed = m_Communicator.IsNotNull();
   for (unsigned int iteration = 1; iteration <= m_NumberOfIterations; ++iteration)
   {
     m_Update->ClearSamples();
+    m_Update->ClearAccumulation(true);
+    m_Forgetting = distributed ? 1.0 : -1.0;
     double data = 0, penalty = 0;
     for (Sample & sample : samples)
     {
@@ -421,14 +488,16 @@ DictionaryLearner<TImage, TRealType>::RunBatch(std::vector<Sample> & samples)
       data += terms[0];
       penalty += terms[1];
     }
-    if (m_Update->CanSolveExactly())
+    m_Forgetting = -1.0;
+    if (distributed)
     {
-      m_Update->RunADMM(m_Kernels, m_DictionaryIterations);
+      double terms[3] = { data, penalty, m_ZeroCodingObjective };
+      m_Communicator->SumInPlace(terms, 3);
+      data = terms[0];
+      penalty = terms[1];
+      m_ZeroCodingObjective = terms[2];
     }
-    else
-    {
-      m_Update->Run(m_Kernels, m_DictionaryIterations);
-    }
+    this->UpdateDictionary();
     const double previous = this->GetObjective();
     if (this->RecordIteration(data, penalty))
     {
@@ -572,6 +641,10 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
       reader->Update();
       add(reader->GetOutput(), name);
     }
+    if (m_Communicator.IsNotNull())
+    {
+      this->CheckSameSizeEverywhere(first);
+    }
     this->InitializeDictionary(first, samples);
     this->PrepareOperator(first);
     m_LastMapSize = m_Operator->GetCoefficientGridSize();
@@ -584,11 +657,18 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
     }
   }
   m_Update->ClearSamples();
+  m_Update->ClearAccumulation();
 
   if (m_Canonicalize && !m_Operator->IsStrided())
   {
-    CanonicalizeDictionary(
-      m_Kernels, m_KernelSizeVector, m_K, m_LastMaps, m_LastMapSize, m_CanonicalCentre, !m_NonNegativeCoefficients);
+    CanonicalizeDictionary(m_Kernels,
+                           m_KernelSizeVector,
+                           m_K,
+                           m_LastMaps,
+                           m_LastMapSize,
+                           m_CanonicalCentre,
+                           !m_NonNegativeCoefficients,
+                           m_Communicator.GetPointer());
     if (m_Boundary == BoundaryEnum::ZeroPadded && !samples.empty())
     {
       // Circular shifts of the maps are exact only for periodic boundaries: refit the maps.
@@ -670,6 +750,10 @@ DictionaryLearner<TImage, TRealType>::PrintSelf(std::ostream & os, Indent indent
   os << indent << "Canonicalize: " << m_Canonicalize << " (" << m_CanonicalCentre << ")" << std::endl;
   os << indent << "Seed: " << m_Seed << ", InitializeFromPatches: " << m_InitializeFromPatches
      << ", RecentringInterval: " << m_RecentringInterval << std::endl;
+  os << indent << "Communicator: "
+     << (m_Communicator.IsNull() ? std::string("none")
+                                 : std::to_string(m_Communicator->GetNumberOfProcesses()) + " process(es)")
+     << std::endl;
 }
 } // namespace itk
 

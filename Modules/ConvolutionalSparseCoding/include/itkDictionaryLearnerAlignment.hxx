@@ -17,7 +17,8 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
                                                              const std::vector<SizeValueType> & kernelSize,
                                                              unsigned int K, std::vector<std::vector<RealType>> & maps,
                                                              const std::vector<SizeValueType> & imageSize,
-                                                             CentreEnum centre, bool allowSignFlip)
+                                                             CentreEnum centre, bool allowSignFlip,
+                                                             ProcessCommunicator * usageSum)
 {
   const unsigned int  N = static_cast<unsigned int>(kernelSize.size());
   const SizeValueType taps =
@@ -96,7 +97,7 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
     }
   }
 
-  // Order by usage, the l1 norm of each kernel's maps over all images.
+  // Order by usage, the l1 norm of each kernel's maps over all images (of all processes).
   std::vector<double> usage(K, 0.0);
   for (const auto & m : maps)
   {
@@ -107,6 +108,10 @@ DictionaryLearner<TImage, TRealType>::CanonicalizeDictionary(std::vector<RealTyp
         usage[k] += std::abs(m[k * pixels + i]);
       }
     }
+  }
+  if (usageSum != nullptr)
+  {
+    usageSum->SumInPlace(usage.data(), usage.size()); // over every process's images
   }
   std::vector<unsigned int> order(K);
   std::iota(order.begin(), order.end(), 0u);

@@ -22,13 +22,19 @@ Factorize(std::complex<double> * L, size_t n, double shift, double floor = -std:
 {
   for (size_t i = 0; i < n; ++i)
   {
+    const double * rowI = reinterpret_cast<const double *>(L + i * n);
     for (size_t j = 0; j <= i; ++j)
     {
-      std::complex<double> a = L[i * n + j] + (i == j ? shift : 0.0);
+      // sum_m L(i,m) conj(L(j,m)) in plain real arithmetic: std::complex's product checks for
+      // NaN at every step, which made this loop twice as slow (K x K systems of K = 32).
+      const double * rowJ = reinterpret_cast<const double *>(L + j * n);
+      double         re = 0, im = 0;
       for (size_t m = 0; m < j; ++m)
       {
-        a -= L[i * n + m] * std::conj(L[j * n + m]);
+        re += rowI[2 * m] * rowJ[2 * m] + rowI[2 * m + 1] * rowJ[2 * m + 1];
+        im += rowI[2 * m + 1] * rowJ[2 * m] - rowI[2 * m] * rowJ[2 * m + 1];
       }
+      const std::complex<double> a = L[i * n + j] + std::complex<double>((i == j ? shift : 0.0) - re, -im);
       L[i * n + j] = i == j ? std::complex<double>(std::sqrt(std::max(a.real(), floor))) : a / L[j * n + j].real();
     }
   }
