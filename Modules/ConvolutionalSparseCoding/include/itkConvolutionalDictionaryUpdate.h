@@ -230,6 +230,7 @@ private:
   ComplexBufferType                 m_Cross; // K channels
   ProcessCommunicator::Pointer      m_Communicator;
   bool                              m_Accumulating{ false };
+  std::vector<RealType>             m_Exchange; // SumAccumulation()'s packed rounds
 
   /** The ADMM loop shared by RunADMM() and RunSurrogate(): solve(begin, end, v) replaces, for
    * the frequencies f in [begin, end), the spectra v_k(f) of g_k - u_k (channels spaced by the

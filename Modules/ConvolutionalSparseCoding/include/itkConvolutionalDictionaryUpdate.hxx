@@ -683,7 +683,7 @@ ConvolutionalDictionaryUpdate<TReal>::SumAccumulation()
   // of 2^21 numbers: MPI's temporary buffers then come from the heap, not fresh mappings (each
   // page a fault; 2^24 made 2 ranks slower than 1).
   const SizeValueType                 chunk = std::max<SizeValueType>(1, (SizeValueType{ 1 } << 21) / (entries * P));
-  std::vector<RealType>               buffer;
+  std::vector<RealType> &             buffer = m_Exchange; // kept: no zero-filled pages per call
   ProcessCommunicator::BlockSizesType counts(P);
   auto                                copy = [&](SizeValueType f, RealType * packedValues, bool toBuffer) {
     auto * gram = reinterpret_cast<RealType *>(m_Gram.data() + f * packed);
