@@ -245,7 +245,9 @@ TEST(SparseCodingSolver, ADMMResumedRunEqualsAnUninterruptedOne)
     {
       ASSERT_NEAR(x[i], expected[i], 1e-12) << "split after " << split << " iterations, coefficient " << i;
     }
-    EXPECT_DOUBLE_EQ(pieces->GetCurrentRho(), whole->GetCurrentRho()) << split;
+    // To rounding: the last bits of rho moved (7e-16 relative) when the one-channel transforms
+    // became single-threaded plans for any alignment.
+    EXPECT_NEAR(pieces->GetCurrentRho(), whole->GetCurrentRho(), 1e-12 * whole->GetCurrentRho()) << split;
   }
 }
 

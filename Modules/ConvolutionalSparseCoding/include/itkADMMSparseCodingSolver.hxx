@@ -94,7 +94,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
     {
       op.EnsureSpectral(*buffer, 1);
     }
-    op.ForwardFFTThreaded(this->GetDomainSignal(), m_SignalSpectrum.data());
+    op.ForwardFFTUnaligned(this->GetDomainSignal(), m_SignalSpectrum.data());
     // A pending rho change takes effect at the y-step: this x-step, like the last y-step's
     // FFT(y - u), still belongs to the previous rho.
     data = this->SolvePlainXStep(true, m_CurrentRho * m_DualScale);
@@ -139,7 +139,7 @@ ADMMSparseCodingSolver<TReal>::StartMaskedSplitting()
     m_T[i] = m_DY0[i]; // s + y1 - u1
     data += 0.5 * w2[i] * r * r;
   }
-  op.ForwardFFTThreaded(m_T.data(), m_TSpectrum.data());
+  op.ForwardFFTUnaligned(m_T.data(), m_TSpectrum.data());
   this->SolveMaskedXStep();
   std::swap(m_DXSpatial, m_DXNext);
   return data;
@@ -455,7 +455,7 @@ ADMMSparseCodingSolver<TReal>::Iterate()
   else
   {
     split = this->UpdateResidualSplit();
-    op.ForwardFFTThreaded(m_T.data(), m_TSpectrum.data());
+    op.ForwardFFTUnaligned(m_T.data(), m_TSpectrum.data());
     this->SolveMaskedXStep();
     data = this->TrackMaskedObjective();
     std::swap(m_DXSpatial, m_DXNext);

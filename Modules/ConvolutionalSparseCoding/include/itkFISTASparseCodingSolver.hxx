@@ -49,7 +49,7 @@ FISTASparseCodingSolver<TReal>::Initialize()
   {
     m_SignalSpectrum = op.AllocateSpectral(1);
     m_AX = op.AllocateSpectral(1);
-    op.ForwardFFTThreaded(this->GetDomainSignal(), m_SignalSpectrum.data());
+    op.ForwardFFTUnaligned(this->GetDomainSignal(), m_SignalSpectrum.data());
   }
   else
   {
@@ -320,7 +320,7 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
       data[0] += atX;
       data[1] += atZ;
     });
-  op.ForwardFFTThreaded(m_Residual.data(), m_ResidualSpectrum.data());
+  op.ForwardFFTUnaligned(m_Residual.data(), m_ResidualSpectrum.data());
   m_DataAtZ = 0.5 * sums[1];
   return { 0.5 * sums[0], m_DataAtZ };
 }

@@ -40,7 +40,7 @@ void
 MultiChannelFourierConvolution<TReal>::DestroyPlans()
 {
   const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
-  for (auto * plan : { &m_ForwardPlan, &m_InversePlan, &m_ThreadedForwardPlan, &m_ThreadedInversePlan })
+  for (auto * plan : { &m_ForwardPlan, &m_InversePlan, &m_UnalignedForwardPlan, &m_UnalignedInversePlan })
   {
     if (*plan != nullptr)
     {
@@ -55,7 +55,6 @@ bool
 MultiChannelFourierConvolution<TReal>::MakePlans(std::vector<int> & n, unsigned int rigor)
 {
   this->DestroyPlans();
-  const int threads = static_cast<int>(this->NumberOfConcurrentThreads());
   {
     // FFTW_MEASURE overwrites the arrays it plans on, so plan on scratch.
     RealBufferType                    spatial(m_SpatialStride);
@@ -69,19 +68,18 @@ MultiChannelFourierConvolution<TReal>::MakePlans(std::vector<int> & n, unsigned 
     {
       return false;
     }
-    // Measuring threaded plans costs seconds at 1024^2 (thread start-up in every trial), more
-    // than two transforms per iteration can win back, so they are always estimated.
-    FFTW::SetPlannerThreads(std::max(threads, 1));
-    m_ThreadedForwardPlan = FFTW::PlanForward(dimension, n.data(), spatial.data(), spectral.data(), FFTW_ESTIMATE);
-    m_ThreadedInversePlan = FFTW::PlanInverse(dimension, n.data(), spectral.data(), spatial.data(), FFTW_ESTIMATE);
-    FFTW::SetPlannerThreads(1);
+    // Two transforms per iteration: estimated, for any alignment.
+    m_UnalignedForwardPlan =
+      FFTW::PlanForward(dimension, n.data(), spatial.data(), spectral.data(), FFTW_ESTIMATE | FFTW_UNALIGNED);
+    m_UnalignedInversePlan =
+      FFTW::PlanInverse(dimension, n.data(), spectral.data(), spatial.data(), FFTW_ESTIMATE | FFTW_UNALIGNED);
     if (rigor != FFTW_ESTIMATE && !(rigor & FFTW_WISDOM_ONLY))
     {
       SaveWisdom(); // new wisdom: plans from wisdom alone come through the branch above
     }
   }
-  if (m_ForwardPlan == nullptr || m_InversePlan == nullptr || m_ThreadedForwardPlan == nullptr ||
-      m_ThreadedInversePlan == nullptr)
+  if (m_ForwardPlan == nullptr || m_InversePlan == nullptr || m_UnalignedForwardPlan == nullptr ||
+      m_UnalignedInversePlan == nullptr)
   {
     itkExceptionMacro("FFTW could not plan a transform of the domain size");
   }
@@ -362,16 +360,16 @@ MultiChannelFourierConvolution<TReal>::InverseFFTChannel(ComplexType * spectral,
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::ForwardFFTThreaded(const RealType * spatial, ComplexType * spectral) const
+MultiChannelFourierConvolution<TReal>::ForwardFFTUnaligned(const RealType * spatial, ComplexType * spectral) const
 {
-  FFTW::ExecuteForward(m_ThreadedForwardPlan, spatial, spectral);
+  FFTW::ExecuteForward(m_UnalignedForwardPlan, spatial, spectral);
 }
 
 template <typename TReal>
 void
-MultiChannelFourierConvolution<TReal>::InverseFFTThreaded(ComplexType * spectral, RealType * spatial) const
+MultiChannelFourierConvolution<TReal>::InverseFFTUnaligned(ComplexType * spectral, RealType * spatial) const
 {
-  FFTW::ExecuteInverse(m_ThreadedInversePlan, spectral, spatial);
+  FFTW::ExecuteInverse(m_UnalignedInversePlan, spectral, spatial);
 }
 
 template <typename TReal>
@@ -452,7 +450,7 @@ MultiChannelFourierConvolution<TReal>::ForwardThroughSpectra(const RealType * x,
       spectral[f] = this->SynthesizeFrequency(spectral, f) * scale;
     }
   });
-  this->InverseFFTThreaded(spectral, y);
+  this->InverseFFTUnaligned(spectral, y);
 }
 
 template <typename TReal>
