@@ -139,7 +139,7 @@ ADMMSparseCodingSolver<TReal>::StartMaskedSplitting()
     m_T[i] = m_DY0[i]; // s + y1 - u1
     data += 0.5 * w2[i] * r * r;
   }
-  op.ForwardFFTUnaligned(m_T.data(), m_TSpectrum.data());
+  op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
   this->SolveMaskedXStep();
   std::swap(m_DXSpatial, m_DXNext);
   return data;
@@ -455,7 +455,7 @@ ADMMSparseCodingSolver<TReal>::Iterate()
   else
   {
     split = this->UpdateResidualSplit();
-    op.ForwardFFTUnaligned(m_T.data(), m_TSpectrum.data());
+    op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
     this->SolveMaskedXStep();
     data = this->TrackMaskedObjective();
     std::swap(m_DXSpatial, m_DXNext);

@@ -40,7 +40,7 @@ ConvolutionalDictionaryUpdate<TReal>::AddSample(const RealType * image, const Re
   if (op.DomainEqualsImage())
   {
     op.EnsureSpectral(sample.SignalSpectrum, 1);
-    op.ForwardFFTUnaligned(sample.DomainSignal.data(), sample.SignalSpectrum.data());
+    op.ForwardFFTChannel(sample.DomainSignal.data(), sample.SignalSpectrum.data());
   }
   else
   {
@@ -113,7 +113,7 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
           sample.Residual[f] = sumKernels(sample, f) * invN;
         }
       });
-      op.InverseFFTUnaligned(sample.Residual.data(), spatial.data());
+      op.InverseFFTChannel(sample.Residual.data(), spatial.data());
       double partial = 0;
       for (SizeValueType i = 0; i < n; ++i)
       {
@@ -122,7 +122,7 @@ ConvolutionalDictionaryUpdate<TReal>::Compute(const KernelsType & kernels, Kerne
         partial += double(r) * r;
       }
       data += 0.5 * partial;
-      op.ForwardFFTUnaligned(spatial.data(), sample.Residual.data());
+      op.ForwardFFTChannel(spatial.data(), sample.Residual.data());
     }
   }
 
@@ -543,7 +543,7 @@ ConvolutionalDictionaryUpdate<TReal>::AccumulateSample(const RealType * image, c
   RealBufferType &    signal = op.EnsureSpatial(m_Spatial, K);
   ComplexBufferType & spectrum = op.EnsureSpectral(m_SignalSpectrum, 1);
   op.PadToDomain(image, signal.data(), 1);
-  op.ForwardFFTUnaligned(signal.data(), spectrum.data());
+  op.ForwardFFTChannel(signal.data(), spectrum.data());
   const bool first = !m_Accumulating;
   if (m_Gram.size() != F * packed || m_Cross.size() != K * S)
   {

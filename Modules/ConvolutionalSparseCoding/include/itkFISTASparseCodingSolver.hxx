@@ -320,7 +320,7 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
       data[0] += atX;
       data[1] += atZ;
     });
-  op.ForwardFFTUnaligned(m_Residual.data(), m_ResidualSpectrum.data());
+  op.ForwardFFTChannel(m_Residual.data(), m_ResidualSpectrum.data());
   m_DataAtZ = 0.5 * sums[1];
   return { 0.5 * sums[0], m_DataAtZ };
 }

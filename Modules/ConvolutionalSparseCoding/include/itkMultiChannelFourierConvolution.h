@@ -295,8 +295,9 @@ public:
   ForwardFFTChannel(const RealType * spatial, ComplexType * spectral) const;
   void
   InverseFFTChannel(ComplexType * spectral, RealType * spatial) const;
-  /** One channel whose arrays may have any alignment (a caller's std::vector): the signal and
-   * residual transforms of the solvers and the dictionary update. Single-threaded FFTW: its
+  /** One channel whose arrays may have any alignment (a caller's std::vector: the solvers'
+   * signal, ApplyForward()'s output); the module's own buffers use the aligned plans of
+   * ForwardFFTChannel(). Single-threaded FFTW: its
    * threaded plans split a transform by the thread count, which made results depend on it
    * (FISTA's coefficients 1e-3 apart between 1 and 2 threads) for 3 % of FISTA's time on 2 cores. */
   void
