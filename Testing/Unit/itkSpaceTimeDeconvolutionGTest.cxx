@@ -169,6 +169,22 @@ TEST(CellAppearancePursuit, FindsPlantedCellsAndNothingInNoise)
     ASSERT_NE(match, cells.end()) << "no cell near " << planted.x << "," << planted.y << ":" << found.str();
     EXPECT_EQ(match->Appearance, planted.shape);
   }
+  // The same pursuit on R computed as it is read, from Y and B (the filter's way of not storing
+  // it): the same cells, in the same order, with the same significance.
+  const auto computed = pursuit->DetectIn(
+    [&](itk::SizeValueType p, itk::SizeValueType t) {
+      const double B = (10.0 + 0.05 * double(p % size) + 0.03 * double(p / size)) * (1.0 + 0.05 * std::sin(0.05 * t));
+      return float(Y[p + t * size * size] / B - 1.0);
+    },
+    T,
+    itk::MultiThreaderBase::New());
+  ASSERT_EQ(computed.size(), cells.size());
+  for (size_t k = 0; k < cells.size(); ++k)
+  {
+    EXPECT_EQ(computed[k].Position, cells[k].Position);
+    EXPECT_EQ(computed[k].Appearance, cells[k].Appearance);
+    EXPECT_EQ(computed[k].Significance, cells[k].Significance);
+  }
   // Noise alone: nothing passes the significance test.
   std::mt19937                    random(3);
   std::normal_distribution<float> normal(0.0f, 0.05f);

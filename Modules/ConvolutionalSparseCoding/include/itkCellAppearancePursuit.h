@@ -85,6 +85,12 @@ public:
   /** The cells of R (pixel p of frame t at R[p + t * P]), strongest first. */
   std::vector<Cell>
   Detect(const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const;
+  /** The same for a movie that is not stored: valueAt(p, t) returns R's value (called
+   * twice per value, in any order, from several threads). The pursuit's memory is then its J
+   * correlation arrays (J movies of float) without a copy of R. */
+  template <typename TValueAt>
+  std::vector<Cell>
+  DetectIn(const TValueAt & valueAt, SizeValueType frames, MultiThreaderBase * threader) const;
 
   /** <H(. - p), R_t> for every t, zero outside the image. */
   void
@@ -117,8 +123,10 @@ private:
     std::vector<std::vector<double>> Noise, Score;
     double                           Spread{ 1.0 };
   };
+  template <typename TValueAt>
   void
-  InitialiseSearch(SearchState & state, const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const;
+  InitialiseSearch(SearchState & state, const TValueAt & valueAt, SizeValueType frames,
+                   MultiThreaderBase * threader) const;
   double
   Significance(const SearchState & state, SizeValueType j, SizeValueType p) const;
   /** Removes a pick with this trace from every correlation it reaches, re-scoring them. */
@@ -138,8 +146,9 @@ private:
   /** corr[j][p T + t] = <H_j(. - p), R_t>: the operator's adjoint (zero boundary) on every
    * frame, stored position-major (each candidate's trace contiguous: the pursuit's updates and
    * scores run along time). */
+  template <typename TValueAt>
   std::vector<std::vector<float>>
-  Correlate(const OperatorType & op, const TReal * R, SizeValueType frames) const;
+  Correlate(const OperatorType & op, const TValueAt & valueAt, SizeValueType frames) const;
 
   std::vector<SizeValueType>  m_Size;
   std::vector<AppearanceType> m_Appearances;

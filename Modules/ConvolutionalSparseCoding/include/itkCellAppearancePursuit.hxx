@@ -66,16 +66,25 @@ CellAppearancePursuit<TReal>::Pixels() const
 }
 
 template <typename TReal>
+template <typename TValueAt>
 std::vector<std::vector<float>>
-CellAppearancePursuit<TReal>::Correlate(const OperatorType & op, const TReal * R, SizeValueType frames) const
+CellAppearancePursuit<TReal>::Correlate(const OperatorType & op, const TValueAt & valueAt, SizeValueType frames) const
 {
   // Frame by frame, the operator's adjoint with the zero boundary: the J correlation maps.
   const SizeValueType             P = Pixels(), J = m_Appearances.size();
-  std::vector<std::vector<float>> corr(J, std::vector<float>(P * frames));
+  // Each array allocated in place: corr(J, prototype) would hold a (J + 1)-th movie while copying.
+  std::vector<std::vector<float>> corr(J);
+  for (auto & values : corr)
+  {
+    values.resize(P * frames);
+  }
   std::vector<double>             frame(P), maps(J * P);
   for (SizeValueType t = 0; t < frames; ++t)
   {
-    std::transform(R + t * P, R + (t + 1) * P, frame.begin(), [](TReal r) { return static_cast<double>(r); });
+    for (SizeValueType p = 0; p < P; ++p)
+    {
+      frame[p] = static_cast<double>(valueAt(p, t));
+    }
     op.ApplyAdjoint(frame.data(), maps.data());
     for (SizeValueType j = 0; j < J; ++j)
     {
@@ -111,8 +120,9 @@ CellAppearancePursuit<TReal>::Significance(const SearchState & state, SizeValueT
 }
 
 template <typename TReal>
+template <typename TValueAt>
 void
-CellAppearancePursuit<TReal>::InitialiseSearch(SearchState & state, const TReal * R, SizeValueType frames,
+CellAppearancePursuit<TReal>::InitialiseSearch(SearchState & state, const TValueAt & valueAt, SizeValueType frames,
                                                MultiThreaderBase * threader) const
 {
   const unsigned int  N = static_cast<unsigned int>(m_Size.size());
@@ -128,7 +138,7 @@ CellAppearancePursuit<TReal>::InitialiseSearch(SearchState & state, const TReal 
                                        typename OperatorType::SizeType(m_Size.size(), m_Window),
                                        static_cast<unsigned int>(J),
                                        ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
-  state.Correlations = Correlate(*op, R, frames);
+  state.Correlations = Correlate(*op, valueAt, frames);
   state.Cross = op->KernelCrossCorrelations();
   state.Lags = state.Cross.size() / (J * J);
   state.Spread = std::sqrt(2.0 / double(frames - 1));
@@ -137,7 +147,7 @@ CellAppearancePursuit<TReal>::InitialiseSearch(SearchState & state, const TReal 
   // The noise is measured per pixel of R and pooled over a neighbourhood (LocalNoise), not on the
   // correlation traces themselves: there, a bright cell's own high frequencies would raise the
   // noise level exactly where the cell is, and move the peak of E / sigma^2 off the cell.
-  const auto pixelNoise = LocalNoise(TraceNoiseLevels(R, P, frames, threader));
+  const auto pixelNoise = LocalNoise(TraceNoiseLevelsOf(valueAt, P, frames, threader));
   for (SizeValueType j = 0; j < J; ++j)
   {
     // sigma_j(p)^2 = sum_u H_j(u)^2 sigma(p - c + u)^2 over the pixels inside the image.
@@ -235,6 +245,16 @@ auto
 CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, MultiThreaderBase * threader) const
   -> std::vector<Cell>
 {
+  const SizeValueType P = Pixels();
+  return this->DetectIn([R, P](SizeValueType p, SizeValueType t) { return R[p + t * P]; }, frames, threader);
+}
+
+template <typename TReal>
+template <typename TValueAt>
+auto
+CellAppearancePursuit<TReal>::DetectIn(const TValueAt & valueAt, SizeValueType frames,
+                                       MultiThreaderBase * threader) const -> std::vector<Cell>
+{
   if (m_Appearances.empty())
   {
     itkExceptionMacro("no appearances set");
@@ -245,7 +265,7 @@ CellAppearancePursuit<TReal>::Detect(const TReal * R, SizeValueType frames, Mult
   }
   const SizeValueType P = Pixels(), J = m_Appearances.size(), T = frames;
   SearchState         state;
-  this->InitialiseSearch(state, R, frames, threader);
+  this->InitialiseSearch(state, valueAt, frames, threader);
   std::vector<Cell>                cells;
   std::vector<std::vector<double>> traces; // centred, unit norm
   // Every pick removes energy, so picks end; the bound guards against a stall at round-off.

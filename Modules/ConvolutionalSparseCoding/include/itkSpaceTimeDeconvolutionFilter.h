@@ -218,7 +218,13 @@ private:
    * around them: the background step sees no cell (their mean activity would become background). */
   void
   FillUnderCells(std::vector<double> & image) const;
-  /** R = Y / B - 1. */
+  /** R = Y / B - 1 at pixel p of frame t, as float: the value RelativeFluorescence stores. */
+  float
+  RelativeFluorescenceAt(const float * Y, SizeValueType p, SizeValueType t) const
+  {
+    return static_cast<float>(double(Y[p + t * m_Pixels]) / (m_Background[p] * m_TemporalBackground[t]) - 1.0);
+  }
+  /** R = Y / B - 1, stored. */
   void
   RelativeFluorescence(const float * Y, std::vector<float> & R) const;
   /** Joint least-squares traces of the cells, then their temporal deconvolution. */

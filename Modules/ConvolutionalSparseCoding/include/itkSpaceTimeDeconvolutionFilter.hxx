@@ -247,11 +247,15 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
       this->UpdateBackground(Y, &model);
       std::vector<float>().swap(model);
     }
-    this->RelativeFluorescence(Y, R);
-    this->CheckAbort();
+    // The pursuit reads R = Y / B - 1 as it goes: its J correlation arrays and a stored R would
+    // be 2 + J movies at once with the input; R is stored after it.
     m_Pursuit->SetAppearances(m_Appearances, m_AppearanceSize);
-    m_Detected = m_Pursuit->Detect(R.data(), m_Frames, this->GetMultiThreader());
+    m_Detected =
+      m_Pursuit->DetectIn([this, Y](SizeValueType p, SizeValueType t) { return this->RelativeFluorescenceAt(Y, p, t); },
+                          m_Frames,
+                          this->GetMultiThreader());
     this->CheckAbort();
+    this->RelativeFluorescence(Y, R);
     const bool last = iteration + 1 == iterations;
     this->UpdateTraces(R);
     this->CheckAbort();
@@ -459,7 +463,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::RelativeFluorescence(const float * Y,
   {
     for (SizeValueType p = 0; p < P; ++p)
     {
-      R[p + t * P] = static_cast<float>(double(Y[p + t * P]) / (m_Background[p] * m_TemporalBackground[t]) - 1.0);
+      R[p + t * P] = this->RelativeFluorescenceAt(Y, p, t);
     }
   }
 }

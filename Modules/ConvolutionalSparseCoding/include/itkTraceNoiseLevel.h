@@ -19,12 +19,13 @@ namespace itk
  * power there, and the median (of exponentially distributed periodogram values: sigma^2 ln 2)
  * ignores the few frequencies where it has some -- the noise estimate of CaImAn and OASIS
  * (Pnevmatikakis et al., Neuron 89, 2016), with the median for their log-mean-exp.
- * Trace p is trace[p + t * count], t < length (the layout of an image whose last axis is time).
+ * Value t of trace p is valueAt(p, t), t < length; valueAt may compute it (a movie that is not
+ * stored).
  * \ingroup ConvolutionalSparseCoding */
-template <typename TReal>
+template <typename TValueAt>
 std::vector<double>
-TraceNoiseLevels(const TReal * traces, SizeValueType count, SizeValueType length, MultiThreaderBase * threader,
-                 double lowestFrequency = 0.25)
+TraceNoiseLevelsOf(const TValueAt & valueAt, SizeValueType count, SizeValueType length, MultiThreaderBase * threader,
+                   double lowestFrequency = 0.25)
 {
   std::vector<double> sigma(count, 0.0);
   if (length < 4 || count == 0)
@@ -56,7 +57,7 @@ TraceNoiseLevels(const TReal * traces, SizeValueType count, SizeValueType length
       {
         for (SizeValueType t = 0; t < length; ++t)
         {
-          in[t] = static_cast<double>(traces[p + t * count]);
+          in[t] = static_cast<double>(valueAt(p, t));
         }
         fftw_execute_dft_r2c(plan, in.data(), reinterpret_cast<fftw_complex *>(out.data()));
         power.clear();
@@ -72,6 +73,20 @@ TraceNoiseLevels(const TReal * traces, SizeValueType count, SizeValueType length
   const std::lock_guard<std::mutex> lock(FFTWGlobalConfiguration::GetLockMutex());
   fftw_destroy_plan(plan);
   return sigma;
+}
+
+/** TraceNoiseLevelsOf for stored traces: trace p is traces[p + t * count].
+ * \ingroup ConvolutionalSparseCoding */
+template <typename TReal>
+std::vector<double>
+TraceNoiseLevels(const TReal * traces, SizeValueType count, SizeValueType length, MultiThreaderBase * threader,
+                 double lowestFrequency = 0.25)
+{
+  return TraceNoiseLevelsOf([traces, count](SizeValueType p, SizeValueType t) { return traces[p + t * count]; },
+                            count,
+                            length,
+                            threader,
+                            lowestFrequency);
 }
 } // namespace itk
 
