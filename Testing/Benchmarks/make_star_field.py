@@ -37,13 +37,16 @@ def main():
         sys.exit('no tools/common/mha_io.py under %s: give the shared folder (../shared)' % a.shared_dir)
     if a.size < 64:
         sys.exit('--size must be at least 64')
+    truth_path = os.path.join(split, a.density_of + '_gt.csv')
+    if not os.path.isfile(truth_path) or not os.path.isfile(os.path.join(split, 'kernels.json')):
+        sys.exit('no %s or kernels.json in %s: --density-of names a dev image with a truth list' % (truth_path, split))
     kernels_info = json.load(open(os.path.join(split, 'kernels.json')))
     kernels = {}
     for name, info in kernels_info.items():
         k = read_mha(os.path.join(split, info['file']))
         k = np.asarray(k[0] if isinstance(k, tuple) else k, np.float64)
         kernels[name] = k / np.sqrt((k * k).sum())
-    truth = list(csv.DictReader(open(os.path.join(split, a.density_of + '_gt.csv'))))
+    truth = list(csv.DictReader(open(truth_path)))
     reference = read_mha(os.path.join(split, a.density_of + '.mha'))
     reference = reference[0] if isinstance(reference, tuple) else reference
     rng = np.random.default_rng(a.seed)
@@ -71,6 +74,7 @@ def main():
         sky += 200.0 * rng.uniform(0.3, 2.0) * np.exp(-((xx - rng.uniform(0, n)) ** 2 + (yy - rng.uniform(0, n)) ** 2) / (2 * s * s)) / 4
     variance = 7.0710678 ** 2 + np.maximum(sky + stars, 0) / 4.0
     image = sky + stars + rng.standard_normal((n, n)) * np.sqrt(variance)
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     write_mha(a.out, image.astype(np.float32))
     with open(os.path.splitext(a.out)[0] + '_gt.csv', 'w') as f:
         f.write('x,y,amp_l2,kernel\n')
