@@ -3,6 +3,7 @@
 #include "itkCommand.h"
 #include "itkImage.h"
 #include "itkImpulseResponseEstimator.h"
+#include "itkQuantalUnitEstimate.h"
 #include "itkSparseTemporalDeconvolutionFilter.h"
 #include "itkSpikeTrainPursuit.h"
 #include "itkTraceNoiseLevel.h"
@@ -339,6 +340,46 @@ TEST(TraceNoiseLevels, EstimatesWhiteNoiseUnderASlowSignal)
 }
 
 // STD on noise-free traces with the true response and unit gives every spike at its frame.
+TEST(QuantalUnitEstimate, FindsTheQuantumWhereTheMedianOverEstimatesIt)
+{
+  // Events of 1, 2, 3 spikes (Poisson-like weights) of height 0.8, noise deviations 0.05-0.2,
+  // and a tenth of junk uniform over [0, 3].
+  std::mt19937                           rng(5);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::normal_distribution<double>       gauss(0.0, 1.0);
+  const double                           quantum = 0.8;
+  std::vector<double>                    heights, deviations;
+  for (int i = 0; i < 4000; ++i)
+  {
+    const double deviation = 0.05 + 0.15 * uniform(rng);
+    const double u = uniform(rng);
+    const int    count = u < 0.65 ? 1 : u < 0.85 ? 2 : 3;
+    heights.push_back(uniform(rng) < 0.1 ? 3.0 * uniform(rng) : count * quantum + deviation * gauss(rng));
+    deviations.push_back(deviation);
+  }
+  std::vector<double> sorted(heights);
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  EXPECT_GT(median, 1.05 * quantum); // the bias the mixture removes
+  EXPECT_NEAR(itk::QuantalUnitEstimate(heights, deviations, median), quantum, 0.01 * quantum);
+  EXPECT_NEAR(itk::QuantalUnitEstimate(heights, deviations, 0.7 * quantum), quantum, 0.01 * quantum);
+
+  // From half the quantum the comb would hold the events on its even teeth: twice that is taken.
+  std::vector<double> evenOnly, evenDeviations;
+  for (size_t i = 0; i < heights.size(); ++i)
+  {
+    if (heights[i] > 0.5 * quantum)
+    {
+      evenOnly.push_back(heights[i]);
+      evenDeviations.push_back(deviations[i]);
+    }
+  }
+  EXPECT_NEAR(itk::QuantalUnitEstimate(evenOnly, evenDeviations, 0.52 * quantum), quantum, 0.01 * quantum);
+  // Nothing to fit: the start comes back.
+  EXPECT_EQ(itk::QuantalUnitEstimate({}, {}, 0.3), 0.3);
+  EXPECT_EQ(itk::QuantalUnitEstimate({ 1.0 }, { 0.1, 0.2 }, 0.3), 0.3);
+}
+
 TEST(SparseTemporalDeconvolutionFilter, NoiseFreeTracesWithTheTrueResponseAreExact)
 {
   const auto planted = MakePlanted(8, 300, 4.0, 15.0, 0.0, 21);
@@ -385,7 +426,7 @@ TEST(SparseTemporalDeconvolutionFilter, LearnsTheResponseFromNoisyTraces)
     return v[v.size() / 2];
   };
   EXPECT_NEAR(median(filter->GetNoiseLevels()), 0.25, 0.025);
-  EXPECT_NEAR(median(filter->GetSpikeUnits()), 1.0, 0.1);
+  EXPECT_NEAR(median(filter->GetSpikeUnits()), 1.0, 0.03);
 }
 
 TEST(SparseTemporalDeconvolutionFilter, RejectsBadInputsAndAborts)

@@ -3,6 +3,7 @@
 
 #include "itkImageToImageFilter.h"
 #include "itkImpulseResponseEstimator.h"
+#include "itkQuantalUnitEstimate.h"
 #include "itkSpikeTrainPursuit.h"
 
 namespace itk
@@ -26,10 +27,12 @@ namespace itk
  * 2. Counting: every amplitude a whole number of spikes of height q_p (the trace's spike unit)
  *    at its response's peak, each spike paying sigma_p^2 log((1 - r) / r) -- the MAP penalty of
  *    a frame firing with probability r, the trace's event rate of stage 1. q_p starts at the
- *    median height of all traces' events above 3 sigma_p (or SpikeUnit) and is refitted per
- *    trace by least squares NumberOfUnitRefinements times, each time with the noise levels
- *    (root mean square residual) and, when learned, the responses (from the counted spikes),
- *    each followed by another counting pass.
+ *    quantum of all traces' events above 3 sigma_p (QuantalUnitEstimate: heights are whole
+ *    multiples of it; their median over-estimates it, events of several spikes raise it), or
+ *    SpikeUnit, and is refitted per trace by least squares NumberOfUnitRefinements times, each
+ *    time with the noise levels (root mean square residual) and, when learned, the responses
+ *    (from the counted spikes; q_p then follows the new response's peak), each followed by
+ *    another counting pass.
  *
  * Output 0: the spike counts, laid out as the input. Output 1 (GetFit()): the denoised traces,
  * b_p + sum_l f_l * s_{p,l}. After the update: GetResponses(), GetSpikes(), GetNoiseLevels(),
@@ -202,6 +205,17 @@ private:
   UpdateResponses(const PixelType * data, const std::vector<ResultType> & results, bool counted);
   void
   EstimateNoiseLevels(const PixelType * data, const std::vector<ResultType> * results);
+  /** An event's height at its response's peak, and that height's noise deviation. */
+  struct EventHeight
+  {
+    double Height;
+    double Deviation;
+  };
+  std::vector<EventHeight>
+  EventHeights(const ResultType & result, SizeValueType trace, bool significantOnly) const;
+  /** The quantum (QuantalUnitEstimate from the median) of the events at or above \c floor; 0 for none. */
+  static double
+  QuantumOfEventsAbove(const std::vector<EventHeight> & events, double floor);
   double
   PeakHeight(const typename PursuitType::Spike & spike) const;
   double

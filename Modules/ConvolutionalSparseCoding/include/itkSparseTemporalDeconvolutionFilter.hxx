@@ -332,7 +332,34 @@ SparseTemporalDeconvolutionFilter<TImage>::UpdateResponses(const PixelType *    
   {
     estimators[0].Merge(estimators[chunk]);
   }
-  estimators[0].Solve(m_Responses);
+  const std::vector<double> scales = estimators[0].Solve(m_Responses);
+  if (counted)
+  {
+    // The units are heights of one spike at its response's peak: one spike of unit q was fitted
+    // as q times the least-squares response, whose peak is q scale_l max(f_l), with f_l now of
+    // unit norm. Each trace's unit follows, weighted over its spikes' response types.
+    std::vector<double> factors(m_NumberOfResponses, 1.0);
+    for (unsigned int l = 0; l < m_NumberOfResponses; ++l)
+    {
+      if (scales[l] > 0.0)
+      {
+        factors[l] = scales[l] * *std::max_element(m_Responses[l].begin(), m_Responses[l].end());
+      }
+    }
+    for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+    {
+      double weighted = 0.0, total = 0.0;
+      for (const auto & spike : spikes[p])
+      {
+        weighted += spike.Amplitude * factors[spike.Response];
+        total += spike.Amplitude;
+      }
+      if (total > 0.0)
+      {
+        m_SpikeUnits[p] *= weighted / total;
+      }
+    }
+  }
 }
 
 template <typename TImage>
@@ -380,59 +407,92 @@ SparseTemporalDeconvolutionFilter<TImage>::CountPenalty(SizeValueType events) co
 }
 
 template <typename TImage>
-void
-SparseTemporalDeconvolutionFilter<TImage>::EstimateSpikeUnits(const std::vector<ResultType> & results)
+auto
+SparseTemporalDeconvolutionFilter<TImage>::EventHeights(const ResultType & result, SizeValueType trace,
+                                                        bool significantOnly) const -> std::vector<EventHeight>
 {
-  // The recording's typical single-spike height, the median over every trace's events, starts
-  // every trace; the refinements then fit each trace's own. (A trace's own median starts badly:
-  // at high rates most of its events are merged spikes, at low rates few events and noise.)
-  std::vector<double> heights, all;
-  for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+  // Significant: well above the noise (a unit-norm response's amplitude is the event's
+  // matched-filter response in noise deviations times sigma).
+  std::vector<EventHeight> events;
+  const double             sigma = m_NoiseLevels[trace];
+  for (const auto & spike : result.Spikes)
   {
-    for (const auto & spike : results[p].Spikes)
+    if (!significantOnly || spike.Amplitude >= UnitSignificance * sigma)
     {
-      // Only events well above the noise (a unit-norm response's amplitude is the event's
-      // matched-filter response in noise deviations times sigma).
-      (spike.Amplitude >= UnitSignificance * m_NoiseLevels[p] ? heights : all).push_back(this->PeakHeight(spike));
+      events.push_back({ this->PeakHeight(spike), this->PeakHeight({ 0, spike.Response, sigma }) });
+    }
+  }
+  return events;
+}
+
+template <typename TImage>
+double
+SparseTemporalDeconvolutionFilter<TImage>::QuantumOfEventsAbove(const std::vector<EventHeight> & events, double floor)
+{
+  std::vector<double> heights, deviations;
+  for (const auto & event : events)
+  {
+    if (event.Height >= floor)
+    {
+      heights.push_back(event.Height);
+      deviations.push_back(event.Deviation);
     }
   }
   if (heights.empty())
   {
-    heights.swap(all);
+    return 0.0;
+  }
+  std::vector<double> sorted(heights);
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  return QuantalUnitEstimate(heights, deviations, sorted[sorted.size() / 2]);
+}
+
+template <typename TImage>
+void
+SparseTemporalDeconvolutionFilter<TImage>::EstimateSpikeUnits(const std::vector<ResultType> & results)
+{
+  // The recording's single-spike height, the quantum of every trace's events, starts every trace;
+  // the refinements then fit each trace's own. (A trace's own events start badly: at high rates
+  // most are merged spikes, at low rates few and noise.)
+  std::vector<EventHeight> pooled;
+  auto                     pool = [&](bool significantOnly) {
+    for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
+    {
+      const auto events = this->EventHeights(results[p], p, significantOnly);
+      pooled.insert(pooled.end(), events.begin(), events.end());
+    }
+  };
+  pool(true);
+  if (pooled.empty())
+  {
+    pool(false); // no significant event anywhere: all of them
   }
   double unit = m_SpikeUnit;
-  if (!(unit > 0.0) && !heights.empty())
+  if (!(unit > 0.0) && !pooled.empty())
   {
-    std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
-    unit = heights[heights.size() / 2];
+    // Events under half the median are no single spikes wherever merged spikes raise the median;
+    // a response still too short leaves many of them in its tails, and they would pull the
+    // quantum down to a fraction of a spike (0.5 on the dev traces from a 10-frame start).
+    auto middle = pooled.begin() + pooled.size() / 2;
+    std::nth_element(pooled.begin(), middle, pooled.end(), [](const EventHeight & a, const EventHeight & b) {
+      return a.Height < b.Height;
+    });
+    unit = QuantumOfEventsAbove(pooled, 0.5 * middle->Height);
   }
   m_SpikeUnits.assign(m_NumberOfTraces, unit);
   for (SizeValueType p = 0; p < m_NumberOfTraces; ++p)
   {
-    if (m_UnitPerTrace && !(m_SpikeUnit > 0.0))
+    // Traces of unrelated scales (cells of a movie): each its own events' quantum, when it has
+    // enough, above 0.3 times its typical largest (the median of its top tenth): at a high
+    // signal-to-noise ratio many small events fit the response's mismatch or round-off.
+    auto own =
+      m_UnitPerTrace && !(m_SpikeUnit > 0.0) ? this->EventHeights(results[p], p, true) : std::vector<EventHeight>{};
+    if (own.size() >= MinimumOwnEvents)
     {
-      // Traces of unrelated scales (cells of a movie): each starts from its own events' median
-      // when it has enough of them.
-      std::vector<double> own;
-      for (const auto & spike : results[p].Spikes)
-      {
-        if (spike.Amplitude >= UnitSignificance * m_NoiseLevels[p])
-        {
-          own.push_back(this->PeakHeight(spike));
-        }
-      }
-      if (own.size() >= MinimumOwnEvents)
-      {
-        // The median of the events above 0.3 times the typical largest (the median of the top
-        // tenth): at a high signal-to-noise ratio many small events fit the response's mismatch
-        // or round-off, and would shrink the unit.
-        std::sort(own.begin(), own.end());
-        const size_t        tenth = std::max<size_t>(1, own.size() / 10);
-        const double        top = own[own.size() - 1 - tenth / 2];
-        std::vector<double> large;
-        std::copy_if(own.begin(), own.end(), std::back_inserter(large), [top](double h) { return h >= 0.3 * top; });
-        m_SpikeUnits[p] = large[large.size() / 2];
-      }
+      std::sort(
+        own.begin(), own.end(), [](const EventHeight & a, const EventHeight & b) { return a.Height < b.Height; });
+      const size_t tenth = std::max<size_t>(1, own.size() / 10);
+      m_SpikeUnits[p] = QuantumOfEventsAbove(own, 0.3 * own[own.size() - 1 - tenth / 2].Height);
     }
     if (!(m_SpikeUnits[p] > 0.0))
     {
