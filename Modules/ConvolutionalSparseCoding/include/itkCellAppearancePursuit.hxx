@@ -71,21 +71,22 @@ std::vector<std::vector<float>>
 CellAppearancePursuit<TReal>::Correlate(const OperatorType & op, const TValueAt & valueAt, SizeValueType frames) const
 {
   // Frame by frame, the operator's adjoint with the zero boundary: the J correlation maps.
-  const SizeValueType             P = Pixels(), J = m_Appearances.size();
+  const SizeValueType P = Pixels(), J = m_Appearances.size();
   // Each array allocated in place: corr(J, prototype) would hold a (J + 1)-th movie while copying.
   std::vector<std::vector<float>> corr(J);
   for (auto & values : corr)
   {
     values.resize(P * frames);
   }
-  std::vector<double>             frame(P), maps(J * P);
+  std::vector<double>              frame(P), maps(J * P);
+  typename OperatorType::Workspace work; // one allocation for all frames
   for (SizeValueType t = 0; t < frames; ++t)
   {
     for (SizeValueType p = 0; p < P; ++p)
     {
       frame[p] = static_cast<double>(valueAt(p, t));
     }
-    op.ApplyAdjoint(frame.data(), maps.data());
+    op.ApplyAdjoint(frame.data(), maps.data(), work);
     for (SizeValueType j = 0; j < J; ++j)
     {
       float * out = corr[j].data() + t;

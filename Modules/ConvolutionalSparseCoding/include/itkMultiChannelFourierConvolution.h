@@ -354,12 +354,29 @@ public:
     return m_CoarsePlanForward != nullptr;
   }
 
+  /** The buffers of Forward, Adjoint, ApplyForward and ApplyAdjoint, for a caller that applies
+   * the operator many times (frame by frame, iteration by iteration): sized on first use, then
+   * reused, so that no call allocates and zeroes its arrays again. One per thread: the operator
+   * itself stays const and shareable. */
+  struct Workspace
+  {
+    RealBufferType    Image;    // the one-channel domain image
+    RealBufferType    Maps;     // K domain maps
+    ComplexBufferType Spectrum; // one spectrum
+    ComplexBufferType Groups;   // a spectrum per channel group
+    ComplexBufferType Partial;  // a partial sum per channel group
+  };
+
   /** y = A x on the domain (x: K channels, y: one channel). Strided, x is read on the lattice. */
   void
   Forward(const RealType * x, RealType * y) const;
+  void
+  Forward(const RealType * x, RealType * y, Workspace & work) const;
   /** x = A^T y on the domain; strided with coarse spectra, zero off the lattice. */
   void
   Adjoint(const RealType * y, RealType * x) const;
+  void
+  Adjoint(const RealType * y, RealType * x, Workspace & work) const;
 
   /** The operator between coefficient maps (K * GetNumberOfCoefficientPixels(), contiguous:
    * image-sized at stride 1) and images: place the maps on the domain, apply, keep the image
@@ -367,7 +384,11 @@ public:
   void
   ApplyForward(const RealType * xImage, RealType * yImage) const;
   void
+  ApplyForward(const RealType * xImage, RealType * yImage, Workspace & work) const;
+  void
   ApplyAdjoint(const RealType * yImage, RealType * xImage) const;
+  void
+  ApplyAdjoint(const RealType * yImage, RealType * xImage, Workspace & work) const;
 
   /** Copies between contiguous image-sized channels and strided domain channels. */
   void

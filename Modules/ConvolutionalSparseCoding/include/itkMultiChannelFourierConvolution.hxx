@@ -396,22 +396,32 @@ template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y) const
 {
+  Workspace work;
+  this->Forward(x, y, work);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::Forward(const RealType * x, RealType * y, Workspace & work) const
+{
   if (this->HasCoarseSpectra())
   {
     this->ForwardStrided(x, y);
     return;
   }
-  // One spectrum and one partial sum per channel group, not K spectra.
-  const unsigned int groups = this->NumberOfChannelGroups();
-  ComplexBufferType  scratch = this->AllocateSpectral(groups);
-  ComplexBufferType  partial = this->AllocateSpectral(groups);
+  // One spectrum and one partial sum per channel group, not K spectra; the partial sums are
+  // overwritten by the first channel of each group, the spectra by each transform.
+  const unsigned int  groups = this->NumberOfChannelGroups();
+  ComplexBufferType & scratch = this->EnsureSpectral(work.Groups, groups);
+  ComplexBufferType & partial = this->EnsureSpectral(work.Partial, groups);
   this->ParallelFor(groups, [&](SizeValueType g) {
-    ComplexType * spectrum = scratch.data() + g * m_SpectralStride;
-    ComplexType * sum = partial.data() + g * m_SpectralStride;
-    for (unsigned int k = this->FirstChannelOfGroup(g, groups); k < this->FirstChannelOfGroup(g + 1, groups); ++k)
+    ComplexType *      spectrum = scratch.data() + g * m_SpectralStride;
+    ComplexType *      sum = partial.data() + g * m_SpectralStride;
+    const unsigned int first = this->FirstChannelOfGroup(g, groups);
+    for (unsigned int k = first; k < this->FirstChannelOfGroup(g + 1, groups); ++k)
     {
       this->ForwardFFTChannel(x + k * m_SpatialStride, spectrum);
-      this->AccumulateChannelProduct(k, spectrum, sum, 0, m_NumberOfFrequencies);
+      this->AccumulateChannelProduct(k, spectrum, sum, 0, m_NumberOfFrequencies, k == first);
     }
   });
   this->SumGroupsAndInvert(partial.data(), groups, y);
@@ -457,14 +467,23 @@ template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::Adjoint(const RealType * y, RealType * x) const
 {
+  Workspace work;
+  this->Adjoint(y, x, work);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::Adjoint(const RealType * y, RealType * x, Workspace & work) const
+{
   if (this->HasCoarseSpectra())
   {
     this->AdjointStrided(y, x);
     return;
   }
-  const unsigned int groups = this->NumberOfChannelGroups();
-  ComplexBufferType  spectrum = this->AllocateSpectral(1);
-  ComplexBufferType  scratch = this->AllocateSpectral(groups);
+  // Every value of both buffers is written before it is read: no zeroing on reuse.
+  const unsigned int  groups = this->NumberOfChannelGroups();
+  ComplexBufferType & spectrum = this->EnsureSpectral(work.Spectrum, 1);
+  ComplexBufferType & scratch = this->EnsureSpectral(work.Groups, groups);
   this->ForwardFFTChannel(y, spectrum.data());
   const RealType scale = RealType(1) / static_cast<RealType>(m_NumberOfDomainPixels);
   this->ParallelFor(groups, [&](SizeValueType g) {
@@ -669,10 +688,18 @@ template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::ApplyForward(const RealType * xImage, RealType * yImage) const
 {
-  RealBufferType x = this->AllocateSpatial(m_NumberOfKernels);
-  RealBufferType y = this->AllocateSpatial(1);
+  Workspace work;
+  this->ApplyForward(xImage, yImage, work);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::ApplyForward(const RealType * xImage, RealType * yImage, Workspace & work) const
+{
+  RealBufferType & x = this->EnsureSpatial(work.Maps, m_NumberOfKernels);
+  RealBufferType & y = this->EnsureSpatial(work.Image, 1);
   this->CoefficientsToDomain(xImage, x.data(), m_NumberOfKernels);
-  this->Forward(x.data(), y.data());
+  this->Forward(x.data(), y.data(), work);
   this->CropToImage(y.data(), yImage, 1);
 }
 
@@ -680,10 +707,18 @@ template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::ApplyAdjoint(const RealType * yImage, RealType * xImage) const
 {
-  RealBufferType y = this->AllocateSpatial(1);
-  RealBufferType x = this->AllocateSpatial(m_NumberOfKernels);
+  Workspace work;
+  this->ApplyAdjoint(yImage, xImage, work);
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::ApplyAdjoint(const RealType * yImage, RealType * xImage, Workspace & work) const
+{
+  RealBufferType & y = this->EnsureSpatial(work.Image, 1);
+  RealBufferType & x = this->EnsureSpatial(work.Maps, m_NumberOfKernels);
   this->PadToDomain(yImage, y.data(), 1);
-  this->Adjoint(y.data(), x.data());
+  this->Adjoint(y.data(), x.data(), work);
   this->CoefficientsFromDomain(x.data(), xImage, m_NumberOfKernels);
 }
 
