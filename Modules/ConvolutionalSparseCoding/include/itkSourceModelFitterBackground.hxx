@@ -97,11 +97,12 @@ SourceModelFitter<TReal, VDimension>::Polish(unsigned int iterations)
   {
     amplitudes[s] = za[s] = previousAmplitudes[s] = m_State[sources[s]].Amplitude;
   }
-  std::vector<RealType> model(n), residual(n);
-  auto                  evaluateModel = [&](const RealType * coefficients, const std::vector<double> & a) {
+  std::vector<RealType>            model(n), residual(n);
+  typename OperatorType::Workspace work; // no allocation per iteration
+  auto                             evaluateModel = [&](const RealType * coefficients, const std::vector<double> & a) {
     if (op)
     {
-      op->Forward(coefficients, domainImage.data());
+      op->Forward(coefficients, domainImage.data(), work);
       op->CropToImage(domainImage.data(), model.data(), 1);
     }
     else
@@ -122,7 +123,7 @@ SourceModelFitter<TReal, VDimension>::Polish(unsigned int iterations)
     if (op)
     {
       op->PadToDomain(residual.data(), domainImage.data(), 1);
-      op->Adjoint(domainImage.data(), gradient.data());
+      op->Adjoint(domainImage.data(), gradient.data(), work);
     }
     for (size_t s = 0; s < S; ++s)
     {
