@@ -356,8 +356,8 @@ public:
 
   /** The buffers of Forward, Adjoint, ApplyForward and ApplyAdjoint, for a caller that applies
    * the operator many times (frame by frame, iteration by iteration): sized on first use, then
-   * reused, so that no call allocates and zeroes its arrays again. One per thread: the operator
-   * itself stays const and shareable. */
+   * reused, so that no call allocates and zeroes its arrays again (the strided operator's
+   * coarse path keeps its own). One per thread: the operator itself stays const and shareable. */
   struct Workspace
   {
     RealBufferType    Image;    // the one-channel domain image
@@ -611,45 +611,12 @@ public:
    * so that every channel is read contiguously. */
   static void
   ApplyStacksBlock(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
-                   SizeValueType begin, SizeValueType end, const ComplexType * v, ComplexType * out)
-  {
-    const SizeValueType length = end - begin;
-    for (size_t i = 0; i < stacks.size(); ++i)
-    {
-      ComplexType * o = out + i * length;
-      std::fill_n(o, length, ComplexType(0));
-      for (unsigned int k = 0; k < K; ++k)
-      {
-        const ComplexType * x = stacks[i] + k * S + begin;
-        const ComplexType * vk = v + k * S + begin;
-        for (SizeValueType j = 0; j < length; ++j)
-        {
-          o[j] += Multiply(x[j], vk[j]);
-        }
-      }
-    }
-  }
+                   SizeValueType begin, SizeValueType end, const ComplexType * v, ComplexType * out);
   /** v_k(f) -= sum_i conj(X_ik(f)) y_i(f) over [begin, end), y laid out as ApplyStacksBlock()'s
    * output: subtracts the adjoint of ApplyStacksBlock(). */
   static void
   SubtractStacksAdjointBlock(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
-                             SizeValueType begin, SizeValueType end, const ComplexType * y, ComplexType * v)
-  {
-    const SizeValueType length = end - begin;
-    for (unsigned int k = 0; k < K; ++k)
-    {
-      ComplexType * vk = v + k * S + begin;
-      for (size_t i = 0; i < stacks.size(); ++i)
-      {
-        const ComplexType * x = stacks[i] + k * S + begin;
-        const ComplexType * yi = y + i * length;
-        for (SizeValueType j = 0; j < length; ++j)
-        {
-          vk[j] -= MultiplyConjugate(x[j], yi[j]);
-        }
-      }
-    }
-  }
+                             SizeValueType begin, SizeValueType end, const ComplexType * y, ComplexType * v);
   /** out[f] (+)= conj(x(f)) r(f) over [begin, end): one channel of a stack's adjoint. */
   static void
   AccumulateConjugateProduct(const ComplexType * x, const ComplexType * r, ComplexType * out, SizeValueType begin,

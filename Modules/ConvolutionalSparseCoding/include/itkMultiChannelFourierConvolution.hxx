@@ -4,6 +4,7 @@
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkMultiChannelFourierConvolutionLayout.hxx"
 #include "itkMultiChannelFourierConvolutionStrided.hxx"
+#include "itkMultiChannelFourierConvolutionStacks.hxx"
 #include "itkFFTWGlobalConfiguration.h"
 #include "itkMath.h"
 #include "itksys/SystemTools.hxx"

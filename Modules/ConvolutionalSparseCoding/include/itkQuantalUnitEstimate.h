@@ -7,17 +7,6 @@
 
 namespace itk
 {
-/** The quantum q of event heights that are whole multiples of it plus Gaussian noise: the
- * maximum-likelihood q of the mixture h_i ~ sum_{k >= 1} pi_k N(k q, s_i^2), fitted by
- * expectation-maximisation from \c start (quantal analysis, del Castillo and Katz 1954).
- *
- * In spike inference an event is often two or three spikes in one frame or adjacent ones, so
- * the median or mean height over-estimates one spike's height (on the calcium dev traces by
- * 8 %, and the counting then misses spikes); the mixture gives each event its share of every
- * multiple. \c deviations holds each height's noise standard deviation s_i (> 0). Components up
- * to \c maximumMultiple; the start must be within about a third of q, or EM may settle on q/2
- * or 2q (a median of events does). Returns \c start when there are no heights or no finite fit.
- * \ingroup ConvolutionalSparseCoding */
 namespace detail
 {
 /** One EM fit of the mixture from \c start; \c weights gets pi_0 (uniform) ... pi_K. */
@@ -31,21 +20,26 @@ FitQuantalMixture(const std::vector<double> & heights, const std::vector<double>
   weights.assign(K + 1, 1.0 / (K + 1));
   std::vector<double> responsibility(K + 1), nextWeights(K + 1);
   double              q = start, spread = 1.0; // spread: the noise variances' common factor
+  std::vector<double> logWeights(K + 1);
   for (unsigned int iteration = 0; iteration < iterations; ++iteration)
   {
     double numerator = 0.0, denominator = 0.0, squares = 0.0, onComb = 0.0;
     std::fill(nextWeights.begin(), nextWeights.end(), 0.0);
+    for (unsigned int k = 0; k <= K; ++k)
+    {
+      logWeights[k] = weights[k] > 0.0 ? std::log(k == 0 ? weights[0] / range : weights[k]) : -HUGE_VAL;
+    }
     for (size_t i = 0; i < heights.size(); ++i)
     {
       const double s2 = spread * deviations[i] * deviations[i];
+      const double logNormal = -0.5 * std::log(2.0 * 3.14159265358979323846 * s2);
       // Log-likelihoods relative to the largest, so that far tails do not underflow to 0 / 0.
-      responsibility[0] = weights[0] > 0.0 ? std::log(weights[0] / range) : -HUGE_VAL;
+      responsibility[0] = logWeights[0];
       double largest = responsibility[0];
       for (unsigned int k = 1; k <= K; ++k)
       {
         const double d = heights[i] - k * q;
-        responsibility[k] =
-          weights[k] > 0.0 ? std::log(weights[k]) - 0.5 * d * d / s2 - 0.5 * std::log(2.0 * M_PI * s2) : -HUGE_VAL;
+        responsibility[k] = logWeights[k] + logNormal - 0.5 * d * d / s2;
         largest = std::max(largest, responsibility[k]);
       }
       double total = 0.0;
@@ -90,6 +84,17 @@ FitQuantalMixture(const std::vector<double> & heights, const std::vector<double>
 }
 } // namespace detail
 
+/** The quantum q of event heights that are whole multiples of it plus Gaussian noise: the
+ * maximum-likelihood q of the mixture h_i ~ sum_{k >= 1} pi_k N(k q, s_i^2), fitted by
+ * expectation-maximisation from \c start (quantal analysis, del Castillo and Katz 1954).
+ *
+ * In spike inference an event is often two or three spikes in one frame or adjacent ones, so
+ * the median or mean height over-estimates one spike's height (on the calcium dev traces by
+ * 8 %, and the counting then misses spikes); the mixture gives each event its share of every
+ * multiple. \c deviations holds each height's noise standard deviation s_i (> 0). Components up
+ * to \c maximumMultiple; the start must be within about a third of q, or EM may settle on q/2
+ * or 2q (a median of events does). Returns \c start when there are no heights or no finite fit.
+ * \ingroup ConvolutionalSparseCoding */
 inline double
 QuantalUnitEstimate(const std::vector<double> & heights, const std::vector<double> & deviations, double start,
                     unsigned int maximumMultiple = 8, unsigned int iterations = 100)
