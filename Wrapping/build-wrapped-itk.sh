@@ -63,9 +63,10 @@ fetch_itk_source() {
 
 configure_itk() {
   # Only the modules this module and its Python tests need (ITKMesh: ITKCommon's wrapping includes
-  # itkMeshRegion.h); float and double; image dimensions
-  # from CSC_WRAP_IMAGE_DIMS (default 2;3: the 3-D filters need 4-D images, "2;3;4", which costs
-  # about 1.5 times the build). MinSizeRel: ITK's Python modules get LTO in Release builds, which
+  # itkMeshRegion.h); float and double, and unsigned short for the movie filter's cell labels (as
+  # ITK's own wheels); image dimensions from CSC_WRAP_IMAGE_DIMS (default 2;3;4: the 3-D filters'
+  # dictionaries and coefficient maps are 4-D images; "2;3" builds in about two thirds of the
+  # time but leaves the 3-D filters unwrapped). MinSizeRel: ITK's Python modules get LTO in Release builds, which
   # doubles their link time; this module's own code is compiled by its own (Release) build.
   cmake -S "$cache/itk-source" -B "$cache/itk-build" -G "Unix Makefiles" \
     -DCMAKE_BUILD_TYPE=MinSizeRel -DCMAKE_INSTALL_PREFIX="$prefix" \
@@ -79,10 +80,10 @@ configure_itk() {
     -DSWIG_EXECUTABLE=/usr/bin/swig4.0 -DCASTXML_EXECUTABLE=/usr/bin/castxml \
     -DPython3_EXECUTABLE=$python -DITK_FORBID_DOWNLOADS=ON \
     -DITK_WRAP_float=ON -DITK_WRAP_double=ON -DITK_WRAP_vector_float=ON \
-    -DITK_WRAP_unsigned_char=OFF -DITK_WRAP_unsigned_short=OFF -DITK_WRAP_signed_short=OFF \
+    -DITK_WRAP_unsigned_char=OFF -DITK_WRAP_unsigned_short=ON -DITK_WRAP_signed_short=OFF \
     -DITK_WRAP_covariant_vector_float=OFF -DITK_WRAP_rgb_unsigned_char=OFF \
     -DITK_WRAP_rgba_unsigned_char=OFF -DITK_WRAP_complex_float=OFF \
-    -DITK_WRAP_IMAGE_DIMS="${CSC_WRAP_IMAGE_DIMS:-2;3}" > "$cache/itk-configure.log" 2>&1 || {
+    -DITK_WRAP_IMAGE_DIMS="${CSC_WRAP_IMAGE_DIMS:-2;3;4}" > "$cache/itk-configure.log" 2>&1 || {
     tail -40 "$cache/itk-configure.log"
     exit 1
   }

@@ -210,6 +210,26 @@ protected:
 #endif
   }
   void
+  AllMaximum(double * values, std::size_t count) override
+  {
+#ifdef CSC_WITH_MPI
+    MPI_Allreduce(MPI_IN_PLACE, values, Count(count), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+#else
+    (void)values;
+    (void)count;
+#endif
+  }
+  void
+  PeerExchange(const std::vector<PeerMessage<float>> & messages) override
+  {
+    PeerExchangeOf(messages);
+  }
+  void
+  PeerExchange(const std::vector<PeerMessage<double>> & messages) override
+  {
+    PeerExchangeOf(messages);
+  }
+  void
   ReduceScatter(float * values, const BlockSizesType & blockSizes) override
   {
     ReduceScatterOf(values, blockSizes);
@@ -272,6 +292,30 @@ private:
 #else
     (void)values;
     (void)blockSizes;
+#endif
+  }
+  /** Every receive posted, then every send, then all awaited: no order between the peers. */
+  template <typename TReal>
+  static void
+  PeerExchangeOf(const std::vector<PeerMessage<TReal>> & messages)
+  {
+#ifdef CSC_WITH_MPI
+    constexpr int            tag = 7;
+    std::vector<MPI_Request> requests(2 * messages.size());
+    for (std::size_t i = 0; i < messages.size(); ++i)
+    {
+      const auto & m = messages[i];
+      MPI_Irecv(
+        m.Receive, Count(m.ReceiveCount), TypeOf(m.Receive), int(m.Peer), tag, MPI_COMM_WORLD, &requests[2 * i]);
+    }
+    for (std::size_t i = 0; i < messages.size(); ++i)
+    {
+      const auto & m = messages[i];
+      MPI_Isend(m.Send, Count(m.SendCount), TypeOf(m.Send), int(m.Peer), tag, MPI_COMM_WORLD, &requests[2 * i + 1]);
+    }
+    MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
+#else
+    (void)messages;
 #endif
   }
   template <typename TReal>

@@ -5,7 +5,9 @@
 #define CSCTiles_h
 
 #include "CSCCommandLine.h"
+#include "itkFISTASparseCodingSolver.h"
 #include "itkImageIOFactory.h"
+#include "itkSlabHaloExchange.h"
 #include "itkImageTiling.h"
 #include <functional>
 
@@ -36,7 +38,13 @@ TilingParameters()
                      "MPI",
                      "under mpirun -np P: split the image over the P ranks (the --tile-size tiles in turn, or one "
                      "slab per rank along the last axis); each rank reads, solves and writes only its own tiles, "
-                     "rank 0 gathers the sources and the report") };
+                     "rank 0 gathers the sources and the report"),
+           Parameter(Kind::Boolean,
+                     "mpi-global",
+                     "MPI: one problem",
+                     "with --mpi (one slab per rank): the ranks exchange their halos' coefficients every iteration, "
+                     "so the slabs solve the whole image's problem (its objective, to rounding) instead of one "
+                     "problem each; needs --solver fista, --boundary zeropadded, stride 1 and --halo 2 or more") };
 }
 
 /** The tiling parameters as a group of a tool's description. */
@@ -149,6 +157,39 @@ SplitFilterIntoTiles(const Arguments & args, TFilter * filter)
   std::copy_n(dictionarySize.begin(), Dimension, kernelSize.begin());
   return SplitIntoTiles<Dimension>(
     args, filter->GetInput()->GetLargestPossibleRegion(), filter->GetStride(), kernelSize);
+}
+
+/** --mpi-global: a FISTA solver whose slab exchanges its halo with the neighbouring ranks. */
+template <typename TFilter>
+void
+ConfigureGlobalSlabs(const Arguments & args, TFilter * filter, const SolverFlags & flags)
+{
+  if (!args.Has("--mpi") || args.Has("--tile-size"))
+  {
+    throw UsageError("--mpi-global needs --mpi without --tile-size (one slab per rank)");
+  }
+  if (flags.Solver != "fista")
+  {
+    throw UsageError("--mpi-global needs --solver fista: its steps after the gradient are pixel by pixel, "
+                     "those of " +
+                     flags.Solver + " are not");
+  }
+  const auto stride = filter->GetStride();
+  if (std::any_of(stride.begin(), stride.end(), [](unsigned int f) { return f != 1; }))
+  {
+    throw UsageError("--mpi-global needs stride 1");
+  }
+  if (filter->GetHaloRadii() < 2)
+  {
+    throw UsageError("--mpi-global needs --halo 2 or more: the gradient on a slab's core reaches the kernel "
+                     "size less one (2 radii) into its neighbours");
+  }
+  using RealType = typename TFilter::RealType;
+  auto exchange = itk::SlabHaloExchange<RealType>::New();
+  exchange->SetCommunicator(MpiCommunicator::New());
+  auto solver = itk::FISTASparseCodingSolver<RealType>::New();
+  solver->SetHaloExchange(exchange);
+  filter->SetSolver(solver.GetPointer());
 }
 
 /** Says how the image was tiled (and on which rank). */

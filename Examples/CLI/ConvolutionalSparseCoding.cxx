@@ -387,14 +387,15 @@ WriteCodingReport(const csc::Arguments & args, TFilter * filter, const TSolverFl
     report["tiling"] = { { "tile_size",
                            args.Has("--tile-size") ? csc::Json(csc::Integer(args, "--tile-size")) : csc::Json() },
                          { "halo_radii", filter->GetHaloRadii() },
-                         { "ranks", csc::MpiSession::Instance().Size() } };
+                         { "ranks", csc::MpiSession::Instance().Size() },
+                         { "mpi_global", args.Has("--mpi-global") } };
   }
   report["overcompleteness"] = Overcompleteness(filter);
   report["coefficients"] = sparsity.Coefficients;
   report["nonzero_coefficients"] = sparsity.NonZero;
   report["inactive_fraction"] = sparsity.InactiveFraction();
   report["relative_error"] = sparsity.RelativeError();
-  report["iterations"] = stats.Iteration; // tiled: the last tile's
+  report["iterations"] = stats.Iteration; // tiled: the last tile's (--mpi-global: every slab's)
   report["converged"] = filter->GetSolverObject()->GetConverged();
   report["objective"] = stats.Objective;
   report["data_fidelity"] = stats.DataFidelity;
@@ -485,7 +486,12 @@ Run(const csc::Arguments & args)
   filter->SetHaloRadii(args.Number("--halo"));
   if (tiled && solverFlags.Boundary != "zeropadded")
   {
-    throw csc::UsageError("--tile-size needs --boundary zeropadded (a periodic problem wraps around the whole image)");
+    throw csc::UsageError(std::string(args.Has("--tile-size") ? "--tile-size" : "--mpi") +
+                          " needs --boundary zeropadded (a periodic problem wraps around the whole image)");
+  }
+  if (args.Has("--mpi-global"))
+  {
+    csc::ConfigureGlobalSlabs(args, filter.GetPointer(), solverFlags);
   }
   filter->SetInput(image);
   const auto dictionary = ReadCodingDictionary<VDimension>(args);

@@ -291,7 +291,8 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const typename TFilte
     report["tiling"] = { { "tile_size",
                            args.Has("--tile-size") ? csc::Json(csc::Integer(args, "--tile-size")) : csc::Json() },
                          { "halo_radii", filter->GetHaloRadii() },
-                         { "ranks", csc::MpiSession::Instance().Size() } };
+                         { "ranks", csc::MpiSession::Instance().Size() },
+                         { "mpi_global", args.Has("--mpi-global") } };
   }
   if (detector->GetSourceFitting())
   {
@@ -469,7 +470,12 @@ Run(const csc::Arguments & args)
   filter->SetHaloRadii(args.Number("--halo"));
   if (tiled && solverFlags.Boundary != "zeropadded")
   {
-    throw csc::UsageError("--tile-size needs --boundary zeropadded (a periodic problem wraps around the whole image)");
+    throw csc::UsageError(std::string(args.Has("--tile-size") ? "--tile-size" : "--mpi") +
+                          " needs --boundary zeropadded (a periodic problem wraps around the whole image)");
+  }
+  if (args.Has("--mpi-global"))
+  {
+    csc::ConfigureGlobalSlabs(args, filter.GetPointer(), solverFlags);
   }
 
   // Tiled: the input stays in its file, read a tile at a time.

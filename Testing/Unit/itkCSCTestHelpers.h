@@ -6,6 +6,7 @@
 #include "itkImageFileReader.h"
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkProcessCommunicator.h"
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <cmath>
@@ -182,6 +183,32 @@ protected:
     this->SumBlock(values, 0, count);
   }
   void
+  AllMaximum(double * values, std::size_t count) override
+  {
+    m_Shared->Buffers[m_Index] = values;
+    m_Shared->Barrier();
+    std::vector<double> maxima(values, values + count);
+    for (void * buffer : m_Shared->Buffers)
+    {
+      for (std::size_t i = 0; i < count; ++i)
+      {
+        maxima[i] = std::max(maxima[i], static_cast<double *>(buffer)[i]);
+      }
+    }
+    m_Shared->Barrier();
+    std::copy(maxima.begin(), maxima.end(), values);
+  }
+  void
+  PeerExchange(const std::vector<PeerMessage<float>> & messages) override
+  {
+    this->Exchange(messages);
+  }
+  void
+  PeerExchange(const std::vector<PeerMessage<double>> & messages) override
+  {
+    this->Exchange(messages);
+  }
+  void
   ReduceScatter(double * values, const BlockSizesType & blocks) override
   {
     const auto [begin, size] = this->OwnBlock(blocks);
@@ -205,6 +232,26 @@ protected:
   }
 
 private:
+  /** Each thread posts its messages; each then copies what its peers sent it. */
+  template <typename T>
+  void
+  Exchange(const std::vector<PeerMessage<T>> & messages)
+  {
+    m_Shared->Buffers[m_Index] = const_cast<std::vector<PeerMessage<T>> *>(&messages);
+    m_Shared->Barrier();
+    for (const auto & mine : messages)
+    {
+      const auto & theirs = *static_cast<const std::vector<PeerMessage<T>> *>(m_Shared->Buffers[mine.Peer]);
+      const auto   back = std::find_if(
+        theirs.begin(), theirs.end(), [&](const PeerMessage<T> & message) { return message.Peer == m_Index; });
+      if (back == theirs.end() || back->SendCount != mine.ReceiveCount)
+      {
+        throw std::logic_error("ThreadCommunicator: unmatched peer exchange");
+      }
+      std::copy(back->Send, back->Send + back->SendCount, mine.Receive);
+    }
+    m_Shared->Barrier();
+  }
   std::pair<std::size_t, std::size_t>
   OwnBlock(const BlockSizesType & blocks) const
   {

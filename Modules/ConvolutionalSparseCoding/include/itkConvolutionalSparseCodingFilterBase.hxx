@@ -413,6 +413,21 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   solver.SetMaximumNumberOfIterations(m_MaximumNumberOfIterations);
   solver.SetRelativeTolerance(m_RelativeTolerance);
   solver.SetSignal(signal.data());
+  if (auto * exchange = solver.GetHaloExchange())
+  {
+    // A slab of a problem split over processes: the requested region is its core.
+    constexpr unsigned int                          last = ImageDimension - 1;
+    const ImageRegionType                           image = this->GetInput()->GetLargestPossibleRegion();
+    const ImageRegionType                           core = m_CoreRegion.GetNumberOfPixels() > 0 ? m_CoreRegion : image;
+    typename SolverType::HaloExchangeType::SlabRows rows;
+    rows.ImageBegin = image.GetIndex(last);
+    rows.ImageEnd = image.GetIndex(last) + static_cast<IndexValueType>(image.GetSize(last));
+    rows.SolveBegin = region.GetIndex(last);
+    rows.SolveEnd = region.GetIndex(last) + static_cast<IndexValueType>(region.GetSize(last));
+    rows.CoreBegin = core.GetIndex(last);
+    rows.CoreEnd = core.GetIndex(last) + static_cast<IndexValueType>(core.GetSize(last));
+    exchange->SetSlab(rows);
+  }
   if (!weights.empty())
   {
     solver.SetWeights(weights.data());

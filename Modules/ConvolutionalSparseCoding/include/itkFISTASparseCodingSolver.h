@@ -73,6 +73,13 @@ public:
     return m_X.data();
   }
 
+  /** Its gradient steps are pixel by pixel: it solves slabs of a split problem. */
+  bool
+  SupportsHaloExchange() const override
+  {
+    return !m_Backtracking;
+  }
+
   void
   ReleaseWorkBuffers() override
   {

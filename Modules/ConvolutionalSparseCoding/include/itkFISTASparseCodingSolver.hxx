@@ -28,6 +28,11 @@ FISTASparseCodingSolver<TReal>::Initialize()
   const OperatorType & op = *this->GetOperator();
   const unsigned int   K = op.GetNumberOfKernels();
   m_CurrentLipschitz = m_LipschitzConstant > 0 ? m_LipschitzConstant : this->ComputeLipschitzConstant();
+  if (auto * exchange = this->GetHaloExchange())
+  {
+    // One step for every slab: the largest slab's estimate of the whole problem's L.
+    m_CurrentLipschitz = exchange->Maximum(m_CurrentLipschitz);
+  }
   if (!(m_CurrentLipschitz > 0))
   {
     itkExceptionMacro("The Lipschitz constant is zero: the kernels or the weights are all zero");
@@ -59,12 +64,12 @@ FISTASparseCodingSolver<TReal>::Initialize()
     m_PartialSums = op.AllocateSpectral(op.NumberOfChannelGroups());
     m_PartialResiduals = op.AllocateSpatial(op.NumberOfChannelGroups());
   }
-  const auto   data = this->ComputeGradient(true);
-  const double penalty =
-    this->GetProximalOperator()->Evaluate(m_X.data(), op.GetSpatialStride(), K, 0, op.GetNumberOfDomainPixels());
+  const auto            data = this->ComputeGradient(true);
+  std::array<double, 1> penalty{ this->EvaluateOwnedPenalty(m_X.data()) };
+  this->SumOverProcesses(penalty);
   this->m_Statistics.DataFidelity = data[0];
-  this->m_Statistics.Penalty = penalty;
-  this->m_Statistics.Objective = data[0] + this->GetLambda() * penalty;
+  this->m_Statistics.Penalty = penalty[0];
+  this->m_Statistics.Objective = data[0] + this->GetLambda() * penalty[0];
   this->m_Statistics.StepOrPenaltyParameter = 1.0 / m_CurrentLipschitz;
 }
 
@@ -108,7 +113,13 @@ FISTASparseCodingSolver<TReal>::StepBlock(RealType * x, RealType * xp, const Rea
       gradient[l] += gc[i] * e;
       distance[l] += e * e;
     };
-    Superclass::template ForEachInLanes<Lanes>(begin, end, accumulate);
+    // A slab of a split problem sums over what it owns; the halo's owners sum the halo.
+    this->ForEachOwnedPart(begin, end, [&](SizeValueType from, SizeValueType to, bool owned) {
+      if (owned)
+      {
+        Superclass::template ForEachInLanes<Lanes>(from, to, accumulate);
+      }
+    });
     for (unsigned int l = 0; l < Lanes; ++l)
     {
       sums[RestartProduct] += restart[l];
@@ -299,27 +310,31 @@ FISTASparseCodingSolver<TReal>::ComputeGradient(bool first)
   });
   const RealType * s = this->GetDomainSignal();
   const RealType * w2 = this->GetSquaredWeights();
-  const auto       sums = this->template ReduceOverBlocks<2>(
-    n, 4096, [&](SizeValueType begin, SizeValueType end, std::array<double, 2> & data) {
-      RealType atX = 0, atZ = 0;
-      for (SizeValueType i = begin; i < end; ++i)
-      {
-        RealType az = m_PartialResiduals[i];
-        for (unsigned int group = 1; group < groups; ++group)
+  auto             sums = this->template ReduceOverBlocks<2>(
+    n, 4096, [&](SizeValueType blockBegin, SizeValueType blockEnd, std::array<double, 2> & data) {
+      // A slab of a split problem counts the pixels it owns only.
+      this->ForEachOwnedPart(blockBegin, blockEnd, [&](SizeValueType begin, SizeValueType end, bool counted) {
+        RealType atX = 0, atZ = 0;
+        for (SizeValueType i = begin; i < end; ++i)
         {
-          az += m_PartialResiduals[group * stride + i];
+          RealType az = m_PartialResiduals[i];
+          for (unsigned int group = 1; group < groups; ++group)
+          {
+            az += m_PartialResiduals[group * stride + i];
+          }
+          az *= invN;
+          m_AXSpatial[i] = fresh * az + keep * m_AXSpatial[i];
+          const RealType rx = m_AXSpatial[i] - s[i];
+          const RealType rz = az - s[i];
+          atX += w2[i] * rx * rx;
+          atZ += w2[i] * rz * rz;
+          m_Residual[i] = w2[i] * rz;
         }
-        az *= invN;
-        m_AXSpatial[i] = fresh * az + keep * m_AXSpatial[i];
-        const RealType rx = m_AXSpatial[i] - s[i];
-        const RealType rz = az - s[i];
-        atX += w2[i] * rx * rx;
-        atZ += w2[i] * rz * rz;
-        m_Residual[i] = w2[i] * rz;
-      }
-      data[0] += atX;
-      data[1] += atZ;
+        data[0] += counted ? atX : 0;
+        data[1] += counted ? atZ : 0;
+      });
     });
+  this->SumOverProcesses(sums);
   op.ForwardFFTChannel(m_Residual.data(), m_ResidualSpectrum.data());
   m_DataAtZ = 0.5 * sums[1];
   return { 0.5 * sums[0], m_DataAtZ };
@@ -329,7 +344,14 @@ template <typename TReal>
 void
 FISTASparseCodingSolver<TReal>::Iterate()
 {
-  const StepSums sums = this->ProximalStep();
+  StepSums sums = this->ProximalStep();
+  if (auto * exchange = this->GetHaloExchange())
+  {
+    const OperatorType & op = *this->GetOperator();
+    sums[PenaltySum] = this->EvaluateOwnedPenalty(m_X.data());
+    exchange->Exchange(m_X.data(), op.GetNumberOfKernels(), op.GetSpatialStride());
+    exchange->SumInPlace(sums);
+  }
   if (m_AdaptiveRestart && sums[RestartProduct] > 0)
   {
     m_Momentum.Restart();

@@ -9,9 +9,9 @@
 namespace itk
 {
 /** \class ProcessCommunicator
- * \brief The collective steps of processes that share one computation: sums handed to every
- * process (all-reduce), sums each process keeps a block of (reduce-scatter), and blocks handed
- * from their owners to every process (all-gather).
+ * \brief The collective steps of processes that share one computation: sums and maxima handed to
+ * every process (all-reduce), sums each process keeps a block of (reduce-scatter), blocks handed
+ * from their owners to every process (all-gather), and exchanges between neighbours.
  *
  * The module's core links no message-passing library. A program that runs one computation on
  * several processes (the tools' --mpi mode, with MPI) gives the core an object of a subclass
@@ -22,7 +22,8 @@ namespace itk
  * distributed dictionary learning: Moreau and Gramfort, "Distributed convolutional dictionary
  * learning (DiCoDiLe)", IEEE TPAMI, 2020): each process codes its own images, and only the
  * dictionary update's per-frequency statistics, the solved kernel spectra, a few numbers of the
- * learning curve and the kernels' usage travel.
+ * learning curve and the kernels' usage travel. SlabHaloExchange uses it to solve one coding
+ * problem split into slabs: neighbours exchange the coefficients of their halos every iteration.
  *
  * Every process must take the same steps in the same order with the same counts. Blocks are laid
  * one after another in process order: block p of \c blockSizes[p] numbers starts after blocks
@@ -56,6 +57,17 @@ public:
     return 0;
   }
 
+  /** What a process hands one neighbour (\c Peer, a process index) and receives from it. */
+  template <typename TReal>
+  struct PeerMessage
+  {
+    unsigned int  Peer{ 0 };
+    const TReal * Send{ nullptr };
+    std::size_t   SendCount{ 0 };
+    TReal *       Receive{ nullptr };
+    std::size_t   ReceiveCount{ 0 };
+  };
+
   /** Replaces values[0..count) by their sums over the processes, on every process. */
   void
   SumInPlace(double * values, std::size_t count)
@@ -71,6 +83,30 @@ public:
   {
     m_BytesCommunicated += Total(blockSizes) * sizeof(TReal);
     this->ReduceScatter(values, blockSizes);
+  }
+  /** Replaces values[0..count) by their maxima over the processes, on every process. */
+  void
+  MaximumInPlace(double * values, std::size_t count)
+  {
+    m_BytesCommunicated += count * sizeof(double);
+    this->AllMaximum(values, count);
+  }
+  /** Sends and receives every message at once; each peer calls it with the message back, whose
+   * counts match (SendCount here is ReceiveCount there). A single process has no peers. */
+  template <typename TReal>
+  void
+  ExchangeWithPeers(const std::vector<PeerMessage<TReal>> & messages)
+  {
+    for (const auto & message : messages)
+    {
+      if (message.Peer >= this->GetNumberOfProcesses() || message.Peer == this->GetProcessIndex())
+      {
+        itkExceptionMacro("Process " << this->GetProcessIndex() << " of " << this->GetNumberOfProcesses()
+                                     << " cannot exchange with process " << message.Peer);
+      }
+      m_BytesCommunicated += message.SendCount * sizeof(TReal);
+    }
+    this->PeerExchange(messages);
   }
   /** On return every block holds its owner process's values, on every process. */
   template <typename TReal>
@@ -108,6 +144,16 @@ protected:
   /** The steps themselves; the single process has nothing to exchange. */
   virtual void
   AllSum(double * /*values*/, std::size_t /*count*/)
+  {}
+  virtual void
+  AllMaximum(double * /*values*/, std::size_t /*count*/)
+  {}
+  /** Only called with peers, which a single process has none of (ExchangeWithPeers() checks). */
+  virtual void
+  PeerExchange(const std::vector<PeerMessage<float>> & /*messages*/)
+  {}
+  virtual void
+  PeerExchange(const std::vector<PeerMessage<double>> & /*messages*/)
   {}
   virtual void
   ReduceScatter(float * /*values*/, const BlockSizesType & /*blockSizes*/)

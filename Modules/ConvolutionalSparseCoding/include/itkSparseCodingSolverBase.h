@@ -3,6 +3,7 @@
 
 #include "itkMultiChannelFourierConvolution.h"
 #include "itkProximalOperator.h"
+#include "itkSlabHaloExchange.h"
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -115,6 +116,7 @@ public:
   using RealBufferType = typename OperatorType::RealBufferType;
   using ComplexBufferType = typename OperatorType::ComplexBufferType;
   using StatisticsType = SparseCodingIterationStatistics;
+  using HaloExchangeType = SlabHaloExchange<TReal>;
 
   /** The initialised operator A. */
   void
@@ -187,6 +189,19 @@ public:
    * Returned coefficient maps cover the image grid either way. */
   itkSetMacro(CoefficientsBeyondImage, bool);
   itkGetConstMacro(CoefficientsBeyondImage, bool);
+
+  /** Solve one slab of a problem split over processes (SlabHaloExchange): the operator and the
+   * signal are the slab's solve region, the statistics (objective, tests) the whole problem's.
+   * Only solvers whose steps are local support it (FISTA, without backtracking); nullptr (the
+   * default) solves the problem given. */
+  itkSetObjectMacro(HaloExchange, HaloExchangeType);
+  itkGetModifiableObjectMacro(HaloExchange, HaloExchangeType);
+  /** Whether this solver can solve a slab with a halo exchange. */
+  virtual bool
+  SupportsHaloExchange() const
+  {
+    return false;
+  }
 
   /** Frees every buffer but the solution, so that a caller copying the solution out does not
    * hold the solver's working memory at the same time. Solve() allocates them again. */
@@ -305,8 +320,69 @@ protected:
   const uint8_t *
   GetSupportMask() const
   {
+    if (m_HaloExchange && m_CoefficientsBeyondImage)
+    {
+      return m_HaloExchange->GetSupportMask(); // beyond the whole image's edges only
+    }
     return m_Operator->GetCoefficientSupportMask(m_CoefficientsBeyondImage);
   }
+  /** f(from, to, owned) over [begin, end) of the domain pixels, cut where the ranges this process
+   * owns begin and end: one owned call unless a halo exchange splits the problem. Sums over the
+   * problem are taken over the owned parts. */
+  template <typename TFunction>
+  void
+  ForEachOwnedPart(SizeValueType begin, SizeValueType end, TFunction && f) const
+  {
+    if (!m_HaloExchange)
+    {
+      f(begin, end, true);
+      return;
+    }
+    SizeValueType at = begin;
+    for (const auto & range : m_HaloExchange->GetOwnedRanges())
+    {
+      const SizeValueType from = std::clamp(range.first, at, end), to = std::clamp(range.second, at, end);
+      if (from > at)
+      {
+        f(at, from, false);
+      }
+      if (to > from)
+      {
+        f(from, to, true);
+      }
+      at = std::max(at, to);
+    }
+    if (end > at)
+    {
+      f(at, end, false);
+    }
+  }
+  /** g over the coefficients this process owns (K domain maps). */
+  double
+  EvaluateOwnedPenalty(const RealType * x) const
+  {
+    double penalty = 0;
+    this->ForEachOwnedPart(
+      0, m_Operator->GetNumberOfDomainPixels(), [&](SizeValueType from, SizeValueType to, bool owned) {
+        if (owned)
+        {
+          penalty +=
+            m_ProximalOperator->Evaluate(x, m_Operator->GetSpatialStride(), m_Operator->GetNumberOfKernels(), from, to);
+        }
+      });
+    return penalty;
+  }
+  /** Sums over the processes sharing a split problem (nothing to do otherwise). */
+  template <std::size_t N>
+  void
+  SumOverProcesses(std::array<double, N> & values) const
+  {
+    if (m_HaloExchange)
+    {
+      m_HaloExchange->SumInPlace(values);
+    }
+  }
+
   /** Whether SetInitialCoefficients() gave a warm start. */
   bool
   HasInitialCoefficients() const
@@ -473,6 +549,7 @@ private:
   typename ProximalOperatorType::ConstPointer m_ProximalOperator;
   double                                      m_Lambda{ 0.05 };
   bool                                        m_CoefficientsBeyondImage{ false };
+  typename HaloExchangeType::Pointer          m_HaloExchange;
   unsigned int                                m_MaximumNumberOfIterations{ 200 };
   double                                      m_RelativeTolerance{ 1e-4 };
   const RealType *                            m_ImageSignal{ nullptr };

@@ -160,6 +160,17 @@ SparseCodingSolverBase<TReal>::Solve()
     }
   }
 
+  if (m_HaloExchange)
+  {
+    if (!this->SupportsHaloExchange())
+    {
+      itkExceptionMacro(<< this->GetNameOfClass()
+                        << " cannot solve a slab of a problem split over processes: its steps are not local (use "
+                           "FISTA, without backtracking)");
+    }
+    m_HaloExchange->Initialize(*m_Operator, m_CoefficientsBeyondImage);
+  }
+
   m_StopRequested = false;
   m_Converged = false;
   m_History.clear();
@@ -405,6 +416,7 @@ SparseCodingSolverBase<TReal>::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "MaximumNumberOfIterations: " << m_MaximumNumberOfIterations << std::endl;
   os << indent << "RelativeTolerance: " << m_RelativeTolerance << std::endl;
   os << indent << "Weighted: " << (m_SquaredWeights.size() > 0) << std::endl;
+  os << indent << "HaloExchange: " << (m_HaloExchange ? "a slab of a split problem" : "none") << std::endl;
   os << indent << "Iteration: " << m_Statistics.Iteration << std::endl;
   os << indent << "Objective: " << m_Statistics.Objective << std::endl;
   os << indent << "Converged: " << m_Converged << std::endl;
