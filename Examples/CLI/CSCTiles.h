@@ -44,7 +44,8 @@ TilingParameters()
                      "MPI: one problem",
                      "with --mpi (one slab per rank): the ranks exchange their halos' coefficients every iteration, "
                      "so the slabs solve the whole image's problem (its objective, to rounding) instead of one "
-                     "problem each; needs --solver fista, --boundary zeropadded, stride 1 and --halo 2 or more") };
+                     "problem each; needs --solver fista, --boundary zeropadded, stride 1 and --halo 2 or more (the "
+                     "default then: the least that gives the exact gradient, larger ones only cost)") };
 }
 
 /** The tiling parameters as a group of a tool's description. */
@@ -178,6 +179,10 @@ ConfigureGlobalSlabs(const Arguments & args, TFilter * filter, const SolverFlags
   if (std::any_of(stride.begin(), stride.end(), [](unsigned int f) { return f != 1; }))
   {
     throw UsageError("--mpi-global needs stride 1");
+  }
+  if (!args.Has("--halo"))
+  {
+    filter->SetHaloRadii(2.0);
   }
   if (filter->GetHaloRadii() < 2)
   {
