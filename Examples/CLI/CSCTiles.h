@@ -45,7 +45,8 @@ TilingParameters()
                      "with --mpi (one slab per rank): the ranks exchange their halos' coefficients every iteration, "
                      "so the slabs solve the whole image's problem (its objective, to rounding) instead of one "
                      "problem each; needs --solver fista, --boundary zeropadded, stride 1 and --halo 2 or more (the "
-                     "default then: the least that gives the exact gradient, larger ones only cost)") };
+                     "default then, also for --halo 4: the least that gives the exact gradient, larger ones only "
+                     "cost)") };
 }
 
 /** The tiling parameters as a group of a tool's description. */

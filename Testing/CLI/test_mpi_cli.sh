@@ -193,7 +193,7 @@ for case in "--mpi --mpi-global:--solver fista" "--mpi-global:--mpi without --ti
 done
 # Halos taller than a neighbour's core: every rank stops with the reason.
 "${mpi[@]}" -np 3 "$CSC" --input "$work/data/image.mha" --gaussian-dictionary 2 --boundary zeropadded --solver fista \
-  --mpi --mpi-global --halo 4 --output-coefficients x.mha > ../out 2> ../err
+  --mpi --mpi-global --halo 6 --output-coefficients x.mha > ../out 2> ../err
 (($? != 0)) || fail mpi-global-thin-slabs "exit 0"
 grep -q "reach beyond each other's cores" ../err || fail mpi-global-thin-slabs "message"
 [[ -z $(ls -A) ]] || fail mpi-global-thin-slabs "left behind: $(ls -A)"
