@@ -14,16 +14,32 @@ def shared_dir():
     return path
 
 
+def kernel_spectra(dictionary, shape):
+    """The K kernels' spectra on a circular grid of \c shape, kernel origin at the centre tap
+    (size // 2 per axis), as the module's operator defines it. dictionary: (K, *kernel shape)."""
+    k = dictionary.shape[0]
+    padded = np.zeros((k,) + tuple(shape))
+    padded[(slice(None),) + tuple(slice(0, n) for n in dictionary.shape[1:])] = dictionary
+    axes = tuple(range(1, len(shape) + 1))
+    padded = np.roll(padded, tuple(-(n // 2) for n in dictionary.shape[1:]), axis=axes)
+    return np.fft.rfftn(padded, axes=axes)
+
+
 def circular_synthesis(dictionary, coefficients):
-    """sum_k d_k (*) x_k, circular, kernel origin at its centre tap (size // 2), as the module's
-    operator defines it. dictionary: (K, h, w); coefficients: (K, H, W)."""
-    k, h, w = dictionary.shape
+    """sum_k d_k (*) x_k, circular, in any dimension. dictionary: (K, *kernel shape);
+    coefficients: (K, *image shape)."""
     shape = coefficients.shape[1:]
-    padded = np.zeros((k,) + shape)
-    padded[:, :h, :w] = dictionary
-    padded = np.roll(padded, (-(h // 2), -(w // 2)), axis=(1, 2))
-    spectrum = np.fft.rfft2(padded) * np.fft.rfft2(coefficients.astype(np.float64))
-    return np.fft.irfft2(spectrum.sum(axis=0), s=shape)
+    axes = tuple(range(1, len(shape) + 1))
+    spectrum = kernel_spectra(dictionary, shape) * np.fft.rfftn(coefficients.astype(np.float64), axes=axes)
+    return np.fft.irfftn(spectrum.sum(axis=0), s=shape)
+
+
+def circular_adjoint(dictionary, image):
+    """A^T r: each kernel's circular correlation with \c image (*image shape), (K, *image shape)."""
+    shape = image.shape
+    axes = tuple(range(1, len(shape) + 1))
+    spectrum = np.conj(kernel_spectra(dictionary, shape)) * np.fft.rfftn(image.astype(np.float64))[None]
+    return np.fft.irfftn(spectrum, s=shape, axes=axes)
 
 
 def check(condition, message):
