@@ -334,6 +334,19 @@ Main(const ToolDescription & tool, int argc, char * argv[], TRun2 && run2, TRun3
   });
 }
 
+/** The process's resident memory now (/proc/self/statm), in MiB; 0 where unknown. */
+inline double
+CurrentResidentMegabytes()
+{
+  std::ifstream statm("/proc/self/statm");
+  double        pages = 0, resident = 0;
+  if (!(statm >> pages >> resident))
+  {
+    return 0.0;
+  }
+  return resident * double(sysconf(_SC_PAGE_SIZE)) / double(1 << 20);
+}
+
 inline double
 PeakResidentMegabytes()
 {

@@ -10,6 +10,8 @@
 #include "itkSlabHaloExchange.h"
 #include "itkImageTiling.h"
 #include <functional>
+#include <numeric>
+#include <sstream>
 
 namespace csc
 {
@@ -25,6 +27,13 @@ TilingParameters()
                      "so images larger than memory run (default: the whole image at once)")
              .Range(1)
              .Hint("N"),
+           Parameter(Kind::Float,
+                     "memory-budget",
+                     "Memory budget",
+                     "solve tile by tile, as --tile-size, with the largest tiles whose estimated working memory keeps "
+                     "the process within M MiB (one tile when the whole image fits)")
+             .Range(1)
+             .Hint("M"),
            Parameter(Kind::Float,
                      "halo",
                      "Halo",
@@ -85,15 +94,27 @@ StreamedImageInput(const std::string & path, const std::string & what)
 }
 
 /** Starts MPI for --mpi (before any collective step). Returns whether the run is tiled: with
- * --tile-size, or with --mpi alone (one slab per rank). */
+ * --tile-size or --memory-budget, or with --mpi alone (one slab per rank). */
 inline bool
 StartTiling(const Arguments & args)
 {
+  if (args.Has("--tile-size") && args.Has("--memory-budget"))
+  {
+    throw UsageError("give --tile-size or --memory-budget, not both");
+  }
   if (args.Has("--mpi"))
   {
     MpiSession::Instance().Start();
   }
-  return args.Has("--tile-size") || args.Has("--mpi");
+  return args.Has("--tile-size") || args.Has("--memory-budget") || args.Has("--mpi");
+}
+
+/** The tile edge of a tiled run: --tile-size, the one --memory-budget chose, or 0 (slabs). */
+inline long &
+ChosenTileSize()
+{
+  static long edge = 0;
+  return edge;
 }
 
 /** The tiles of a tiled run, with the checks that name a bad tile size: cubes of --tile-size
@@ -105,18 +126,19 @@ SplitIntoTiles(const Arguments & args, const itk::ImageRegion<VDimension> & imag
                const itk::FixedArray<unsigned int, VDimension> & stride, const itk::Size<VDimension> & kernelSize)
 {
   const auto &          mpi = MpiSession::Instance();
-  const bool            slabs = !args.Has("--tile-size");
+  const bool            slabs = ChosenTileSize() == 0;
   itk::Size<VDimension> tileSize = image.GetSize();
   for (unsigned int d = 0; d < VDimension; ++d)
   {
-    long edge = slabs ? long(image.GetSize(d)) : Integer(args, "--tile-size");
+    long edge = slabs ? long(image.GetSize(d)) : ChosenTileSize();
     if (slabs && d == VDimension - 1)
     {
       edge = (long(image.GetSize(d)) + mpi.Size() - 1) / mpi.Size();
       edge = (edge + long(stride[d]) - 1) / long(stride[d]) * long(stride[d]);
     }
     const std::string what = slabs ? "one slab per rank (" + std::to_string(edge) + " pixels along the last axis)"
-                                   : "--tile-size " + std::to_string(edge);
+                             : args.Has("--memory-budget") ? "--memory-budget's tiles of " + std::to_string(edge)
+                                                           : "--tile-size " + std::to_string(edge);
     if (!slabs && edge % long(stride[d]) != 0)
     {
       throw UsageError(what + " must be a multiple of the stride (" + std::to_string(stride[d]) + " along axis " +
@@ -148,6 +170,62 @@ SplitIntoTiles(const Arguments & args, const itk::ImageRegion<VDimension> & imag
   return mine;
 }
 
+/** --memory-budget M: the largest tile edge (a multiple of every axis's stride) whose solve on
+ * the tile grown by its halo, with the tile's input and output buffers, keeps the process (as
+ * large as it is now) within M MiB; throws when even the smallest tiles would not. */
+template <typename TFilter>
+long
+TileSizeForBudget(const Arguments & args, const TFilter * filter, const itk::Size<TFilter::ImageDimension> & kernelSize)
+{
+  constexpr unsigned int Dimension = TFilter::ImageDimension;
+  using Tiling = itk::ImageTiling<Dimension>;
+  const double budget = args.Number("--memory-budget") * double(1 << 20);
+  const double now = CurrentResidentMegabytes() * double(1 << 20);
+  const auto   image = filter->GetInput()->GetLargestPossibleRegion();
+  const auto   stride = filter->GetStride();
+  const auto   halo = Tiling::HaloForKernel(kernelSize, filter->GetHaloRadii());
+  const double K = double(filter->GetDictionary()->GetLargestPossibleRegion().GetSize(Dimension));
+  long         step = 1, largest = 0, smallest = 0;
+  for (unsigned int d = 0; d < Dimension; ++d)
+  {
+    step = std::lcm(step, long(stride[d]));
+    largest = std::max(largest, long(image.GetSize(d)));
+    smallest = std::max(smallest, long(kernelSize[d]));
+  }
+  auto bytes = [&](long edge) {
+    // A tile in the image's middle grows by the halo on both sides: the largest solve.
+    typename Tiling::RegionType core = image;
+    for (unsigned int d = 0; d < Dimension; ++d)
+    {
+      core.SetSize(d, std::min<itk::SizeValueType>(image.GetSize(d), itk::SizeValueType(edge)));
+      core.SetIndex(d, image.GetIndex(d) + long(image.GetSize(d) - core.GetSize(d)) / 2);
+    }
+    const auto solve = Tiling::Grow(core, halo, image, stride);
+    // The solve, the tile read (twice: reader and signal), the core's outputs written, and what
+    // the pipeline, the FFTW plans and the libraries add once solving (16 MiB: 11-14 MiB measured
+    // beyond the rest, BENCHMARKS.md "Memory budget").
+    return filter->EstimateSolveBytes(solve) + 8.0 * double(solve.GetNumberOfPixels()) +
+           4.0 * (K + 1) * double(core.GetNumberOfPixels()) + 16.0 * double(1 << 20);
+  };
+  smallest = (smallest + step - 1) / step * step;
+  largest = (largest + step - 1) / step * step;
+  for (long edge = largest; edge >= smallest; edge -= step)
+  {
+    if (now + bytes(edge) <= budget)
+    {
+      std::cout << "--memory-budget " << args.Get("--memory-budget") << " MiB: tiles of " << edge
+                << " pixels (the process holds " << std::lround(now / double(1 << 20)) << " MiB, a tile about "
+                << std::lround(bytes(edge) / double(1 << 20)) << " MiB more)\n";
+      return edge;
+    }
+  }
+  std::ostringstream message;
+  message << "--memory-budget " << args.Get("--memory-budget") << " MiB is too small: the process holds "
+          << std::lround(now / double(1 << 20)) << " MiB already and tiles of " << smallest << " pixels need about "
+          << std::lround(bytes(smallest) / double(1 << 20)) << " MiB more";
+  throw UsageError(message.str());
+}
+
 /** SplitIntoTiles() for a coding filter: its input's grid, its stride, its kernels. */
 template <typename TFilter>
 std::vector<typename itk::ImageTiling<TFilter::ImageDimension>::Tile>
@@ -157,6 +235,9 @@ SplitFilterIntoTiles(const Arguments & args, TFilter * filter)
   itk::Size<Dimension>   kernelSize;
   const auto             dictionarySize = filter->GetDictionary()->GetLargestPossibleRegion().GetSize();
   std::copy_n(dictionarySize.begin(), Dimension, kernelSize.begin());
+  ChosenTileSize() = args.Has("--tile-size")       ? Integer(args, "--tile-size")
+                     : args.Has("--memory-budget") ? TileSizeForBudget(args, filter, kernelSize)
+                                                   : 0;
   return SplitIntoTiles<Dimension>(
     args, filter->GetInput()->GetLargestPossibleRegion(), filter->GetStride(), kernelSize);
 }
@@ -166,9 +247,9 @@ template <typename TFilter>
 void
 ConfigureGlobalSlabs(const Arguments & args, TFilter * filter, const SolverFlags & flags)
 {
-  if (!args.Has("--mpi") || args.Has("--tile-size"))
+  if (!args.Has("--mpi") || args.Has("--tile-size") || args.Has("--memory-budget"))
   {
-    throw UsageError("--mpi-global needs --mpi without --tile-size (one slab per rank)");
+    throw UsageError("--mpi-global needs --mpi without --tile-size or --memory-budget (one slab per rank)");
   }
   if (flags.Solver != "fista")
   {
@@ -226,7 +307,7 @@ public:
     const auto        io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::IOFileModeEnum::WriteMode);
     if (!io || !io->CanStreamWrite() || args.Has("--compress"))
     {
-      throw UsageError(flag + " '" + path + "': with --tile-size the image outputs are written in pieces, " +
+      throw UsageError(flag + " '" + path + "': tile by tile the image outputs are written in pieces, " +
                        "which needs an uncompressed MetaImage (.mha or .mhd) without --compress");
     }
   }

@@ -382,10 +382,11 @@ WriteCodingReport(const csc::Arguments & args, TFilter * filter, const TSolverFl
                            { "weights", args.Has("--weights") ? csc::Json(args.Get("--weights")) : csc::Json() },
                            { "max_iterations", filter->GetMaximumNumberOfIterations() },
                            { "tolerance", filter->GetRelativeTolerance() } };
-  if (args.Has("--tile-size") || args.Has("--mpi"))
+  if (args.Has("--tile-size") || args.Has("--memory-budget") || args.Has("--mpi"))
   {
-    report["tiling"] = { { "tile_size",
-                           args.Has("--tile-size") ? csc::Json(csc::Integer(args, "--tile-size")) : csc::Json() },
+    report["tiling"] = { { "tile_size", csc::ChosenTileSize() > 0 ? csc::Json(csc::ChosenTileSize()) : csc::Json() },
+                         { "memory_budget_mib",
+                           args.Has("--memory-budget") ? csc::Json(args.Number("--memory-budget")) : csc::Json() },
                          { "halo_radii", filter->GetHaloRadii() },
                          { "ranks", csc::MpiSession::Instance().Size() },
                          { "mpi_global", args.Has("--mpi-global") } };
@@ -486,7 +487,9 @@ Run(const csc::Arguments & args)
   filter->SetHaloRadii(args.Number("--halo"));
   if (tiled && solverFlags.Boundary != "zeropadded")
   {
-    throw csc::UsageError(std::string(args.Has("--tile-size") ? "--tile-size" : "--mpi") +
+    throw csc::UsageError(std::string(args.Has("--tile-size")       ? "--tile-size"
+                                      : args.Has("--memory-budget") ? "--memory-budget"
+                                                                    : "--mpi") +
                           " needs --boundary zeropadded (a periodic problem wraps around the whole image)");
   }
   if (args.Has("--mpi-global"))

@@ -286,10 +286,11 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const typename TFilte
   report["iterations"] = stats.Iteration;
   report["objective"] = stats.Objective;
   report["noise_sigma"] = noiseSigma;
-  if (args.Has("--tile-size") || args.Has("--mpi"))
+  if (args.Has("--tile-size") || args.Has("--memory-budget") || args.Has("--mpi"))
   {
-    report["tiling"] = { { "tile_size",
-                           args.Has("--tile-size") ? csc::Json(csc::Integer(args, "--tile-size")) : csc::Json() },
+    report["tiling"] = { { "tile_size", csc::ChosenTileSize() > 0 ? csc::Json(csc::ChosenTileSize()) : csc::Json() },
+                         { "memory_budget_mib",
+                           args.Has("--memory-budget") ? csc::Json(args.Number("--memory-budget")) : csc::Json() },
                          { "halo_radii", filter->GetHaloRadii() },
                          { "ranks", csc::MpiSession::Instance().Size() },
                          { "mpi_global", args.Has("--mpi-global") } };
@@ -470,7 +471,9 @@ Run(const csc::Arguments & args)
   filter->SetHaloRadii(args.Number("--halo"));
   if (tiled && solverFlags.Boundary != "zeropadded")
   {
-    throw csc::UsageError(std::string(args.Has("--tile-size") ? "--tile-size" : "--mpi") +
+    throw csc::UsageError(std::string(args.Has("--tile-size")       ? "--tile-size"
+                                      : args.Has("--memory-budget") ? "--memory-budget"
+                                                                    : "--mpi") +
                           " needs --boundary zeropadded (a periodic problem wraps around the whole image)");
   }
   if (args.Has("--mpi-global"))

@@ -377,6 +377,19 @@ refused csc-tiles-compressed 2 "uncompressed MetaImage" -- "${csc[@]}" --boundar
 refused csc-tiles-nrrd-output 2 "--output-reconstruction 'r.nrrd'.*uncompressed MetaImage" -- "${csc[@]}" --boundary zeropadded --tile-size 16 --output-coefficients x.mha --output-reconstruction r.nrrd
 refused csc-tiles-picture 2 "--output-picture shows the whole image" -- "${csc[@]}" --boundary zeropadded --tile-size 16 --output-coefficients x.mha --output-picture p.png
 refused gssl-tiles-exemplar 2 "exemplar kernels are cut from the image in memory" -- "$GSSL" --input "$img" --kernels "exemplar:20,20,3" --lambda 1 --tile-size 24 --output-sources s.csv
+# --memory-budget: tiles chosen to fit, the peak within the budget; the same answer as those tiles
+# given by --tile-size; a budget too small or given with --tile-size is refused.
+budget=("$CSC" --input "$data/big.mha" --gaussian-dictionary 1,2 --lambda 0.5 --boundary zeropadded --max-iterations 5)
+accepted csc-memory-budget "x.mha t.json" -- "${budget[@]}" --memory-budget 48 --output-coefficients x.mha --report t.json
+budget_dir=$case_dir
+edge=$(json "$budget_dir/t.json" "['tiling']['tile_size']")
+peak=$(json "$budget_dir/t.json" "['peak_memory_mb']")
+"$python" -c "import sys; e, p = int(sys.argv[1]), float(sys.argv[2]); assert 64 <= e < 512 and p <= 48, (e, p)" \
+  "$edge" "$peak" || fail csc-memory-budget "tiles of $edge pixels, peak $peak MB for a budget of 48 MiB"
+accepted csc-memory-budget-as-tiles "x.mha" -- "${budget[@]}" --tile-size "$edge" --output-coefficients x.mha
+cmp -s "$budget_dir/x.mha" "$case_dir/x.mha" || fail csc-memory-budget "not the answer of --tile-size $edge"
+refused csc-memory-budget-too-small 2 "--memory-budget 8 MiB is too small" -- "${budget[@]}" --memory-budget 8 --output-coefficients x.mha
+refused csc-memory-budget-and-tiles 2 "give --tile-size or --memory-budget, not both" -- "${budget[@]}" --memory-budget 48 --tile-size 64 --output-coefficients x.mha
 # A full disk half-way through the tiles: no output and no staged piece is left.
 refused csc-tiles-disk-full fail "cannot write --output-coefficients.*disk full" 300 -- "${big[@]}" --boundary zeropadded --tile-size 128 --output-coefficients x.mha
 

@@ -190,6 +190,13 @@ public:
     return m_Statistics.ElapsedSeconds;
   }
 
+  /** Bytes a solve on \c region of the input's grid holds at its peak, estimated: the solvers'
+   * about 6 domain-sized buffers per kernel and a dozen more, and the coefficient maps. The
+   * update refuses a region that would not fit in memory by it; the tools' --memory-budget
+   * chooses their tiles by it. Needs the dictionary. Subclasses add what they hold beyond. */
+  virtual double
+  EstimateSolveBytes(const ImageRegionType & region) const;
+
   using DataObjectPointerArraySizeType = ProcessObject::DataObjectPointerArraySizeType;
   using Superclass::MakeOutput;
   DataObject::Pointer

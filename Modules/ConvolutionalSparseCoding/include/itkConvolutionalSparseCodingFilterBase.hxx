@@ -303,19 +303,29 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::ReadKernels() const
                                         << " pixels)");
     }
   }
-  // The solvers hold about 6 domain-sized buffers per kernel (coefficients, dual, spectra, the
-  // kernels' spectra) plus the coefficient output: refuse before allocating what cannot fit.
-  double domain = 1;
-  for (unsigned int d = 0; d < ImageDimension; ++d)
-  {
-    domain *= double(inputRegion.GetSize(d) + dictionarySize[d] - 1);
-  }
+  // Refuse before allocating what cannot fit.
   std::ostringstream what;
   what << "Sparse coding with " << K << " kernels of " << taps << " taps on a " << inputRegion.GetSize() << " image";
-  CheckMemoryEstimate(sizeof(RealType) * (domain * (6.0 * K + 12) + double(K) * inputRegion.GetNumberOfPixels()),
-                      what.str());
+  CheckMemoryEstimate(this->EstimateSolveBytes(inputRegion), what.str());
 
   return kernels;
+}
+
+template <typename TInputImage, typename TRealType>
+double
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::EstimateSolveBytes(const ImageRegionType & region) const
+{
+  // About 6 domain-sized buffers per kernel (coefficients, dual, spectra, the kernels' spectra)
+  // and a dozen single ones, plus the coefficient output.
+  const auto dictionarySize = this->GetDictionary()->GetLargestPossibleRegion().GetSize();
+  double     domain = 1;
+  for (unsigned int d = 0; d < ImageDimension; ++d)
+  {
+    domain *=
+      double(MultiChannelFourierConvolution<RealType>::FFTFriendlySize(region.GetSize(d) + dictionarySize[d] - 1));
+  }
+  const double K = double(dictionarySize[ImageDimension]);
+  return sizeof(RealType) * (domain * (6.0 * K + 12) + K * double(region.GetNumberOfPixels()));
 }
 
 template <typename TInputImage, typename TRealType>
