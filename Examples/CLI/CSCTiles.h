@@ -279,6 +279,26 @@ ConfigureGlobalSlabs(const Arguments & args, TFilter * filter, const SolverFlags
   filter->SetSolver(solver.GetPointer());
 }
 
+/** The filter's halo, and the checks and solver of a tiled run: the zero-padded boundary,
+ * --mpi-global's exchanging solver. */
+template <typename TFilter>
+void
+ConfigureTiling(const Arguments & args, TFilter * filter, bool tiled, const SolverFlags & flags)
+{
+  filter->SetHaloRadii(args.Number("--halo"));
+  if (tiled && flags.Boundary != "zeropadded")
+  {
+    throw UsageError(std::string(args.Has("--tile-size")       ? "--tile-size"
+                                 : args.Has("--memory-budget") ? "--memory-budget"
+                                                               : "--mpi") +
+                     " needs --boundary zeropadded (a periodic problem wraps around the whole image)");
+  }
+  if (args.Has("--mpi-global"))
+  {
+    ConfigureGlobalSlabs(args, filter, flags);
+  }
+}
+
 /** Says how the image was tiled (and on which rank). */
 inline void
 ReportTiles(size_t tiles, double haloRadii)

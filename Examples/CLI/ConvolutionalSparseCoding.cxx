@@ -484,18 +484,7 @@ Run(const csc::Arguments & args)
   const auto solverFlags = csc::ApplySolverFlags(args, filter.GetPointer());
   ConfigurePursuit(args, filter.GetPointer(), solverFlags.Solver);
   ApplyStride(args, filter.GetPointer(), image->GetLargestPossibleRegion());
-  filter->SetHaloRadii(args.Number("--halo"));
-  if (tiled && solverFlags.Boundary != "zeropadded")
-  {
-    throw csc::UsageError(std::string(args.Has("--tile-size")       ? "--tile-size"
-                                      : args.Has("--memory-budget") ? "--memory-budget"
-                                                                    : "--mpi") +
-                          " needs --boundary zeropadded (a periodic problem wraps around the whole image)");
-  }
-  if (args.Has("--mpi-global"))
-  {
-    csc::ConfigureGlobalSlabs(args, filter.GetPointer(), solverFlags);
-  }
+  csc::ConfigureTiling(args, filter.GetPointer(), tiled, solverFlags);
   filter->SetInput(image);
   const auto dictionary = ReadCodingDictionary<VDimension>(args);
   filter->SetDictionary(dictionary);

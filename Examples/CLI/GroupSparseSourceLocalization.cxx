@@ -468,18 +468,7 @@ Run(const csc::Arguments & args)
   filter->SetLambda(args.Number("--lambda", 0.0));
   const std::string mode = ConfigureDetection(args, filter.GetPointer());
   const auto        solverFlags = csc::ApplySolverFlags(args, filter.GetPointer());
-  filter->SetHaloRadii(args.Number("--halo"));
-  if (tiled && solverFlags.Boundary != "zeropadded")
-  {
-    throw csc::UsageError(std::string(args.Has("--tile-size")       ? "--tile-size"
-                                      : args.Has("--memory-budget") ? "--memory-budget"
-                                                                    : "--mpi") +
-                          " needs --boundary zeropadded (a periodic problem wraps around the whole image)");
-  }
-  if (args.Has("--mpi-global"))
-  {
-    csc::ConfigureGlobalSlabs(args, filter.GetPointer(), solverFlags);
-  }
+  csc::ConfigureTiling(args, filter.GetPointer(), tiled, solverFlags);
 
   // Tiled: the input stays in its file, read a tile at a time.
   typename itk::ImageFileReader<ImageType>::Pointer reader;
