@@ -55,6 +55,12 @@ check(traces.shape[1] == 3, f"traces: frames x cells {traces.shape}")
 for k, cell in enumerate(order):
     r = np.corrcoef(traces[:, cell], truth[k])[0, 1]
     check(r >= 0.95, f"cell {k}: its trace correlates {r:.3f} with the planted activity")
+spike_table = np.array([list(row) for row in sttd.GetSpikeTable()])  # cell, frame, count, amplitude, response
+for k, cell in enumerate(order):
+    planted_frames = list(range(7 + 9 * k, 290, 23 + 5 * k))
+    rows = spike_table[spike_table[:, 0] == cell]
+    frames = sorted(int(f) for f, n in zip(rows[:, 1], rows[:, 2]) for _ in range(int(n)))
+    check(frames == planted_frames, f"cell {k}: the spikes are the {len(planted_frames)} planted frames ({frames[:4]}...)")
 background = itk.array_from_image(sttd.GetSpatialBackground())
 relative = (np.abs(background * np.mean(list(sttd.GetTemporalBackground())) - spatial * temporal.mean()).max()
             / spatial.mean())

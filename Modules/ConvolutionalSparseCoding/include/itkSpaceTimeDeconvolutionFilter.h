@@ -141,10 +141,24 @@ public:
   {
     return m_Cells;
   }
+#if !defined(ITK_WRAPPING_PARSER) // the temporal filter's nested type: Python reads GetSpikeTable()
   const std::vector<SpikeEvent> &
   GetSpikes() const
   {
     return m_Spikes;
+  }
+#endif
+  /** The spikes as rows of numbers: cell (0-based), frame, count, amplitude, response. */
+  std::vector<std::vector<double>>
+  GetSpikeTable() const
+  {
+    std::vector<std::vector<double>> rows;
+    for (const auto & spike : m_Spikes)
+    {
+      rows.push_back(
+        { double(spike.Trace), double(spike.Frame), double(spike.Count), spike.Amplitude, double(spike.Response) });
+    }
+    return rows;
   }
   const std::vector<ResponseType> &
   GetResponses() const
