@@ -387,7 +387,17 @@ peak=$(json "$budget_dir/t.json" "['peak_memory_mb']")
 "$python" -c "import sys; e, p = int(sys.argv[1]), float(sys.argv[2]); assert 64 <= e < 512 and p <= 48, (e, p)" \
   "$edge" "$peak" || fail csc-memory-budget "tiles of $edge pixels, peak $peak MB for a budget of 48 MiB"
 accepted csc-memory-budget-as-tiles "x.mha" -- "${budget[@]}" --tile-size "$edge" --output-coefficients x.mha
-cmp -s "$budget_dir/x.mha" "$case_dir/x.mha" || fail csc-memory-budget "not the answer of --tile-size $edge"
+# Equal up to the rounding of FFTW plans, which a busy machine measures differently per process.
+"$python" - "$budget_dir/x.mha" "$case_dir/x.mha" <<'PY' || fail csc-memory-budget "not the answer of --tile-size $edge"
+import sys
+import numpy as np
+def mha(path):
+    raw = open(path, 'rb').read()
+    start = raw.index(b'ElementDataFile = LOCAL\n') + len(b'ElementDataFile = LOCAL\n')
+    return raw[:start], np.frombuffer(raw[start:], dtype=np.float32)
+(ha, a), (hb, b) = mha(sys.argv[1]), mha(sys.argv[2])
+assert ha == hb and np.abs(a - b).max() <= 1e-5 * np.abs(a).max(), np.abs(a - b).max() / np.abs(a).max()
+PY
 refused csc-memory-budget-too-small 2 "--memory-budget 8 MiB is too small" -- "${budget[@]}" --memory-budget 8 --output-coefficients x.mha
 refused csc-memory-budget-and-tiles 2 "give --tile-size or --memory-budget, not both" -- "${budget[@]}" --memory-budget 48 --tile-size 64 --output-coefficients x.mha
 # A full disk half-way through the tiles: no output and no staged piece is left.
