@@ -75,9 +75,10 @@ spikes[5::17] = 1.0
 trace = 0.5 * np.convolve(spikes, response)[:120]
 volume_movie = 10.0 * (1.0 + trace[:, None, None, None] * (blob / np.linalg.norm(blob))[None])
 volume_movie += rng.normal(0.0, 0.01, volume_movie.shape)
+# A view shares the numpy buffer: both must outlive the update (an inline view's buffer does not).
+volume_image = itk.image_view_from_array(volume_movie.astype(np.float32))
 volume = itk.SpaceTimeDeconvolutionFilter[itk.Image[itk.F, 4]].New(
-    itk.image_view_from_array(volume_movie.astype(np.float32)),
-    NumberOfCells=3, NumberOfAppearances=1, AppearanceSize=9, ResponseLength=40)
+    volume_image, NumberOfCells=3, NumberOfAppearances=1, AppearanceSize=9, ResponseLength=40)
 volume.Update()
 volume_labels = itk.array_from_image(volume.GetLabelImage())
 check(volume_labels.shape == (20, 20, 20) and volume_labels[10, 9, 10] > 0,
