@@ -6,7 +6,7 @@
 #      modules only against a build tree), built: its Python modules land in that tree's itk package;
 #   3. the Python tests under Wrapping/test run (ctest -L python).
 # Usage: bash Wrapping/build-wrapped-itk.sh CACHE_DIR [MODULE_BUILD_DIR]
-# Each step's wall time goes to CACHE_DIR/times.log. About an hour for step 1 on an idle 2-core
+# Each step's wall time goes to CACHE_DIR/times.log. About 1.5 hours for step 1 on a 2-core
 # machine (../shared/BUILD_NOTES.md); steps 2-3 take minutes.
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 CACHE_DIR [MODULE_BUILD_DIR]" >&2; exit 2; }
