@@ -99,6 +99,16 @@ build_itk() {
 }
 
 configure_module() {
+  # This module's wrapping writes into ITK's build tree, and a header change does not regenerate
+  # those files there (CastXML's output, SWIG's typedefs): remove them, so that every build
+  # generates them from the sources it builds.
+  local wrap name
+  for wrap in "$root"/Wrapping/*.wrap; do
+    name=$(basename "$wrap" .wrap)
+    rm -f "$cache/itk-build/Wrapping/$name.xml" "$cache/itk-build/Wrapping/$name.cxx" \
+      "$cache/itk-build/Wrapping/Typedefs/$name".* "$cache/itk-build/Wrapping/Typedefs/${name}SwigInterface.h" \
+      "$cache/itk-build/Wrapping/Typedefs/python/${name}_ext.i"
+  done
   cmake -S "$root" -B "$module_build" -DCMAKE_BUILD_TYPE=Release \
     -DITK_DIR="$cache/itk-build" -DBUILD_TESTING=ON -DCSC_BUILD_CXX_TESTS=OFF \
     -DCSC_BUILD_COMMAND_LINE_TOOLS=OFF -DPython3_EXECUTABLE=$python \
