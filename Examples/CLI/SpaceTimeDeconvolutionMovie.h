@@ -341,6 +341,8 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
                              { "frame_rate", frameRate },
                              { "penalty", filter->GetSpikePenalty() } };
     report["objective_per_iteration"] = filter->GetObjective();
+    report["objective_per_block_step"] = filter->GetBlockObjectives();
+    report["rejected_block_steps"] = filter->GetNumberOfRejectedSteps();
     report["responses"] = filter->GetResponses();
     report["temporal_background"] = filter->GetTemporalBackground();
     report["cells"] = K;

@@ -31,6 +31,12 @@ namespace itk
  * 4. Appearances (not after the last iteration): each cell moved by up to two pixels and given the
  *    appearance that fits its residual best, then each H_j by least squares over its cells,
  *    projected onto H >= 0 and the unit sphere.
+ * Each step is kept only when it does not increase the objective
+ *   F = ||Y / B - 1 - A||^2 + lambda TV(B_s),  B = B_s (x) b_t,  A the cells' Delta F / F,
+ * the data term of the paper in Delta F / F; otherwise the blocks it changed are restored (the
+ * steps are heuristic minimisers of F: the pursuit starts afresh, the background is fitted to
+ * Y / (1 + A), the traces carry a spike penalty). GetBlockObjectives() lists F after every step,
+ * non-increasing; GetNumberOfRejectedSteps() counts the steps undone.
  * The initial appearances are soft disks of J radii spread over the window (data-driven: the
  * first detection finds cells of any shape near one of them), or with RandomInitialization,
  * truncated non-negative noise as in the paper.
@@ -40,7 +46,7 @@ namespace itk
  * FootprintFraction of the appearance's peak, an overlap going to the larger per-spike
  * contribution), GetCells(), GetSpikes() (counted, per cell), GetResponses(), GetAppearances(),
  * GetSpatialBackground(), GetTemporalBackground(), GetTraces() (cells x frames, least squares)
- * and GetDenoisedTraces(), GetObjective() (data term plus TV after each iteration).
+ * and GetDenoisedTraces(), GetObjective() (F after each iteration).
  *
  * Progress and IterationEvent after each iteration; abort between steps.
  * \ingroup ConvolutionalSparseCoding
@@ -175,11 +181,21 @@ public:
   {
     return m_TemporalBackground;
   }
+  /** F after each iteration. */
   const std::vector<double> &
   GetObjective() const
   {
     return m_Objective;
   }
+  /** F after the initial background, then after every block step, kept or undone, in order:
+   * per iteration background (from the second), cells and traces, appearances (when learned). */
+  const std::vector<double> &
+  GetBlockObjectives() const
+  {
+    return m_BlockObjectives;
+  }
+  /** Block steps undone because they would have increased F. */
+  itkGetConstMacro(NumberOfRejectedSteps, unsigned int);
   /** Cell k's trace at frame t: [k + t * cells]. */
   const std::vector<float> &
   GetTraces() const
@@ -216,6 +232,24 @@ protected:
 
 private:
   using Cell = typename PursuitType::Cell;
+  /** What a block step may change: restored when the step would increase F. */
+  struct DescentState
+  {
+    std::vector<Cell>           Detected;
+    std::vector<float>          Traces, DenoisedTraces;
+    std::vector<SpikeEvent>     Spikes;
+    std::vector<double>         SpikeUnits, Baselines, Background, TemporalBackground;
+    std::vector<ResponseType>   Responses;
+    std::vector<AppearanceType> Appearances;
+  };
+  DescentState
+  SaveState() const;
+  void
+  RestoreState(DescentState & state);
+  /** Keeps the step just taken when F with `model` is at most the last recorded F, else restores
+   * `before`; records F. Returns whether the step was kept. */
+  bool
+  KeepIfNotWorse(const float * Y, const std::vector<float> & model, DescentState & before);
 
   void
   CheckInput(const InputImageType * input) const;
@@ -258,8 +292,16 @@ private:
   unsigned int
   BestPlacement(const std::vector<double> & M, const std::vector<long> & pixelOf, double S, unsigned int window,
                 std::vector<long> & shift) const;
+  /** sum_k H_k b_k: the cells' constant Delta F / F (their resting glow over the background). */
+  std::vector<double>
+  BaselineImage() const;
+  /** The cells' constants b_k by least squares given everything else: an exact partial step. */
+  void
+  RefitBaselines(const float * Y, const std::vector<float> & model);
+  /** F = ||Y / B - 1 - model - sum_k H_k b_k||^2 + lambda TV(B_s), model the cells' activity
+   * (empty: no cell). */
   double
-  Objective(const std::vector<float> & R, const std::vector<float> & model) const;
+  Objective(const float * Y, const std::vector<float> & model) const;
   void
   WriteOutputs();
   void
@@ -297,7 +339,8 @@ private:
   std::vector<SpikeEvent>            m_Spikes;
   std::vector<ResponseType>          m_Responses;
   std::vector<AppearanceType>        m_Appearances;
-  std::vector<double>                m_TemporalBackground, m_Objective;
+  std::vector<double>                m_TemporalBackground, m_Objective, m_BlockObjectives;
+  unsigned int                       m_NumberOfRejectedSteps{ 0 };
   std::vector<float>                 m_Traces, m_DenoisedTraces;
   typename LabelImageType::Pointer   m_LabelImage;
   typename SpatialImageType::Pointer m_SpatialBackground;

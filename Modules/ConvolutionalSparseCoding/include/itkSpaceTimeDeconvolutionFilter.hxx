@@ -229,24 +229,31 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
   m_Pursuit->SetMinimumSignificance(m_MinimumSignificance);
   m_Background.clear();
   m_Objective.clear();
+  m_BlockObjectives.clear();
+  m_NumberOfRejectedSteps = 0;
   m_Detected.clear();
   m_Traces.clear();
   m_DenoisedTraces.clear();
   this->UpdateProgress(0.0f);
 
   const unsigned int iterations = std::max(1u, m_NumberOfIterations);
-  std::vector<float> R, model;
+  // At most three movies at once beside the input: R, the model and, inside a step, one more.
+  std::vector<float> R, model; // the cells' activity; empty: no cell yet
   for (unsigned int iteration = 0; iteration < iterations; ++iteration)
   {
     if (iteration == 0)
     {
       this->UpdateBackground(Y, nullptr);
+      m_BlockObjectives.push_back(this->Objective(Y, model));
     }
     else
     {
+      DescentState before = this->SaveState();
       this->UpdateBackground(Y, &model);
-      std::vector<float>().swap(model);
+      this->KeepIfNotWorse(Y, model, before);
     }
+    std::vector<float>().swap(model); // the pursuit's correlation arrays take its place
+    DescentState before = this->SaveState();
     // The pursuit reads R = Y / B - 1 as it goes: its J correlation arrays and a stored R would
     // be 2 + J movies at once with the input; R is stored after it.
     m_Pursuit->SetAppearances(m_Appearances, m_AppearanceSize);
@@ -256,17 +263,27 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
                           this->GetMultiThreader());
     this->CheckAbort();
     this->RelativeFluorescence(Y, R);
-    const bool last = iteration + 1 == iterations;
     this->UpdateTraces(R);
     this->CheckAbort();
+    model = this->CellModel();
+    if (!this->KeepIfNotWorse(Y, model, before))
+    {
+      model = this->CellModel();
+    }
+    const bool last = iteration + 1 == iterations;
     if (!last && m_LearnAppearances && !m_Detected.empty())
     {
+      std::vector<float>().swap(model);
+      before = this->SaveState();
       this->UpdateAppearances(R);
+      model = this->CellModel();
+      if (!this->KeepIfNotWorse(Y, model, before))
+      {
+        model = this->CellModel();
+      }
     }
-    // The model of this iteration's cells: the objective now, the next background step after.
-    model = this->CellModel();
-    m_Objective.push_back(this->Objective(R, model));
     std::vector<float>().swap(R); // the movie-sized arrays few at a time: R is recomputed
+    m_Objective.push_back(m_BlockObjectives.back());
     this->InvokeEvent(IterationEvent());
     this->UpdateProgress(static_cast<float>(iteration + 1) / static_cast<float>(iterations));
   }
@@ -556,20 +573,75 @@ SpaceTimeDeconvolutionFilter<TInputImage>::CellModel() const
 }
 
 template <typename TInputImage>
-double
-SpaceTimeDeconvolutionFilter<TInputImage>::Objective(const std::vector<float> & R,
-                                                     const std::vector<float> & model) const
+std::vector<double>
+SpaceTimeDeconvolutionFilter<TInputImage>::BaselineImage() const
 {
-  double data = 0.0;
-  for (SizeValueType i = 0; i < R.size(); ++i)
+  std::vector<double> image(m_Pixels, 0.0);
+  for (SizeValueType k = 0; k < m_Detected.size() && k < m_Baselines.size(); ++k)
   {
-    const double r = double(R[i]) - double(model[i]);
-    data += r * r;
+    m_Pursuit->ForEachPixel(m_Detected[k], [&](SizeValueType pixel, double h) { image[pixel] += h * m_Baselines[k]; });
   }
+  return image;
+}
+
+template <typename TInputImage>
+void
+SpaceTimeDeconvolutionFilter<TInputImage>::RefitBaselines(const float * Y, const std::vector<float> & model)
+{
+  // b = argmin_b ||R - model - sum_k H_k b_k||^2 with the rest fixed: (T H^T H) b = H^T sum_t (R - model).
+  const SizeValueType K = m_Detected.size(), P = m_Pixels, T = m_Frames;
+  if (K == 0 || model.size() != P * T)
+  {
+    return;
+  }
+  Eigen::MatrixXd gram(K, K);
+  Eigen::VectorXd rhs(K);
+  for (SizeValueType k = 0; k < K; ++k)
+  {
+    for (SizeValueType l = k; l < K; ++l)
+    {
+      gram(k, l) = gram(l, k) = double(T) * m_Pursuit->Overlap(m_Detected[k], m_Detected[l]);
+    }
+    double sum = 0.0;
+    m_Pursuit->ForEachPixel(m_Detected[k], [&](SizeValueType pixel, double h) {
+      for (SizeValueType t = 0; t < T; ++t)
+      {
+        sum += h * (double(this->RelativeFluorescenceAt(Y, pixel, t)) - double(model[pixel + t * P]));
+      }
+    });
+    rhs(k) = sum;
+  }
+  gram.diagonal().array() += 1e-9 * gram.diagonal().maxCoeff();
+  const Eigen::VectorXd b = gram.ldlt().solve(rhs);
+  m_Baselines.assign(b.data(), b.data() + K);
+}
+
+template <typename TInputImage>
+double
+SpaceTimeDeconvolutionFilter<TInputImage>::Objective(const float * Y, const std::vector<float> & model) const
+{
+  const SizeValueType       P = m_Pixels, T = m_Frames;
+  const std::vector<double> baselines = this->BaselineImage();
+  std::vector<double>       perFrame(T, 0.0); // summed in frame order: the same F for any thread count
+  this->GetMultiThreader()->ParallelizeArray(
+    0,
+    T,
+    [&](SizeValueType t) {
+      double sum = 0.0;
+      for (SizeValueType p = 0; p < P; ++p)
+      {
+        const double cells = baselines[p] + (model.empty() ? 0.0 : double(model[p + t * P]));
+        const double r = double(this->RelativeFluorescenceAt(Y, p, t)) - cells;
+        sum += r * r;
+      }
+      perFrame[t] = sum;
+    },
+    nullptr);
   auto tv = TotalVariationProximalOperator<double>::New();
   tv->SetImageSize(m_Size);
-  return data + m_AppliedLambda * tv->Evaluate(m_Background.data());
+  return std::accumulate(perFrame.begin(), perFrame.end(), 0.0) + m_AppliedLambda * tv->Evaluate(m_Background.data());
 }
+
 } // namespace itk
 
 #include "itkSpaceTimeDeconvolutionFilterSteps.hxx"

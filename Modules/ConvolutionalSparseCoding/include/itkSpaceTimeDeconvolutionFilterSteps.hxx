@@ -176,6 +176,49 @@ SpaceTimeDeconvolutionFilter<TInputImage>::UpdateAppearances(const std::vector<f
 }
 
 template <typename TInputImage>
+auto
+SpaceTimeDeconvolutionFilter<TInputImage>::SaveState() const -> DescentState
+{
+  return DescentState{ m_Detected,  m_Traces,     m_DenoisedTraces,     m_Spikes,    m_SpikeUnits,
+                       m_Baselines, m_Background, m_TemporalBackground, m_Responses, m_Appearances };
+}
+
+template <typename TInputImage>
+void
+SpaceTimeDeconvolutionFilter<TInputImage>::RestoreState(DescentState & state)
+{
+  m_Detected.swap(state.Detected);
+  m_Traces.swap(state.Traces);
+  m_DenoisedTraces.swap(state.DenoisedTraces);
+  m_Spikes.swap(state.Spikes);
+  m_SpikeUnits.swap(state.SpikeUnits);
+  m_Baselines.swap(state.Baselines);
+  m_Background.swap(state.Background);
+  m_TemporalBackground.swap(state.TemporalBackground);
+  m_Responses.swap(state.Responses);
+  m_Appearances.swap(state.Appearances);
+  m_Pursuit->SetAppearances(m_Appearances, m_AppearanceSize);
+}
+
+template <typename TInputImage>
+bool
+SpaceTimeDeconvolutionFilter<TInputImage>::KeepIfNotWorse(const float * Y, const std::vector<float> & model,
+                                                          DescentState & before)
+{
+  this->RefitBaselines(Y, model);
+  const double after = this->Objective(Y, model);
+  if (after <= m_BlockObjectives.back())
+  {
+    m_BlockObjectives.push_back(after);
+    return true;
+  }
+  this->RestoreState(before);
+  ++m_NumberOfRejectedSteps;
+  m_BlockObjectives.push_back(m_BlockObjectives.back());
+  return false;
+}
+
+template <typename TInputImage>
 void
 SpaceTimeDeconvolutionFilter<TInputImage>::WriteOutputs()
 {
@@ -198,7 +241,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::WriteOutputs()
       for (SizeValueType t = 0; t < T; ++t)
       {
         out[pixel + t * P] += static_cast<PixelType>(m_Background[pixel] * m_TemporalBackground[t] * h *
-                                                     double(m_DenoisedTraces[k + t * K]));
+                                                     (double(m_DenoisedTraces[k + t * K]) + m_Baselines[k]));
       }
     });
   }
