@@ -66,6 +66,11 @@ relative = (np.abs(background * np.mean(list(sttd.GetTemporalBackground())) - sp
             / spatial.mean())
 check(relative < 0.05, f"background B_s * mean(b_t) within {relative:.3f} of the planted one")
 check(len(iterations) == sttd.GetNumberOfIterations(), f"one IterationEvent per outer iteration ({len(iterations)})")
+steps = list(sttd.GetBlockObjectives())
+check(all(b <= a for a, b in zip(steps, steps[1:])) and steps[-1] < steps[0]
+      and sttd.GetNumberOfRejectedSteps() < len(steps) - 1,
+      f"F never rises over the {len(steps) - 1} block steps ({steps[0]:.4g} -> {steps[-1]:.4g}, "
+      f"{sttd.GetNumberOfRejectedSteps()} undone)")
 
 # 3-D+t: a tiny volume movie with one cell runs and labels it.
 zz, yy, xx = np.mgrid[0:20, 0:20, 0:20].astype(np.float64)
