@@ -3,7 +3,8 @@
 # of ConvolutionalSparseCoding on a large image, and the overhead of tiling at a size that fits.
 #   streaming_benchmark.sh BUILD_DIR WORK_DIR [SIZE] [TILE] [ITERATIONS]
 # Makes a SIZE x SIZE float image (default 16384: 1 GiB) of Gaussian blobs on noise in WORK_DIR,
-# codes it with 8 kernels (--gaussian-dictionary 1,2) tile by tile (TILE, default 1024), and
+# codes it with 8 kernels (--gaussian-dictionary 1,2) tile by tile (TILE, default 1024; or
+# budget:MIB, tiles the tool chooses for --memory-budget MIB), and
 # reports seconds and peak resident memory (from /usr/bin/time). Then, at 2048 x 2048, the whole
 # image beside the same image in 16 tiles. Long: not part of ctest.
 set -euo pipefail
@@ -51,7 +52,12 @@ run() {
 common=(--gaussian-dictionary 1,2 --lambda 0.5 --boundary zeropadded --max-iterations "$iterations" --tolerance 0)
 [[ -s $work/large.mha ]] || make_image "$work/large.mha" "$size"
 echo "image ${size}x${size} ($(du -m "$work/large.mha" | cut -f1) MiB), 8 kernels 13x13, $iterations ADMM iterations, $(nproc) cores"
-run "tiles-$tile" --input "$work/large.mha" "${common[@]}" --tile-size "$tile" \
+if [[ $tile == budget:* ]]; then
+  tiling=(--memory-budget "${tile#budget:}" --report "$work/large_report.json")
+else
+  tiling=(--tile-size "$tile")
+fi
+run "tiles-$tile" --input "$work/large.mha" "${common[@]}" "${tiling[@]}" \
   --output-coefficients "$work/large_x.mha" --output-reconstruction "$work/large_r.mha"
 rm -f "$work/large_x.mha" "$work/large_r.mha"
 
