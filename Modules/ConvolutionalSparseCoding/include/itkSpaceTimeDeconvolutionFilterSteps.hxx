@@ -346,6 +346,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::PrintSelf(std::ostream & os, Indent i
   os << indent << "LearnResponses: " << m_LearnResponses << std::endl;
   os << indent << "RandomInitialization: " << m_RandomInitialization << std::endl;
   os << indent << "Seed: " << m_Seed << std::endl;
+  os << indent << "NumberOfRejectedSteps: " << m_NumberOfRejectedSteps << std::endl;
 }
 } // namespace itk
 
