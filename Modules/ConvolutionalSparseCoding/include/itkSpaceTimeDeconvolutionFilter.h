@@ -281,8 +281,12 @@ private:
   /** A(x, t) = sum_k H_k(x) c_k(t) with the denoised traces. */
   std::vector<float>
   CellModel() const;
+  /** model: the cells' activity now (CellModel()). */
   void
-  UpdateAppearances(const std::vector<float> & R);
+  UpdateAppearances(const std::vector<float> & R, const std::vector<float> & model);
+  /** model = CellModel(), the old one freed first: one movie-sized array at a time. */
+  void
+  RebuildCellModel(std::vector<float> & model) const;
   /** M(x) = sum_t c_k(t) (R - model + A_k c_k)(x, t) on a window of `window` pixels per axis
    * around cell k (pixelOf[i]: the pixel of window index i, -1 outside); returns sum_t c_k^2. */
   double

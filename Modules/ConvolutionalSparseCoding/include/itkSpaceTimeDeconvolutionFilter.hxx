@@ -237,7 +237,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
   this->UpdateProgress(0.0f);
 
   const unsigned int iterations = std::max(1u, m_NumberOfIterations);
-  // At most three movies at once beside the input: R, the model and, inside a step, one more.
+  // At most two movies at once beside the input (R and the model) outside the pursuit.
   std::vector<float> R, model; // the cells' activity; empty: no cell yet
   for (unsigned int iteration = 0; iteration < iterations; ++iteration)
   {
@@ -268,18 +268,17 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
     model = this->CellModel();
     if (!this->KeepIfNotWorse(Y, model, before))
     {
-      model = this->CellModel();
+      this->RebuildCellModel(model);
     }
     const bool last = iteration + 1 == iterations;
     if (!last && m_LearnAppearances && !m_Detected.empty())
     {
-      std::vector<float>().swap(model);
       before = this->SaveState();
-      this->UpdateAppearances(R);
-      model = this->CellModel();
+      this->UpdateAppearances(R, model);
+      this->RebuildCellModel(model);
       if (!this->KeepIfNotWorse(Y, model, before))
       {
-        model = this->CellModel();
+        this->RebuildCellModel(model);
       }
     }
     std::vector<float>().swap(R); // the movie-sized arrays few at a time: R is recomputed
@@ -573,6 +572,14 @@ SpaceTimeDeconvolutionFilter<TInputImage>::CellModel() const
 }
 
 template <typename TInputImage>
+void
+SpaceTimeDeconvolutionFilter<TInputImage>::RebuildCellModel(std::vector<float> & model) const
+{
+  std::vector<float>().swap(model);
+  model = this->CellModel();
+}
+
+template <typename TInputImage>
 std::vector<double>
 SpaceTimeDeconvolutionFilter<TInputImage>::BaselineImage() const
 {
@@ -594,6 +601,38 @@ SpaceTimeDeconvolutionFilter<TInputImage>::RefitBaselines(const float * Y, const
   {
     return;
   }
+  // sum_t (R - model) on the pixels under the cells, frame by frame (the movie's order), each
+  // pixel summed by one work unit in frame order: the same b for any thread count.
+  std::vector<char> covered(P, 0);
+  for (const Cell & cell : m_Detected)
+  {
+    m_Pursuit->ForEachPixel(cell, [&](SizeValueType pixel, double) { covered[pixel] = 1; });
+  }
+  std::vector<SizeValueType> pixels;
+  for (SizeValueType p = 0; p < P; ++p)
+  {
+    if (covered[p])
+    {
+      pixels.push_back(p);
+    }
+  }
+  std::vector<double>     residualSum(P, 0.0);
+  constexpr SizeValueType chunk = 256;
+  this->GetMultiThreader()->ParallelizeArray(
+    0,
+    (pixels.size() + chunk - 1) / chunk,
+    [&](SizeValueType c) {
+      const SizeValueType end = std::min<SizeValueType>(pixels.size(), (c + 1) * chunk);
+      for (SizeValueType t = 0; t < T; ++t)
+      {
+        for (SizeValueType i = c * chunk; i < end; ++i)
+        {
+          const SizeValueType p = pixels[i];
+          residualSum[p] += double(this->RelativeFluorescenceAt(Y, p, t)) - double(model[p + t * P]);
+        }
+      }
+    },
+    nullptr);
   Eigen::MatrixXd gram(K, K);
   Eigen::VectorXd rhs(K);
   for (SizeValueType k = 0; k < K; ++k)
@@ -603,12 +642,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::RefitBaselines(const float * Y, const
       gram(k, l) = gram(l, k) = double(T) * m_Pursuit->Overlap(m_Detected[k], m_Detected[l]);
     }
     double sum = 0.0;
-    m_Pursuit->ForEachPixel(m_Detected[k], [&](SizeValueType pixel, double h) {
-      for (SizeValueType t = 0; t < T; ++t)
-      {
-        sum += h * (double(this->RelativeFluorescenceAt(Y, pixel, t)) - double(model[pixel + t * P]));
-      }
-    });
+    m_Pursuit->ForEachPixel(m_Detected[k], [&](SizeValueType pixel, double h) { sum += h * residualSum[pixel]; });
     rhs(k) = sum;
   }
   gram.diagonal().array() += 1e-9 * gram.diagonal().maxCoeff();

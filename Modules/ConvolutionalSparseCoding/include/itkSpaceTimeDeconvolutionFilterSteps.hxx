@@ -124,12 +124,12 @@ SpaceTimeDeconvolutionFilter<TInputImage>::BestPlacement(const std::vector<doubl
 
 template <typename TInputImage>
 void
-SpaceTimeDeconvolutionFilter<TInputImage>::UpdateAppearances(const std::vector<float> & R)
+SpaceTimeDeconvolutionFilter<TInputImage>::UpdateAppearances(const std::vector<float> & R,
+                                                             const std::vector<float> & model)
 {
   constexpr unsigned int      margin = 2; // a cell moves by at most this many pixels per iteration
   const unsigned int          W = m_AppearanceSize, grown = W + 2 * margin;
   const SizeValueType         J = m_Appearances.size(), length = m_Appearances[0].size();
-  const auto                  model = this->CellModel();
   std::vector<AppearanceType> numerator(J, AppearanceType(length, 0.0));
   std::vector<double>         denominator(J, 0.0);
   std::vector<double>         M(SizeValueType(std::pow(double(grown), double(SpatialDimension)) + 0.5));
