@@ -183,6 +183,15 @@ public:
   DataObject::Pointer
   MakeOutput(DataObjectPointerArraySizeType index) override;
 
+  /** The coding solve's estimate plus the maps, the detector and (when on) the fitter: about 16
+   * and 50 values per pixel of the region, measured (BENCHMARKS.md, "Memory budget"). */
+  double
+  EstimateSolveBytes(const typename Superclass::ImageRegionType & region) const override
+  {
+    const double perPixel = m_Detector->GetSourceFitting() ? 50.0 : 16.0;
+    return Superclass::EstimateSolveBytes(region) + sizeof(RealType) * perPixel * double(region.GetNumberOfPixels());
+  }
+
 protected:
   GroupSparseSourceLocalizationFilter();
   ~GroupSparseSourceLocalizationFilter() override = default;
@@ -228,17 +237,6 @@ private:
     return m_Detector->GetSourceFitting() ? 0.6 : 1.0;
   }
 
-public:
-  /** The coding solve's estimate plus the maps, the detector and (when on) the fitter: about 16
-   * and 50 values per pixel of the region, measured (BENCHMARKS.md, "Memory budget"). */
-  double
-  EstimateSolveBytes(const typename Superclass::ImageRegionType & region) const override
-  {
-    const double perPixel = m_Detector->GetSourceFitting() ? 50.0 : 16.0;
-    return Superclass::EstimateSolveBytes(region) + sizeof(RealType) * perPixel * double(region.GetNumberOfPixels());
-  }
-
-protected:
   GroupListType                  m_Groups;
   NormalizationEnum              m_KernelNormalization{ NormalizationEnum::L1 };
   typename DetectorType::Pointer m_Detector;
