@@ -299,6 +299,17 @@ ConfigureTiling(const Arguments & args, TFilter * filter, bool tiled, const Solv
   }
 }
 
+/** The report's "tiling" entry: the tile edge (null for slabs), the budget, halo and ranks. */
+inline Json
+TilingReport(const Arguments & args, double haloRadii)
+{
+  return { { "tile_size", ChosenTileSize() > 0 ? Json(ChosenTileSize()) : Json() },
+           { "memory_budget_mib", args.Has("--memory-budget") ? Json(args.Number("--memory-budget")) : Json() },
+           { "halo_radii", haloRadii },
+           { "ranks", MpiSession::Instance().Size() },
+           { "mpi_global", args.Has("--mpi-global") } };
+}
+
 /** Says how the image was tiled (and on which rank). */
 inline void
 ReportTiles(size_t tiles, double haloRadii)

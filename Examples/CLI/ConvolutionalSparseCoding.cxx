@@ -384,12 +384,7 @@ WriteCodingReport(const csc::Arguments & args, TFilter * filter, const TSolverFl
                            { "tolerance", filter->GetRelativeTolerance() } };
   if (args.Has("--tile-size") || args.Has("--memory-budget") || args.Has("--mpi"))
   {
-    report["tiling"] = { { "tile_size", csc::ChosenTileSize() > 0 ? csc::Json(csc::ChosenTileSize()) : csc::Json() },
-                         { "memory_budget_mib",
-                           args.Has("--memory-budget") ? csc::Json(args.Number("--memory-budget")) : csc::Json() },
-                         { "halo_radii", filter->GetHaloRadii() },
-                         { "ranks", csc::MpiSession::Instance().Size() },
-                         { "mpi_global", args.Has("--mpi-global") } };
+    report["tiling"] = csc::TilingReport(args, filter->GetHaloRadii());
   }
   report["overcompleteness"] = Overcompleteness(filter);
   report["coefficients"] = sparsity.Coefficients;
