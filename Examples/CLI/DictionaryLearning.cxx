@@ -483,6 +483,7 @@ WriteReport(const csc::Arguments & args, LearnerOf<VDimension> * learner, size_t
   report["training_images"] = trainingImages;
   report["iterations"] = curve.size();
   report["objective"] = learner->GetObjective();
+  report["coding_restarts"] = learner->GetNumberOfCodingRestarts();
   report["F_of_D"] = fOfD;
   report["learning_seconds"] = seconds;
   report["peak_memory_mb"] = csc::PeakResidentMegabytes();

@@ -251,6 +251,48 @@ TEST(SparseCodingSolver, ADMMResumedRunEqualsAnUninterruptedOne)
   }
 }
 
+TEST(SparseCodingSolver, ADMMResumedWithANewDictionaryReportsItsOwnObjective)
+{
+  // Dictionary learning resumes ADMM with a changed dictionary. The objective reported must be
+  // that of the returned coefficients under the new one, whether the caller hands over their
+  // spectra or the solver transforms them; D(y - u) alone misstated it by D u.
+  auto       p = MakeDenseProblem(false, false, false);
+  auto       first = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
+  const auto noise = csctest::RandomVector<double>(p.kernels.size(), 5);
+  for (size_t i = 0; i < p.kernels.size(); ++i)
+  {
+    p.kernels[i] = 1.3 * p.kernels[i] + 0.3 * noise[i];
+  }
+  auto second = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
+  std::vector<std::vector<double>> results;
+  for (const bool handOver : { false, true })
+  {
+    auto solver = itk::ADMMSparseCodingSolver<double>::New();
+    solver->SetResumePreviousState(true);
+    solver->SetProximalOperator(MakeProx<double>(false));
+    solver->SetLambda(p.lambda);
+    solver->SetRelativeTolerance(0);
+    solver->SetOperator(first);
+    solver->SetSignal(p.signal.data());
+    solver->SetMaximumNumberOfIterations(6);
+    solver->Solve();
+    std::vector<std::complex<double>> spectra(3 * second->GetSpectralStride());
+    second->ForwardFFT(solver->GetDomainCoefficients(), spectra.data(), 3);
+    solver->SetOperator(second);
+    solver->SetSignal(p.signal.data());
+    solver->SetMaximumNumberOfIterations(2);
+    ASSERT_TRUE(solver->WillResume());
+    solver->SetSpectraOfCoefficientsForResume(handOver ? spectra.data() : nullptr);
+    solver->Solve();
+    std::vector<double> y(3 * 256);
+    solver->GetCoefficients(y.data());
+    const double exact = csctest::DenseObjective(p, y);
+    EXPECT_NEAR(solver->GetObjective(), exact, 1e-9 * exact) << "spectra handed over: " << handOver;
+    results.push_back(y);
+  }
+  EXPECT_EQ(results[0], results[1]);
+}
+
 TEST(SparseCodingSolver, WarmStartFromTheOptimumStartsThereAndConvergesFaster)
 {
   const auto   p = MakeDenseProblem(false, false, false);

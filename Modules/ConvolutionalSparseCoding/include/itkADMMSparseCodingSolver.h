@@ -106,6 +106,17 @@ public:
            m_Spectra.size() == K * op->GetSpectralStride();
   }
 
+  /** For the next resumed Solve(): the spectra of its coefficient maps y (K channels spaced
+   * GetSpectralStride(), as the operator's ForwardFFT() makes them), which a caller may hold
+   * already (the dictionary update transforms them). A resumed run needs D y with the new
+   * dictionary for its objective; without these spectra it transforms y itself (K FFTs).
+   * Read once, by that Solve(); the pointer is then forgotten. */
+  void
+  SetSpectraOfCoefficientsForResume(const ComplexType * spectra)
+  {
+    m_GivenSpectraOfY = spectra;
+  }
+
   /** The current rho. */
   double
   GetCurrentRho() const
@@ -189,7 +200,7 @@ private:
   void
   GatherDB(SizeValueType begin, SizeValueType length, ComplexType * db) const;
   /** The fused y/u update of a block; x and tmp may alias. */
-  void
+  ITK_CSC_VECTOR_CLONES void
   UpdateBlock(const RealType * x, RealType * y, RealType * u, RealType * tmp, SizeValueType stride, RealType * scratch,
               SizeValueType scratchStride, unsigned int channels, unsigned int firstChannel, SizeValueType begin,
               SizeValueType end, YStepSums & sums) const;
@@ -197,6 +208,13 @@ private:
    * data fidelity of y (returned) unless first. */
   double
   SolvePlainXStep(bool first, double xStepRho);
+  /** SolvePlainXStep() on the frequencies [begin, end); returns their share of the data term.
+   * \c exactDY: D y when a resumed run starts (D u = D y - D(y - u)), else null. */
+  ITK_CSC_VECTOR_CLONES RealType
+  PlainXStepBlock(SizeValueType begin, SizeValueType end, bool first, RealType rho, const ComplexType * exactDY);
+  /** A resumed run's D y with the new dictionary, into m_ResumedDY. */
+  void
+  ComputeResumedDY();
   /** Weighted: the split residual's buffers, y1 = D y - s, and the first x-step; returns the
    * data fidelity of y. */
   double
@@ -240,10 +258,12 @@ private:
   RealBufferType    m_U;
   RealBufferType    m_X;
   // Unweighted: spectra of s, D x, D y and D u.
-  ComplexBufferType m_SignalSpectrum;
-  ComplexBufferType m_DX;
-  ComplexBufferType m_DY;
-  ComplexBufferType m_DU;
+  ComplexBufferType   m_SignalSpectrum;
+  ComplexBufferType   m_DX;
+  ComplexBufferType   m_DY;
+  ComplexBufferType   m_DU;
+  ComplexBufferType   m_ResumedDY;
+  const ComplexType * m_GivenSpectraOfY{ nullptr };
   // Weighted: y1, u1, s + y1 - u1, D x (current and next), D(y0 - u0), D y0, D u0.
   RealBufferType    m_Y1;
   RealBufferType    m_U1;

@@ -74,6 +74,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   op.EnsureSpectral(m_DBPartial, m_NumberOfChannelGroups);
   if (resume)
   {
+    this->ComputeResumedDY();
     this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums &) {
       op.AccumulateChannelProduct(k, m_Spectra.data() + k * op.GetSpectralStride(), db, 0, op.GetNumberOfFrequencies());
     });
@@ -103,6 +104,8 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   {
     data = this->StartMaskedSplitting();
   }
+  m_ResumedDY = ComplexBufferType();
+  m_GivenSpectraOfY = nullptr;
   // y's penalty is known from the y-step that made it.
   const double penalty =
     resume ? m_YPenalty : this->GetProximalOperator()->Evaluate(m_Y.data(), stride, K, 0, op.GetNumberOfDomainPixels());
@@ -308,46 +311,83 @@ ADMMSparseCodingSolver<TReal>::GatherDB(SizeValueType begin, SizeValueType lengt
 }
 
 template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::ComputeResumedDY()
+{
+  // y's D y cannot be tracked across a change of dictionary: D(y - u) alone (what a cold start
+  // uses, u = 0) misstated the objective by D u, an error that halves per iteration only.
+  const OperatorType & op = *this->GetOperator();
+  const unsigned int   K = op.GetNumberOfKernels();
+  const SizeValueType  F = op.GetNumberOfFrequencies();
+  ComplexBufferType    transformed;
+  const ComplexType *  spectra = m_GivenSpectraOfY;
+  if (spectra == nullptr)
+  {
+    transformed = op.AllocateSpectral(K);
+    op.ForwardFFT(m_Y.data(), transformed.data(), K);
+    spectra = transformed.data();
+  }
+  op.EnsureSpectral(m_ResumedDY, 1);
+  op.ParallelFor(op.NumberOfBlocks(F, ADMMFrequencyBlock), [&](SizeValueType block) {
+    const SizeValueType begin = block * ADMMFrequencyBlock;
+    op.SynthesizeBlock(spectra, begin, std::min(F, begin + ADMMFrequencyBlock), m_ResumedDY.data() + begin);
+  });
+}
+
+template <typename TReal>
 double
 ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first, double xStepRho)
 {
-  const OperatorType & op = *this->GetOperator();
-  const SizeValueType  F = op.GetNumberOfFrequencies();
-  const RealType *     parseval = op.GetParsevalWeights();
-  const ComplexType *  sHat = m_SignalSpectrum.data();
-  const RealType       rho = static_cast<RealType>(xStepRho);
-  const RealType       alpha = static_cast<RealType>(m_RelaxationParameter);
-  const RealType       gamma = static_cast<RealType>(m_DualScale);
-
-  const auto sums = this->template ReduceOverBlocks<1>(
-    F, ADMMFrequencyBlock, [&](SizeValueType begin, SizeValueType end, std::array<double, 1> & data) {
-      ComplexType         db[ADMMFrequencyBlock];
-      const SizeValueType length = end - begin;
-      this->GatherDB(begin, length, db);
-      RealType partial = 0;
-      for (SizeValueType j = 0; j < length; ++j)
-      {
-        const SizeValueType f = begin + j;
-        // D y from D(y - u) = db and the previous D x, D y, D u (see the class comment).
-        ComplexType dy = db[j];
-        ComplexType du(0);
-        if (!first)
-        {
-          const ComplexType dv = alpha * m_DX[f] + (RealType(1) - alpha) * m_DY[f] + gamma * m_DU[f];
-          dy = RealType(0.5) * (db[j] + dv);
-          du = dv - dy;
-        }
-        m_DY[f] = dy;
-        m_DU[f] = du;
-        partial += parseval[f] * std::norm(dy - sHat[f]);
-        // Sherman-Morrison: x_k = b_k + conj(h_k) q.
-        const auto terms = op.SolveShermanMorrison(f, sHat[f], db[j], rho);
-        m_Q[f] = terms.Q;
-        m_DX[f] = db[j] + terms.Energy * terms.Q;
-      }
-      data[0] += partial;
+  const RealType rho = static_cast<RealType>(xStepRho);
+  const auto     sums = this->template ReduceOverBlocks<1>(
+    this->GetOperator()->GetNumberOfFrequencies(),
+    ADMMFrequencyBlock,
+    [&](SizeValueType begin, SizeValueType end, std::array<double, 1> & data) {
+      data[0] += this->PlainXStepBlock(begin, end, first, rho, m_ResumedDY.size() == 0 ? nullptr : m_ResumedDY.data());
     });
   return 0.5 * sums[0];
+}
+
+template <typename TReal>
+auto
+ADMMSparseCodingSolver<TReal>::PlainXStepBlock(SizeValueType begin, SizeValueType end, bool first, RealType rho,
+                                               const ComplexType * exactDY) -> RealType
+{
+  const OperatorType & op = *this->GetOperator();
+  const RealType *     parseval = op.GetParsevalWeights();
+  const ComplexType *  sHat = m_SignalSpectrum.data();
+  const RealType       alpha = static_cast<RealType>(m_RelaxationParameter);
+  const RealType       gamma = static_cast<RealType>(m_DualScale);
+  ComplexType          db[ADMMFrequencyBlock];
+  const SizeValueType  length = end - begin;
+  this->GatherDB(begin, length, db);
+  RealType partial = 0;
+  for (SizeValueType j = 0; j < length; ++j)
+  {
+    const SizeValueType f = begin + j;
+    // D y from D(y - u) = db and the previous D x, D y, D u (see the class comment).
+    ComplexType dy = db[j];
+    ComplexType du(0);
+    if (first && exactDY != nullptr)
+    {
+      dy = exactDY[f];
+      du = dy - db[j];
+    }
+    else if (!first)
+    {
+      const ComplexType dv = alpha * m_DX[f] + (RealType(1) - alpha) * m_DY[f] + gamma * m_DU[f];
+      dy = RealType(0.5) * (db[j] + dv);
+      du = dv - dy;
+    }
+    m_DY[f] = dy;
+    m_DU[f] = du;
+    partial += parseval[f] * std::norm(dy - sHat[f]);
+    // Sherman-Morrison: x_k = b_k + conj(h_k) q.
+    const auto terms = op.SolveShermanMorrison(f, sHat[f], db[j], rho);
+    m_Q[f] = terms.Q;
+    m_DX[f] = db[j] + terms.Energy * terms.Q;
+  }
+  return partial;
 }
 
 template <typename TReal>

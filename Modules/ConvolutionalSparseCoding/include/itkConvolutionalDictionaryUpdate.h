@@ -60,6 +60,7 @@ public:
     m_Operator = op;
     m_Samples.clear();
     m_SpareSamples.clear();
+    m_ClearedSamples = 0;
     m_Lipschitz = 0;
     m_Factorized = false;
   }
@@ -78,9 +79,13 @@ public:
   void
   ClearSamples()
   {
-    for (Sample & sample : m_Samples)
+    // Spares are reused last in, first out: pushed in reverse, the next round's sample i takes
+    // this round's sample i's buffers (see GetClearedCoefficientSpectra()).
+    m_SparesBeforeClear = m_SpareSamples.size();
+    m_ClearedSamples = m_Samples.size();
+    for (auto sample = m_Samples.rbegin(); sample != m_Samples.rend(); ++sample)
     {
-      m_SpareSamples.push_back(std::move(sample));
+      m_SpareSamples.push_back(std::move(*sample));
     }
     m_Samples.clear();
     m_Lipschitz = 0;
@@ -93,6 +98,23 @@ public:
   GetNumberOfSamples() const
   {
     return static_cast<unsigned int>(m_Samples.size());
+  }
+  /** The coefficient spectra (K channels) of the i-th sample added before the last
+   * ClearSamples(), while they are still there: AddSample() reuses sample i's buffers when it
+   * adds the i-th sample again. Null when they are gone. A continued coding run of that image
+   * reads them (ADMMSparseCodingSolver::SetSpectraOfCoefficientsForResume()) instead of
+   * transforming its maps again. */
+  const ComplexType *
+  GetClearedCoefficientSpectra(size_t i) const
+  {
+    if (i < m_Samples.size() || i >= m_ClearedSamples || m_Operator.IsNull())
+    {
+      return nullptr;
+    }
+    const size_t position = m_SpareSamples.size() - 1 - (i - m_Samples.size());
+    const auto & spectra = m_SpareSamples[position].CoefficientSpectra;
+    const bool   sized = spectra.size() == m_Operator->GetNumberOfKernels() * m_Operator->GetSpectralStride();
+    return position >= m_SparesBeforeClear && position < m_SpareSamples.size() && sized ? spectra.data() : nullptr;
   }
 
   /** Projects every kernel onto the constraint set. */
@@ -212,11 +234,17 @@ private:
   /** Per frequency: sum_i conj(X_i) S_i, and the Cholesky factor of rho I + B B^H. */
   void
   FactorizeSystem();
+  /** RunADMM()'s d-step on the frequencies [begin, end) of v (rho G - U on entry, d on exit). */
+  ITK_CSC_VECTOR_CLONES void
+  WoodburyBlock(SizeValueType begin, SizeValueType end, const std::vector<const ComplexType *> & stacks,
+                ComplexType * v) const;
 
   typename OperatorType::Pointer    m_Operator;
   ProjectionType                    m_Projection;
   std::vector<Sample>               m_Samples;
   std::vector<Sample>               m_SpareSamples;
+  size_t                            m_SparesBeforeClear{ 0 };
+  size_t                            m_ClearedSamples{ 0 };
   double                            m_Lipschitz{ 0 };
   double                            m_PenaltyParameter{ 10.0 };
   RealBufferType                    m_Dual;

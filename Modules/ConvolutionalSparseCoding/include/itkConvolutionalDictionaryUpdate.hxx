@@ -480,48 +480,56 @@ ConvolutionalDictionaryUpdate<TReal>::RunADMM(KernelsType & kernels, unsigned in
   {
     this->FactorizeSystem();
   }
-  const unsigned int               K = m_Operator->GetNumberOfKernels();
-  const SizeValueType              S = m_Operator->GetSpectralStride();
-  const size_t                     I = m_Samples.size();
-  const double                     rho = m_PenaltyParameter;
   std::vector<const ComplexType *> stacks;
   for (const Sample & sample : m_Samples)
   {
     stacks.push_back(sample.CoefficientSpectra.data());
   }
+  this->IterateSplitting(kernels, steps, [&](SizeValueType begin, SizeValueType end, ComplexType * v) {
+    this->WoodburyBlock(begin, end, stacks, v);
+  });
+}
+
+template <typename TReal>
+void
+ConvolutionalDictionaryUpdate<TReal>::WoodburyBlock(SizeValueType begin, SizeValueType end,
+                                                    const std::vector<const ComplexType *> & stacks,
+                                                    ComplexType *                            v) const
+{
   // Woodbury: d = (r - B^H y) / rho with (rho I + B B^H) y = B r, r = c + rho (G - U), B's rows
   // the maps' spectra.
-  this->IterateSplitting(kernels, steps, [&](SizeValueType begin, SizeValueType end, ComplexType * v) {
-    const SizeValueType      length = end - begin;
-    const RealType           r = static_cast<RealType>(rho);
-    std::vector<ComplexType> y(I * length);
-    for (unsigned int k = 0; k < K; ++k)
+  const unsigned int       K = m_Operator->GetNumberOfKernels();
+  const SizeValueType      S = m_Operator->GetSpectralStride();
+  const size_t             I = stacks.size();
+  const SizeValueType      length = end - begin;
+  const RealType           r = static_cast<RealType>(m_PenaltyParameter);
+  std::vector<ComplexType> y(I * length);
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    for (SizeValueType f = begin; f < end; ++f)
     {
-      for (SizeValueType f = begin; f < end; ++f)
-      {
-        v[k * S + f] = r * v[k * S + f] + m_Correlation[k * S + f];
-      }
+      v[k * S + f] = r * v[k * S + f] + m_Correlation[k * S + f];
     }
-    OperatorType::ApplyStacksBlock(stacks, K, S, begin, end, v, y.data());
-    std::vector<std::complex<double>> yf(I);
-    for (SizeValueType j = 0; j < length; ++j)
+  }
+  OperatorType::ApplyStacksBlock(stacks, K, S, begin, end, v, y.data());
+  std::vector<std::complex<double>> yf(I);
+  for (SizeValueType j = 0; j < length; ++j)
+  {
+    for (size_t i = 0; i < I; ++i)
     {
-      for (size_t i = 0; i < I; ++i)
-      {
-        yf[i] = std::complex<double>(y[i * length + j]);
-      }
-      SmallHermitianSystem::Solve(m_Factors.data() + (begin + j) * I * I, I, yf.data());
-      for (size_t i = 0; i < I; ++i)
-      {
-        y[i * length + j] = ComplexType(yf[i]);
-      }
+      yf[i] = std::complex<double>(y[i * length + j]);
     }
-    OperatorType::SubtractStacksAdjointBlock(stacks, K, S, begin, end, y.data(), v);
-    for (unsigned int k = 0; k < K; ++k)
+    SmallHermitianSystem::Solve(m_Factors.data() + (begin + j) * I * I, I, yf.data());
+    for (size_t i = 0; i < I; ++i)
     {
-      std::for_each(v + k * S + begin, v + k * S + end, [r](ComplexType & d) { d /= r; });
+      y[i * length + j] = ComplexType(yf[i]);
     }
-  });
+  }
+  OperatorType::SubtractStacksAdjointBlock(stacks, K, S, begin, end, y.data(), v);
+  for (unsigned int k = 0; k < K; ++k)
+  {
+    std::for_each(v + k * S + begin, v + k * S + end, [r](ComplexType & d) { d /= r; });
+  }
 }
 
 template <typename TReal>

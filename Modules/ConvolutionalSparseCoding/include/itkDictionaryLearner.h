@@ -295,6 +295,13 @@ public:
   {
     return m_LearningCurve.empty() ? 0.0 : m_LearningCurve.back().Objective;
   }
+  /** Continued ADMM coding runs that ended worse than all-zero maps and were restarted from
+   * zero maps (u = 0, rho reset) in the last Update(). */
+  unsigned int
+  GetNumberOfCodingRestarts() const
+  {
+    return m_NumberOfCodingRestarts;
+  }
   unsigned int
   GetMaximumNumberOfIterations() const
   {
@@ -393,7 +400,8 @@ private:
   bool
   RecordIteration(double data, double penalty);
   /** Sum of 1/2 ||s||^2 over the images coded since the last RecordIteration(). */
-  double m_ZeroCodingObjective{ 0.0 };
+  double       m_ZeroCodingObjective{ 0.0 };
+  unsigned int m_NumberOfCodingRestarts{ 0 };
 
   std::vector<std::string>                           m_TrainingFileNames;
   unsigned int                                       m_NumberOfKernels{ 16 };

@@ -360,14 +360,34 @@ DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterati
   solver->SetRelativeTolerance(0);
   solver->SetSignal(sample.Signal.data());
   // A resumed ADMM run starts from its own state: the maps need not travel through Coefficients.
-  const auto * admm = dynamic_cast<const ADMMSparseCodingSolver<RealType> *>(solver.GetPointer());
+  auto * const admm = dynamic_cast<ADMMSparseCodingSolver<RealType> *>(solver.GetPointer());
   const bool   resumes = !cold && admm != nullptr && admm->WillResume();
   if (!resumes && !cold)
   {
     this->SyncCoefficients(sample);
   }
   solver->SetInitialCoefficients(cold || resumes ? nullptr : sample.Coefficients.data());
+  if (resumes && m_Forgetting < 0)
+  {
+    // The maps' spectra from the last round's AddSample(): D y without K transforms.
+    admm->SetSpectraOfCoefficientsForResume(m_Update->GetClearedCoefficientSpectra(m_Update->GetNumberOfSamples()));
+  }
   solver->Solve();
+  double zeroObjective = 0;
+  for (const RealType value : sample.Signal)
+  {
+    zeroObjective += 0.5 * double(value) * value;
+  }
+  // A continued run's scaled dual belongs to the last dictionary; after a large dictionary
+  // step it can leave y worse than no coefficients at all (seen on the Hubble sample with 4
+  // kernels). ADMM started afresh from zero maps is the remedy; only if that fails too is the
+  // learning reported as diverged (RecordIteration).
+  const double objective = solver->GetDataFidelity() + m_Lambda * solver->GetPenalty();
+  if (resumes && !(objective <= zeroObjective))
+  {
+    ++m_NumberOfCodingRestarts;
+    return this->Code(sample, iterations, true);
+  }
   sample.MapsInSolver = sample.Solver.IsNotNull();
   if (!sample.MapsInSolver)
   {
@@ -382,10 +402,7 @@ DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterati
   {
     m_Update->AddSample(sample.Signal.data(), solver->GetDomainCoefficients());
   }
-  for (const RealType value : sample.Signal)
-  {
-    m_ZeroCodingObjective += 0.5 * double(value) * value;
-  }
+  m_ZeroCodingObjective += zeroObjective;
   return { solver->GetDataFidelity(), solver->GetPenalty() };
 }
 
@@ -598,6 +615,7 @@ DictionaryLearner<TImage, TRealType>::GenerateData()
   m_LastMaps.clear();
   m_Kernels.clear();
   m_ZeroCodingObjective = 0;
+  m_NumberOfCodingRestarts = 0;
   this->VerifySettings();
   if (m_NonNegativeCoefficients)
   {
@@ -750,6 +768,7 @@ DictionaryLearner<TImage, TRealType>::PrintSelf(std::ostream & os, Indent indent
   os << indent << "Canonicalize: " << m_Canonicalize << " (" << m_CanonicalCentre << ")" << std::endl;
   os << indent << "Seed: " << m_Seed << ", InitializeFromPatches: " << m_InitializeFromPatches
      << ", RecentringInterval: " << m_RecentringInterval << std::endl;
+  os << indent << "NumberOfCodingRestarts: " << m_NumberOfCodingRestarts << std::endl;
   os << indent << "Communicator: "
      << (m_Communicator.IsNull() ? std::string("none")
                                  : std::to_string(m_Communicator->GetNumberOfProcesses()) + " process(es)")

@@ -52,10 +52,7 @@ public:
   ApplyAndEvaluate(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin, SizeValueType end,
                    RealType threshold) const override
   {
-    return Superclass::ApplyAndSumMagnitudes(v, stride, channels, begin, end, [threshold](RealType value) {
-      const RealType magnitude = std::abs(value) - threshold;
-      return magnitude > 0 ? std::copysign(magnitude, value) : RealType(0);
-    });
+    return ThresholdAndSumMagnitudes(v, stride, channels, begin, end, threshold);
   }
   double
   ApplyAndEvaluateChannel(unsigned int, RealType * v, SizeValueType begin, SizeValueType end,
@@ -65,6 +62,17 @@ public:
   }
 
 protected:
+  /** The y-steps' hot loop, compiled for the CPU's vector width (itkVectorClones.h). */
+  ITK_CSC_VECTOR_CLONES static double
+  ThresholdAndSumMagnitudes(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
+                            SizeValueType end, RealType threshold)
+  {
+    return Superclass::ApplyAndSumMagnitudes(v, stride, channels, begin, end, [threshold](RealType value) {
+      const RealType magnitude = std::abs(value) - threshold;
+      return magnitude > 0 ? std::copysign(magnitude, value) : RealType(0);
+    });
+  }
+
   L1ProximalOperator() = default;
   ~L1ProximalOperator() override = default;
 };

@@ -7,6 +7,7 @@
 #include "itkMultiThreaderBase.h"
 #include "itkObject.h"
 #include "itkObjectFactory.h"
+#include "itkVectorClones.h"
 #include <algorithm>
 #include <complex>
 #include <mutex>
@@ -500,7 +501,7 @@ public:
    * (SmallHermitianSystem: the dictionary update's per-frequency Cholesky solves). */
   //@{
   /** sum[f] += H_k(f) x(f); with \c overwrite, sum[f] = H_k(f) x(f). */
-  void
+  ITK_CSC_VECTOR_CLONES void
   AccumulateChannelProduct(unsigned int k, const ComplexType * x, ComplexType * sum, SizeValueType begin,
                            SizeValueType end, bool overwrite = false) const
   {
@@ -519,7 +520,7 @@ public:
     }
   }
   /** out[f] = scale conj(H_k(f)) r(f): channel k of A^T. */
-  void
+  ITK_CSC_VECTOR_CLONES void
   AdjointChannelProduct(unsigned int k, const ComplexType * r, ComplexType * out, RealType scale, SizeValueType begin,
                         SizeValueType end) const
   {
@@ -530,7 +531,7 @@ public:
     }
   }
   /** b[f] = scale (b[f] + conj(H_k(f)) q(f)): channel k of b + A^T q. */
-  void
+  ITK_CSC_VECTOR_CLONES void
   AddAdjointChannelProduct(unsigned int k, const ComplexType * q, ComplexType * b, RealType scale, SizeValueType begin,
                            SizeValueType end) const
   {
@@ -542,7 +543,7 @@ public:
   }
   /** out[j] = sum_k H_k(f) X_k(f) for f = begin + j < end: A on a block of frequencies, X
    * holding K channels. \c out may be channel 0 of X. */
-  void
+  ITK_CSC_VECTOR_CLONES void
   SynthesizeBlock(const ComplexType * X, SizeValueType begin, SizeValueType end, ComplexType * out) const
   {
     for (SizeValueType f = begin; f < end; ++f)
@@ -609,16 +610,16 @@ public:
   /** out_i(f) = sum_k X_ik(f) v_k(f) for each of the I stacks and each f in [begin, end): v's
    * channels spaced S like the stacks', out's I rows spaced end - begin. Frequencies innermost,
    * so that every channel is read contiguously. */
-  static void
+  ITK_CSC_VECTOR_CLONES static void
   ApplyStacksBlock(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
                    SizeValueType begin, SizeValueType end, const ComplexType * v, ComplexType * out);
   /** v_k(f) -= sum_i conj(X_ik(f)) y_i(f) over [begin, end), y laid out as ApplyStacksBlock()'s
    * output: subtracts the adjoint of ApplyStacksBlock(). */
-  static void
+  ITK_CSC_VECTOR_CLONES static void
   SubtractStacksAdjointBlock(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S,
                              SizeValueType begin, SizeValueType end, const ComplexType * y, ComplexType * v);
   /** out[f] (+)= conj(x(f)) r(f) over [begin, end): one channel of a stack's adjoint. */
-  static void
+  ITK_CSC_VECTOR_CLONES static void
   AccumulateConjugateProduct(const ComplexType * x, const ComplexType * r, ComplexType * out, SizeValueType begin,
                              SizeValueType end, bool overwrite)
   {
@@ -641,7 +642,7 @@ public:
   }
   /** The I x I Gram matrices (B B^H)_ij = sum_k X_ik conj(X_jk) of I stacks for each f in
    * [begin, end), one matrix after another (row-major, double). */
-  static void
+  ITK_CSC_VECTOR_CLONES static void
   GramMatrices(const std::vector<const ComplexType *> & stacks, unsigned int K, SizeValueType S, SizeValueType begin,
                SizeValueType end, std::complex<double> * grams);
   /** A(f) = beta A(f) + X(f)^H X(f) (packed lower triangle, K(K+1)/2 values) and

@@ -58,9 +58,7 @@ public:
   ApplyAndEvaluate(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin, SizeValueType end,
                    RealType threshold) const override
   {
-    return Superclass::ApplyAndSumMagnitudes(v, stride, channels, begin, end, [threshold](RealType value) {
-      return std::max(value - threshold, RealType(0));
-    });
+    return ThresholdAndSumMagnitudes(v, stride, channels, begin, end, threshold);
   }
   double
   ApplyAndEvaluateChannel(unsigned int, RealType * v, SizeValueType begin, SizeValueType end,
@@ -70,6 +68,16 @@ public:
   }
 
 protected:
+  /** The y-steps' hot loop, compiled for the CPU's vector width (itkVectorClones.h). */
+  ITK_CSC_VECTOR_CLONES static double
+  ThresholdAndSumMagnitudes(RealType * v, SizeValueType stride, unsigned int channels, SizeValueType begin,
+                            SizeValueType end, RealType threshold)
+  {
+    return Superclass::ApplyAndSumMagnitudes(v, stride, channels, begin, end, [threshold](RealType value) {
+      return std::max(value - threshold, RealType(0));
+    });
+  }
+
   NonNegativeL1ProximalOperator() = default;
   ~NonNegativeL1ProximalOperator() override = default;
 };

@@ -3,6 +3,7 @@
 
 #include "itkObject.h"
 #include "itkObjectFactory.h"
+#include "itkVectorClones.h"
 #include <cmath>
 
 namespace itk
