@@ -29,7 +29,8 @@ namespace itk
  * share of D(y - u) = sum_k h_k b_k for the next q, all while it is in cache (channels are
  * split into one contiguous group per work unit, each group with its own accumulator). Only
  * q is computed in a separate, single-channel pass. The objective reported is that of the
- * returned y, obtained without more FFTs: D y follows from D(y - u) by linearity.
+ * returned y, obtained without more FFTs: D y follows from D(y - u) by linearity. A run
+ * resumed with a new dictionary computes D y once (SetSpectraOfCoefficientsForResume()).
  *
  * \ingroup ConvolutionalSparseCoding
  */
@@ -222,12 +223,18 @@ private:
   /** Weighted: y1-step; returns {primal^2, dual^2, (Ax-s)^2, y1^2, u1^2}. */
   std::array<double, 5>
   UpdateResidualSplit();
+  ITK_CSC_VECTOR_CLONES void
+  ResidualSplitBlock(SizeValueType begin, SizeValueType end, std::array<double, 5> & sums);
   /** Weighted: the x-step's q, D x into m_DXNext, D(y0 - u0) into m_DB. */
   void
   SolveMaskedXStep();
+  ITK_CSC_VECTOR_CLONES void
+  MaskedXStepBlock(SizeValueType begin, SizeValueType end, RealType invN);
   /** Weighted: tracks D y0 and returns its data fidelity. */
   double
   TrackMaskedObjective();
+  ITK_CSC_VECTOR_CLONES double
+  TrackMaskedBlock(SizeValueType begin, SizeValueType end);
   void
   FinishIteration(const YStepSums & sums, const std::array<double, 5> & split, double dataFidelity);
 

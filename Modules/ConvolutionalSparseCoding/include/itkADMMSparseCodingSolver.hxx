@@ -394,30 +394,48 @@ template <typename TReal>
 std::array<double, 5>
 ADMMSparseCodingSolver<TReal>::UpdateResidualSplit()
 {
-  const OperatorType & op = *this->GetOperator();
-  const RealType *     s = this->GetDomainSignal();
-  const RealType *     w2 = this->GetSquaredWeights();
-  const RealType       alpha = static_cast<RealType>(m_RelaxationParameter);
-  const RealType       gamma = static_cast<RealType>(m_DualScale);
-  const RealType       rho = static_cast<RealType>(m_CurrentRho);
-  return this->template ReduceOverBlocks<5>(
-    op.GetNumberOfDomainPixels(), 4096, [&](SizeValueType begin, SizeValueType end, std::array<double, 5> & sums) {
-      for (SizeValueType i = begin; i < end; ++i)
-      {
-        const RealType a = m_DXSpatial[i] - s[i];
-        const RealType v = alpha * a + (RealType(1) - alpha) * m_Y1[i] + gamma * m_U1[i];
-        const RealType y1 = rho * v / (w2[i] + rho);
-        const RealType u1 = v - y1;
-        sums[0] += (a - y1) * (a - y1);
-        sums[1] += (y1 - m_Y1[i]) * (y1 - m_Y1[i]);
-        sums[2] += a * a;
-        sums[3] += y1 * y1;
-        sums[4] += u1 * u1;
-        m_Y1[i] = y1;
-        m_U1[i] = u1;
-        m_T[i] = s[i] + y1 - u1;
-      }
-    });
+  return this->template ReduceOverBlocks<5>(this->GetOperator()->GetNumberOfDomainPixels(),
+                                            4096,
+                                            [&](SizeValueType begin, SizeValueType end, std::array<double, 5> & sums) {
+                                              this->ResidualSplitBlock(begin, end, sums);
+                                            });
+}
+
+template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::ResidualSplitBlock(SizeValueType begin, SizeValueType end, std::array<double, 5> & sums)
+{
+  const RealType * s = this->GetDomainSignal();
+  const RealType * w2 = this->GetSquaredWeights();
+  const RealType   alpha = static_cast<RealType>(m_RelaxationParameter);
+  const RealType   gamma = static_cast<RealType>(m_DualScale);
+  const RealType   rho = static_cast<RealType>(m_CurrentRho);
+  RealType *       y1s = m_Y1.data();
+  RealType *       u1s = m_U1.data();
+  RealType *       t = m_T.data();
+  const RealType * dx = m_DXSpatial.data();
+  double           primal = 0, dual = 0, aa = 0, yy = 0, uu = 0;
+#pragma omp simd reduction(+ : primal, dual, aa, yy, uu)
+  for (SizeValueType i = begin; i < end; ++i)
+  {
+    const RealType a = dx[i] - s[i];
+    const RealType v = alpha * a + (RealType(1) - alpha) * y1s[i] + gamma * u1s[i];
+    const RealType y1 = rho * v / (w2[i] + rho);
+    const RealType u1 = v - y1;
+    primal += double(a - y1) * double(a - y1);
+    dual += double(y1 - y1s[i]) * double(y1 - y1s[i]);
+    aa += double(a) * a;
+    yy += double(y1) * y1;
+    uu += double(u1) * u1;
+    y1s[i] = y1;
+    u1s[i] = u1;
+    t[i] = s[i] + y1 - u1;
+  }
+  sums[0] += primal;
+  sums[1] += dual;
+  sums[2] += aa;
+  sums[3] += yy;
+  sums[4] += uu;
 }
 
 template <typename TReal>
@@ -430,18 +448,7 @@ ADMMSparseCodingSolver<TReal>::SolveMaskedXStep()
 
   op.ParallelFor(op.NumberOfBlocks(F, ADMMFrequencyBlock), [&](SizeValueType block) {
     const SizeValueType begin = block * ADMMFrequencyBlock;
-    const SizeValueType length = std::min(F, begin + ADMMFrequencyBlock) - begin;
-    ComplexType         db[ADMMFrequencyBlock];
-    this->GatherDB(begin, length, db);
-    for (SizeValueType j = 0; j < length; ++j)
-    {
-      const SizeValueType f = begin + j;
-      // rho = 1: the masked x-step's system (D^H D + I).
-      const auto terms = op.SolveShermanMorrison(f, m_TSpectrum[f], db[j], RealType(1));
-      m_Q[f] = terms.Q;
-      m_DXSpectrum[f] = terms.AX * invN;
-      m_DBSpectrum[f] = db[j] * invN;
-    }
+    this->MaskedXStepBlock(begin, std::min(F, begin + ADMMFrequencyBlock), invN);
   });
   op.ParallelFor(2, [&](SizeValueType which) {
     if (which == 0)
@@ -456,28 +463,60 @@ ADMMSparseCodingSolver<TReal>::SolveMaskedXStep()
 }
 
 template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::MaskedXStepBlock(SizeValueType begin, SizeValueType end, RealType invN)
+{
+  const OperatorType & op = *this->GetOperator();
+  const SizeValueType  length = end - begin;
+  ComplexType          db[ADMMFrequencyBlock];
+  this->GatherDB(begin, length, db);
+  for (SizeValueType j = 0; j < length; ++j)
+  {
+    const SizeValueType f = begin + j;
+    // rho = 1: the masked x-step's system (D^H D + I).
+    const auto terms = op.SolveShermanMorrison(f, m_TSpectrum[f], db[j], RealType(1));
+    m_Q[f] = terms.Q;
+    m_DXSpectrum[f] = terms.AX * invN;
+    m_DBSpectrum[f] = db[j] * invN;
+  }
+}
+
+template <typename TReal>
 double
 ADMMSparseCodingSolver<TReal>::TrackMaskedObjective()
 {
-  const OperatorType & op = *this->GetOperator();
-  const RealType *     s = this->GetDomainSignal();
-  const RealType *     w2 = this->GetSquaredWeights();
-  const RealType       alpha = static_cast<RealType>(m_RelaxationParameter);
-  const RealType       gamma = static_cast<RealType>(m_DualScale);
-  const auto           sums = this->template ReduceOverBlocks<1>(
-    op.GetNumberOfDomainPixels(), 4096, [&](SizeValueType begin, SizeValueType end, std::array<double, 1> & data) {
-      RealType partial = 0;
-      for (SizeValueType i = begin; i < end; ++i)
-      {
-        const RealType dv = alpha * m_DXSpatial[i] + (RealType(1) - alpha) * m_DY0[i] + gamma * m_DU0[i];
-        const RealType dy = RealType(0.5) * (m_DB[i] + dv);
-        m_DY0[i] = dy;
-        m_DU0[i] = dv - dy;
-        partial += w2[i] * (dy - s[i]) * (dy - s[i]);
-      }
-      data[0] += partial;
-    });
+  const auto sums =
+    this->template ReduceOverBlocks<1>(this->GetOperator()->GetNumberOfDomainPixels(),
+                                       4096,
+                                       [&](SizeValueType begin, SizeValueType end, std::array<double, 1> & data) {
+                                         data[0] += this->TrackMaskedBlock(begin, end);
+                                       });
   return 0.5 * sums[0];
+}
+
+template <typename TReal>
+double
+ADMMSparseCodingSolver<TReal>::TrackMaskedBlock(SizeValueType begin, SizeValueType end)
+{
+  const RealType * s = this->GetDomainSignal();
+  const RealType * w2 = this->GetSquaredWeights();
+  const RealType   alpha = static_cast<RealType>(m_RelaxationParameter);
+  const RealType   gamma = static_cast<RealType>(m_DualScale);
+  const RealType * dx = m_DXSpatial.data();
+  const RealType * db = m_DB.data();
+  RealType *       dy0 = m_DY0.data();
+  RealType *       du0 = m_DU0.data();
+  double           partial = 0;
+#pragma omp simd reduction(+ : partial)
+  for (SizeValueType i = begin; i < end; ++i)
+  {
+    const RealType dv = alpha * dx[i] + (RealType(1) - alpha) * dy0[i] + gamma * du0[i];
+    const RealType dy = RealType(0.5) * (db[i] + dv);
+    dy0[i] = dy;
+    du0[i] = dv - dy;
+    partial += double(w2[i]) * double(dy - s[i]) * double(dy - s[i]);
+  }
+  return partial;
 }
 
 template <typename TReal>

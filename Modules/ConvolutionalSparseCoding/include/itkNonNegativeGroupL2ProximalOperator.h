@@ -80,6 +80,15 @@ public:
     }
     return Superclass::SumOverCoefficients(v, 0, 1, begin, end, [](RealType value) { return std::abs(value); });
   }
+  /** ApplyToChannel() and EvaluateChannel() in one pass (the ADMM y-step's). */
+  double
+  ApplyAndEvaluateChannel(unsigned int channel, RealType * v, SizeValueType begin, SizeValueType end,
+                          RealType threshold) const override
+  {
+    const bool   grouped = this->IsGrouped(channel);
+    const double sum = ClampAndSumMagnitudes(v, begin, end, grouped ? threshold : RealType(0));
+    return grouped ? sum : 0.0;
+  }
 
   void
   Validate(unsigned int channels) const override
@@ -223,6 +232,15 @@ public:
 protected:
   NonNegativeGroupL2ProximalOperator() = default;
   ~NonNegativeGroupL2ProximalOperator() override = default;
+
+  /** v = max(v - shift, 0) on [begin, end), returning the sum of the results, compiled for the
+   * CPU's vector width (itkVectorClones.h). */
+  ITK_CSC_VECTOR_CLONES static double
+  ClampAndSumMagnitudes(RealType * v, SizeValueType begin, SizeValueType end, RealType shift)
+  {
+    return Superclass::ApplyAndSumMagnitudes(
+      v, 0, 1, begin, end, [shift](RealType value) { return std::max(value - shift, RealType(0)); });
+  }
 
   void
   PrintSelf(std::ostream & os, Indent indent) const override
