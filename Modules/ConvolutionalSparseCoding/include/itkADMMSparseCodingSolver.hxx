@@ -328,9 +328,14 @@ ADMMSparseCodingSolver<TReal>::ComputeResumedDY()
     spectra = transformed.data();
   }
   op.EnsureSpectral(m_ResumedDY, 1);
+  // Channel by channel over a block of frequencies: two contiguous streams at a time.
   op.ParallelFor(op.NumberOfBlocks(F, ADMMFrequencyBlock), [&](SizeValueType block) {
     const SizeValueType begin = block * ADMMFrequencyBlock;
-    op.SynthesizeBlock(spectra, begin, std::min(F, begin + ADMMFrequencyBlock), m_ResumedDY.data() + begin);
+    const SizeValueType end = std::min(F, begin + ADMMFrequencyBlock);
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      op.AccumulateChannelProduct(k, spectra + k * op.GetSpectralStride(), m_ResumedDY.data(), begin, end, k == 0);
+    }
   });
 }
 
