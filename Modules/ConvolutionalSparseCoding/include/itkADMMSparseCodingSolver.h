@@ -265,11 +265,13 @@ private:
   RealBufferType    m_U;
   RealBufferType    m_X;
   // Unweighted: spectra of s, D x, D y and D u.
-  ComplexBufferType   m_SignalSpectrum;
-  ComplexBufferType   m_DX;
-  ComplexBufferType   m_DY;
-  ComplexBufferType   m_DU;
+  ComplexBufferType m_SignalSpectrum;
+  ComplexBufferType m_DX;
+  ComplexBufferType m_DY;
+  ComplexBufferType m_DU;
+  // Kept between resumed runs (a movie-sized spectrum for large images); valid while ready.
   ComplexBufferType   m_ResumedDY;
+  bool                m_ResumedDYReady{ false };
   const ComplexType * m_GivenSpectraOfY{ nullptr };
   // Weighted: y1, u1, s + y1 - u1, D x (current and next), D(y0 - u0), D y0, D u0.
   RealBufferType    m_Y1;

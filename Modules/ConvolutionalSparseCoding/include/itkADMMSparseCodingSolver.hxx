@@ -104,7 +104,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   {
     data = this->StartMaskedSplitting();
   }
-  m_ResumedDY = ComplexBufferType();
+  m_ResumedDYReady = false;
   m_GivenSpectraOfY = nullptr;
   // y's penalty is known from the y-step that made it.
   const double penalty =
@@ -337,6 +337,7 @@ ADMMSparseCodingSolver<TReal>::ComputeResumedDY()
       op.AccumulateChannelProduct(k, spectra + k * op.GetSpectralStride(), m_ResumedDY.data(), begin, end, k == 0);
     }
   });
+  m_ResumedDYReady = true;
 }
 
 template <typename TReal>
@@ -348,7 +349,7 @@ ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first, double xStepRho)
     this->GetOperator()->GetNumberOfFrequencies(),
     ADMMFrequencyBlock,
     [&](SizeValueType begin, SizeValueType end, std::array<double, 1> & data) {
-      data[0] += this->PlainXStepBlock(begin, end, first, rho, m_ResumedDY.size() == 0 ? nullptr : m_ResumedDY.data());
+      data[0] += this->PlainXStepBlock(begin, end, first, rho, m_ResumedDYReady ? m_ResumedDY.data() : nullptr);
     });
   return 0.5 * sums[0];
 }

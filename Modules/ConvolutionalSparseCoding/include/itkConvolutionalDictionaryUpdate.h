@@ -107,14 +107,15 @@ public:
   const ComplexType *
   GetClearedCoefficientSpectra(size_t i) const
   {
-    if (i < m_Samples.size() || i >= m_ClearedSamples || m_Operator.IsNull())
+    // Cleared sample i sits at m_SparesBeforeClear + m_ClearedSamples - 1 - i until popped.
+    const size_t position = m_SparesBeforeClear + m_ClearedSamples - 1 - i;
+    if (i < m_Samples.size() || i >= m_ClearedSamples || position >= m_SpareSamples.size() || m_Operator.IsNull())
     {
       return nullptr;
     }
-    const size_t position = m_SpareSamples.size() - 1 - (i - m_Samples.size());
     const auto & spectra = m_SpareSamples[position].CoefficientSpectra;
     const bool   sized = spectra.size() == m_Operator->GetNumberOfKernels() * m_Operator->GetSpectralStride();
-    return position >= m_SparesBeforeClear && position < m_SpareSamples.size() && sized ? spectra.data() : nullptr;
+    return sized ? spectra.data() : nullptr;
   }
 
   /** Projects every kernel onto the constraint set. */
