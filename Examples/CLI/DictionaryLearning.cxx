@@ -431,7 +431,8 @@ EvaluateDictionary(LearnerOf<VDimension> * learner, const std::vector<std::strin
     coder->SetNonNegative(learner->GetNonNegativeCoefficients());
     coder->SetBoundaryCondition(learner->GetBoundary());
     typename itk::ConvolutionalSparseCodingImageFilter<ImageType>::StrideType stride;
-    std::copy(learner->GetStride().begin(), learner->GetStride().end(), stride.Begin());
+    const auto learnedStride = learner->GetStride(); // a copy: begin() and end() of one object
+    std::copy(learnedStride.begin(), learnedStride.end(), stride.Begin());
     coder->SetStride(stride);
     coder->SetMaximumNumberOfIterations(3000);
     coder->SetRelativeTolerance(1e-5);
