@@ -3,6 +3,7 @@
 #include "itkCellAppearancePursuit.h"
 #include "itkCommand.h"
 #include "itkImage.h"
+#include "itkImageRegionConstIteratorWithIndex.h"
 #include "itkSpaceTimeDeconvolutionFilter.h"
 #include "itkTotalVariationProximalOperator.h"
 #include <gtest/gtest.h>
@@ -387,6 +388,111 @@ TEST(SpaceTimeDeconvolutionFilter, BlockStepsDoNotIncreaseTheObjective)
   tv->SetImageSize({ size, size });
   const std::vector<double> background(Bs, Bs + P);
   EXPECT_NEAR(data + lambda * tv->Evaluate(background.data()), F.back(), 1e-4 * F.back());
+}
+
+TEST(SpaceTimeDeconvolutionFilter, TwoTilesGiveTheWholeMoviesCellsOnce)
+{
+  // Four planted cells on a 64 x 64 movie, one of them on the seam between two tiles (x 0-31,
+  // 32-63): the tiles' owned cells are the whole movie's, each once, with the same spikes, and
+  // the stitched denoised movie is the whole one's.
+  const unsigned int                     window = 15, size = 64, T = 300;
+  const std::vector<std::vector<double>> shapes{ Shape(window, 3.0), Shape(window, 6.0, 3.5) };
+  const auto                             f = Decay(40, 8.0);
+  auto                                   planted = ThreeCells();
+  planted.push_back({ 32, 52, 0, {} });
+  for (unsigned int t = 12; t < 290; t += 31)
+  {
+    planted.back().frames.push_back(t);
+  }
+  const auto movie = Synthesize(planted, shapes, window, f, size, T, 0.3, 1);
+  auto       configured = [&]() {
+    auto filter = FilterType::New();
+    filter->SetInput(movie);
+    filter->SetNumberOfCells(10);
+    filter->SetAppearanceSize(window);
+    filter->SetResponseLength(40);
+    filter->SetInitialResponses({ f });
+    filter->SetLearnResponses(false);
+    return filter;
+  };
+  auto whole = configured();
+  whole->Update();
+  ASSERT_EQ(whole->GetCells().size(), planted.size());
+
+  auto                                tiled = configured();
+  std::vector<FilterType::CellRecord> cells;
+  std::vector<std::vector<unsigned>>  frames; // per gathered cell, one entry per spike
+  std::vector<float>                  stitched(size * size * T, 0.0f);
+  const MovieType::RegionType         all = movie->GetLargestPossibleRegion();
+  for (long begin : { 0L, 32L })
+  {
+    MovieType::RegionType core = all;
+    core.SetIndex(0, begin);
+    core.SetSize(0, 32);
+    tiled->GetOutput()->SetRequestedRegion(core);
+    tiled->Update();
+    // Only the core grown by two appearance radii (14 pixels) was asked of the input.
+    const auto asked = movie->GetRequestedRegion();
+    EXPECT_EQ(asked.GetIndex(0), std::max(0L, begin - 14));
+    EXPECT_EQ(asked.GetSize(0), 46u);
+    EXPECT_EQ(asked.GetSize(2), T);
+    ASSERT_EQ(tiled->GetOutput()->GetBufferedRegion(), core);
+    for (const auto & cell : tiled->GetCells())
+    {
+      EXPECT_TRUE(cell.Position[0] >= begin && cell.Position[0] < begin + 32) << cell.Position[0];
+      cells.push_back(cell);
+      frames.emplace_back();
+    }
+    for (const auto & spike : tiled->GetSpikes())
+    {
+      for (unsigned int n = 0; n < spike.Count; ++n)
+      {
+        frames[cells.size() - tiled->GetCells().size() + spike.Trace].push_back(unsigned(spike.Frame));
+      }
+    }
+    // Each owned cell's label sits on its position, on the grown region.
+    for (size_t k = 0; k < tiled->GetCells().size(); ++k)
+    {
+      const auto & position = tiled->GetCells()[k].Position;
+      if (tiled->GetCells()[k].Appearance == 0)
+      {
+        EXPECT_EQ(tiled->GetLabelImage()->GetPixel({ { position[0], position[1] } }), k + 1);
+      }
+    }
+    for (itk::ImageRegionConstIteratorWithIndex<MovieType> it(tiled->GetOutput(), core); !it.IsAtEnd(); ++it)
+    {
+      const auto & i = it.GetIndex();
+      stitched[i[0] + size * (i[1] + size * i[2])] = it.Get();
+    }
+  }
+  ASSERT_EQ(cells.size(), planted.size());
+  for (size_t k = 0; k < planted.size(); ++k)
+  {
+    size_t best = 0;
+    auto   distance = [&](size_t c) {
+      return std::hypot(cells[c].Centroid[0] - planted[k].x, cells[c].Centroid[1] - planted[k].y);
+    };
+    for (size_t c = 1; c < cells.size(); ++c)
+    {
+      best = distance(c) < distance(best) ? c : best;
+    }
+    EXPECT_LE(distance(best), 1.0) << "planted cell " << k;
+    std::sort(frames[best].begin(), frames[best].end());
+    EXPECT_EQ(frames[best], std::vector<unsigned>(planted[k].frames.begin(), planted[k].frames.end()))
+      << "planted cell " << k;
+  }
+  // Each tile learns its appearances from its own cells, so the fits differ a little; far less
+  // than the noise (0.3) in the mean, and nowhere by much more than it.
+  const float * W = whole->GetOutput()->GetBufferPointer();
+  double        largest = 0.0, squares = 0.0;
+  for (size_t i = 0; i < stitched.size(); ++i)
+  {
+    const double difference = double(stitched[i]) - double(W[i]);
+    largest = std::max(largest, std::abs(difference));
+    squares += difference * difference;
+  }
+  EXPECT_LE(std::sqrt(squares / double(stitched.size())), 0.03) << "RMS difference, stitched against whole";
+  EXPECT_LE(largest, 0.6) << "largest difference, stitched against whole";
 }
 
 TEST(SpaceTimeDeconvolutionFilter, ThreeDPlusTimeRunsOnATinyMovie)

@@ -2,6 +2,7 @@
 #define itkSpaceTimeDeconvolutionFilter_h
 
 #include "itkCellAppearancePursuit.h"
+#include "itkImageTiling.h"
 #include "itkImageToImageFilter.h"
 #include "itkSparseTemporalDeconvolutionFilter.h"
 
@@ -48,6 +49,15 @@ namespace itk
  * GetSpatialBackground(), GetTemporalBackground(), GetTraces() (cells x frames, least squares)
  * and GetDenoisedTraces(), GetObjective() (F after each iteration).
  *
+ * Streaming (spatial): a requested output region answers for its pixels over all frames. The
+ * filter solves the movie on that region grown by HaloRadii appearance radii (ImageTiling; the
+ * input is asked for that much only) and keeps the central part: output 0 and
+ * GetSpatialBackground() hold the requested pixels, GetCells() (positions in the whole image's
+ * index), GetSpikes() and the traces the cells whose position the requested region holds, and
+ * GetLabelImage() their footprints on the grown region. The responses, appearances and temporal
+ * background are the grown region's own. So tiles whose cores partition the frame give each cell
+ * once (SpaceTimeDeconvolution --tile-size; BENCHMARKS.md, "Space-time deconvolution in tiles").
+ *
  * Progress and IterationEvent after each iteration; abort between steps.
  * \ingroup ConvolutionalSparseCoding
  */
@@ -76,6 +86,7 @@ public:
   using SpikeEvent = typename TemporalFilterType::SpikeEvent; // Trace = cell index (0-based)
   using PursuitType = CellAppearancePursuit<float>;
   using AppearanceType = typename PursuitType::AppearanceType;
+  using SpatialRegionType = ImageRegion<SpatialDimension>;
 
   struct CellRecord
   {
@@ -134,6 +145,12 @@ public:
   itkBooleanMacro(RandomInitialization);
   itkSetMacro(Seed, unsigned int);
   itkGetConstMacro(Seed, unsigned int);
+  /** Streaming only: the margin by which a requested region is grown before solving, in
+   * appearance radii (floor(AppearanceSize / 2) pixels). Default 2: a cell on the core's edge and
+   * the neighbours that overlap it are whole in the grown region (BENCHMARKS.md, "Space-time
+   * deconvolution in tiles", for the measurement). */
+  itkSetMacro(HaloRadii, double);
+  itkGetConstMacro(HaloRadii, double);
 
   /** Given appearances (J windows of AppearanceSize^N values); empty: initialised as above. */
   void
@@ -251,10 +268,16 @@ private:
   bool
   KeepIfNotWorse(const float * Y, const std::vector<float> & model, DescentState & before);
 
+  /** The requested region's spatial part, or the whole frame. */
+  static SpatialRegionType
+  SpatialPart(const typename InputImageType::RegionType & region);
+  /** A spatial region over all the frames of \c movie. */
+  static typename InputImageType::RegionType
+  WithAllFrames(const SpatialRegionType & region, const typename InputImageType::RegionType & movie);
   void
   CheckInput(const InputImageType * input) const;
-  /** The movie as float values, checked finite: the input's own buffer when it is a float image
-   * buffered whole, else a copy in `copy`. */
+  /** The movie on the solve region as float values, checked finite: the input's own buffer when
+   * it is a float image buffered whole and the whole is solved, else a copy in `copy`. */
   const float *
   MovieValues(const InputImageType * input, std::vector<float> & copy) const;
   std::vector<AppearanceType>
@@ -296,6 +319,18 @@ private:
   unsigned int
   BestPlacement(const std::vector<double> & M, const std::vector<long> & pixelOf, double S, unsigned int window,
                 std::vector<long> & shift) const;
+  /** Whether the cell's window crosses an edge of the solve region that is not the movie's. */
+  bool
+  CutByTheSolveRegion(const Cell & cell) const;
+  /** Cells the core holds (indices into m_Detected): the outputs' cells. */
+  std::vector<SizeValueType>
+  OwnedCells() const;
+  /** Output 0 on the core: B (1 + sum of all cells on the solve region). */
+  void
+  WriteDenoisedMovie();
+  /** Spikes and traces of the owned cells only, renumbered in their order. */
+  void
+  KeepOwnedTraces(const std::vector<SizeValueType> & owned);
   /** sum_k H_k b_k: the cells' constant Delta F / F (their resting glow over the background). */
   std::vector<double>
   BaselineImage() const;
@@ -326,10 +361,14 @@ private:
   bool                        m_LearnResponses{ true };
   bool                        m_RandomInitialization{ false };
   unsigned int                m_Seed{ 0 };
+  double                      m_HaloRadii{ 2.0 };
   std::vector<AppearanceType> m_InitialAppearances;
   std::vector<ResponseType>   m_InitialResponses;
 
-  // State of the descent.
+  // Streaming: the pixels answered for, and those solved (the core grown by the halo).
+  SpatialRegionType m_CoreRegion, m_SolveRegion;
+
+  // State of the descent, on the solve region.
   std::vector<SizeValueType>    m_Size; // spatial
   SizeValueType                 m_Pixels{ 0 }, m_Frames{ 0 };
   typename PursuitType::Pointer m_Pursuit;

@@ -41,14 +41,32 @@ SpaceTimeDeconvolutionFilter<TInputImage>::SetInitialResponses(const std::vector
 }
 
 template <typename TInputImage>
-void
-SpaceTimeDeconvolutionFilter<TInputImage>::GenerateInputRequestedRegion()
+auto
+SpaceTimeDeconvolutionFilter<TInputImage>::SpatialPart(const typename InputImageType::RegionType & region)
+  -> SpatialRegionType
 {
-  Superclass::GenerateInputRequestedRegion();
-  if (auto * input = const_cast<TInputImage *>(this->GetInput()))
+  SpatialRegionType spatial;
+  for (unsigned int d = 0; d < SpatialDimension; ++d)
   {
-    input->SetRequestedRegionToLargestPossibleRegion();
+    spatial.SetIndex(d, region.GetIndex(d));
+    spatial.SetSize(d, region.GetSize(d));
   }
+  return spatial;
+}
+
+template <typename TInputImage>
+auto
+SpaceTimeDeconvolutionFilter<TInputImage>::WithAllFrames(const SpatialRegionType &                   region,
+                                                         const typename InputImageType::RegionType & movie) ->
+  typename InputImageType::RegionType
+{
+  auto all = movie;
+  for (unsigned int d = 0; d < SpatialDimension; ++d)
+  {
+    all.SetIndex(d, region.GetIndex(d));
+    all.SetSize(d, region.GetSize(d));
+  }
+  return all;
 }
 
 template <typename TInputImage>
@@ -56,14 +74,52 @@ void
 SpaceTimeDeconvolutionFilter<TInputImage>::EnlargeOutputRequestedRegion(DataObject * output)
 {
   Superclass::EnlargeOutputRequestedRegion(output);
-  output->SetRequestedRegionToLargestPossibleRegion();
+  const auto movie = this->GetInput()->GetLargestPossibleRegion();
+  m_CoreRegion = SpatialPart(movie);
+  auto * image = dynamic_cast<ImageBase<ImageDimension> *>(output);
+  if (!image)
+  {
+    output->SetRequestedRegionToLargestPossibleRegion();
+    return;
+  }
+  // The requested pixels, always over every frame: a cell's trace needs the whole movie.
+  SpatialRegionType asked = SpatialPart(image->GetRequestedRegion());
+  if (asked.GetNumberOfPixels() > 0 && asked.Crop(m_CoreRegion))
+  {
+    m_CoreRegion = asked;
+  }
+  image->SetRequestedRegion(WithAllFrames(m_CoreRegion, movie));
+}
+
+template <typename TInputImage>
+void
+SpaceTimeDeconvolutionFilter<TInputImage>::GenerateInputRequestedRegion()
+{
+  Superclass::GenerateInputRequestedRegion();
+  auto * input = const_cast<TInputImage *>(this->GetInput());
+  if (!input)
+  {
+    return;
+  }
+  const auto movie = input->GetLargestPossibleRegion();
+  const auto whole = SpatialPart(movie);
+  m_SolveRegion = whole;
+  if (m_CoreRegion.GetNumberOfPixels() > 0 && m_CoreRegion != whole)
+  {
+    typename SpatialRegionType::SizeType window;
+    window.Fill(m_AppearanceSize);
+    const auto halo = ImageTiling<SpatialDimension>::HaloForKernel(window, m_HaloRadii);
+    m_SolveRegion = ImageTiling<SpatialDimension>::Grow(
+      m_CoreRegion, halo, whole, typename ImageTiling<SpatialDimension>::AlignmentType(1u));
+  }
+  input->SetRequestedRegion(WithAllFrames(m_SolveRegion, movie));
 }
 
 template <typename TInputImage>
 void
 SpaceTimeDeconvolutionFilter<TInputImage>::CheckInput(const InputImageType * input) const
 {
-  const auto size = input->GetLargestPossibleRegion().GetSize();
+  const auto size = WithAllFrames(m_SolveRegion, input->GetLargestPossibleRegion()).GetSize();
   const auto T = size[SpatialDimension];
   if (m_NumberOfCells == 0 || m_NumberOfAppearances == 0 || m_NumberOfResponses == 0 || m_ResponseLength == 0)
   {
@@ -80,8 +136,11 @@ SpaceTimeDeconvolutionFilter<TInputImage>::CheckInput(const InputImageType * inp
   {
     if (m_AppearanceSize > size[d])
     {
-      itkExceptionMacro("AppearanceSize " << m_AppearanceSize << " is larger than the frame (" << size[d]
-                                          << " pixels on axis " << d << ")");
+      itkExceptionMacro("AppearanceSize " << m_AppearanceSize << " is larger than the "
+                                          << (m_SolveRegion == SpatialPart(input->GetLargestPossibleRegion())
+                                                ? "frame"
+                                                : "requested region grown by its halo")
+                                          << " (" << size[d] << " pixels on axis " << d << ")");
     }
   }
   if (T < m_ResponseLength || T < 4)
@@ -184,7 +243,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::MovieValues(const InputImageType * in
 {
   // A float movie buffered whole is used in place (no copy of the largest array); anything else
   // is copied to float. Either way every value is checked.
-  const auto region = input->GetLargestPossibleRegion();
+  const auto region = WithAllFrames(m_SolveRegion, input->GetLargestPossibleRegion());
   if constexpr (std::is_same_v<PixelType, float>)
   {
     if (input->GetBufferedRegion() == region)
@@ -193,7 +252,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::MovieValues(const InputImageType * in
       return input->GetBufferPointer();
     }
   }
-  copy = ReadFiniteImage<float>(input);
+  copy = ReadFiniteImage<float>(input, region);
   return copy.data();
 }
 
@@ -217,7 +276,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::GenerateData()
   this->CheckInput(input);
   std::vector<float> copy;
   const float *      Y = this->MovieValues(input, copy);
-  const auto         size = input->GetLargestPossibleRegion().GetSize();
+  const auto         size = WithAllFrames(m_SolveRegion, input->GetLargestPossibleRegion()).GetSize();
   m_Size.assign(size.begin(), size.begin() + SpatialDimension);
   m_Pixels = std::accumulate(m_Size.begin(), m_Size.end(), SizeValueType(1), std::multiplies<SizeValueType>());
   m_Frames = size[SpatialDimension];

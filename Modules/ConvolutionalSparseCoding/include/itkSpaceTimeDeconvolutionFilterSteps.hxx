@@ -147,6 +147,10 @@ SpaceTimeDeconvolutionFilter<TInputImage>::UpdateAppearances(const std::vector<f
       m_Detected[k].Position[d] += shift[d];
     }
     m_Detected[k].Appearance = j;
+    if (this->CutByTheSolveRegion(m_Detected[k]))
+    {
+      continue; // streamed: its window is cut by the tile's edge, not the movie's; no shape to learn
+    }
     for (SizeValueType i = 0; i < length; ++i)
     {
       detail::WindowOffsets(i, W, u);
@@ -219,40 +223,149 @@ SpaceTimeDeconvolutionFilter<TInputImage>::KeepIfNotWorse(const float * Y, const
 }
 
 template <typename TInputImage>
+bool
+SpaceTimeDeconvolutionFilter<TInputImage>::CutByTheSolveRegion(const Cell & cell) const
+{
+  const auto whole = SpatialPart(this->GetInput()->GetLargestPossibleRegion());
+  const long radius = long(m_AppearanceSize / 2);
+  for (unsigned int d = 0; d < SpatialDimension; ++d)
+  {
+    const bool firstInside = m_SolveRegion.GetIndex(d) > whole.GetIndex(d);
+    const bool lastInside = m_SolveRegion.GetIndex(d) + OffsetValueType(m_SolveRegion.GetSize(d)) <
+                            whole.GetIndex(d) + OffsetValueType(whole.GetSize(d));
+    if ((firstInside && cell.Position[d] < radius) ||
+        (lastInside && cell.Position[d] + radius >= long(m_SolveRegion.GetSize(d))))
+    {
+      return true;
+    }
+  }
+  return false;
+}
+
+template <typename TInputImage>
+std::vector<SizeValueType>
+SpaceTimeDeconvolutionFilter<TInputImage>::OwnedCells() const
+{
+  std::vector<SizeValueType> owned;
+  for (SizeValueType k = 0; k < m_Detected.size(); ++k)
+  {
+    typename SpatialRegionType::IndexType position;
+    for (unsigned int d = 0; d < SpatialDimension; ++d)
+    {
+      position[d] = m_SolveRegion.GetIndex(d) + m_Detected[k].Position[d];
+    }
+    if (m_CoreRegion.IsInside(position))
+    {
+      owned.push_back(k);
+    }
+  }
+  return owned;
+}
+
+template <typename TInputImage>
+void
+SpaceTimeDeconvolutionFilter<TInputImage>::WriteDenoisedMovie()
+{
+  const SizeValueType K = m_Detected.size(), P = m_Pixels, T = m_Frames;
+  // The solve region's pixel p is the core's pixel coreOf[p], or -1 (the halo).
+  const SizeValueType C = m_CoreRegion.GetNumberOfPixels();
+  std::vector<long>   coreOf(P, -1);
+  for (SizeValueType p = 0; p < P; ++p)
+  {
+    SizeValueType rest = p, c = 0, stride = 1;
+    bool          inside = true;
+    for (unsigned int d = 0; d < SpatialDimension; ++d)
+    {
+      const OffsetValueType at =
+        m_SolveRegion.GetIndex(d) + OffsetValueType(rest % m_Size[d]) - m_CoreRegion.GetIndex(d);
+      rest /= m_Size[d];
+      inside = inside && at >= 0 && at < OffsetValueType(m_CoreRegion.GetSize(d));
+      c += SizeValueType(std::max<OffsetValueType>(at, 0)) * stride;
+      stride *= m_CoreRegion.GetSize(d);
+    }
+    coreOf[p] = inside ? long(c) : -1;
+  }
+  this->AllocateOutputs();
+  PixelType * out = this->GetOutput()->GetBufferPointer();
+  for (SizeValueType p = 0; p < P; ++p)
+  {
+    if (coreOf[p] >= 0)
+    {
+      for (SizeValueType t = 0; t < T; ++t)
+      {
+        out[coreOf[p] + t * C] = static_cast<PixelType>(m_Background[p] * m_TemporalBackground[t]);
+      }
+    }
+  }
+  // Every cell of the solve region, owned or not, shapes the core's pixels: B h c added per pixel.
+  for (SizeValueType k = 0; k < K; ++k)
+  {
+    m_Pursuit->ForEachPixel(m_Detected[k], [&](SizeValueType pixel, double h) {
+      if (coreOf[pixel] < 0)
+      {
+        return;
+      }
+      for (SizeValueType t = 0; t < T; ++t)
+      {
+        out[coreOf[pixel] + t * C] += static_cast<PixelType>(m_Background[pixel] * m_TemporalBackground[t] * h *
+                                                             (double(m_DenoisedTraces[k + t * K]) + m_Baselines[k]));
+      }
+    });
+  }
+  // The spatial background on the core, placed in the whole frame's grid.
+  const auto         whole = SpatialPart(this->GetInput()->GetLargestPossibleRegion());
+  std::vector<float> background(m_Background.begin(), m_Background.end());
+  m_SpatialBackground = SpatialImageType::New();
+  m_SpatialBackground->SetLargestPossibleRegion(whole);
+  m_SpatialBackground->SetBufferedRegion(m_CoreRegion);
+  m_SpatialBackground->SetRequestedRegion(m_CoreRegion);
+  m_SpatialBackground->Allocate();
+  CopyRegion(background.data(), m_SolveRegion, m_SpatialBackground->GetBufferPointer(), m_CoreRegion);
+}
+
+template <typename TInputImage>
+void
+SpaceTimeDeconvolutionFilter<TInputImage>::KeepOwnedTraces(const std::vector<SizeValueType> & owned)
+{
+  const SizeValueType     K = m_Detected.size(), T = m_Frames, kept = owned.size();
+  std::vector<long>       renumbered(K, -1);
+  std::vector<float>      traces(kept * T), denoised(kept * T);
+  std::vector<SpikeEvent> spikes;
+  for (SizeValueType i = 0; i < kept; ++i)
+  {
+    renumbered[owned[i]] = long(i);
+    for (SizeValueType t = 0; t < T; ++t)
+    {
+      traces[i + t * kept] = m_Traces[owned[i] + t * K];
+      denoised[i + t * kept] = m_DenoisedTraces[owned[i] + t * K];
+    }
+  }
+  for (auto spike : m_Spikes)
+  {
+    if (renumbered[spike.Trace] >= 0)
+    {
+      spike.Trace = static_cast<decltype(spike.Trace)>(renumbered[spike.Trace]);
+      spikes.push_back(spike);
+    }
+  }
+  m_Traces.swap(traces);
+  m_DenoisedTraces.swap(denoised);
+  m_Spikes.swap(spikes);
+}
+
+template <typename TInputImage>
 void
 SpaceTimeDeconvolutionFilter<TInputImage>::WriteOutputs()
 {
   const InputImageType * input = this->GetInput();
   const SizeValueType    K = m_Detected.size(), P = m_Pixels, T = m_Frames;
-  // Output 0: the denoised movie B (1 + A).
-  this->AllocateOutputs();
-  PixelType * out = this->GetOutput()->GetBufferPointer();
-  for (SizeValueType t = 0; t < T; ++t)
-  {
-    for (SizeValueType p = 0; p < P; ++p)
-    {
-      out[p + t * P] = static_cast<PixelType>(m_Background[p] * m_TemporalBackground[t]);
-    }
-  }
-  // The cells on their windows (no movie-sized model array): B h c added per pixel.
-  for (SizeValueType k = 0; k < K; ++k)
-  {
-    m_Pursuit->ForEachPixel(m_Detected[k], [&](SizeValueType pixel, double h) {
-      for (SizeValueType t = 0; t < T; ++t)
-      {
-        out[pixel + t * P] += static_cast<PixelType>(m_Background[pixel] * m_TemporalBackground[t] * h *
-                                                     (double(m_DenoisedTraces[k + t * K]) + m_Baselines[k]));
-      }
-    });
-  }
+  this->WriteDenoisedMovie();
   // Spatial images share the movie's geometry on the spatial axes.
-  typename SpatialImageType::SizeType      size;
   typename SpatialImageType::SpacingType   spacing;
   typename SpatialImageType::PointType     origin;
   typename SpatialImageType::DirectionType direction;
   for (unsigned int d = 0; d < SpatialDimension; ++d)
   {
-    size[d] = m_Size[d];
     spacing[d] = input->GetSpacing()[d];
     origin[d] = input->GetOrigin()[d];
     for (unsigned int e = 0; e < SpatialDimension; ++e)
@@ -260,25 +373,30 @@ SpaceTimeDeconvolutionFilter<TInputImage>::WriteOutputs()
       direction(d, e) = input->GetDirection()(d, e);
     }
   }
-  m_SpatialBackground = SpatialImageType::New();
-  m_SpatialBackground->SetRegions(size);
   m_SpatialBackground->SetSpacing(spacing);
   m_SpatialBackground->SetOrigin(origin);
   m_SpatialBackground->SetDirection(direction);
-  m_SpatialBackground->Allocate();
-  std::copy(m_Background.begin(), m_Background.end(), m_SpatialBackground->GetBufferPointer());
+  // The owned cells' footprints, on the solve region (a cell on the core's edge reaches past it).
   m_LabelImage = LabelImageType::New();
   m_LabelImage->CopyInformation(m_SpatialBackground);
-  m_LabelImage->SetRegions(size);
+  m_LabelImage->SetBufferedRegion(m_SolveRegion);
+  m_LabelImage->SetRequestedRegion(m_SolveRegion);
   m_LabelImage->Allocate();
   m_LabelImage->FillBuffer(0);
+  auto *              labels = m_LabelImage->GetBufferPointer();
+  const auto          owned = this->OwnedCells();
   std::vector<double> strongest(P, 0.0);
-  m_Cells.assign(K, CellRecord{});
-  for (SizeValueType k = 0; k < K; ++k)
+  m_Cells.assign(owned.size(), CellRecord{});
+  for (SizeValueType i = 0; i < owned.size(); ++i)
   {
-    const Cell & cell = m_Detected[k];
-    CellRecord & record = m_Cells[k];
+    const SizeValueType k = owned[i];
+    const Cell &        cell = m_Detected[k];
+    CellRecord &        record = m_Cells[i];
     record.Position = cell.Position;
+    for (unsigned int d = 0; d < SpatialDimension; ++d)
+    {
+      record.Position[d] += m_SolveRegion.GetIndex(d);
+    }
     record.Appearance = cell.Appearance;
     record.Significance = cell.Significance;
     const auto & H = m_Appearances[cell.Appearance];
@@ -291,9 +409,8 @@ SpaceTimeDeconvolutionFilter<TInputImage>::WriteOutputs()
     record.MeanDeltaFOverF = peak * mean;
     record.SpikeUnit = peak * m_SpikeUnits[k];
     record.Centroid.assign(SpatialDimension, 0.0);
-    double                             weight = 0.0;
-    const double                       contribution = std::max(record.SpikeUnit, 1e-12);
-    typename LabelImageType::IndexType index;
+    double       weight = 0.0;
+    const double contribution = std::max(record.SpikeUnit, 1e-12);
     m_Pursuit->ForEachPixel(cell, [&](SizeValueType pixel, double h) {
       if (h < m_FootprintFraction * peak)
       {
@@ -302,15 +419,14 @@ SpaceTimeDeconvolutionFilter<TInputImage>::WriteOutputs()
       SizeValueType rest = pixel;
       for (unsigned int d = 0; d < SpatialDimension; ++d)
       {
-        index[d] = IndexValueType(rest % m_Size[d]);
+        record.Centroid[d] += h * double(rest % m_Size[d]);
         rest /= m_Size[d];
-        record.Centroid[d] += h * double(index[d]);
       }
       weight += h;
       if (h * contribution > strongest[pixel])
       {
         strongest[pixel] = h * contribution;
-        m_LabelImage->SetPixel(index, static_cast<typename LabelImageType::PixelType>(k + 1));
+        labels[pixel] = static_cast<typename LabelImageType::PixelType>(i + 1);
       }
     });
     ContinuousIndex<double, ImageDimension> continuous;
@@ -318,12 +434,14 @@ SpaceTimeDeconvolutionFilter<TInputImage>::WriteOutputs()
     for (unsigned int d = 0; d < SpatialDimension; ++d)
     {
       record.Centroid[d] = weight > 0.0 ? record.Centroid[d] / weight : double(cell.Position[d]);
-      continuous[d] = record.Centroid[d] + double(input->GetLargestPossibleRegion().GetIndex()[d]);
+      record.Centroid[d] += double(m_SolveRegion.GetIndex(d)); // the whole image's index
+      continuous[d] = record.Centroid[d];
     }
     typename InputImageType::PointType point;
     input->TransformContinuousIndexToPhysicalPoint(continuous, point);
     record.PhysicalCentroid.assign(point.Begin(), point.Begin() + SpatialDimension);
   }
+  this->KeepOwnedTraces(owned);
 }
 
 template <typename TInputImage>
@@ -346,6 +464,7 @@ SpaceTimeDeconvolutionFilter<TInputImage>::PrintSelf(std::ostream & os, Indent i
   os << indent << "LearnResponses: " << m_LearnResponses << std::endl;
   os << indent << "RandomInitialization: " << m_RandomInitialization << std::endl;
   os << indent << "Seed: " << m_Seed << std::endl;
+  os << indent << "HaloRadii: " << m_HaloRadii << std::endl;
   os << indent << "NumberOfRejectedSteps: " << m_NumberOfRejectedSteps << std::endl;
 }
 } // namespace itk
