@@ -159,6 +159,25 @@ Description()
                     "--fixed-responses they are not learned")
             .Extension(".csv"),
           Parameter(Kind::Boolean, "fixed-responses", "Fixed responses", "do not learn the responses") },
+        true },
+      { "Tiling",
+        "Movie mode: solve the frame tile by tile, reading the movie and writing the fit in pieces.",
+        { Parameter(Kind::Integer,
+                    "tile-size",
+                    "Tile size",
+                    "solve tile by tile: cores of N pixels per axis over the frame (all frames each), each grown by "
+                    "--halo; a cell belongs to the tile whose core holds its position; the movie is read and "
+                    "--output-fit written (uncompressed .mha/.mhd) in pieces. Each tile learns its own appearances "
+                    "and responses (numbered tile by tile in the outputs). Default: the whole frame at once")
+            .Range(1)
+            .Hint("N"),
+          Parameter(Kind::Float,
+                    "halo",
+                    "Halo",
+                    "with --tile-size: the margin around each core, in appearance radii (floor(H/2) pixels)")
+            .Default("2")
+            .Range(0)
+            .Hint("R") },
         true } },
     { { Kind::Integer, "numberOfSpikes", "Spikes", "spikes found in all traces" },
       { Kind::Integer, "numberOfTraces", "Traces", "traces deconvolved (cells, in movie mode)" } }
@@ -342,11 +361,12 @@ RunTraces(const csc::Arguments & args)
                              "--output-traces",
                              "--output-appearances",
                              "--output-background",
-                             "--output-overlay" })
+                             "--output-overlay",
+                             "--tile-size" })
   {
     if (args.Has(flag))
     {
-      throw csc::UsageError(std::string(flag) + " is an output of the movie mode (--input), not of --input-traces");
+      throw csc::UsageError(std::string(flag) + " is an option of the movie mode (--input), not of --input-traces");
     }
   }
   const std::string spikesPath = args.Required("--output-spikes");

@@ -4,6 +4,8 @@
 #define SpaceTimeDeconvolutionMovie_h
 
 #include "CSCCommandLine.h"
+#include "CSCTiles.h"
+#include "itkImageRegionConstIteratorWithIndex.h"
 #include "itkRGBPixel.h"
 #include "itkSpaceTimeDeconvolutionFilter.h"
 #include <chrono>
@@ -12,42 +14,24 @@ namespace stdmovie
 {
 using ColourPicture = itk::Image<itk::RGBPixel<unsigned char>, 2>;
 
-/** The temporal mean of the movie (first frame's plane for 3-D+t: its central slice) in grey,
- * every cell's footprint border coloured by its appearance. */
-template <typename TFilter, typename TMovie>
+/** The temporal mean image (for 3-D+t its central slice) in grey, every cell's footprint
+ * border coloured by its appearance. */
+template <typename TSpatial, typename TLabels, typename TCells>
 ColourPicture::Pointer
-OverlayPicture(const TMovie * movie, const TFilter * filter)
+OverlayPicture(const TSpatial * meanImage, const TLabels * labels, const TCells & cells)
 {
-  const auto   size = movie->GetLargestPossibleRegion().GetSize();
-  const auto * labels = filter->GetLabelImage();
-  const size_t W = size[0], H = size[1], T = size[TMovie::ImageDimension - 1];
-  size_t       plane = W * H, offset = 0, P = 1;
-  for (unsigned int d = 0; d + 1 < TMovie::ImageDimension; ++d)
-  {
-    P *= size[d];
-  }
-  if (TMovie::ImageDimension == 4)
-  {
-    offset = plane * (size[2] / 2);
-  }
-  std::vector<float> mean(plane, 0.0f);
-  const auto *       Y = movie->GetBufferPointer();
-  for (size_t t = 0; t < T; ++t)
-  {
-    for (size_t i = 0; i < plane; ++i)
-    {
-      mean[i] += static_cast<float>(Y[offset + i + t * P]) / float(T);
-    }
-  }
-  const auto grey = csc::ContrastStretch(mean);
-  const int  zoom = W < 256 ? 4 : (W < 512 ? 2 : 1);
-  auto       picture = ColourPicture::New();
+  const auto   size = meanImage->GetLargestPossibleRegion().GetSize();
+  const size_t W = size[0], H = size[1], plane = W * H;
+  const size_t offset = TSpatial::ImageDimension == 3 ? plane * (size[TSpatial::ImageDimension - 1] / 2) : 0;
+  const std::vector<float> mean(meanImage->GetBufferPointer() + offset, meanImage->GetBufferPointer() + offset + plane);
+  const auto               grey = csc::ContrastStretch(mean);
+  const int                zoom = W < 256 ? 4 : (W < 512 ? 2 : 1);
+  auto                     picture = ColourPicture::New();
   picture->SetRegions(ColourPicture::SizeType{ { W * zoom, H * zoom } });
   picture->Allocate();
   static const unsigned char palette[6][3] = { { 255, 60, 60 }, { 60, 220, 60 },  { 70, 140, 255 },
                                                { 255, 200, 0 }, { 230, 80, 230 }, { 0, 220, 220 } };
   const auto *               L = labels->GetBufferPointer() + offset;
-  const auto &               cells = filter->GetCells();
   for (size_t y = 0; y < H * zoom; ++y)
   {
     for (size_t x = 0; x < W * zoom; ++x)
@@ -178,37 +162,129 @@ RasterPicture(const float * y, const float * f, size_t P, size_t T, const TSpike
   return picture;
 }
 
+/** A movie run's results gathered from the filter, tile by tile (one tile: the whole movie):
+ * cells numbered across the tiles with their spikes and traces, each tile's appearances and
+ * responses (a cell's appearance and a spike's response index them), and the frame-sized images
+ * (labels, background, temporal mean) assembled. */
 template <unsigned int VDimension>
-int
-Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenResponses)
+struct MovieResults
 {
   using MovieType = itk::Image<float, VDimension>;
   using FilterType = itk::SpaceTimeDeconvolutionFilter<MovieType>;
-  constexpr unsigned int N = VDimension - 1;
-  const unsigned int     F = csc::Integer(args, "--response-length", 1);
-  const double           frameRate = args.Number("--frame-rate");
-  const std::string      spikesPath = args.Required("--output-spikes");
-  csc::DeclareTextOutput(args, "--output-spikes");
-  csc::DeclareTextOutput(args, "--output-cells");
-  csc::DeclareTextOutput(args, "--output-traces");
-  csc::DeclareTextOutput(args, "--output-responses");
-  csc::DeclareTextOutput(args, "--report");
-  csc::DeclareImageOutput<typename FilterType::LabelImageType>(args, "--output-labels");
-  csc::DeclareImageOutput<MovieType>(args, "--output-fit");
-  csc::DeclareImageOutput<typename FilterType::SpatialImageType>(args, "--output-background");
-  csc::DeclareImageOutput<itk::Image<float, N + 1>>(args, "--output-appearances");
-  csc::DeclareImageOutput<ColourPicture>(args, "--output-overlay");
-  csc::DeclareImageOutput<csc::PictureType>(args, "--output-raster");
+  using LabelImageType = typename FilterType::LabelImageType;
+  using SpatialImageType = typename FilterType::SpatialImageType;
+  using SpatialRegionType = typename FilterType::SpatialRegionType;
 
-  const auto movie = csc::ReadImageInput<MovieType>(args.Get("--input"), "input movie");
-  auto       filter = FilterType::New();
-  filter->SetInput(movie);
+  std::vector<typename FilterType::CellRecord> cells;
+  std::vector<typename FilterType::SpikeEvent> spikes;
+  std::vector<std::vector<float>>              traces, denoised; // per cell, per frame
+  std::vector<std::vector<double>>             appearances, responses;
+  csc::Json                                    tiles = csc::Json::array();
+  typename LabelImageType::Pointer             labels;
+  typename SpatialImageType::Pointer           background, mean;
+
+  /** Adds what the filter found for the tile whose core is \c core. */
+  void
+  Add(const FilterType * filter, const SpatialRegionType & core)
+  {
+    const auto * movie = filter->GetInput();
+    const auto   frames = movie->GetLargestPossibleRegion().GetSize(VDimension - 1);
+    if (!labels)
+    {
+      labels = Whole<LabelImageType>(filter->GetLabelImage());
+      background = Whole<SpatialImageType>(filter->GetSpatialBackground());
+      mean = Whole<SpatialImageType>(filter->GetSpatialBackground());
+    }
+    const size_t first = cells.size(), K = filter->GetCells().size();
+    const auto   J = static_cast<unsigned int>(appearances.size());
+    const auto   L = static_cast<unsigned int>(responses.size());
+    for (auto cell : filter->GetCells())
+    {
+      cell.Appearance += J;
+      cells.push_back(cell);
+    }
+    for (auto spike : filter->GetSpikes())
+    {
+      spike.Trace += first;
+      spike.Response += L;
+      spikes.push_back(spike);
+    }
+    for (size_t k = 0; k < K; ++k)
+    {
+      traces.emplace_back(frames);
+      denoised.emplace_back(frames);
+      for (size_t t = 0; t < frames; ++t)
+      {
+        traces.back()[t] = filter->GetTraces()[k + t * K];
+        denoised.back()[t] = filter->GetDenoisedTraces()[k + t * K];
+      }
+    }
+    appearances.insert(appearances.end(), filter->GetAppearances().begin(), filter->GetAppearances().end());
+    responses.insert(responses.end(), filter->GetResponses().begin(), filter->GetResponses().end());
+    // The tile's labels (its own cells' footprints, on the grown region) where none is yet.
+    const auto * tileLabels = filter->GetLabelImage();
+    for (itk::ImageRegionConstIteratorWithIndex<LabelImageType> it(tileLabels, tileLabels->GetBufferedRegion());
+         !it.IsAtEnd();
+         ++it)
+    {
+      if (it.Get() != 0 && labels->GetPixel(it.GetIndex()) == 0)
+      {
+        labels->SetPixel(it.GetIndex(), static_cast<typename LabelImageType::PixelType>(first + it.Get()));
+      }
+    }
+    for (itk::ImageRegionConstIteratorWithIndex<SpatialImageType> it(filter->GetSpatialBackground(), core);
+         !it.IsAtEnd();
+         ++it)
+    {
+      background->SetPixel(it.GetIndex(), it.Get());
+    }
+    // The temporal mean of the core, read from the tile the filter was given.
+    typename SpatialImageType::IndexType pixel;
+    for (itk::ImageRegionConstIteratorWithIndex<MovieType> it(
+           movie, FilterType::WithAllFrames(core, movie->GetLargestPossibleRegion()));
+         !it.IsAtEnd();
+         ++it)
+    {
+      std::copy_n(it.GetIndex().begin(), VDimension - 1, pixel.begin());
+      mean->GetPixel(pixel) += it.Get() / static_cast<float>(frames);
+    }
+    csc::Json tile{ { "core_index", std::vector<long>(core.GetIndex().begin(), core.GetIndex().end()) },
+                    { "core_size", std::vector<size_t>(core.GetSize().begin(), core.GetSize().end()) },
+                    { "cells", K },
+                    { "objective_per_iteration", filter->GetObjective() },
+                    { "objective_per_block_step", filter->GetBlockObjectives() },
+                    { "rejected_block_steps", filter->GetNumberOfRejectedSteps() },
+                    { "responses", filter->GetResponses() },
+                    { "temporal_background", filter->GetTemporalBackground() } };
+    tiles.push_back(tile);
+  }
+
+private:
+  /** A zeroed image on the whole frame of \c like's grid. */
+  template <typename TImage>
+  static typename TImage::Pointer
+  Whole(const itk::ImageBase<VDimension - 1> * like)
+  {
+    auto image = TImage::New();
+    image->CopyInformation(like);
+    image->SetRegions(like->GetLargestPossibleRegion());
+    image->Allocate(true);
+    return image;
+  }
+};
+
+/** The filter configured from the command line. */
+template <typename TFilter>
+typename TFilter::Pointer
+ConfiguredFilter(const csc::Arguments & args, const std::vector<std::vector<double>> & givenResponses)
+{
+  auto filter = TFilter::New();
   filter->SetNumberOfCells(csc::Integer(args, "--cells"));
   filter->SetNumberOfAppearances(csc::Integer(args, "--appearances"));
   filter->SetNumberOfResponses(csc::Integer(args, "--responses"));
   filter->SetAppearanceSize(csc::Integer(args, "--appearance-size"));
-  filter->SetResponseLength(F);
-  filter->SetFrameRate(frameRate);
+  filter->SetResponseLength(csc::Integer(args, "--response-length", 1));
+  filter->SetFrameRate(args.Number("--frame-rate"));
   filter->SetSpikePenalty(args.Number("--penalty"));
   filter->SetNumberOfIterations(csc::Integer(args, "--iterations"));
   filter->SetMinimumSignificance(args.Number("--min-significance"));
@@ -216,21 +292,79 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
   filter->SetRandomInitialization(args.Has("--random-init"));
   filter->SetSeed(csc::Integer(args, "--seed"));
   filter->SetLearnResponses(!args.Has("--fixed-responses"));
+  filter->SetHaloRadii(args.Number("--halo"));
   if (!givenResponses.empty())
   {
     filter->SetInitialResponses(givenResponses);
   }
-  const double seconds = UpdateWithProgressBar(filter.GetPointer(), "space-time deconvolution", [&]() {
-    const auto & objective = filter->GetObjective();
-    return objective.empty() ? std::string("first iteration")
-                             : "iteration " + std::to_string(objective.size()) + ", " +
-                                 std::to_string(filter->GetCells().size()) + " cells";
-  });
+  return filter;
+}
 
-  const auto & cells = filter->GetCells();
-  const auto & spikes = filter->GetSpikes();
-  const size_t K = cells.size(), T = movie->GetLargestPossibleRegion().GetSize()[N];
-  csc::WriteTextOutput(spikesPath, [&](std::ostream & out) {
+/** --tile-size N: cores of N pixels per axis over the frame, each solved on itself grown by the
+ * halo, the movie read and the fit written piece by piece. Returns the seconds. */
+template <unsigned int VDimension, typename TFilter>
+double
+SolveTiles(const csc::Arguments & args, TFilter * filter, MovieResults<VDimension> & results)
+{
+  constexpr unsigned int N = VDimension - 1;
+  const auto reader = csc::StreamedImageInput<typename TFilter::InputImageType>(args.Get("--input"), "input movie");
+  filter->SetInput(reader->GetOutput());
+  const auto movie = reader->GetOutput()->GetLargestPossibleRegion();
+  const auto whole = TFilter::SpatialPart(movie);
+  const long edge = csc::Integer(args, "--tile-size", 1);
+  for (unsigned int d = 0; d < N; ++d)
+  {
+    if (edge < long(filter->GetAppearanceSize()) && edge < long(whole.GetSize(d)))
+    {
+      throw csc::UsageError("--tile-size " + std::to_string(edge) + " is smaller than an appearance window (" +
+                            std::to_string(filter->GetAppearanceSize()) + " pixels, --appearance-size)");
+    }
+  }
+  const auto             tiles = itk::ImageTiling<N>::Split(whole,
+                                                itk::Size<N>::Filled(itk::SizeValueType(edge)),
+                                                itk::Size<N>{},
+                                                typename itk::ImageTiling<N>::AlignmentType(1u));
+  csc::TiledImageOutputs outputs;
+  outputs.Add(args, "--output-fit", filter->GetOutput());
+  csc::ProgressBar      progress("space-time deconvolution");
+  csc::ObservedProgress observed(filter, progress);
+  size_t                done = 0;
+  observed.Observe(itk::ProgressEvent(), [&](const itk::EventObject &) {
+    progress.Update((double(done) + filter->GetProgress()) / double(tiles.size()),
+                    "tile " + std::to_string(done + 1) + "/" + std::to_string(tiles.size()) + ", " +
+                      std::to_string(results.cells.size()) + " cells so far");
+  });
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto & tile : tiles)
+  {
+    filter->GetOutput()->SetRequestedRegion(TFilter::WithAllFrames(tile.Core, movie));
+    filter->GetOutput()->Update();
+    results.Add(filter, tile.Core);
+    outputs.WriteTile();
+    ++done;
+  }
+  csc::TiledImageOutputs::Finish();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/** Writes every requested output of a movie run from its gathered results. */
+template <unsigned int VDimension, typename TFilter>
+int
+WriteMovieResults(const csc::Arguments & args, const TFilter * filter, const MovieResults<VDimension> & results,
+                  double seconds)
+{
+  constexpr unsigned int N = VDimension - 1;
+  const double           frameRate = args.Number("--frame-rate");
+  const auto &           cells = results.cells;
+  const auto &           spikes = results.spikes;
+  const size_t           K = cells.size(), T = filter->GetInput()->GetLargestPossibleRegion().GetSize(N);
+  std::vector<size_t>    counts(K, 0);
+  for (const auto & spike : spikes)
+  {
+    counts[spike.Trace] += spike.Count;
+  }
+  const size_t count = std::accumulate(counts.begin(), counts.end(), size_t(0));
+  csc::WriteTextOutput(args.Get("--output-spikes"), [&](std::ostream & out) {
     out << "cell_id,frame,count,time_s,amplitude,response\n";
     for (const auto & spike : spikes)
     {
@@ -252,11 +386,6 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
         out << ",physical_" << axes[d];
       }
       out << ",appearance,mean_dff,spike_dff,significance,spikes\n";
-      std::vector<size_t> counts(K, 0);
-      for (const auto & spike : spikes)
-      {
-        counts[spike.Trace] += spike.Count;
-      }
       for (size_t k = 0; k < K; ++k)
       {
         out << k + 1;
@@ -281,30 +410,29 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
       {
         for (size_t t = 0; t < T; ++t)
         {
-          out << k + 1 << "," << t << "," << t / frameRate << "," << filter->GetTraces()[k + t * K] << ","
-              << filter->GetDenoisedTraces()[k + t * K] << "\n";
+          out << k + 1 << "," << t << "," << t / frameRate << "," << results.traces[k][t] << ","
+              << results.denoised[k][t] << "\n";
         }
       }
     });
   }
   if (args.Has("--output-responses"))
   {
-    WriteResponses(args.Get("--output-responses"), filter->GetResponses(), F, frameRate);
+    WriteResponses(args.Get("--output-responses"), results.responses, filter->GetResponseLength(), frameRate);
   }
-  csc::WriteImageIfRequested(args, "--output-labels", filter->GetLabelImage());
-  csc::WriteImageIfRequested(args, "--output-fit", filter->GetOutput());
-  csc::WriteImageIfRequested(args, "--output-background", filter->GetSpatialBackground());
+  csc::WriteImageIfRequested(args, "--output-labels", results.labels.GetPointer());
+  csc::WriteImageIfRequested(args, "--output-background", results.background.GetPointer());
   if (args.Has("--output-appearances"))
   {
     using StackType = itk::Image<float, N + 1>;
     auto                         stack = StackType::New();
     typename StackType::SizeType size;
     size.Fill(filter->GetAppearanceSize());
-    size[N] = filter->GetNumberOfAppearances();
+    size[N] = results.appearances.size();
     stack->SetRegions(size);
     stack->Allocate();
     float * out = stack->GetBufferPointer();
-    for (const auto & H : filter->GetAppearances())
+    for (const auto & H : results.appearances)
     {
       out = std::transform(H.begin(), H.end(), out, [](double h) { return static_cast<float>(h); });
     }
@@ -312,19 +440,21 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
   }
   if (args.Has("--output-raster"))
   {
-    csc::WriteImageOutput(
-      RasterPicture(filter->GetTraces().data(), filter->GetDenoisedTraces().data(), K, T, spikes).GetPointer(),
-      args.Get("--output-raster"));
+    std::vector<float> y(K * T), fit(K * T);
+    for (size_t k = 0; k < K; ++k)
+    {
+      for (size_t t = 0; t < T; ++t)
+      {
+        y[k + t * K] = results.traces[k][t];
+        fit[k + t * K] = results.denoised[k][t];
+      }
+    }
+    csc::WriteImageOutput(RasterPicture(y.data(), fit.data(), K, T, spikes).GetPointer(), args.Get("--output-raster"));
   }
   if (args.Has("--output-overlay"))
   {
-    csc::WriteImageOutput(OverlayPicture(movie.GetPointer(), filter.GetPointer()).GetPointer(),
+    csc::WriteImageOutput(OverlayPicture(results.mean.GetPointer(), results.labels.GetPointer(), cells).GetPointer(),
                           args.Get("--output-overlay"));
-  }
-  size_t count = 0;
-  for (const auto & spike : spikes)
-  {
-    count += spike.Count;
   }
   if (args.Has("--report"))
   {
@@ -334,17 +464,30 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
                              { "appearances", filter->GetNumberOfAppearances() },
                              { "responses", filter->GetNumberOfResponses() },
                              { "appearance_size", filter->GetAppearanceSize() },
-                             { "response_length", F },
+                             { "response_length", filter->GetResponseLength() },
                              { "lambda_tv", filter->GetLambdaTV() },
                              { "iterations", filter->GetNumberOfIterations() },
                              { "min_significance", filter->GetMinimumSignificance() },
                              { "frame_rate", frameRate },
-                             { "penalty", filter->GetSpikePenalty() } };
-    report["objective_per_iteration"] = filter->GetObjective();
-    report["objective_per_block_step"] = filter->GetBlockObjectives();
-    report["rejected_block_steps"] = filter->GetNumberOfRejectedSteps();
-    report["responses"] = filter->GetResponses();
-    report["temporal_background"] = filter->GetTemporalBackground();
+                             { "penalty", filter->GetSpikePenalty() },
+                             { "tile_size",
+                               args.Has("--tile-size") ? csc::Json(args.Number("--tile-size")) : csc::Json() },
+                             { "halo", filter->GetHaloRadii() } };
+    if (results.tiles.size() == 1) // the whole movie: its figures at the top
+    {
+      for (const char * key : { "objective_per_iteration",
+                                "objective_per_block_step",
+                                "rejected_block_steps",
+                                "responses",
+                                "temporal_background" })
+      {
+        report[key] = results.tiles[0][key];
+      }
+    }
+    else // each tile learned its own responses and background: per tile
+    {
+      report["tiles"] = results.tiles;
+    }
     report["cells"] = K;
     report["spikes"] = count;
     report["seconds"] = seconds;
@@ -353,9 +496,61 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
   }
   csc::SlicerReport::Instance().Set("numberOfSpikes", double(count));
   csc::SlicerReport::Instance().Set("numberOfTraces", double(K));
-  std::cout << K << " cells, " << count << " spikes; spikes: " << spikesPath << "\nseconds " << seconds
+  std::cout << K << " cells, " << count << " spikes; spikes: " << args.Get("--output-spikes") << "\nseconds " << seconds
             << ", peak memory " << csc::PeakResidentMegabytes() << " MB\n";
   return 0;
+}
+
+template <unsigned int VDimension>
+int
+Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenResponses)
+{
+  using MovieType = itk::Image<float, VDimension>;
+  using FilterType = itk::SpaceTimeDeconvolutionFilter<MovieType>;
+  constexpr unsigned int N = VDimension - 1;
+  const unsigned int     F = csc::Integer(args, "--response-length", 1);
+  const double           frameRate = args.Number("--frame-rate");
+  const bool             tiled = args.Has("--tile-size");
+  const std::string      spikesPath = args.Required("--output-spikes");
+  csc::DeclareTextOutput(args, "--output-spikes");
+  csc::DeclareTextOutput(args, "--output-cells");
+  csc::DeclareTextOutput(args, "--output-traces");
+  csc::DeclareTextOutput(args, "--output-responses");
+  csc::DeclareTextOutput(args, "--report");
+  csc::DeclareImageOutput<typename FilterType::LabelImageType>(args, "--output-labels");
+  if (tiled)
+  {
+    csc::TiledImageOutputs::Declare<MovieType>(args, "--output-fit");
+  }
+  else
+  {
+    csc::DeclareImageOutput<MovieType>(args, "--output-fit");
+  }
+  csc::DeclareImageOutput<typename FilterType::SpatialImageType>(args, "--output-background");
+  csc::DeclareImageOutput<itk::Image<float, N + 1>>(args, "--output-appearances");
+  csc::DeclareImageOutput<ColourPicture>(args, "--output-overlay");
+  csc::DeclareImageOutput<csc::PictureType>(args, "--output-raster");
+
+  auto                     filter = ConfiguredFilter<FilterType>(args, givenResponses);
+  MovieResults<VDimension> results;
+  double                   seconds = 0.0;
+  if (tiled)
+  {
+    seconds = SolveTiles(args, filter.GetPointer(), results);
+  }
+  else
+  {
+    filter->SetInput(csc::ReadImageInput<MovieType>(args.Get("--input"), "input movie"));
+    seconds = UpdateWithProgressBar(filter.GetPointer(), "space-time deconvolution", [&]() {
+      const auto & objective = filter->GetObjective();
+      return objective.empty() ? std::string("first iteration")
+                               : "iteration " + std::to_string(objective.size()) + ", " +
+                                   std::to_string(filter->GetCells().size()) + " cells";
+    });
+    results.Add(filter, FilterType::SpatialPart(filter->GetInput()->GetLargestPossibleRegion()));
+    csc::WriteImageIfRequested(args, "--output-fit", filter->GetOutput());
+  }
+  return WriteMovieResults(args, filter.GetPointer(), results, seconds);
 }
 } // namespace stdmovie
 

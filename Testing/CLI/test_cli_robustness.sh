@@ -335,6 +335,19 @@ accepted std-movie "s.csv c.csv l.mha tr.csv app.mha bg.mha fit.mha f.csv o.png 
 [[ $(head -1 "$case_dir/c.csv") == id,x,y,physical_x,physical_y,appearance,mean_dff,spike_dff,significance,spikes ]] || fail std-movie "cells CSV header: $(head -1 "$case_dir/c.csv")"
 (($(wc -l < "$case_dir/c.csv") == 3)) || fail std-movie "$(($(wc -l < "$case_dir/c.csv") - 1)) cells, not the 2 planted"
 [[ $(json "$case_dir/r.json" "['mode']") == movie ]] || fail std-movie "report mode"
+# In tiles of 20 pixels (cells at (12, 14) and (28, 26), one per tile): the same two cells, each
+# once, the fit written piece by piece, and a report per tile.
+accepted std-movie-tiled "s.csv c.csv l.mha fit.mha o.png r.json" -- "${mov[@]}" --tile-size 20 --output-spikes s.csv --output-cells c.csv --output-labels l.mha --output-fit fit.mha --output-overlay o.png --report r.json
+(($(wc -l < "$case_dir/c.csv") == 3)) || fail std-movie-tiled "$(($(wc -l < "$case_dir/c.csv") - 1)) cells in tiles, not the 2 planted"
+[[ $(json "$case_dir/r.json" "['tiles'].__len__()") == 4 ]] || fail std-movie-tiled "the report does not list 4 tiles"
+"$python" - "$case_dir/c.csv" <<'PY' || fail std-movie-tiled "the tiled cells are not the planted ones"
+import csv, math, sys
+cells = [(float(r['x']), float(r['y'])) for r in csv.DictReader(open(sys.argv[1]))]
+assert all(min(math.hypot(x - cx, y - cy) for x, y in cells) <= 1.0 for cx, cy in ((12, 14), (28, 26))), cells
+PY
+refused std-movie-tile-below-window 2 "--tile-size 5 is smaller than an appearance window \(9 pixels" -- "${mov[@]}" --tile-size 5 --output-spikes s.csv
+refused std-movie-tiled-compressed-fit 2 "uncompressed MetaImage" -- "${mov[@]}" --tile-size 20 --output-spikes s.csv --output-fit fit.mha --compress
+refused std-traces-tile-size 2 "--tile-size is an option of the movie mode" -- "${std[@]}" --output-spikes s.csv --tile-size 20
 refused std-movie-and-traces 2 "give either --input .* or --input-traces" -- "${mov[@]}" --input-traces "$data/traces.mha" --output-spikes s.csv
 refused std-movie-longer-response 1 "80 frames, fewer than the response length 100" -- "$STD" --input "$data/movie.mha" --response-length 100 --output-spikes s.csv --appearance-size 9
 refused std-movie-even-appearance 1 "AppearanceSize must be odd" -- "$STD" --input "$data/movie.mha" --response-length 15 --appearance-size 8 --output-spikes s.csv
@@ -343,7 +356,7 @@ refused std-movie-zero-cells 2 "--cells must be an integer from 1" -- "${mov[@]}
 refused std-movie-nan 1 "non-finite" -- "$STD" --input "$data/movie_nan.mha" --response-length 15 --appearance-size 9 --output-spikes s.csv
 refused std-movie-2d 2 "must be a 2-D\+t or 3-D\+t movie" -- "$STD" --input "$data/traces.mha" --response-length 15 --output-spikes s.csv
 refused std-movie-bad-frame-rate 2 "--frame-rate must be positive" -- "${mov[@]}" --frame-rate -1 --output-spikes s.csv
-refused std-traces-movie-output 2 "--output-labels is an output of the movie mode" -- "${std[@]}" --output-spikes s.csv --output-labels l.mha
+refused std-traces-movie-output 2 "--output-labels is an option of the movie mode" -- "${std[@]}" --output-spikes s.csv --output-labels l.mha
 refused std-movie-negative-lambda-tv 2 "--lambda-tv" -- "${mov[@]}" --lambda-tv -1 --output-spikes s.csv
 refused std-movie-nan-significance 2 "--min-significance" -- "${mov[@]}" --min-significance nan --output-spikes s.csv
 refused std-movie-labels-folder-missing 1 "--output-labels 'none/l.mha'.*does not exist" -- "${mov[@]}" --output-spikes s.csv --output-labels none/l.mha

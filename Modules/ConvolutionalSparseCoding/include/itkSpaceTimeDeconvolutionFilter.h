@@ -152,6 +152,13 @@ public:
   itkSetMacro(HaloRadii, double);
   itkGetConstMacro(HaloRadii, double);
 
+  /** The spatial part of a movie region (its first N axes). */
+  static SpatialRegionType
+  SpatialPart(const typename InputImageType::RegionType & region);
+  /** A spatial region over all the frames of \c movie: what a streamed request asks for. */
+  static typename InputImageType::RegionType
+  WithAllFrames(const SpatialRegionType & region, const typename InputImageType::RegionType & movie);
+
   /** Given appearances (J windows of AppearanceSize^N values); empty: initialised as above. */
   void
   SetInitialAppearances(const std::vector<AppearanceType> & appearances);
@@ -268,12 +275,6 @@ private:
   bool
   KeepIfNotWorse(const float * Y, const std::vector<float> & model, DescentState & before);
 
-  /** The requested region's spatial part, or the whole frame. */
-  static SpatialRegionType
-  SpatialPart(const typename InputImageType::RegionType & region);
-  /** A spatial region over all the frames of \c movie. */
-  static typename InputImageType::RegionType
-  WithAllFrames(const SpatialRegionType & region, const typename InputImageType::RegionType & movie);
   void
   CheckInput(const InputImageType * input) const;
   /** The movie on the solve region as float values, checked finite: the input's own buffer when
