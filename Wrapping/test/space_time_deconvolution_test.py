@@ -72,6 +72,25 @@ check(all(b <= a for a, b in zip(steps, steps[1:])) and steps[-1] < steps[0]
       f"F never rises over the {len(steps) - 1} block steps ({steps[0]:.4g} -> {steps[-1]:.4g}, "
       f"{sttd.GetNumberOfRejectedSteps()} undone)")
 
+# Streaming: the left half of the frame (all frames) is solved on itself grown by two appearance
+# radii (14 pixels); it owns one planted cell, and the output is that half.
+half = itk.SpaceTimeDeconvolutionFilter[itk.Image[itk.F, 3]].New(
+    image, NumberOfCells=10, NumberOfAppearances=2, AppearanceSize=WINDOW, ResponseLength=40, HaloRadii=2.0)
+region = itk.ImageRegion[3]()
+region.SetIndex([0, 0, 0])
+region.SetSize([32, SIZE, FRAMES])
+half.GetOutput().SetRequestedRegion(region)
+half.GetOutput().Update()
+check(list(half.GetOutput().GetBufferedRegion().GetSize()) == [32, SIZE, FRAMES],
+      f"streamed: the output holds the requested half ({half.GetOutput().GetBufferedRegion().GetSize()})")
+check(list(image.GetRequestedRegion().GetSize()) == [46, SIZE, FRAMES],
+      f"streamed: the input was asked for the half grown by 14 pixels ({image.GetRequestedRegion().GetSize()})")
+half_traces = np.array(list(half.GetTraces()), dtype=np.float64).reshape(FRAMES, -1)
+check(half_traces.shape[1] == 1, f"streamed: the left half owns one cell ({half_traces.shape[1]})")
+r = np.corrcoef(half_traces[:, 0], truth[0])[0, 1]
+check(r >= 0.95, f"streamed: its trace correlates {r:.3f} with the planted activity of cell 0")
+check(half.GetLabelImage().GetPixel([18, 20]) == 1, "streamed: the owned cell's label is on its centre")
+
 # 3-D+t: a tiny volume movie with one cell runs and labels it.
 zz, yy, xx = np.mgrid[0:20, 0:20, 0:20].astype(np.float64)
 blob = np.exp(-((xx - 10) ** 2 + (yy - 9) ** 2 + (zz - 10) ** 2) / (2 * 2.0 ** 2))

@@ -246,15 +246,18 @@ template <typename TInputImage>
 std::vector<SizeValueType>
 SpaceTimeDeconvolutionFilter<TInputImage>::OwnedCells() const
 {
-  std::vector<SizeValueType> owned;
+  // A core on the movie's edge also owns a cell centred beyond it (the appearance step may move
+  // a cell out by a pixel or two), so the whole frame keeps every cell and tiles share none.
+  const auto                                whole = SpatialPart(this->GetInput()->GetLargestPossibleRegion());
+  std::vector<SizeValueType>                owned;
+  ContinuousIndex<double, SpatialDimension> position;
   for (SizeValueType k = 0; k < m_Detected.size(); ++k)
   {
-    typename SpatialRegionType::IndexType position;
     for (unsigned int d = 0; d < SpatialDimension; ++d)
     {
-      position[d] = m_SolveRegion.GetIndex(d) + m_Detected[k].Position[d];
+      position[d] = double(m_SolveRegion.GetIndex(d) + m_Detected[k].Position[d]);
     }
-    if (m_CoreRegion.IsInside(position))
+    if (ImageTiling<SpatialDimension>::Owns(m_CoreRegion, whole, position))
     {
       owned.push_back(k);
     }
