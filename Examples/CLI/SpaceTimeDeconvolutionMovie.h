@@ -6,6 +6,7 @@
 #include "CSCCommandLine.h"
 #include "CSCTiles.h"
 #include "itkImageRegionConstIteratorWithIndex.h"
+#include "itkImageRegionIterator.h"
 #include "itkRGBPixel.h"
 #include "itkSpaceTimeDeconvolutionFilter.h"
 #include <chrono>
@@ -181,7 +182,8 @@ struct MovieResults
   std::vector<std::vector<double>>             appearances, responses;
   csc::Json                                    tiles = csc::Json::array();
   typename LabelImageType::Pointer             labels;
-  typename SpatialImageType::Pointer           background, mean;
+  typename SpatialImageType::Pointer           background, mean;  // mean: only withMean
+  bool                                         withMean{ false }; // for --output-overlay
 
   /** Adds what the filter found for the tile whose core is \c core. */
   void
@@ -193,7 +195,7 @@ struct MovieResults
     {
       labels = Whole<LabelImageType>(filter->GetLabelImage());
       background = Whole<SpatialImageType>(filter->GetSpatialBackground());
-      mean = Whole<SpatialImageType>(filter->GetSpatialBackground());
+      mean = withMean ? Whole<SpatialImageType>(filter->GetSpatialBackground()) : nullptr;
     }
     const size_t first = cells.size(), K = filter->GetCells().size();
     const auto   J = static_cast<unsigned int>(appearances.size());
@@ -238,15 +240,24 @@ struct MovieResults
     {
       background->SetPixel(it.GetIndex(), it.Get());
     }
-    // The temporal mean of the core, read from the tile the filter was given.
-    typename SpatialImageType::IndexType pixel;
-    for (itk::ImageRegionConstIteratorWithIndex<MovieType> it(
-           movie, FilterType::WithAllFrames(core, movie->GetLargestPossibleRegion()));
-         !it.IsAtEnd();
-         ++it)
+    if (withMean) // the overlay's temporal mean of the core, read from the tile the filter was given
     {
-      std::copy_n(it.GetIndex().begin(), VDimension - 1, pixel.begin());
-      mean->GetPixel(pixel) += it.Get() / static_cast<float>(frames);
+      const itk::SizeValueType pixels = core.GetNumberOfPixels();
+      std::vector<float>       sums(pixels, 0.0f);
+      itk::SizeValueType       i = 0;
+      // Frame after frame over the core: the spatial position repeats every `pixels` values.
+      for (itk::ImageRegionConstIterator<MovieType> it(
+             movie, FilterType::WithAllFrames(core, movie->GetLargestPossibleRegion()));
+           !it.IsAtEnd();
+           ++it, i = i + 1 == pixels ? 0 : i + 1)
+      {
+        sums[i] += it.Get() / static_cast<float>(frames); // as the whole-frame overlay always summed
+      }
+      i = 0;
+      for (itk::ImageRegionIterator<SpatialImageType> it(mean, core); !it.IsAtEnd(); ++it, ++i)
+      {
+        it.Set(sums[i]);
+      }
     }
     csc::Json tile{ { "core_index", std::vector<long>(core.GetIndex().begin(), core.GetIndex().end()) },
                     { "core_size", std::vector<size_t>(core.GetSize().begin(), core.GetSize().end()) },
@@ -533,7 +544,8 @@ Run(const csc::Arguments & args, const std::vector<std::vector<double>> & givenR
 
   auto                     filter = ConfiguredFilter<FilterType>(args, givenResponses);
   MovieResults<VDimension> results;
-  double                   seconds = 0.0;
+  results.withMean = args.Has("--output-overlay");
+  double seconds = 0.0;
   if (tiled)
   {
     seconds = SolveTiles(args, filter.GetPointer(), results);
