@@ -29,6 +29,9 @@
 #include <random>
 #include <sstream>
 
+int
+RhoPolicyStudy(const std::string & shared); // RhoPolicyStudy.cxx
+
 namespace
 {
 struct Case
@@ -318,8 +321,8 @@ struct Options
   unsigned    fistaIterations = 2000;
   double      rho = 0;
   double      alpha = 1.8;
-  unsigned    rhoPeriod = 10;
-  double      residualTarget = 1.0;
+  unsigned    rhoPeriod = 0;        // 0: the solver's automatic policy
+  double      residualTarget = 0.0; // 0: automatic
   std::string shared = CSC_SHARED_DIR;
   int         planRigor = -1;           // ITK's global rigor
   unsigned    dictionaryIterations = 0; // the learner's default
@@ -742,6 +745,10 @@ main(int argc, char * argv[])
         options.shared, std::stoul(next()), options.planRigor, options.dictionaryIterations, options.evaluate);
       return 0;
     }
+    else if (arg == "--rho-policy")
+    {
+      return RhoPolicyStudy(options.shared);
+    }
     else if (arg == "--help")
     {
       std::cout
@@ -753,7 +760,8 @@ main(int argc, char * argv[])
            "ConvolutionalSparseCodingBenchmark [--case INDEX] [--shared DIR] --whole-process\n"
            "ConvolutionalSparseCodingBenchmark [--plan ...] --pursuit ATOMS   (MP and OMP, 1024^2, 16 kernels 11x11)\n"
            "ConvolutionalSparseCodingBenchmark [--plan ...] --multi-layer   (512^2, layers of 32 and 64 channels)\n"
-           "ConvolutionalSparseCodingBenchmark --units REPORT.json   (a tool's report: its iteration in units)\n";
+           "ConvolutionalSparseCodingBenchmark --units REPORT.json   (a tool's report: its iteration in units)\n"
+           "ConvolutionalSparseCodingBenchmark [--shared DIR] --rho-policy   (ADMM's rho policies on unseen images)\n";
       for (size_t j = 0; j < Cases.size(); ++j)
       {
         std::cout << "  case " << j << ": " << Cases[j].image << " " << Cases[j].dictionary << " lambda "

@@ -10,6 +10,7 @@
 #include "itkNonNegativeL1ProximalOperator.h"
 #include "itkSparseCodingSolverFactory.h"
 #include "gtest/gtest.h"
+#include <cmath>
 #include <fstream>
 
 namespace
@@ -454,6 +455,102 @@ TEST_P(SolverOnSharedCase, ReachesSPORCOOptimumWithin1e4)
   EXPECT_LE(evaluated, c.optimum * (1 + 1e-4)) << c.solver << " after " << solver->GetIteration() << " iterations";
   EXPECT_GE(evaluated, c.optimum * (1 - 1e-5)) << "below the optimum: the objective is wrong";
   EXPECT_NEAR(solver->GetObjective(), evaluated, 1e-5 * evaluated);
+}
+
+// SPORCO's case barbara_hp_256, G:8x8x32, lambda 0.05: 48 iterations to a 1e-3 gap.
+TEST(ADMMSolver, AutomaticRhoPolicyIsSPORCOsRuleAtAnyScale)
+{
+  const auto image = csctest::ReadSharedCase<2>("barbara_hp_256.mha");
+  const auto dictionary = csctest::ReadSharedCase<3>("dict_G_8x8x32.mha");
+  const auto dsize = dictionary->GetLargestPossibleRegion().GetSize();
+  const auto isize = image->GetLargestPossibleRegion().GetSize();
+  auto       op = itk::MultiChannelFourierConvolution<float>::New();
+  op->SetImageSize({ isize[0], isize[1] });
+  op->SetDictionary(dictionary->GetBufferPointer(), { dsize[0], dsize[1] }, dsize[2]);
+  op->Initialize();
+  const double             lambda = 0.05, optimum = 46.697753310704;
+  const std::vector<float> signal(image->GetBufferPointer(), image->GetBufferPointer() + isize[0] * isize[1]);
+  const std::vector<float> weights(signal.size(), 1.0f);
+  std::vector<float>       adjoint(dsize[2] * signal.size());
+  op->ApplyAdjoint(signal.data(), adjoint.data());
+  double lambdaMax = 0;
+  for (float v : adjoint)
+  {
+    lambdaMax = std::max(lambdaMax, std::abs(double(v)));
+  }
+  // Iterations to F <= F* (1 + 1e-3), F* scaled with the data.
+  auto run =
+    [&](double scale, bool previousPolicy, bool weighted, unsigned int & effectivePeriod, double & effectiveTarget) {
+      std::vector<float> scaled(signal);
+      for (float & v : scaled)
+      {
+        v = static_cast<float>(v * scale);
+      }
+      auto admm = itk::ADMMSparseCodingSolver<float>::New();
+      if (previousPolicy)
+      {
+        admm->SetRho(50 * lambda + 1);
+        admm->SetAutoRhoPeriod(10);
+        admm->SetResidualTarget(1);
+      }
+      admm->SetOperator(op);
+      admm->SetProximalOperator(itk::L1ProximalOperator<float>::New());
+      admm->SetLambda(lambda * scale);
+      admm->SetSignal(scaled.data());
+      if (weighted)
+      {
+        admm->SetWeights(weights.data());
+      }
+      admm->SetRelativeTolerance(0);
+      admm->SetMaximumNumberOfIterations(weighted ? 2 : 150);
+      unsigned int reached = 0;
+      admm->AddObserver(itk::IterationEvent(), [&](const itk::EventObject &) {
+        if (reached == 0 && admm->GetObjective() <= optimum * scale * scale * (1 + 1e-3))
+        {
+          reached = admm->GetIteration();
+          admm->StopSolving();
+        }
+      });
+      admm->Solve();
+      effectivePeriod = admm->GetEffectiveAutoRhoPeriod();
+      effectiveTarget = admm->GetEffectiveResidualTarget();
+      return reached;
+    };
+  unsigned int       period = 0;
+  double             target = 0;
+  const unsigned int automatic = run(1, false, false, period, target);
+  EXPECT_EQ(period, 1u);
+  EXPECT_NEAR(target, 1 + std::pow(18.3, std::log10(lambda / lambdaMax) + 1), 1e-4);
+  // SPORCO needs 48; one more is allowed for the rounding of other FFT plans.
+  EXPECT_GT(automatic, 0u);
+  EXPECT_LE(automatic, 49u);
+  const unsigned int previous = run(1, true, false, period, target);
+  EXPECT_EQ(period, 10u);
+  EXPECT_EQ(target, 1.0);
+  EXPECT_LT(automatic, previous);
+  // The same problem in other units (image and lambda times 255) is solved in as many iterations.
+  double             scaledTarget = 0;
+  const unsigned int scaled = run(255, false, false, period, scaledTarget);
+  EXPECT_EQ(scaled, automatic);
+  EXPECT_NEAR(scaledTarget, 1 + std::pow(18.3, std::log10(lambda / lambdaMax) + 1), 1e-4);
+  // Weighted problems keep balancing every 10 iterations towards equal residuals.
+  run(1, false, true, period, target);
+  EXPECT_EQ(period, 10u);
+  EXPECT_EQ(target, 1.0);
+  // Explicit settings win; a negative target is refused.
+  auto admm = itk::ADMMSparseCodingSolver<float>::New();
+  admm->SetOperator(op);
+  admm->SetProximalOperator(itk::L1ProximalOperator<float>::New());
+  admm->SetLambda(lambda);
+  admm->SetSignal(signal.data());
+  admm->SetMaximumNumberOfIterations(1);
+  admm->SetAutoRhoPeriod(3);
+  admm->SetResidualTarget(2);
+  admm->Solve();
+  EXPECT_EQ(admm->GetEffectiveAutoRhoPeriod(), 3u);
+  EXPECT_EQ(admm->GetEffectiveResidualTarget(), 2.0);
+  admm->SetResidualTarget(-1);
+  EXPECT_THROW(admm->Solve(), itk::ExceptionObject);
 }
 
 INSTANTIATE_TEST_SUITE_P(Barbara256G12x12x36Lambda005, SolverOnSharedCase,

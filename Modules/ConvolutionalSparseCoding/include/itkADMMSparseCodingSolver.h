@@ -19,9 +19,14 @@ namespace itk
  * ConvBPDNMaskDcpl): y0 = x, y1 = A x - s, with the weights acting on y1 pointwise, and the
  * x-step (D^H D + I) x = D^H (s + y1 - u1) + (y0 - u0), again by Sherman-Morrison.
  *
- * Over-relaxation alpha (default 1.8) and residual balancing of rho every iteration (the
- * scaling is sqrt of the residual ratio, Wohlberg 2017) cut the iteration count; changing rho
- * costs nothing because Sherman-Morrison needs no factorisation.
+ * Over-relaxation alpha (default 1.8) and residual balancing of rho (the scaling is sqrt of
+ * the residual ratio, Wohlberg 2017) cut the iteration count; changing rho costs nothing
+ * because Sherman-Morrison needs no factorisation. The automatic policy (the default) is
+ * SPORCO's for plain l1 problems (unweighted, l1 or non-negative l1): balancing every
+ * iteration towards primal = xi dual residual, xi = 1 + 18.3^(log10(lambda/lambda_max) + 1)
+ * (Wohlberg, "ADMM penalty parameter selection by residual balancing", 2015, Sec. VI.C; its
+ * lambda made scale-free by lambda_max = ||D^T s||_inf, which costs K + 1 FFTs once). Other
+ * problems balance every 10 iterations towards xi = 1.
  *
  * One iteration costs 2K FFTs (2K + 3 when weighted) and one pass over the K channels:
  * Sherman-Morrison gives x_k = b_k + conj(h_k) q with one q per frequency, so each channel
@@ -53,8 +58,10 @@ public:
   using typename Superclass::RealBufferType;
   using typename Superclass::ComplexBufferType;
 
-  /** Initial penalty parameter rho; 0 (default) picks 50 lambda + 1, SPORCO's rule. Rho (given
-   * or adapted) is kept within [1e-5, 1e7] times the dictionary's squared spectral norm. */
+  /** Initial penalty parameter rho; 0 (default) picks SPORCO's 50 lambda + 1, with lambda
+   * relative to lambda_max for plain l1 problems (so that scaling the data does not change the
+   * run). Rho (given or adapted) is kept within [1e-5, 1e7] times the dictionary's squared
+   * spectral norm. */
   itkSetMacro(Rho, double);
   itkGetConstMacro(Rho, double);
 
@@ -71,7 +78,8 @@ public:
   itkSetMacro(ResidualRatio, double);
   itkGetConstMacro(ResidualRatio, double);
 
-  /** Rho is re-balanced every this many iterations. Default 10. */
+  /** Rho is re-balanced every this many iterations; 0 (default): automatic (1 for plain l1
+   * problems, else 10). */
   itkSetMacro(AutoRhoPeriod, unsigned int);
   itkGetConstMacro(AutoRhoPeriod, unsigned int);
 
@@ -80,9 +88,14 @@ public:
   itkSetMacro(AutoRhoHorizon, unsigned int);
   itkGetConstMacro(AutoRhoHorizon, unsigned int);
 
-  /** Rho is balanced to make primal residual = target * dual residual. Default 1. */
+  /** Rho is balanced to make primal residual = target * dual residual; 0 (default):
+   * automatic (SPORCO's lambda rule for plain l1 problems, else 1). */
   itkSetMacro(ResidualTarget, double);
   itkGetConstMacro(ResidualTarget, double);
+
+  /** The period and target the last fresh Solve() used (the automatic ones resolved). */
+  itkGetConstMacro(EffectiveAutoRhoPeriod, unsigned int);
+  itkGetConstMacro(EffectiveResidualTarget, double);
 
   /** Solve() continues the previous Solve()'s run (its y, scaled dual u and rho) instead of
    * starting from the initial coefficients with u = 0, when the sizes match and the problem
@@ -237,13 +250,19 @@ private:
   TrackMaskedBlock(SizeValueType begin, SizeValueType end);
   void
   FinishIteration(const YStepSums & sums, const std::array<double, 5> & split, double dataFidelity);
+  /** Resolves the automatic balancing period and residual target for a fresh run; returns the
+   * scale the automatic initial rho takes lambda relative to (lambda_max, or 1). */
+  double
+  ChooseBalancingPolicy();
 
   double       m_Rho{ 0.0 };
   double       m_RelaxationParameter{ 1.8 };
   bool         m_AutoRho{ true };
   double       m_ResidualRatio{ 1.2 };
-  double       m_ResidualTarget{ 1.0 };
-  unsigned int m_AutoRhoPeriod{ 10 };
+  double       m_ResidualTarget{ 0.0 };
+  unsigned int m_AutoRhoPeriod{ 0 };
+  double       m_EffectiveResidualTarget{ 1.0 };
+  unsigned int m_EffectiveAutoRhoPeriod{ 10 };
   unsigned int m_AutoRhoHorizon{ 500 };
   unsigned int m_IterationCount{ 0 };
   bool         m_ResumePreviousState{ false };

@@ -2,6 +2,8 @@
 #define itkADMMSparseCodingSolver_hxx
 
 #include "itkADMMSparseCodingSolver.h"
+#include "itkL1ProximalOperator.h"
+#include "itkNonNegativeL1ProximalOperator.h"
 #include <algorithm>
 #include <cmath>
 
@@ -27,9 +29,9 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   }
   const OperatorType & op = *this->GetOperator();
   const unsigned int   K = op.GetNumberOfKernels();
-  if (m_AutoRhoPeriod == 0)
+  if (m_ResidualTarget < 0 || !std::isfinite(m_ResidualTarget))
   {
-    itkExceptionMacro("AutoRhoPeriod must be at least 1");
+    itkExceptionMacro("ResidualTarget must be positive (or 0 for automatic), got " << m_ResidualTarget);
   }
   const SizeValueType stride = op.GetSpatialStride();
   // A resumed run continues where the last iteration stopped: y, u, a pending rho change
@@ -50,11 +52,13 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   m_MaximumRho = 1e7 * spectralNormSquared;
   if (!resume)
   {
-    m_CurrentRho = std::clamp(m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() + 1.0, m_MinimumRho, m_MaximumRho);
     m_DualScale = 1.0;
     m_IterationCount = 0;
     m_Y = op.AllocateSpatial(K);
     m_U = op.AllocateSpatial(K);
+    const double lambdaScale = this->ChooseBalancingPolicy();
+    m_CurrentRho =
+      std::clamp(m_Rho > 0 ? m_Rho : 50.0 * this->GetLambda() / lambdaScale + 1.0, m_MinimumRho, m_MaximumRho);
   }
   else if (m_CurrentRho < m_MinimumRho || m_CurrentRho > m_MaximumRho)
   {
@@ -113,6 +117,42 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   this->m_Statistics.Penalty = penalty;
   this->m_Statistics.Objective = data + this->GetLambda() * penalty;
   this->m_Statistics.StepOrPenaltyParameter = m_CurrentRho;
+}
+
+template <typename TReal>
+double
+ADMMSparseCodingSolver<TReal>::ChooseBalancingPolicy()
+{
+  const ProximalOperator<RealType> * prox = this->GetProximalOperator();
+  const bool                         plainL1 =
+    !this->IsWeighted() && (dynamic_cast<const L1ProximalOperator<RealType> *>(prox) != nullptr ||
+                            dynamic_cast<const NonNegativeL1ProximalOperator<RealType> *>(prox) != nullptr);
+  m_EffectiveAutoRhoPeriod = m_AutoRhoPeriod > 0 ? m_AutoRhoPeriod : (plainL1 ? 1 : 10);
+  m_EffectiveResidualTarget = m_ResidualTarget > 0 ? m_ResidualTarget : 1.0;
+  if (!plainL1 || (m_ResidualTarget > 0 && m_Rho > 0) || !(this->GetLambda() > 0))
+  {
+    return 1.0;
+  }
+  // SPORCO's rules with lambda relative to lambda_max = ||D^T s||_inf, the smallest lambda whose
+  // solution is 0, so that they hold at any scale of the data; m_U (all zero until the first
+  // y-step) holds D^T s meanwhile.
+  const OperatorType & op = *this->GetOperator();
+  op.Adjoint(this->GetDomainSignal(), m_U.data());
+  RealType * const first = m_U.data();
+  RealType * const last = first + m_U.size();
+  const auto [low, high] = std::minmax_element(first, last);
+  const double lambdaMax = std::max(std::abs(double(*low)), std::abs(double(*high)));
+  std::fill(first, last, RealType(0));
+  if (!(lambdaMax > 0) || !std::isfinite(lambdaMax))
+  {
+    return 1.0;
+  }
+  if (m_ResidualTarget == 0)
+  {
+    const double relative = std::min(this->GetLambda() / lambdaMax, 1.0);
+    m_EffectiveResidualTarget = 1.0 + std::pow(18.3, std::log10(relative) + 1.0);
+  }
+  return lambdaMax;
 }
 
 template <typename TReal>
@@ -577,10 +617,10 @@ ADMMSparseCodingSolver<TReal>::FinishIteration(const YStepSums & sums, const std
   // The relative dual residual is undefined while the scaled dual u is negligible beside x and
   // y (lambda near 0, where u ~ lambda / rho stays 0): balancing on it shrank rho without end.
   const bool dualDefined = uNorm > 1e-4 * std::max(xNorm, yNorm);
-  if (m_AutoRho && dualDefined && m_IterationCount % m_AutoRhoPeriod == 0 && m_IterationCount <= m_AutoRhoHorizon &&
-      m_RelativeDual > 0 && m_RelativePrimal > 0)
+  if (m_AutoRho && dualDefined && m_IterationCount % m_EffectiveAutoRhoPeriod == 0 &&
+      m_IterationCount <= m_AutoRhoHorizon && m_RelativeDual > 0 && m_RelativePrimal > 0)
   {
-    const double ratio = m_RelativePrimal / (m_RelativeDual * m_ResidualTarget);
+    const double ratio = m_RelativePrimal / (m_RelativeDual * m_EffectiveResidualTarget);
     if (ratio > m_ResidualRatio || ratio < 1.0 / m_ResidualRatio)
     {
       const double rho = std::clamp(m_CurrentRho * std::clamp(std::sqrt(ratio), 1e-3, 1e3), m_MinimumRho, m_MaximumRho);
@@ -623,8 +663,10 @@ ADMMSparseCodingSolver<TReal>::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "RelaxationParameter: " << m_RelaxationParameter << std::endl;
   os << indent << "AutoRho: " << m_AutoRho << std::endl;
   os << indent << "ResidualRatio: " << m_ResidualRatio << std::endl;
-  os << indent << "ResidualTarget: " << m_ResidualTarget << std::endl;
-  os << indent << "AutoRhoPeriod: " << m_AutoRhoPeriod << std::endl;
+  os << indent << "ResidualTarget: " << m_ResidualTarget << " (effective " << m_EffectiveResidualTarget << ")"
+     << std::endl;
+  os << indent << "AutoRhoPeriod: " << m_AutoRhoPeriod << " (effective " << m_EffectiveAutoRhoPeriod << ")"
+     << std::endl;
   os << indent << "AutoRhoHorizon: " << m_AutoRhoHorizon << std::endl;
 }
 } // namespace itk

@@ -350,6 +350,21 @@ DictionaryLearner<TImage, TRealType>::Code(Sample & sample, unsigned int iterati
     if (auto * admm = dynamic_cast<ADMMSparseCodingSolver<RealType> *>(solver.GetPointer()))
     {
       admm->SetResumePreviousState(!m_Online);
+      // Automatic settings become those of SPORCO's dictionary learning: rho from 50 lambda + 1,
+      // balanced every 10 iterations towards equal residuals (a few coding iterations per outer
+      // iteration want a steadier rho than one long solve).
+      if (admm->GetAutoRhoPeriod() == 0)
+      {
+        admm->SetAutoRhoPeriod(10);
+      }
+      if (admm->GetResidualTarget() == 0)
+      {
+        admm->SetResidualTarget(1.0);
+      }
+      if (admm->GetRho() == 0)
+      {
+        admm->SetRho(50.0 * m_Lambda + 1.0);
+      }
     }
     sample.Solver = m_Online ? nullptr : solver;
   }
