@@ -195,6 +195,23 @@ SyncFile(const std::string & path)
   close(fd);
 }
 
+/** Starts writing \c path's dirty pages to the disk without waiting, so that the checks after
+ * a write overlap with it and SyncFile() later waits less. A hint: failures are left to SyncFile. */
+inline void
+StartWriteback(const std::string & path)
+{
+#ifdef __linux__
+  const int fd = open(path.c_str(), O_RDONLY);
+  if (fd >= 0)
+  {
+    sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    close(fd);
+  }
+#else
+  (void)path;
+#endif
+}
+
 /** True when \c path is an uncompressed MetaImage (.mha) whose header declares \c dimSize and
  * ends with "ElementDataFile = LOCAL", followed by exactly the \c bytes of \c data. Reads the
  * file in 1 MiB pieces; false on any difference, and for a header it does not recognise (the
@@ -284,7 +301,8 @@ public:
     probe->Allocate(true);
     try
     {
-      this->Stage(flag, path, [&](const std::string & staged) { this->WriteImageChecked(probe.GetPointer(), staged); });
+      this->Stage(
+        flag, path, [&](const std::string & staged) { this->WriteImageChecked(probe.GetPointer(), staged); }, false);
     }
     catch (const std::exception & e)
     {
@@ -443,10 +461,11 @@ private:
   }
 
   /** Stages \c path: a hidden folder beside it, registered with the signal handler together
-   * with the names a writer may create there (MetaImage and Analyze write a second file). */
+   * with the names a writer may create there (MetaImage and Analyze write a second file). The
+   * files are flushed to the disk unless \c durable is false (a probe that is discarded). */
   template <typename TWrite>
   void
-  Stage(const std::string & flag, const std::string & path, TWrite && write)
+  Stage(const std::string & flag, const std::string & path, TWrite && write, bool durable = true)
   {
     const std::string staged = this->MakeStage(flag, path);
     try
@@ -454,7 +473,10 @@ private:
       write(staged);
       for (const std::string & file : detail::FilesIn(detail::FolderOf(staged)))
       {
-        detail::SyncFile(detail::FolderOf(staged) + "/" + file);
+        if (durable)
+        {
+          detail::SyncFile(detail::FolderOf(staged) + "/" + file);
+        }
       }
     }
     catch (const itk::ExceptionObject & e)
@@ -502,6 +524,10 @@ private:
       {
         throw std::runtime_error(errors.Text() + " (is the disk full?)");
       }
+    }
+    for (const std::string & file : detail::FilesIn(detail::FolderOf(staged)))
+    {
+      detail::StartWriteback(detail::FolderOf(staged) + "/" + file);
     }
     const size_t       bytes = image->GetPixelContainer()->Size() * sizeof(typename TImage::PixelType);
     std::ostringstream dimSize;
