@@ -422,18 +422,28 @@ operator<<(std::ostream & os, const SharedCase & c)
 class SolverOnSharedCase : public ::testing::TestWithParam<SharedCase>
 {};
 
+/** The periodic operator of the shared case barbara_hp_256 with the shared dictionary \c name. */
+itk::MultiChannelFourierConvolution<float>::Pointer
+BarbaraOperator(const std::string & name)
+{
+  const auto image = csctest::ReadSharedCase<2>("barbara_hp_256.mha");
+  const auto dictionary = csctest::ReadSharedCase<3>(name);
+  const auto dsize = dictionary->GetLargestPossibleRegion().GetSize();
+  const auto isize = image->GetLargestPossibleRegion().GetSize();
+  auto       op = itk::MultiChannelFourierConvolution<float>::New();
+  op->SetImageSize({ isize[0], isize[1] });
+  op->SetDictionary(dictionary->GetBufferPointer(), { dsize[0], dsize[1] }, dsize[2]);
+  op->Initialize();
+  return op;
+}
+
 TEST_P(SolverOnSharedCase, ReachesSPORCOOptimumWithin1e4)
 {
   const SharedCase c = GetParam();
   const auto       image = csctest::ReadSharedCase<2>("barbara_hp_256.mha");
-  const auto       dictionary = csctest::ReadSharedCase<3>("dict_G_12x12x36.mha");
-  const auto       dsize = dictionary->GetLargestPossibleRegion().GetSize();
+  const auto       op = BarbaraOperator("dict_G_12x12x36.mha");
   const auto       isize = image->GetLargestPossibleRegion().GetSize();
-  auto             op = itk::MultiChannelFourierConvolution<float>::New();
-  op->SetImageSize({ isize[0], isize[1] });
-  op->SetDictionary(dictionary->GetBufferPointer(), { dsize[0], dsize[1] }, dsize[2]);
-  op->Initialize();
-  auto solver = MakeSolver<float>(c.solver);
+  auto             solver = MakeSolver<float>(c.solver);
   solver->SetOperator(op);
   solver->SetProximalOperator(MakeProx<float>(c.nonNegative));
   solver->SetLambda(0.05);
@@ -449,7 +459,7 @@ TEST_P(SolverOnSharedCase, ReachesSPORCOOptimumWithin1e4)
     }
   });
   solver->Solve();
-  std::vector<float> x(dsize[2] * isize[0] * isize[1]);
+  std::vector<float> x(op->GetNumberOfKernels() * isize[0] * isize[1]);
   solver->GetCoefficients(x.data());
   const double evaluated = solver->EvaluateObjective(x.data());
   EXPECT_LE(evaluated, c.optimum * (1 + 1e-4)) << c.solver << " after " << solver->GetIteration() << " iterations";
@@ -460,18 +470,13 @@ TEST_P(SolverOnSharedCase, ReachesSPORCOOptimumWithin1e4)
 // SPORCO's case barbara_hp_256, G:8x8x32, lambda 0.05: 48 iterations to a 1e-3 gap.
 TEST(ADMMSolver, AutomaticRhoPolicyIsSPORCOsRuleAtAnyScale)
 {
-  const auto image = csctest::ReadSharedCase<2>("barbara_hp_256.mha");
-  const auto dictionary = csctest::ReadSharedCase<3>("dict_G_8x8x32.mha");
-  const auto dsize = dictionary->GetLargestPossibleRegion().GetSize();
-  const auto isize = image->GetLargestPossibleRegion().GetSize();
-  auto       op = itk::MultiChannelFourierConvolution<float>::New();
-  op->SetImageSize({ isize[0], isize[1] });
-  op->SetDictionary(dictionary->GetBufferPointer(), { dsize[0], dsize[1] }, dsize[2]);
-  op->Initialize();
+  const auto               image = csctest::ReadSharedCase<2>("barbara_hp_256.mha");
+  const auto               op = BarbaraOperator("dict_G_8x8x32.mha");
+  const auto               isize = image->GetLargestPossibleRegion().GetSize();
   const double             lambda = 0.05, optimum = 46.697753310704;
   const std::vector<float> signal(image->GetBufferPointer(), image->GetBufferPointer() + isize[0] * isize[1]);
   const std::vector<float> weights(signal.size(), 1.0f);
-  std::vector<float>       adjoint(dsize[2] * signal.size());
+  std::vector<float>       adjoint(op->GetNumberOfKernels() * signal.size());
   op->ApplyAdjoint(signal.data(), adjoint.data());
   double lambdaMax = 0;
   for (float v : adjoint)
