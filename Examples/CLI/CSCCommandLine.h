@@ -445,6 +445,27 @@ TransformJson(const TSolver * solver)
   return { { "size", op.GetDomainSize() }, { "channels", op.GetNumberOfKernels() } };
 }
 
+/** The solve's timing from its iteration history (ElapsedSeconds from the solve's start): the
+ * set-up before the first iteration (plans, spectra, buffers) and the median iteration; null
+ * with fewer than two iterations. A tiled run reports its last tile's solve. */
+template <typename TStatistics>
+Json
+IterationTimingJson(const std::vector<TStatistics> & history)
+{
+  if (history.size() < 3)
+  {
+    return nullptr;
+  }
+  std::vector<double> steps;
+  for (size_t i = 2; i < history.size(); ++i)
+  {
+    steps.push_back(history[i].ElapsedSeconds - history[i - 1].ElapsedSeconds);
+  }
+  std::nth_element(steps.begin(), steps.begin() + steps.size() / 2, steps.end());
+  return { { "setup_seconds", history.front().ElapsedSeconds },
+           { "median_iteration_seconds", steps[steps.size() / 2] } };
+}
+
 /** Declares the image output of \c flag, if given: checked before any work (OutputSet). */
 template <typename TImage>
 void

@@ -398,6 +398,7 @@ WriteCodingReport(const csc::Arguments & args, TFilter * filter, const TSolverFl
   report["penalty"] = stats.Penalty;
   report["solve_seconds"] = solveSeconds;
   report["transform"] = csc::TransformJson(filter->GetSolverObject());
+  report["iteration_timing"] = csc::IterationTimingJson(filter->GetHistory());
   report["peak_memory_mb"] = csc::PeakResidentMegabytes();
   report["history"] = csc::Json::array();
   for (const auto & h : filter->GetHistory())

@@ -299,6 +299,7 @@ WriteReport(const csc::Arguments & args, TFilter * filter, const typename TFilte
   report["filter_seconds"] = seconds;
   report["solve_seconds"] = solveSeconds;
   report["transform"] = csc::TransformJson(filter->GetSolverObject());
+  report["iteration_timing"] = csc::IterationTimingJson(filter->GetHistory());
   report["detection_seconds"] = seconds - solveSeconds;
   report["peak_memory_mb"] = csc::PeakResidentMegabytes();
   csc::WriteJsonOutput(args.Get("--report"), report);

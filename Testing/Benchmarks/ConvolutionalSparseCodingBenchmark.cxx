@@ -309,8 +309,15 @@ UnitsOfReport(const std::string & path)
   const double perIteration = report["solve_seconds"].get<double>() / iterations;
   std::cout << std::fixed << std::setprecision(2) << path << ": " << iterations << " iterations, "
             << perIteration * 1000 << " ms each (solve seconds / iterations); unit (2 x " << K << " FFTs of "
-            << sizeText << ") " << unit * 1000 << " ms -> " << perIteration / unit << " units per iteration"
-            << std::endl;
+            << sizeText << ") " << unit * 1000 << " ms -> " << perIteration / unit << " units per iteration";
+  if (report.contains("iteration_timing") && report["iteration_timing"].is_object())
+  {
+    const double median = report["iteration_timing"]["median_iteration_seconds"].get<double>();
+    const double setup = report["iteration_timing"]["setup_seconds"].get<double>();
+    std::cout << "; median iteration " << median * 1000 << " ms = " << median / unit << " units, solver set-up "
+              << setup * 1000 << " ms = " << setup / unit << " units";
+  }
+  std::cout << std::endl;
 }
 
 struct Options
