@@ -155,4 +155,46 @@ DenseKKTViolation(const DenseProblem & p, const std::vector<double> & x)
   }
   return worst / p.lambda;
 }
+
+std::vector<double>
+DenseADMM(const DenseProblem & p, const DenseADMMSettings & settings, double & finalRho)
+{
+  const Eigen::MatrixXd A = BuildMatrix(p);
+  const Eigen::VectorXd s = Eigen::Map<const Eigen::VectorXd>(p.signal.data(), p.signal.size());
+  const Eigen::MatrixXd G = A.transpose() * A;
+  const Eigen::VectorXd b = A.transpose() * s;
+  const long            m = G.rows();
+  Eigen::VectorXd       y = Eigen::VectorXd::Zero(m), u = Eigen::VectorXd::Zero(m);
+  double                rho = settings.rho;
+  const double          alpha = settings.relaxation;
+  for (unsigned int k = 1; k <= settings.iterations; ++k)
+  {
+    const Eigen::MatrixXd system = G + rho * Eigen::MatrixXd::Identity(m, m);
+    const Eigen::VectorXd x = system.ldlt().solve(b + rho * (y - u));
+    const Eigen::VectorXd relaxed = alpha * x + (1 - alpha) * y;
+    const Eigen::VectorXd v = relaxed + u;
+    Eigen::VectorXd       yNew(m);
+    for (long i = 0; i < m; ++i)
+    {
+      const double shrunk = std::max(std::abs(v[i]) - p.lambda / rho, 0.0);
+      yNew[i] = p.nonNegative ? std::max(v[i] - p.lambda / rho, 0.0) : std::copysign(shrunk, v[i]);
+    }
+    u = v - yNew;
+    const double primal = (x - yNew).norm() / std::max(x.norm(), yNew.norm());
+    const double dual = (yNew - y).norm() / u.norm();
+    y = yNew;
+    if (k % settings.period == 0)
+    {
+      const double ratio = primal / (dual * settings.target);
+      if (ratio > settings.ratio || ratio < 1 / settings.ratio)
+      {
+        const double factor = std::clamp(std::sqrt(ratio), 1e-3, 1e3);
+        rho *= factor;
+        u /= factor;
+      }
+    }
+  }
+  finalRho = rho;
+  return std::vector<double>(y.data(), y.data() + m);
+}
 } // namespace csctest

@@ -35,6 +35,23 @@ DenseObjective(const DenseProblem & problem, const std::vector<double> & x);
 /** Largest violation of the KKT conditions, divided by lambda. */
 double
 DenseKKTViolation(const DenseProblem & problem, const std::vector<double> & x);
+
+/** ADMM's settings for DenseADMM(): over-relaxation, initial rho and residual balancing. */
+struct DenseADMMSettings
+{
+  double       rho{ 1.0 };
+  double       relaxation{ 1.8 };
+  unsigned int period{ 1 };   // balance every this many iterations
+  double       target{ 1.0 }; // towards primal = target * dual (relative residuals)
+  double       ratio{ 1.2 };  // when they differ by more than this factor
+  unsigned int iterations{ 10 };
+};
+
+/** y after the iterations of ADMM for the unweighted periodic problem, written out as SPORCO's
+ * ConvBPDN runs it (x-step by a dense solve, relaxed y-step, u-step, then a new rho, with u
+ * rescaled, for the next x-step); the final rho into finalRho. */
+std::vector<double>
+DenseADMM(const DenseProblem & problem, const DenseADMMSettings & settings, double & finalRho);
 } // namespace csctest
 
 #endif

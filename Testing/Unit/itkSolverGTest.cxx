@@ -252,6 +252,58 @@ TEST(SparseCodingSolver, ADMMResumedRunEqualsAnUninterruptedOne)
   }
 }
 
+TEST(SparseCodingSolver, ADMMIteratesAsTheDenseReferenceWithRhoChangingEveryIteration)
+{
+  // Each iteration written out densely, in SPORCO's order: a new rho acts on the very next
+  // x-step. Balancing every iteration with a small ratio changes rho on most iterations, so
+  // that acting one x-step late, or rescaling u wrongly, moves y far beyond rounding.
+  for (const bool nonNegative : { false, true })
+  {
+    const auto                 p = MakeDenseProblem(false, false, nonNegative);
+    csctest::DenseADMMSettings settings;
+    settings.rho = 0.7;
+    settings.ratio = 1.01;
+    settings.target = 1.3;
+    settings.iterations = 25;
+    double     referenceRho = 0;
+    const auto expected = csctest::DenseADMM(p, settings, referenceRho);
+    auto       op = csctest::MakeOperator<double>({ 16, 16 }, { 5, 5 }, p.kernels, 3, Boundary::Periodic);
+    auto       admm = itk::ADMMSparseCodingSolver<double>::New();
+    admm->SetOperator(op);
+    admm->SetProximalOperator(MakeProx<double>(nonNegative));
+    admm->SetLambda(p.lambda);
+    admm->SetSignal(p.signal.data());
+    admm->SetRho(settings.rho);
+    admm->SetRelaxationParameter(settings.relaxation);
+    admm->SetAutoRhoPeriod(settings.period);
+    admm->SetResidualRatio(settings.ratio);
+    admm->SetResidualTarget(settings.target);
+    admm->SetMaximumNumberOfIterations(settings.iterations);
+    admm->SetRelativeTolerance(0);
+    admm->Solve();
+    ASSERT_EQ(admm->GetIteration(), settings.iterations);
+    unsigned int rhoChanges = 0;
+    const auto & history = admm->GetHistory();
+    for (size_t i = 1; i < history.size(); ++i)
+    {
+      rhoChanges += history[i].StepOrPenaltyParameter != history[i - 1].StepOrPenaltyParameter;
+    }
+    EXPECT_GE(rhoChanges, 10u) << "too few rho changes to test their timing";
+    std::vector<double> y(expected.size());
+    admm->GetCoefficients(y.data());
+    double scale = 0;
+    for (double v : expected)
+    {
+      scale = std::max(scale, std::abs(v));
+    }
+    for (size_t i = 0; i < y.size(); ++i)
+    {
+      ASSERT_NEAR(y[i], expected[i], 1e-9 * scale) << "coefficient " << i << (nonNegative ? ", non-negative" : "");
+    }
+    EXPECT_NEAR(admm->GetCurrentRho(), referenceRho, 1e-9 * referenceRho);
+  }
+}
+
 TEST(SparseCodingSolver, ADMMResumedWithANewDictionaryReportsItsOwnObjective)
 {
   // Dictionary learning resumes ADMM with a changed dictionary. The objective reported must be

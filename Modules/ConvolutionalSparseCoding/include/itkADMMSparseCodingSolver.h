@@ -21,7 +21,8 @@ namespace itk
  *
  * Over-relaxation alpha (default 1.8) and residual balancing of rho (the scaling is sqrt of
  * the residual ratio, Wohlberg 2017) cut the iteration count; changing rho costs nothing
- * because Sherman-Morrison needs no factorisation. The automatic policy (the default) is
+ * because Sherman-Morrison needs no factorisation, and in the unweighted case a new rho acts
+ * on the very next x-step, as in SPORCO, without transforming the rescaled u. The automatic policy (the default) is
  * SPORCO's for plain l1 problems (unweighted, l1 or non-negative l1): balancing every
  * iteration towards primal = xi dual residual, xi = 1 + 18.3^(log10(lambda/lambda_max) + 1)
  * (Wohlberg, "ADMM penalty parameter selection by residual balancing", 2015, Sec. VI.C; its
@@ -219,13 +220,15 @@ private:
               SizeValueType scratchStride, unsigned int channels, unsigned int firstChannel, SizeValueType begin,
               SizeValueType end, YStepSums & sums) const;
   /** Unweighted: the x-step's per-frequency factor q for penalty parameter xStepRho, plus the
-   * data fidelity of y (returned) unless first. */
+   * data fidelity of y (returned) unless first; yStepDualScale is the scale the last y-step
+   * applied to u (for tracking D y and D u). */
   double
-  SolvePlainXStep(bool first, double xStepRho);
+  SolvePlainXStep(bool first, double xStepRho, double yStepDualScale);
   /** SolvePlainXStep() on the frequencies [begin, end); returns their share of the data term.
    * \c exactDY: D y when a resumed run starts (D u = D y - D(y - u)), else null. */
   ITK_CSC_VECTOR_CLONES RealType
-  PlainXStepBlock(SizeValueType begin, SizeValueType end, bool first, RealType rho, const ComplexType * exactDY);
+  PlainXStepBlock(SizeValueType begin, SizeValueType end, bool first, RealType rho, RealType gamma,
+                  const ComplexType * exactDY);
   /** A resumed run's D y with the new dictionary, into m_ResumedDY. */
   void
   ComputeResumedDY();
@@ -248,8 +251,11 @@ private:
   TrackMaskedObjective();
   ITK_CSC_VECTOR_CLONES double
   TrackMaskedBlock(SizeValueType begin, SizeValueType end);
+  /** The relative residuals, and a new rho (with the scale for u, m_DualScale) when due. */
   void
-  FinishIteration(const YStepSums & sums, const std::array<double, 5> & split, double dataFidelity);
+  BalanceRho(const YStepSums & sums, const std::array<double, 5> & split);
+  void
+  RecordStatistics(const YStepSums & sums, double dataFidelity);
   /** Resolves the automatic balancing period and residual target for a fresh run; returns the
    * scale the automatic initial rho takes lambda relative to (lambda_max, or 1). */
   double
@@ -271,6 +277,8 @@ private:
   double m_MinimumRho{ 0.0 };
   double m_MaximumRho{ 0.0 };
   double m_DualScale{ 1.0 };
+  // Unweighted: x = IFFT(b + conj(h) q) + m_XCorrection u, when the x-step used a new rho.
+  double m_XCorrection{ 0.0 };
   double m_YPenalty{ 0.0 };
   double m_RelativePrimal{ 1.0 };
   double m_RelativeDual{ 1.0 };

@@ -93,6 +93,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   }
 
   double data = 0;
+  m_XCorrection = 0.0;
   if (!this->IsWeighted())
   {
     for (ComplexBufferType * buffer : { &m_SignalSpectrum, &m_DX, &m_DY, &m_DU })
@@ -100,9 +101,10 @@ ADMMSparseCodingSolver<TReal>::Initialize()
       op.EnsureSpectral(*buffer, 1);
     }
     op.ForwardFFTUnaligned(this->GetDomainSignal(), m_SignalSpectrum.data());
-    // A pending rho change takes effect at the y-step: this x-step, like the last y-step's
-    // FFT(y - u), still belongs to the previous rho.
-    data = this->SolvePlainXStep(true, m_CurrentRho * m_DualScale);
+    // A resumed run's pending rho change acts on this x-step, as it would have without the
+    // interruption (see Iterate()).
+    m_XCorrection = 1.0 - m_DualScale;
+    data = this->SolvePlainXStep(true, m_CurrentRho, m_DualScale);
   }
   else
   {
@@ -198,6 +200,9 @@ ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, Rea
   const RealType alpha = static_cast<RealType>(m_RelaxationParameter);
   const RealType beta = RealType(1) - alpha;
   const RealType gamma = static_cast<RealType>(m_DualScale);
+  // x = the inverse transform + correction * u when the x-step already used the new rho.
+  const RealType correction = static_cast<RealType>(m_XCorrection);
+  const RealType uWeight = gamma + alpha * correction;
   const RealType threshold = static_cast<RealType>(this->GetLambda() / m_CurrentRho);
   sums[PenaltySum] += this->ProximalBlock(
     scratch, scratchStride, channels, firstChannel, begin, end, threshold, [&](unsigned int c, RealType * v) {
@@ -206,7 +211,7 @@ ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, Rea
       const RealType * uc = u + c * stride;
       for (SizeValueType i = begin; i < end; ++i)
       {
-        v[i] = alpha * xc[i] + beta * yc[i] + gamma * uc[i];
+        v[i] = alpha * xc[i] + beta * yc[i] + uWeight * uc[i];
       }
     });
   for (unsigned int c = 0; c < channels; ++c)
@@ -221,7 +226,7 @@ ADMMSparseCodingSolver<TReal>::UpdateBlock(const RealType * x, RealType * y, Rea
 #pragma omp simd reduction(+ : primal, dual, xx, yy, uu)
     for (SizeValueType i = begin; i < end; ++i)
     {
-      const RealType xv = xc[i];
+      const RealType xv = xc[i] + correction * uc[i];
       const RealType yOld = yc[i];
       const RealType v = alpha * xv + beta * yOld + gamma * uc[i];
       const RealType yn = yNew[i];
@@ -382,14 +387,15 @@ ADMMSparseCodingSolver<TReal>::ComputeResumedDY()
 
 template <typename TReal>
 double
-ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first, double xStepRho)
+ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first, double xStepRho, double yStepDualScale)
 {
   const RealType rho = static_cast<RealType>(xStepRho);
+  const RealType gamma = static_cast<RealType>(yStepDualScale);
   const auto     sums = this->template ReduceOverBlocks<1>(
     this->GetOperator()->GetNumberOfFrequencies(),
     ADMMFrequencyBlock,
     [&](SizeValueType begin, SizeValueType end, std::array<double, 1> & data) {
-      data[0] += this->PlainXStepBlock(begin, end, first, rho, m_ResumedDYReady ? m_ResumedDY.data() : nullptr);
+      data[0] += this->PlainXStepBlock(begin, end, first, rho, gamma, m_ResumedDYReady ? m_ResumedDY.data() : nullptr);
     });
   return 0.5 * sums[0];
 }
@@ -397,13 +403,13 @@ ADMMSparseCodingSolver<TReal>::SolvePlainXStep(bool first, double xStepRho)
 template <typename TReal>
 auto
 ADMMSparseCodingSolver<TReal>::PlainXStepBlock(SizeValueType begin, SizeValueType end, bool first, RealType rho,
-                                               const ComplexType * exactDY) -> RealType
+                                               RealType gamma, const ComplexType * exactDY) -> RealType
 {
   const OperatorType & op = *this->GetOperator();
   const RealType *     parseval = op.GetParsevalWeights();
   const ComplexType *  sHat = m_SignalSpectrum.data();
   const RealType       alpha = static_cast<RealType>(m_RelaxationParameter);
-  const RealType       gamma = static_cast<RealType>(m_DualScale);
+  const RealType       correction = static_cast<RealType>(m_XCorrection);
   ComplexType          db[ADMMFrequencyBlock];
   const SizeValueType  length = end - begin;
   this->GatherDB(begin, length, db);
@@ -428,10 +434,12 @@ ADMMSparseCodingSolver<TReal>::PlainXStepBlock(SizeValueType begin, SizeValueTyp
     m_DY[f] = dy;
     m_DU[f] = du;
     partial += parseval[f] * std::norm(dy - sHat[f]);
-    // Sherman-Morrison: x_k = b_k + conj(h_k) q.
-    const auto terms = op.SolveShermanMorrison(f, sHat[f], db[j], rho);
+    // Sherman-Morrison: x_k = b_k + conj(h_k) q, with b = FFT(y - u) + correction FFT(u) when
+    // u is rescaled for a new rho (the correction term of x is added in the y-step).
+    const ComplexType dbRescaled = db[j] + correction * du;
+    const auto        terms = op.SolveShermanMorrison(f, sHat[f], dbRescaled, rho);
     m_Q[f] = terms.Q;
-    m_DX[f] = db[j] + terms.Energy * terms.Q;
+    m_DX[f] = dbRescaled + terms.Energy * terms.Q;
   }
   return partial;
 }
@@ -575,7 +583,13 @@ ADMMSparseCodingSolver<TReal>::Iterate()
   double                data = 0;
   if (!this->IsWeighted())
   {
-    data = this->SolvePlainXStep(false, m_CurrentRho);
+    // Balanced before the x-step, so that a new rho acts at once, as in SPORCO: the x-step
+    // needs y - gamma u, which is FFT(y - u) + (1 - gamma) FFT(u); D u is tracked, and the
+    // spatial correction (1 - gamma) u is added to x by the next y-step (no extra FFTs).
+    const double yStepDualScale = m_DualScale;
+    this->BalanceRho(sums, split);
+    m_XCorrection = 1.0 - m_DualScale;
+    data = this->SolvePlainXStep(false, m_CurrentRho, yStepDualScale);
   }
   else
   {
@@ -584,14 +598,28 @@ ADMMSparseCodingSolver<TReal>::Iterate()
     this->SolveMaskedXStep();
     data = this->TrackMaskedObjective();
     std::swap(m_DXSpatial, m_DXNext);
+    this->BalanceRho(sums, split);
   }
-  this->FinishIteration(sums, split, data);
+  this->RecordStatistics(sums, data);
 }
 
 template <typename TReal>
 void
-ADMMSparseCodingSolver<TReal>::FinishIteration(const YStepSums & sums, const std::array<double, 5> & split,
-                                               double dataFidelity)
+ADMMSparseCodingSolver<TReal>::RecordStatistics(const YStepSums & sums, double dataFidelity)
+{
+  auto & stats = this->m_Statistics;
+  stats.DataFidelity = dataFidelity;
+  stats.Penalty = sums[PenaltySum];
+  m_YPenalty = sums[PenaltySum];
+  stats.Objective = dataFidelity + this->GetLambda() * sums[PenaltySum];
+  stats.PrimalResidual = m_RelativePrimal;
+  stats.DualResidual = m_RelativeDual;
+  stats.StepOrPenaltyParameter = m_CurrentRho;
+}
+
+template <typename TReal>
+void
+ADMMSparseCodingSolver<TReal>::BalanceRho(const YStepSums & sums, const std::array<double, 5> & split)
 {
   const double primal = std::sqrt(sums[PrimalSquared] + split[0]);
   const double dualChange = std::sqrt(sums[DualSquared] + split[1]);
@@ -602,16 +630,7 @@ ADMMSparseCodingSolver<TReal>::FinishIteration(const YStepSums & sums, const std
   m_RelativePrimal = primal / std::max({ xNorm, yNorm, tiny });
   m_RelativeDual = dualChange / std::max(uNorm, tiny);
 
-  auto & stats = this->m_Statistics;
-  stats.DataFidelity = dataFidelity;
-  stats.Penalty = sums[PenaltySum];
-  m_YPenalty = sums[PenaltySum];
-  stats.Objective = dataFidelity + this->GetLambda() * sums[PenaltySum];
-  stats.PrimalResidual = m_RelativePrimal;
-  stats.DualResidual = m_RelativeDual;
-  stats.StepOrPenaltyParameter = m_CurrentRho;
-
-  // Residual balancing; the new rho takes effect at the next y-step, with u rescaled there.
+  // Residual balancing; the stored u is rescaled by the next y-step.
   m_DualScale = 1.0;
   ++m_IterationCount;
   // The relative dual residual is undefined while the scaled dual u is negligible beside x and
