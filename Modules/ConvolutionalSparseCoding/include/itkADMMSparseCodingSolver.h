@@ -22,8 +22,8 @@ namespace itk
  * Over-relaxation alpha (default 1.8) and residual balancing of rho (the scaling is sqrt of
  * the residual ratio, Wohlberg 2017) cut the iteration count; changing rho costs nothing
  * because Sherman-Morrison needs no factorisation, and in the unweighted case a new rho acts
- * on the very next x-step, as in SPORCO, without transforming the rescaled u. The automatic policy (the default) is
- * SPORCO's for plain l1 problems (unweighted, l1 or non-negative l1): balancing every
+ * on the very next x-step, as in SPORCO, without transforming the rescaled u. The automatic
+ * policy (the default) is SPORCO's for plain l1 problems (unweighted, l1 or non-negative l1): balancing every
  * iteration towards primal = xi dual residual, xi = 1 + 18.3^(log10(lambda/lambda_max) + 1)
  * (Wohlberg, "ADMM penalty parameter selection by residual balancing", 2015, Sec. VI.C; its
  * lambda made scale-free by lambda_max = ||D^T s||_inf, which costs K + 1 FFTs once). Other
