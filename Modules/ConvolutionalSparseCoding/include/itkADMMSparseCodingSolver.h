@@ -229,9 +229,10 @@ private:
   ITK_CSC_VECTOR_CLONES RealType
   PlainXStepBlock(SizeValueType begin, SizeValueType end, bool first, RealType rho, RealType gamma,
                   const ComplexType * exactDY);
-  /** A resumed run's D y with the new dictionary, into m_ResumedDY. */
+  /** A resumed run's D y (into m_ResumedDY) and D(y - u) (into m_DBPartial) with the new
+   * dictionary. */
   void
-  ComputeResumedDY();
+  ComputeResumedProducts();
   /** Weighted: the split residual's buffers, y1 = D y - s, and the first x-step; returns the
    * data fidelity of y. */
   double

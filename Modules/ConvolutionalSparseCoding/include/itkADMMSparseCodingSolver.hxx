@@ -78,10 +78,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   op.EnsureSpectral(m_DBPartial, m_NumberOfChannelGroups);
   if (resume)
   {
-    this->ComputeResumedDY();
-    this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums &) {
-      op.AccumulateChannelProduct(k, m_Spectra.data() + k * op.GetSpectralStride(), db, 0, op.GetNumberOfFrequencies());
-    });
+    this->ComputeResumedProducts();
   }
   else
   {
@@ -357,13 +354,16 @@ ADMMSparseCodingSolver<TReal>::GatherDB(SizeValueType begin, SizeValueType lengt
 
 template <typename TReal>
 void
-ADMMSparseCodingSolver<TReal>::ComputeResumedDY()
+ADMMSparseCodingSolver<TReal>::ComputeResumedProducts()
 {
-  // y's D y cannot be tracked across a change of dictionary: D(y - u) alone (what a cold start
-  // uses, u = 0) misstated the objective by D u, an error that halves per iteration only.
+  // With the new dictionary: D(y - u) for the x-step, from FFT(y - u) that the last y-step left
+  // in m_Spectra, and y's own D y, which cannot be tracked across a change of dictionary (D(y - u)
+  // alone, what a cold start uses, misstated the objective by D u, an error that halves per
+  // iteration only).
   const OperatorType & op = *this->GetOperator();
   const unsigned int   K = op.GetNumberOfKernels();
   const SizeValueType  F = op.GetNumberOfFrequencies();
+  const SizeValueType  S = op.GetSpectralStride();
   ComplexBufferType    transformed;
   const ComplexType *  spectra = m_GivenSpectraOfY;
   if (spectra == nullptr)
@@ -373,13 +373,27 @@ ADMMSparseCodingSolver<TReal>::ComputeResumedDY()
     spectra = transformed.data();
   }
   op.EnsureSpectral(m_ResumedDY, 1);
-  // Channel by channel over a block of frequencies: two contiguous streams at a time.
+  // Channel by channel over a block of frequencies, each kernel spectrum read once for both
+  // products; D(y - u) in the channel groups' partial sums, as the y-step leaves it.
+  const unsigned int groups = m_NumberOfChannelGroups;
   op.ParallelFor(op.NumberOfBlocks(F, ADMMFrequencyBlock), [&](SizeValueType block) {
     const SizeValueType begin = block * ADMMFrequencyBlock;
     const SizeValueType end = std::min(F, begin + ADMMFrequencyBlock);
-    for (unsigned int k = 0; k < K; ++k)
+    for (unsigned int g = 0; g < groups; ++g)
     {
-      op.AccumulateChannelProduct(k, spectra + k * op.GetSpectralStride(), m_ResumedDY.data(), begin, end, k == 0);
+      const unsigned int first = op.FirstChannelOfGroup(g, groups);
+      for (unsigned int k = first; k < op.FirstChannelOfGroup(g + 1, groups); ++k)
+      {
+        op.AccumulateTwoChannelProducts(k,
+                                        spectra + k * S,
+                                        m_ResumedDY.data(),
+                                        k == 0,
+                                        m_Spectra.data() + k * S,
+                                        m_DBPartial.data() + g * S,
+                                        k == first,
+                                        begin,
+                                        end);
+      }
     }
   });
   m_ResumedDYReady = true;

@@ -519,6 +519,20 @@ public:
       sum[f] += Multiply(h[f], x[f]);
     }
   }
+  /** AccumulateChannelProduct() for two inputs at once, reading H_k once; each sum is
+   * overwritten or added to as its flag says. */
+  ITK_CSC_VECTOR_CLONES void
+  AccumulateTwoChannelProducts(unsigned int k, const ComplexType * x1, ComplexType * sum1, bool overwrite1,
+                               const ComplexType * x2, ComplexType * sum2, bool overwrite2, SizeValueType begin,
+                               SizeValueType end) const
+  {
+    const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+    for (SizeValueType f = begin; f < end; ++f)
+    {
+      sum1[f] = (overwrite1 ? ComplexType(0) : sum1[f]) + Multiply(h[f], x1[f]);
+      sum2[f] = (overwrite2 ? ComplexType(0) : sum2[f]) + Multiply(h[f], x2[f]);
+    }
+  }
   /** out[f] = scale conj(H_k(f)) r(f): channel k of A^T. */
   ITK_CSC_VECTOR_CLONES void
   AdjointChannelProduct(unsigned int k, const ComplexType * r, ComplexType * out, RealType scale, SizeValueType begin,

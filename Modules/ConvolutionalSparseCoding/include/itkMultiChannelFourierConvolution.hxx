@@ -294,43 +294,66 @@ template <typename TReal>
 void
 MultiChannelFourierConvolution<TReal>::ComputeKernelSpectra()
 {
-  // Kernel spectra: each kernel embedded with its centre tap at the domain origin.
+  // Kernel spectra: each kernel embedded with its centre tap at the domain origin. The
+  // dictionary changes every outer iteration of learning, so nothing is reallocated: one zeroed
+  // channel per thread holds a kernel's taps for its transform and is cleared tap by tap.
   const SizeValueType taps = m_KernelTapOffsets.size();
-  RealBufferType      embedded = this->AllocateSpatial(m_NumberOfKernels);
-  for (unsigned int k = 0; k < m_NumberOfKernels; ++k)
+  if (m_KernelSpectra.size() != m_NumberOfKernels * m_SpectralStride)
   {
-    for (SizeValueType t = 0; t < taps; ++t)
-    {
-      embedded[k * m_SpatialStride + m_KernelTapOffsets[t]] += m_Kernels[k * taps + t];
-    }
+    m_KernelSpectra = this->AllocateSpectral(m_NumberOfKernels);
+    m_KernelSpectralEnergy.Allocate(m_NumberOfFrequencies);
+    m_ParsevalWeights.Allocate(m_NumberOfFrequencies);
   }
-  m_KernelSpectra = this->AllocateSpectral(m_NumberOfKernels);
   {
     const std::lock_guard<std::mutex> lock(m_CoefficientNormMutex);
     m_CoefficientSpectralNormSquared = -1.0; // recomputed on first use
   }
-  const auto start = std::chrono::steady_clock::now();
-  this->ForwardFFT(embedded.data(), m_KernelSpectra.data(), m_NumberOfKernels);
+  const unsigned int groups = this->NumberOfChannelGroups();
+  const auto         start = std::chrono::steady_clock::now();
+  this->ParallelFor(groups, [&](SizeValueType g) {
+    RealBufferType embedded = this->AllocateSpatial(1);
+    for (unsigned int k = this->FirstChannelOfGroup(g, groups); k < this->FirstChannelOfGroup(g + 1, groups); ++k)
+    {
+      for (SizeValueType t = 0; t < taps; ++t)
+      {
+        embedded[m_KernelTapOffsets[t]] += m_Kernels[k * taps + t];
+      }
+      FFTW::ExecuteForward(m_ForwardPlan, embedded.data(), m_KernelSpectra.data() + k * m_SpectralStride);
+      for (SizeValueType t = 0; t < taps; ++t)
+      {
+        embedded[m_KernelTapOffsets[t]] = 0;
+      }
+    }
+  });
   m_KernelTransformSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  const SizeValueType halfRow = m_DomainSize[0] / 2 + 1;
-  m_KernelSpectralEnergy.Allocate(m_NumberOfFrequencies);
-  m_ParsevalWeights.Allocate(m_NumberOfFrequencies);
-  const bool evenRow = m_DomainSize[0] % 2 == 0;
-  m_SpectralNormSquared = 0.0;
-  for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
-  {
-    RealType energy = 0;
+  // Channel by channel over blocks of frequencies: two contiguous streams, not K strided ones.
+  const SizeValueType     halfRow = m_DomainSize[0] / 2 + 1;
+  const bool              evenRow = m_DomainSize[0] % 2 == 0;
+  constexpr SizeValueType block = 1024;
+  std::vector<double>     largest(this->NumberOfBlocks(m_NumberOfFrequencies, block), 0.0);
+  this->ParallelFor(largest.size(), [&](SizeValueType b) {
+    const SizeValueType begin = b * block;
+    const SizeValueType end = std::min(m_NumberOfFrequencies, begin + block);
+    RealType *          energy = m_KernelSpectralEnergy.data();
+    std::fill(energy + begin, energy + end, RealType(0));
     for (unsigned int k = 0; k < m_NumberOfKernels; ++k)
     {
-      energy += std::norm(m_KernelSpectra[k * m_SpectralStride + f]);
+      const ComplexType * h = m_KernelSpectra.data() + k * m_SpectralStride;
+      for (SizeValueType f = begin; f < end; ++f)
+      {
+        energy[f] += std::norm(h[f]);
+      }
     }
-    m_KernelSpectralEnergy[f] = energy;
-    m_SpectralNormSquared = std::max(m_SpectralNormSquared, static_cast<double>(energy));
-    const SizeValueType column = f % halfRow;
-    const bool          single = column == 0 || (evenRow && column == halfRow - 1);
-    m_ParsevalWeights[f] = (single ? RealType(1) : RealType(2)) / static_cast<RealType>(m_NumberOfDomainPixels);
-  }
+    for (SizeValueType f = begin; f < end; ++f)
+    {
+      largest[b] = std::max(largest[b], static_cast<double>(energy[f]));
+      const SizeValueType column = f % halfRow;
+      const bool          single = column == 0 || (evenRow && column == halfRow - 1);
+      m_ParsevalWeights[f] = (single ? RealType(1) : RealType(2)) / static_cast<RealType>(m_NumberOfDomainPixels);
+    }
+  });
+  m_SpectralNormSquared = *std::max_element(largest.begin(), largest.end());
 }
 
 template <typename TReal>
