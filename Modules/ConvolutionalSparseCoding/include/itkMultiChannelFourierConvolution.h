@@ -200,9 +200,9 @@ public:
     Pointer op = New();
     if (workUnits > 0)
     {
-      op->m_MultiThreader->SetNumberOfWorkUnits(workUnits);
-      op->m_MultiThreader->SetMaximumNumberOfThreads(
-        std::min(workUnits, op->m_MultiThreader->GetMaximumNumberOfThreads()));
+      const unsigned int threads = std::min(workUnits, op->m_MultiThreader->GetMaximumNumberOfThreads());
+      op->m_MultiThreader->SetMaximumNumberOfThreads(threads);
+      op->m_MultiThreader->SetNumberOfWorkUnits(threads); // one chunk per thread (constructor)
     }
     op->SetStride(stride);
     op->SetImageSize(imageSize);
@@ -443,9 +443,8 @@ public:
   {
     return m_MultiThreader.GetPointer();
   }
-  /** Threads that run at once: the work units, at most the threads of the pool. ITK splits work
-   * into more units than threads (8 for 2 threads here) for balance; per-thread buffers follow
-   * the threads instead. */
+  /** Threads that run at once: the work units, at most the threads of the pool (the operator
+   * splits a pass into one chunk per thread; per-thread buffers follow the threads). */
   unsigned int
   NumberOfConcurrentThreads() const
   {

@@ -20,7 +20,11 @@ namespace itk
 template <typename TReal>
 MultiChannelFourierConvolution<TReal>::MultiChannelFourierConvolution()
   : m_MultiThreader(MultiThreaderBase::New())
-{}
+{
+  // One chunk per thread. ITK's default of four per thread, with the calling thread running the
+  // first chunk beside the pool's threads, puts one thread more than cores on the passes.
+  m_MultiThreader->SetNumberOfWorkUnits(m_MultiThreader->GetMaximumNumberOfThreads());
+}
 
 template <typename TReal>
 MultiChannelFourierConvolution<TReal>::~MultiChannelFourierConvolution()
