@@ -361,7 +361,7 @@ ConvolutionalDictionaryUpdate<TReal>::FactorizeSystem()
   const size_t         I = m_Samples.size();
   const double         rho = m_PenaltyParameter;
   op.EnsureSpectral(m_Correlation, K);
-  m_Factors.assign(F * I * I, std::complex<double>(0));
+  m_Factors.resize(F * I * I); // every entry is written by GramMatrices()
   op.ParallelFor(op.NumberOfBlocks(F, DictionaryFrequencyBlock), [&](SizeValueType block) {
     const SizeValueType begin = block * DictionaryFrequencyBlock;
     const SizeValueType end = std::min(F, begin + DictionaryFrequencyBlock);
