@@ -190,6 +190,54 @@ TEST(MultiChannelFourierConvolution, AReusedWorkspaceGivesTheFreshResult)
   }
 }
 
+TEST(MultiChannelFourierConvolution, UpdatedKernelsGiveAFreshOperatorsResult)
+{
+  // UpdateKernelValues() rewrites the spectra in place, embedding the kernels one after another
+  // in one channel per thread that it clears tap by tap: a tap left over from another kernel, or
+  // from the old kernels, would change the result. Reference: one single-kernel operator per
+  // channel, summed.
+  const std::vector<itk::SizeValueType> imageSize{ 23, 17 }, kernelSize{ 5, 4 };
+  const unsigned int                    K = 5;
+  const itk::SizeValueType              taps = csctest::Product(kernelSize);
+  const itk::SizeValueType              P = csctest::Product(imageSize);
+  const auto                            before = csctest::RandomVector<double>(K * taps, 7);
+  auto                                  after = csctest::RandomVector<double>(K * taps, 8);
+  for (itk::SizeValueType t = 0; t < after.size(); t += 3)
+  {
+    after[t] = 0; // taps of the new kernels that are zero, where the old ones were not
+  }
+  for (auto boundary : { Boundary::ZeroPadded, Boundary::Periodic })
+  {
+    auto updated = csctest::MakeOperator<double>(imageSize, kernelSize, before, K, boundary);
+    auto fresh = csctest::MakeOperator<double>(imageSize, kernelSize, after, K, boundary);
+    updated->UpdateKernelValues(after.data());
+    const auto          x = csctest::RandomVector<double>(K * fresh->GetNumberOfCoefficientPixels(), 10);
+    std::vector<double> expected(P, 0.0), channel(P), fromFresh(P), fromUpdated(P);
+    for (unsigned int k = 0; k < K; ++k)
+    {
+      const std::vector<double> kernel(after.begin() + k * taps, after.begin() + (k + 1) * taps);
+      auto                      single = csctest::MakeOperator<double>(imageSize, kernelSize, kernel, 1, boundary);
+      single->ApplyForward(x.data() + k * fresh->GetNumberOfCoefficientPixels(), channel.data());
+      for (itk::SizeValueType i = 0; i < P; ++i)
+      {
+        expected[i] += channel[i];
+      }
+    }
+    fresh->ApplyForward(x.data(), fromFresh.data());
+    updated->ApplyForward(x.data(), fromUpdated.data());
+    for (itk::SizeValueType i = 0; i < P; ++i)
+    {
+      ASSERT_NEAR(fromFresh[i], expected[i], 1e-10) << i;
+    }
+    EXPECT_EQ(fromUpdated, fromFresh);
+    EXPECT_EQ(updated->GetSpectralNormSquared(), fresh->GetSpectralNormSquared());
+    for (itk::SizeValueType f = 0; f < fresh->GetNumberOfFrequencies(); ++f)
+    {
+      ASSERT_EQ(updated->GetKernelSpectralEnergy()[f], fresh->GetKernelSpectralEnergy()[f]) << f;
+    }
+  }
+}
+
 TEST(MultiChannelFourierConvolution, SpectralNormBoundsAndIsAttained)
 {
   const unsigned int K = 4;

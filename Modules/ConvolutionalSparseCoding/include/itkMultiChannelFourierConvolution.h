@@ -698,6 +698,8 @@ private:
   SaveWisdom();
   /** Kernel spectra, sum_k |H_k|^2, the spectral norm and the Parseval weights. */
   void
+  ComputeParsevalWeights();
+  void
   ComputeKernelSpectra();
   /** Visits the image region of the domain row by row: f(imageOffset, domainOffset, rowLength). */
   template <typename TFunction>

@@ -286,6 +286,7 @@ MultiChannelFourierConvolution<TReal>::Initialize()
       m_AxisFrequencies[axis][j] = 2.0 * itk::Math::pi * signedIndex / double(length);
     }
   }
+  this->ComputeParsevalWeights();
   this->InitializeCoarseSpectra();
   this->ComputeKernelSpectra();
   if (automatic && !fromWisdom && m_KernelTransformSeconds > m_AutomaticPlanningThreshold)
@@ -296,17 +297,34 @@ MultiChannelFourierConvolution<TReal>::Initialize()
 
 template <typename TReal>
 void
+MultiChannelFourierConvolution<TReal>::ComputeParsevalWeights()
+{
+  // The half spectrum stands for its conjugates: every column but the first (and the last of an
+  // even row) counts twice.
+  const SizeValueType halfRow = m_DomainSize[0] / 2 + 1;
+  const bool          evenRow = m_DomainSize[0] % 2 == 0;
+  m_ParsevalWeights.Allocate(m_NumberOfFrequencies);
+  for (SizeValueType f = 0; f < m_NumberOfFrequencies; ++f)
+  {
+    const SizeValueType column = f % halfRow;
+    const bool          single = column == 0 || (evenRow && column == halfRow - 1);
+    m_ParsevalWeights[f] = (single ? RealType(1) : RealType(2)) / static_cast<RealType>(m_NumberOfDomainPixels);
+  }
+}
+
+template <typename TReal>
+void
 MultiChannelFourierConvolution<TReal>::ComputeKernelSpectra()
 {
   // Kernel spectra: each kernel embedded with its centre tap at the domain origin. The
-  // dictionary changes every outer iteration of learning, so nothing is reallocated: one zeroed
-  // channel per thread holds a kernel's taps for its transform and is cleared tap by tap.
+  // dictionary changes every outer iteration of learning, so the spectra are rewritten in place;
+  // one zeroed channel per thread (allocated per call: a kept one would cost every operator a
+  // domain-sized channel per thread) holds a kernel's taps for its transform.
   const SizeValueType taps = m_KernelTapOffsets.size();
   if (m_KernelSpectra.size() != m_NumberOfKernels * m_SpectralStride)
   {
     m_KernelSpectra = this->AllocateSpectral(m_NumberOfKernels);
     m_KernelSpectralEnergy.Allocate(m_NumberOfFrequencies);
-    m_ParsevalWeights.Allocate(m_NumberOfFrequencies);
   }
   {
     const std::lock_guard<std::mutex> lock(m_CoefficientNormMutex);
@@ -332,8 +350,6 @@ MultiChannelFourierConvolution<TReal>::ComputeKernelSpectra()
   m_KernelTransformSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   // Channel by channel over blocks of frequencies: two contiguous streams, not K strided ones.
-  const SizeValueType     halfRow = m_DomainSize[0] / 2 + 1;
-  const bool              evenRow = m_DomainSize[0] % 2 == 0;
   constexpr SizeValueType block = 1024;
   std::vector<double>     largest(this->NumberOfBlocks(m_NumberOfFrequencies, block), 0.0);
   this->ParallelFor(largest.size(), [&](SizeValueType b) {
@@ -352,9 +368,6 @@ MultiChannelFourierConvolution<TReal>::ComputeKernelSpectra()
     for (SizeValueType f = begin; f < end; ++f)
     {
       largest[b] = std::max(largest[b], static_cast<double>(energy[f]));
-      const SizeValueType column = f % halfRow;
-      const bool          single = column == 0 || (evenRow && column == halfRow - 1);
-      m_ParsevalWeights[f] = (single ? RealType(1) : RealType(2)) / static_cast<RealType>(m_NumberOfDomainPixels);
     }
   });
   m_SpectralNormSquared = *std::max_element(largest.begin(), largest.end());
