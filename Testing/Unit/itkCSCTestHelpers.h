@@ -97,6 +97,26 @@ SharedDirectory()
 }
 
 /** An image of ../shared/cases; throws when the shared folder is missing. */
+/** An image of \c size filled with \c values (zeros when empty). */
+template <typename TImage>
+typename TImage::Pointer
+MakeImage(const std::vector<itk::SizeValueType> & size, const std::vector<float> & values)
+{
+  auto                        image = TImage::New();
+  typename TImage::RegionType region;
+  for (unsigned int d = 0; d < TImage::ImageDimension; ++d)
+  {
+    region.SetSize(d, size[d]);
+  }
+  image->SetRegions(region);
+  image->Allocate(true);
+  if (!values.empty())
+  {
+    std::copy(values.begin(), values.end(), image->GetBufferPointer());
+  }
+  return image;
+}
+
 template <unsigned int VDimension>
 typename itk::Image<float, VDimension>::Pointer
 ReadSharedCase(const std::string & name)

@@ -9,25 +9,6 @@ namespace
 using Image2D = itk::Image<float, 2>;
 using Filter2D = itk::ConvolutionalSparseCodingImageFilter<Image2D>;
 
-template <typename TImage>
-typename TImage::Pointer
-MakeImage(const std::vector<itk::SizeValueType> & size, const std::vector<float> & values)
-{
-  auto                        image = TImage::New();
-  typename TImage::RegionType region;
-  for (unsigned int d = 0; d < TImage::ImageDimension; ++d)
-  {
-    region.SetSize(d, size[d]);
-  }
-  image->SetRegions(region);
-  image->Allocate(true);
-  if (!values.empty())
-  {
-    std::copy(values.begin(), values.end(), image->GetBufferPointer());
-  }
-  return image;
-}
-
 /** A 2-D problem: three random kernels, a signal made from sparse maps. */
 struct Problem2D
 {
@@ -47,7 +28,8 @@ MakeProblem2D()
     x[(j % 3) * 1280 + 97 * j + 41] = 1.0f + 0.1f * j;
   }
   op->ApplyForward(x.data(), s.data());
-  return { MakeImage<Image2D>({ 40, 32 }, s), MakeImage<Filter2D::DictionaryImageType>({ 7, 7, 3 }, kernels) };
+  return { csctest::MakeImage<Image2D>({ 40, 32 }, s),
+           csctest::MakeImage<Filter2D::DictionaryImageType>({ 7, 7, 3 }, kernels) };
 }
 
 TEST(ConvolutionalSparseCodingImageFilter, BasicObjectMethodsAndAccessors)
@@ -128,12 +110,12 @@ TEST(ConvolutionalSparseCodingImageFilter, CodesA3DVolumeWithZeroPaddingAndWeigh
   dictionary->Allocate();
   std::copy(kernelsDouble.begin(), kernelsDouble.end(), dictionary->GetBufferPointer());
   auto weights = Filter3D::RealImageType::New();
-  weights->SetRegions(MakeImage<Image3D>({ 12, 10, 8 }, {})->GetLargestPossibleRegion());
+  weights->SetRegions(csctest::MakeImage<Image3D>({ 12, 10, 8 }, {})->GetLargestPossibleRegion());
   weights->Allocate();
   weights->FillBuffer(1.0);
 
   auto filter = Filter3D::New();
-  filter->SetInput(MakeImage<Image3D>({ 12, 10, 8 }, s));
+  filter->SetInput(csctest::MakeImage<Image3D>({ 12, 10, 8 }, s));
   filter->SetDictionary(dictionary);
   filter->SetWeights(weights);
   filter->SetBoundaryCondition(itk::ConvolutionalSparseCodingEnums::Boundary::ZeroPadded);
@@ -179,13 +161,14 @@ protected:
 
 TEST_F(BadInput, EmptyDictionary)
 {
-  m_Filter->SetDictionary(MakeImage<Filter2D::DictionaryImageType>({ 7, 7, 0 }, {}));
+  m_Filter->SetDictionary(csctest::MakeImage<Filter2D::DictionaryImageType>({ 7, 7, 0 }, {}));
   ExpectFailure("empty");
 }
 
 TEST_F(BadInput, KernelLargerThanImage)
 {
-  m_Filter->SetDictionary(MakeImage<Filter2D::DictionaryImageType>({ 41, 3, 1 }, std::vector<float>(123, 1.0f)));
+  m_Filter->SetDictionary(
+    csctest::MakeImage<Filter2D::DictionaryImageType>({ 41, 3, 1 }, std::vector<float>(123, 1.0f)));
   ExpectFailure("larger than the image");
 }
 
@@ -218,13 +201,13 @@ TEST_F(BadInput, NegativeLambda)
 
 TEST_F(BadInput, WeightsOfTheWrongSize)
 {
-  m_Filter->SetWeights(MakeImage<Image2D>({ 40, 31 }, {}));
+  m_Filter->SetWeights(csctest::MakeImage<Image2D>({ 40, 31 }, {}));
   ExpectFailure("weight image");
 }
 
 TEST_F(BadInput, NegativeOrNaNWeights)
 {
-  auto weights = MakeImage<Image2D>({ 40, 32 }, std::vector<float>(1280, 1.0f));
+  auto weights = csctest::MakeImage<Image2D>({ 40, 32 }, std::vector<float>(1280, 1.0f));
   weights->GetBufferPointer()[7] = -1.0f;
   m_Filter->SetWeights(weights);
   ExpectFailure("weights");
