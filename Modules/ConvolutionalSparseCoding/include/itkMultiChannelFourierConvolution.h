@@ -713,6 +713,12 @@ private:
   /** Checks the stride and builds the coefficient grid and the lattice masks. */
   void
   InitializeStride();
+  /** The domain's masks of image pixels and, strided, of lattice points. */
+  void
+  InitializeMasks();
+  /** Where each kernel tap lands in the domain: tap - centre, wrapped. */
+  void
+  InitializeKernelTapOffsets();
   /** Strided with a domain that is a multiple of the stride: the coarse plans and the maps
    * between stored full and coarse frequencies. */
   void

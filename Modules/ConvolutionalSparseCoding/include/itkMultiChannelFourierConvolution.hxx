@@ -212,29 +212,7 @@ MultiChannelFourierConvolution<TReal>::Initialize()
   m_SpatialStride = (m_NumberOfDomainPixels + realPerLine - 1) / realPerLine * realPerLine;
   m_SpectralStride = (m_NumberOfFrequencies + complexPerLine - 1) / complexPerLine * complexPerLine;
 
-  m_ImageMask.assign(m_NumberOfDomainPixels, 0);
-  this->ForEachImageRow([this](SizeValueType, SizeValueType domainOffset, SizeValueType length) {
-    std::fill_n(m_ImageMask.begin() + domainOffset, length, uint8_t{ 1 });
-  });
-  m_LatticeMask.clear();
-  m_ImageLatticeMask.clear();
-  if (m_Strided)
-  {
-    m_ImageLatticeMask.assign(m_NumberOfDomainPixels, 0);
-    this->ForEachLatticePoint([this](SizeValueType, SizeValueType d) { m_ImageLatticeMask[d] = 1; });
-    m_LatticeMask.assign(m_NumberOfDomainPixels, 0);
-    for (SizeValueType i = 0; i < m_NumberOfDomainPixels; ++i)
-    {
-      bool          onLattice = true;
-      SizeValueType rest = i;
-      for (unsigned int axis = 0; axis < dimension && onLattice; ++axis)
-      {
-        onLattice = (rest % m_DomainSize[axis]) % m_Stride[axis] == 0;
-        rest /= m_DomainSize[axis];
-      }
-      m_LatticeMask[i] = onLattice ? 1 : 0;
-    }
-  }
+  this->InitializeMasks();
 
   // Plans: FFTW wants row-major dimensions, slowest first, so the ITK axes reversed.
   std::vector<int> n(dimension);
@@ -252,28 +230,7 @@ MultiChannelFourierConvolution<TReal>::Initialize()
     this->MakePlans(n, automatic ? FFTW_ESTIMATE : m_PlanRigor);
   }
 
-  // Where each kernel tap lands in the domain: tap t - centre, wrapped.
-  const SizeValueType taps = m_Kernels.size() / m_NumberOfKernels;
-  m_KernelTapOffsets.assign(taps, 0);
-  std::vector<SizeValueType> tap(dimension, 0);
-  for (SizeValueType t = 0; t < taps; ++t)
-  {
-    SizeValueType stride = 1;
-    for (unsigned int axis = 0; axis < dimension; ++axis)
-    {
-      const SizeValueType centre = m_KernelSize[axis] / 2;
-      m_KernelTapOffsets[t] += ((tap[axis] + m_DomainSize[axis] - centre) % m_DomainSize[axis]) * stride;
-      stride *= m_DomainSize[axis];
-    }
-    for (unsigned int axis = 0; axis < dimension; ++axis)
-    {
-      if (++tap[axis] < m_KernelSize[axis])
-      {
-        break;
-      }
-      tap[axis] = 0;
-    }
-  }
+  this->InitializeKernelTapOffsets();
   m_AxisFrequencies.assign(dimension, {});
   for (unsigned int axis = 0; axis < dimension; ++axis)
   {

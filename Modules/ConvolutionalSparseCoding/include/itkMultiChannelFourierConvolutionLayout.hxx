@@ -1,8 +1,8 @@
 #ifndef itkMultiChannelFourierConvolutionLayout_hxx
 #define itkMultiChannelFourierConvolutionLayout_hxx
 
-// The operator's layouts: image rows and the stride lattice inside the domain, and the copies
-// between contiguous image or coefficient arrays and domain channels.
+// The operator's layouts: image rows, the stride lattice and the kernel taps inside the domain,
+// its masks, and the copies between contiguous image or coefficient arrays and domain channels.
 #include "itkMultiChannelFourierConvolution.h"
 #include <algorithm>
 
@@ -100,6 +100,64 @@ MultiChannelFourierConvolution<TReal>::InitializeStride()
     m_Strided = m_Strided || m_Stride[axis] > 1;
     m_CoefficientGridSize[axis] = (m_ImageSize[axis] + m_Stride[axis] - 1) / m_Stride[axis];
     m_NumberOfCoefficientPixels *= m_CoefficientGridSize[axis];
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::InitializeMasks()
+{
+  const unsigned int dimension = m_DomainSize.size();
+  m_ImageMask.assign(m_NumberOfDomainPixels, 0);
+  this->ForEachImageRow([this](SizeValueType, SizeValueType domainOffset, SizeValueType length) {
+    std::fill_n(m_ImageMask.begin() + domainOffset, length, uint8_t{ 1 });
+  });
+  m_LatticeMask.clear();
+  m_ImageLatticeMask.clear();
+  if (m_Strided)
+  {
+    m_ImageLatticeMask.assign(m_NumberOfDomainPixels, 0);
+    this->ForEachLatticePoint([this](SizeValueType, SizeValueType d) { m_ImageLatticeMask[d] = 1; });
+    m_LatticeMask.assign(m_NumberOfDomainPixels, 0);
+    for (SizeValueType i = 0; i < m_NumberOfDomainPixels; ++i)
+    {
+      bool          onLattice = true;
+      SizeValueType rest = i;
+      for (unsigned int axis = 0; axis < dimension && onLattice; ++axis)
+      {
+        onLattice = (rest % m_DomainSize[axis]) % m_Stride[axis] == 0;
+        rest /= m_DomainSize[axis];
+      }
+      m_LatticeMask[i] = onLattice ? 1 : 0;
+    }
+  }
+}
+
+template <typename TReal>
+void
+MultiChannelFourierConvolution<TReal>::InitializeKernelTapOffsets()
+{
+  const unsigned int dimension = m_DomainSize.size();
+  const SizeValueType taps = m_Kernels.size() / m_NumberOfKernels;
+  m_KernelTapOffsets.assign(taps, 0);
+  std::vector<SizeValueType> tap(dimension, 0);
+  for (SizeValueType t = 0; t < taps; ++t)
+  {
+    SizeValueType stride = 1;
+    for (unsigned int axis = 0; axis < dimension; ++axis)
+    {
+      const SizeValueType centre = m_KernelSize[axis] / 2;
+      m_KernelTapOffsets[t] += ((tap[axis] + m_DomainSize[axis] - centre) % m_DomainSize[axis]) * stride;
+      stride *= m_DomainSize[axis];
+    }
+    for (unsigned int axis = 0; axis < dimension; ++axis)
+    {
+      if (++tap[axis] < m_KernelSize[axis])
+      {
+        break;
+      }
+      tap[axis] = 0;
+    }
   }
 }
 
