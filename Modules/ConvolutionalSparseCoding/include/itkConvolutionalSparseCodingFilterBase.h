@@ -306,6 +306,13 @@ private:
   /** Reads the initial coefficients on the solved region's coarse grid, checked. */
   std::vector<RealType>
   ReadInitialCoefficients(const MultiChannelFourierConvolution<RealType> & op) const;
+  /** Tells a solver that exchanges halos which rows of the image its region holds. */
+  void
+  SetSlabOfHaloExchange(SolverType & solver, const ImageRegionType & region) const;
+  /** Runs the solver, relaying its iterations as this filter's events and progress, and stops it
+   * when the filter is aborted (then throws ProcessAborted). */
+  void
+  SolveWithEvents(SolverType & solver);
 
   double       m_Lambda{ 0.05 };
   SolverEnum   m_Solver{ SolverEnum::ADMM };

@@ -381,6 +381,65 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::AllocateAndCopyCore
 
 template <typename TInputImage, typename TRealType>
 void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::SetSlabOfHaloExchange(SolverType &            solver,
+                                                                                   const ImageRegionType & region) const
+{
+  auto * exchange = solver.GetHaloExchange();
+  if (exchange == nullptr)
+  {
+    return;
+  }
+  // A slab of a problem split over processes: the requested region is its core.
+  constexpr unsigned int                          last = ImageDimension - 1;
+  const ImageRegionType                           image = this->GetInput()->GetLargestPossibleRegion();
+  const ImageRegionType                           core = m_CoreRegion.GetNumberOfPixels() > 0 ? m_CoreRegion : image;
+  typename SolverType::HaloExchangeType::SlabRows rows;
+  rows.ImageBegin = image.GetIndex(last);
+  rows.ImageEnd = image.GetIndex(last) + static_cast<IndexValueType>(image.GetSize(last));
+  rows.SolveBegin = region.GetIndex(last);
+  rows.SolveEnd = region.GetIndex(last) + static_cast<IndexValueType>(region.GetSize(last));
+  rows.CoreBegin = core.GetIndex(last);
+  rows.CoreEnd = core.GetIndex(last) + static_cast<IndexValueType>(core.GetSize(last));
+  exchange->SetSlab(rows);
+}
+
+template <typename TInputImage, typename TRealType>
+void
+ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::SolveWithEvents(SolverType & solver)
+{
+  bool aborted = false;
+  // The observer leaves with this update, however it ends: a given solver outlives it.
+  struct ObserverGuard
+  {
+    SolverType &  Solver;
+    unsigned long Tag;
+    ~ObserverGuard() { Solver.RemoveObserver(Tag); }
+  };
+  const ObserverGuard guard{ solver, solver.AddObserver(IterationEvent(), [&](const EventObject &) {
+                              m_Statistics = solver.GetStatistics();
+                              this->InvokeEvent(IterationEvent());
+                              this->UpdateProgress(static_cast<float>(
+                                this->GetSolverProgressShare() *
+                                std::min(1.0, double(solver.GetIteration()) / std::max(1u, solver.IterationLimit()))));
+                              if (this->GetAbortGenerateData())
+                              {
+                                aborted = true;
+                                solver.StopSolving();
+                              }
+                            }) };
+  solver.Solve();
+  m_Statistics = solver.GetStatistics();
+  m_History = solver.GetHistory();
+  if (aborted)
+  {
+    ProcessAborted exception(__FILE__, __LINE__);
+    exception.SetDescription("ConvolutionalSparseCoding aborted by the user");
+    throw exception;
+  }
+}
+
+template <typename TInputImage, typename TRealType>
+void
 ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
 {
   const ImageRegionType region = m_SolveRegion;
@@ -423,21 +482,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
   solver.SetMaximumNumberOfIterations(m_MaximumNumberOfIterations);
   solver.SetRelativeTolerance(m_RelativeTolerance);
   solver.SetSignal(signal.data());
-  if (auto * exchange = solver.GetHaloExchange())
-  {
-    // A slab of a problem split over processes: the requested region is its core.
-    constexpr unsigned int                          last = ImageDimension - 1;
-    const ImageRegionType                           image = this->GetInput()->GetLargestPossibleRegion();
-    const ImageRegionType                           core = m_CoreRegion.GetNumberOfPixels() > 0 ? m_CoreRegion : image;
-    typename SolverType::HaloExchangeType::SlabRows rows;
-    rows.ImageBegin = image.GetIndex(last);
-    rows.ImageEnd = image.GetIndex(last) + static_cast<IndexValueType>(image.GetSize(last));
-    rows.SolveBegin = region.GetIndex(last);
-    rows.SolveEnd = region.GetIndex(last) + static_cast<IndexValueType>(region.GetSize(last));
-    rows.CoreBegin = core.GetIndex(last);
-    rows.CoreEnd = core.GetIndex(last) + static_cast<IndexValueType>(core.GetSize(last));
-    exchange->SetSlab(rows);
-  }
+  this->SetSlabOfHaloExchange(solver, region);
   if (!weights.empty())
   {
     solver.SetWeights(weights.data());
@@ -447,35 +492,7 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::GenerateData()
     solver.SetInitialCoefficients(initial.data());
   }
 
-  bool aborted = false;
-  // The observer leaves with this update, however it ends: a given solver outlives it.
-  struct ObserverGuard
-  {
-    SolverType &  Solver;
-    unsigned long Tag;
-    ~ObserverGuard() { Solver.RemoveObserver(Tag); }
-  };
-  const ObserverGuard guard{ solver, solver.AddObserver(IterationEvent(), [&](const EventObject &) {
-                              m_Statistics = solver.GetStatistics();
-                              this->InvokeEvent(IterationEvent());
-                              this->UpdateProgress(static_cast<float>(
-                                this->GetSolverProgressShare() *
-                                std::min(1.0, double(solver.GetIteration()) / std::max(1u, solver.IterationLimit()))));
-                              if (this->GetAbortGenerateData())
-                              {
-                                aborted = true;
-                                solver.StopSolving();
-                              }
-                            }) };
-  solver.Solve();
-  m_Statistics = solver.GetStatistics();
-  m_History = solver.GetHistory();
-  if (aborted)
-  {
-    ProcessAborted exception(__FILE__, __LINE__);
-    exception.SetDescription("ConvolutionalSparseCoding aborted by the user");
-    throw exception;
-  }
+  this->SolveWithEvents(solver);
 
   solver.ReleaseWorkBuffers();
   RegionSolution solution;
