@@ -358,6 +358,88 @@ SolveTiles(const csc::Arguments & args, TFilter * filter, MovieResults<VDimensio
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+/** The cells' table: centroids (index and physical), appearance, brightness, significance and
+ * spike count of each. */
+template <unsigned int N, typename TCell>
+void
+WriteCellTable(const std::string & path, const std::vector<TCell> & cells, const std::vector<size_t> & counts)
+{
+  const size_t K = cells.size();
+  csc::WriteTextOutput(path, [&](std::ostream & out) {
+    const char * axes[] = { "x", "y", "z" };
+    out << "id";
+    for (unsigned int d = 0; d < N; ++d)
+    {
+      out << "," << axes[d];
+    }
+    for (unsigned int d = 0; d < N; ++d)
+    {
+      out << ",physical_" << axes[d];
+    }
+    out << ",appearance,mean_dff,spike_dff,significance,spikes\n";
+    for (size_t k = 0; k < K; ++k)
+    {
+      out << k + 1;
+      for (unsigned int d = 0; d < N; ++d)
+      {
+        out << "," << cells[k].Centroid[d];
+      }
+      for (unsigned int d = 0; d < N; ++d)
+      {
+        out << "," << cells[k].PhysicalCentroid[d];
+      }
+      out << "," << cells[k].Appearance << "," << cells[k].MeanDeltaFOverF << "," << cells[k].SpikeUnit << ","
+          << cells[k].Significance << "," << counts[k] << "\n";
+    }
+  });
+}
+
+/** The run's JSON report: parameters, the objective's course (per tile when tiled), counts,
+ * time and memory. */
+template <unsigned int VDimension, typename TFilter>
+void
+WriteMovieReport(const csc::Arguments & args, const TFilter * filter, const MovieResults<VDimension> & results,
+                 size_t count, double seconds)
+{
+  const double frameRate = args.Number("--frame-rate");
+  const size_t K = results.cells.size();
+  csc::Json    report{ { "tool", "SpaceTimeDeconvolution" }, { "mode", "movie" } };
+  report["parameters"] = { { "input", args.Get("--input") },
+                           { "cells", filter->GetNumberOfCells() },
+                           { "appearances", filter->GetNumberOfAppearances() },
+                           { "responses", filter->GetNumberOfResponses() },
+                           { "appearance_size", filter->GetAppearanceSize() },
+                           { "response_length", filter->GetResponseLength() },
+                           { "lambda_tv", filter->GetLambdaTV() },
+                           { "iterations", filter->GetNumberOfIterations() },
+                           { "min_significance", filter->GetMinimumSignificance() },
+                           { "frame_rate", frameRate },
+                           { "penalty", filter->GetSpikePenalty() },
+                           { "tile_size",
+                             args.Has("--tile-size") ? csc::Json(args.Number("--tile-size")) : csc::Json() },
+                           { "halo", filter->GetHaloRadii() } };
+  if (results.tiles.size() == 1) // the whole movie: its figures at the top
+  {
+    for (const char * key : { "objective_per_iteration",
+                              "objective_per_block_step",
+                              "rejected_block_steps",
+                              "responses",
+                              "temporal_background" })
+    {
+      report[key] = results.tiles[0][key];
+    }
+  }
+  else // each tile learned its own responses and background: per tile
+  {
+    report["tiles"] = results.tiles;
+  }
+  report["cells"] = K;
+  report["spikes"] = count;
+  report["seconds"] = seconds;
+  report["peak_memory_mb"] = csc::PeakResidentMegabytes();
+  csc::WriteJsonOutput(args.Get("--report"), report);
+}
+
 /** Writes every requested output of a movie run from its gathered results. */
 template <unsigned int VDimension, typename TFilter>
 int
@@ -385,33 +467,7 @@ WriteMovieResults(const csc::Arguments & args, const TFilter * filter, const Mov
   });
   if (args.Has("--output-cells"))
   {
-    csc::WriteTextOutput(args.Get("--output-cells"), [&](std::ostream & out) {
-      const char * axes[] = { "x", "y", "z" };
-      out << "id";
-      for (unsigned int d = 0; d < N; ++d)
-      {
-        out << "," << axes[d];
-      }
-      for (unsigned int d = 0; d < N; ++d)
-      {
-        out << ",physical_" << axes[d];
-      }
-      out << ",appearance,mean_dff,spike_dff,significance,spikes\n";
-      for (size_t k = 0; k < K; ++k)
-      {
-        out << k + 1;
-        for (unsigned int d = 0; d < N; ++d)
-        {
-          out << "," << cells[k].Centroid[d];
-        }
-        for (unsigned int d = 0; d < N; ++d)
-        {
-          out << "," << cells[k].PhysicalCentroid[d];
-        }
-        out << "," << cells[k].Appearance << "," << cells[k].MeanDeltaFOverF << "," << cells[k].SpikeUnit << ","
-            << cells[k].Significance << "," << counts[k] << "\n";
-      }
-    });
+    WriteCellTable<N>(args.Get("--output-cells"), cells, counts);
   }
   if (args.Has("--output-traces"))
   {
@@ -469,41 +525,7 @@ WriteMovieResults(const csc::Arguments & args, const TFilter * filter, const Mov
   }
   if (args.Has("--report"))
   {
-    csc::Json report{ { "tool", "SpaceTimeDeconvolution" }, { "mode", "movie" } };
-    report["parameters"] = { { "input", args.Get("--input") },
-                             { "cells", filter->GetNumberOfCells() },
-                             { "appearances", filter->GetNumberOfAppearances() },
-                             { "responses", filter->GetNumberOfResponses() },
-                             { "appearance_size", filter->GetAppearanceSize() },
-                             { "response_length", filter->GetResponseLength() },
-                             { "lambda_tv", filter->GetLambdaTV() },
-                             { "iterations", filter->GetNumberOfIterations() },
-                             { "min_significance", filter->GetMinimumSignificance() },
-                             { "frame_rate", frameRate },
-                             { "penalty", filter->GetSpikePenalty() },
-                             { "tile_size",
-                               args.Has("--tile-size") ? csc::Json(args.Number("--tile-size")) : csc::Json() },
-                             { "halo", filter->GetHaloRadii() } };
-    if (results.tiles.size() == 1) // the whole movie: its figures at the top
-    {
-      for (const char * key : { "objective_per_iteration",
-                                "objective_per_block_step",
-                                "rejected_block_steps",
-                                "responses",
-                                "temporal_background" })
-      {
-        report[key] = results.tiles[0][key];
-      }
-    }
-    else // each tile learned its own responses and background: per tile
-    {
-      report["tiles"] = results.tiles;
-    }
-    report["cells"] = K;
-    report["spikes"] = count;
-    report["seconds"] = seconds;
-    report["peak_memory_mb"] = csc::PeakResidentMegabytes();
-    csc::WriteJsonOutput(args.Get("--report"), report);
+    WriteMovieReport(args, filter, results, count, seconds);
   }
   csc::SlicerReport::Instance().Set("numberOfSpikes", double(count));
   csc::SlicerReport::Instance().Set("numberOfTraces", double(K));
