@@ -12,6 +12,44 @@ namespace
 using csc::Kind;
 using csc::Parameter;
 
+/** The kernels and the objective: the "Dictionary" options. */
+csc::ParameterGroup
+DictionaryGroup()
+{
+  return {
+    "Dictionary",
+    "The kernels and the objective.",
+    { Parameter(
+        Kind::Integer, "kernels", "Kernels", "number of kernels (default 16; taken from --initial-dictionary if given)")
+        .Range(1)
+        .Hint("K"),
+      Parameter(
+        Kind::IntegerVector, "kernel-size", "Kernel size", "kernel size, one value for every axis or one per axis")
+        .Default("8")
+        .Hint("S[,S[,S]]"),
+      Parameter(Kind::Float, "lambda", "Lambda", "sparsity weight (required)").Range(0).Hint("L"),
+      Parameter(Kind::Boolean, "nonnegative", "Non-negative maps", "non-negative coefficient maps"),
+      Parameter(Kind::Boolean, "zero-mean", "Zero-mean kernels", "zero-mean kernels"),
+      Parameter(Kind::Boolean, "nonnegative-kernels", "Non-negative kernels", "non-negative kernels"),
+      Parameter(Kind::Enumeration, "kernel-norm", "Kernel norm", "||d||_2 <= 1, ||d||_2 = 1, or ||d||_1 = 1")
+        .Choices({ "ball", "unit", "l1" })
+        .Default("ball"),
+      Parameter(Kind::Image,
+                "initial-dictionary",
+                "Initial dictionary",
+                "(N+1)-D dictionary to start from (projected onto the constraints)"),
+      Parameter(Kind::IntegerVector,
+                "stride",
+                "Stride",
+                "coefficient maps sampled every F pixels (per axis); no recentring or canonicalisation then")
+        .Default("1")
+        .Hint("F[,F[,F]]"),
+      Parameter(Kind::Enumeration, "boundary", "Boundary", "the convolution's boundary")
+        .Choices({ "periodic", "zeropadded" })
+        .Default("periodic") }
+  };
+}
+
 csc::ToolDescription
 Description()
 {
@@ -48,38 +86,7 @@ Description()
             .Output(".png"),
           csc::ReportParameter("parameters, final objective, F(D), time, peak memory"),
           csc::CompressParameter() } },
-      { "Dictionary",
-        "The kernels and the objective.",
-        { Parameter(Kind::Integer,
-                    "kernels",
-                    "Kernels",
-                    "number of kernels (default 16; taken from --initial-dictionary if given)")
-            .Range(1)
-            .Hint("K"),
-          Parameter(
-            Kind::IntegerVector, "kernel-size", "Kernel size", "kernel size, one value for every axis or one per axis")
-            .Default("8")
-            .Hint("S[,S[,S]]"),
-          Parameter(Kind::Float, "lambda", "Lambda", "sparsity weight (required)").Range(0).Hint("L"),
-          Parameter(Kind::Boolean, "nonnegative", "Non-negative maps", "non-negative coefficient maps"),
-          Parameter(Kind::Boolean, "zero-mean", "Zero-mean kernels", "zero-mean kernels"),
-          Parameter(Kind::Boolean, "nonnegative-kernels", "Non-negative kernels", "non-negative kernels"),
-          Parameter(Kind::Enumeration, "kernel-norm", "Kernel norm", "||d||_2 <= 1, ||d||_2 = 1, or ||d||_1 = 1")
-            .Choices({ "ball", "unit", "l1" })
-            .Default("ball"),
-          Parameter(Kind::Image,
-                    "initial-dictionary",
-                    "Initial dictionary",
-                    "(N+1)-D dictionary to start from (projected onto the constraints)"),
-          Parameter(Kind::IntegerVector,
-                    "stride",
-                    "Stride",
-                    "coefficient maps sampled every F pixels (per axis); no recentring or canonicalisation then")
-            .Default("1")
-            .Hint("F[,F[,F]]"),
-          Parameter(Kind::Enumeration, "boundary", "Boundary", "the convolution's boundary")
-            .Choices({ "periodic", "zeropadded" })
-            .Default("periodic") } },
+      DictionaryGroup(),
       { "Learning",
         "The outer iterations and their inner solvers.",
         { Parameter(Kind::Boolean, "online", "Online", "stream the training files one at a time (memory of one image)"),

@@ -13,6 +13,64 @@ namespace
 using csc::Kind;
 using csc::Parameter;
 
+/** The sparsity weight and how maxima become sources: the "Detection" options. */
+csc::ParameterGroup
+DetectionGroup()
+{
+  return {
+    "Detection",
+    "The sparsity weight and how maxima become sources.",
+    { Parameter(Kind::Float, "lambda", "Lambda", "group-sparsity weight (required)").Range(0).Hint("L"),
+      Parameter(Kind::Float, "threshold", "Detection threshold", "detection threshold").Default("5").Hint("T"),
+      Parameter(Kind::Enumeration, "threshold-mode", "Threshold mode", "T is a signal-to-noise ratio or a brightness")
+        .Choices({ "snr", "absolute" })
+        .Default("snr"),
+      Parameter(
+        Kind::Integer, "neighborhood-radius", "Neighbourhood radius", "half-width of the non-maximum suppression box")
+        .Default("1")
+        .Range(0)
+        .Hint("R"),
+      Parameter(Kind::Enumeration,
+                "brightness",
+                "Brightness",
+                "brightness as the least-squares fit of the source's kernel or as the sum of its coefficients "
+                "(l1-shrunk)")
+        .Choices({ "debiased", "coefficients" })
+        .Default("debiased"),
+      Parameter(Kind::Float, "merge-radius", "Merge radius", "merge maxima closer than F times their size (0 = off)")
+        .Default("1")
+        .Range(0)
+        .Hint("F"),
+      Parameter(Kind::Float,
+                "min-contrast",
+                "Minimum contrast",
+                "drop sources fainter than C times a brighter source within --contrast-radius times their "
+                "size (artefacts; 0 = off)")
+        .Default("0")
+        .Range(0, 1)
+        .Hint("C"),
+      Parameter(Kind::Float, "contrast-radius", "Contrast radius", "see --min-contrast").Default("4").Hint("F"),
+      Parameter(Kind::Boolean,
+                "fit-sources",
+                "Fit sources",
+                "fit every source at a continuous position with its own kernel, a background and a "
+                "Poisson-plus-read noise model (SourceModelFitter), starting from the maxima; --threshold is "
+                "then the fitted SNR (sqrt of the chi-square drop); merging and contrast are the fitter's"),
+      Parameter(Kind::Float,
+                "candidate-threshold",
+                "Candidate threshold",
+                "with --fit-sources: coefficient SNR from which maxima seed the fit")
+        .Default("1")
+        .Hint("T"),
+      Parameter(Kind::Float,
+                "model-threshold",
+                "Model threshold",
+                "with --fit-sources: SNR below which a source leaves the model")
+        .Default("3")
+        .Hint("T") }
+  };
+}
+
 csc::ToolDescription
 Description()
 {
@@ -61,60 +119,7 @@ Description()
             .Output(".png"),
           csc::ReportParameter("parameters, statistics, noise level, counts, timing"),
           csc::CompressParameter() } },
-      { "Detection",
-        "The sparsity weight and how maxima become sources.",
-        { Parameter(Kind::Float, "lambda", "Lambda", "group-sparsity weight (required)").Range(0).Hint("L"),
-          Parameter(Kind::Float, "threshold", "Detection threshold", "detection threshold").Default("5").Hint("T"),
-          Parameter(
-            Kind::Enumeration, "threshold-mode", "Threshold mode", "T is a signal-to-noise ratio or a brightness")
-            .Choices({ "snr", "absolute" })
-            .Default("snr"),
-          Parameter(Kind::Integer,
-                    "neighborhood-radius",
-                    "Neighbourhood radius",
-                    "half-width of the non-maximum suppression box")
-            .Default("1")
-            .Range(0)
-            .Hint("R"),
-          Parameter(Kind::Enumeration,
-                    "brightness",
-                    "Brightness",
-                    "brightness as the least-squares fit of the source's kernel or as the sum of its coefficients "
-                    "(l1-shrunk)")
-            .Choices({ "debiased", "coefficients" })
-            .Default("debiased"),
-          Parameter(
-            Kind::Float, "merge-radius", "Merge radius", "merge maxima closer than F times their size (0 = off)")
-            .Default("1")
-            .Range(0)
-            .Hint("F"),
-          Parameter(Kind::Float,
-                    "min-contrast",
-                    "Minimum contrast",
-                    "drop sources fainter than C times a brighter source within --contrast-radius times their "
-                    "size (artefacts; 0 = off)")
-            .Default("0")
-            .Range(0, 1)
-            .Hint("C"),
-          Parameter(Kind::Float, "contrast-radius", "Contrast radius", "see --min-contrast").Default("4").Hint("F"),
-          Parameter(Kind::Boolean,
-                    "fit-sources",
-                    "Fit sources",
-                    "fit every source at a continuous position with its own kernel, a background and a "
-                    "Poisson-plus-read noise model (SourceModelFitter), starting from the maxima; --threshold is "
-                    "then the fitted SNR (sqrt of the chi-square drop); merging and contrast are the fitter's"),
-          Parameter(Kind::Float,
-                    "candidate-threshold",
-                    "Candidate threshold",
-                    "with --fit-sources: coefficient SNR from which maxima seed the fit")
-            .Default("1")
-            .Hint("T"),
-          Parameter(Kind::Float,
-                    "model-threshold",
-                    "Model threshold",
-                    "with --fit-sources: SNR below which a source leaves the model")
-            .Default("3")
-            .Hint("T") } },
+      DetectionGroup(),
       { "Solver",
         "The coding problem's solver.",
         { Parameter(Kind::Enumeration,

@@ -12,6 +12,98 @@ namespace
 using csc::Kind;
 using csc::Parameter;
 
+/** The traces or the movie, and every output: the "Input and output" options. */
+csc::ParameterGroup
+InputOutputGroup()
+{
+  return {
+    "Input and output",
+    "The traces and the spike trains.",
+    { Parameter(Kind::File,
+                "input-traces",
+                "Traces",
+                "a 2-D image, x = trace, y = time (last axis = time), or a CSV with one trace per row "
+                "(comma-separated samples; '#' lines and a non-numeric header row are skipped)")
+        .Extension(".mha,.nrrd,.nii,.csv"),
+      Parameter(Kind::Image,
+                "input",
+                "Movie",
+                "movie mode: a 2-D+t or 3-D+t image, last axis time (instead of --input-traces)"),
+      Parameter(Kind::File,
+                "output-spikes",
+                "Spikes (CSV)",
+                "traces: trace,frame,count,time_s,amplitude,response; movie: cell_id,frame,...")
+        .Output(".csv")
+        .Positional(0),
+      Parameter(Kind::File, "output-responses", "Responses (CSV)", "frame,time_s,response_0,... (unit l2 norm)")
+        .Output(".csv"),
+      Parameter(Kind::Image,
+                "output-fit",
+                "Fit",
+                "the denoised traces b + sum f * s, or the denoised movie B (1 + cells), laid out as the input")
+        .Output(),
+      Parameter(Kind::Image, "output-labels", "Cell labels", "movie: cell footprints, label k + 1 for cell k").Output(),
+      Parameter(Kind::File,
+                "output-cells",
+                "Cells (CSV)",
+                "movie: id,x,y[,z],physical_x,...,appearance,mean_dff,spike_dff,significance,spikes")
+        .Output(".csv"),
+      Parameter(Kind::File, "output-traces", "Traces (CSV)", "movie: cell_id,frame,time_s,dff,denoised_dff")
+        .Output(".csv"),
+      Parameter(Kind::Image,
+                "output-appearances",
+                "Appearances",
+                "movie: the learned appearances, one per slice along the last axis")
+        .Output(),
+      Parameter(Kind::Image, "output-background", "Background", "movie: the spatial background B_s").Output(),
+      Parameter(Kind::File,
+                "output-overlay",
+                "Overlay",
+                "movie: cell contours, coloured by appearance, on the temporal mean image")
+        .Output(".png"),
+      Parameter(
+        Kind::File, "output-raster", "Raster", "spike raster of the traces (or cells) above examples with their fit")
+        .Output(".png"),
+      csc::ReportParameter("parameters, responses, objective per pass, counts, seconds"),
+      csc::CompressParameter() }
+  };
+}
+
+/** Responses, penalty and spike unit: the "Model" options. */
+csc::ParameterGroup
+ModelGroup()
+{
+  return {
+    "Model",
+    "Responses, penalty and spike unit.",
+    { Parameter(Kind::Integer, "response-length", "Response length", "response length in frames (required)")
+        .Range(1)
+        .Hint("F"),
+      Parameter(Kind::Integer, "responses", "Responses", "number of response types").Default("1").Range(1).Hint("L"),
+      Parameter(Kind::Float, "frame-rate", "Frame rate", "frames per second, for the times in the outputs")
+        .Default("30")
+        .Hint("HZ"),
+      Parameter(Kind::Integer,
+                "iterations",
+                "Iterations",
+                "traces: response updates of the free-amplitude stage; movie: outer iterations")
+        .Default("2")
+        .Range(0)
+        .Hint("N"),
+      Parameter(Kind::Float, "penalty", "Penalty", "l0 penalty of the free-amplitude passes, in noise variances")
+        .Default("1")
+        .Range(0)
+        .Hint("KAPPA"),
+      Parameter(Kind::Float,
+                "spike-unit",
+                "Spike unit",
+                "height of one spike at the response's peak (default: the median spike height of all traces, "
+                "then refitted per trace)")
+        .Range(0)
+        .Hint("U") }
+  };
+}
+
 csc::ToolDescription
 Description()
 {
@@ -31,58 +123,7 @@ Description()
     "||^2 + kappa sigma^2 ||s||_0, sigma the trace's noise level, the responses f_l (unit l2 norm, non-negative, "
     "F frames) learned from all traces or given; then a last stage counts whole spikes per frame, each of the "
     "trace's single-spike height, with the penalty of the trace's spike rate.",
-    { { "Input and output",
-        "The traces and the spike trains.",
-        { Parameter(Kind::File,
-                    "input-traces",
-                    "Traces",
-                    "a 2-D image, x = trace, y = time (last axis = time), or a CSV with one trace per row "
-                    "(comma-separated samples; '#' lines and a non-numeric header row are skipped)")
-            .Extension(".mha,.nrrd,.nii,.csv"),
-          Parameter(Kind::Image,
-                    "input",
-                    "Movie",
-                    "movie mode: a 2-D+t or 3-D+t image, last axis time (instead of --input-traces)"),
-          Parameter(Kind::File,
-                    "output-spikes",
-                    "Spikes (CSV)",
-                    "traces: trace,frame,count,time_s,amplitude,response; movie: cell_id,frame,...")
-            .Output(".csv")
-            .Positional(0),
-          Parameter(Kind::File, "output-responses", "Responses (CSV)", "frame,time_s,response_0,... (unit l2 norm)")
-            .Output(".csv"),
-          Parameter(Kind::Image,
-                    "output-fit",
-                    "Fit",
-                    "the denoised traces b + sum f * s, or the denoised movie B (1 + cells), laid out as the input")
-            .Output(),
-          Parameter(Kind::Image, "output-labels", "Cell labels", "movie: cell footprints, label k + 1 for cell k")
-            .Output(),
-          Parameter(Kind::File,
-                    "output-cells",
-                    "Cells (CSV)",
-                    "movie: id,x,y[,z],physical_x,...,appearance,mean_dff,spike_dff,significance,spikes")
-            .Output(".csv"),
-          Parameter(Kind::File, "output-traces", "Traces (CSV)", "movie: cell_id,frame,time_s,dff,denoised_dff")
-            .Output(".csv"),
-          Parameter(Kind::Image,
-                    "output-appearances",
-                    "Appearances",
-                    "movie: the learned appearances, one per slice along the last axis")
-            .Output(),
-          Parameter(Kind::Image, "output-background", "Background", "movie: the spatial background B_s").Output(),
-          Parameter(Kind::File,
-                    "output-overlay",
-                    "Overlay",
-                    "movie: cell contours, coloured by appearance, on the temporal mean image")
-            .Output(".png"),
-          Parameter(Kind::File,
-                    "output-raster",
-                    "Raster",
-                    "spike raster of the traces (or cells) above examples with their fit")
-            .Output(".png"),
-          csc::ReportParameter("parameters, responses, objective per pass, counts, seconds"),
-          csc::CompressParameter() } },
+    { InputOutputGroup(),
       { "Movie model",
         "Cells, appearances and background (movie mode).",
         { Parameter(Kind::Integer, "cells", "Cells", "the most cells").Default("50").Range(1).Hint("K"),
@@ -108,36 +149,7 @@ Description()
                     "deviations under noise")
             .Default("7")
             .Hint("Z") } },
-      { "Model",
-        "Responses, penalty and spike unit.",
-        { Parameter(Kind::Integer, "response-length", "Response length", "response length in frames (required)")
-            .Range(1)
-            .Hint("F"),
-          Parameter(Kind::Integer, "responses", "Responses", "number of response types")
-            .Default("1")
-            .Range(1)
-            .Hint("L"),
-          Parameter(Kind::Float, "frame-rate", "Frame rate", "frames per second, for the times in the outputs")
-            .Default("30")
-            .Hint("HZ"),
-          Parameter(Kind::Integer,
-                    "iterations",
-                    "Iterations",
-                    "traces: response updates of the free-amplitude stage; movie: outer iterations")
-            .Default("2")
-            .Range(0)
-            .Hint("N"),
-          Parameter(Kind::Float, "penalty", "Penalty", "l0 penalty of the free-amplitude passes, in noise variances")
-            .Default("1")
-            .Range(0)
-            .Hint("KAPPA"),
-          Parameter(Kind::Float,
-                    "spike-unit",
-                    "Spike unit",
-                    "height of one spike at the response's peak (default: the median spike height of all traces, "
-                    "then refitted per trace)")
-            .Range(0)
-            .Hint("U") } },
+      ModelGroup(),
       { "Response initialisation",
         "Where the response learning starts.",
         { Parameter(Kind::Float,
