@@ -22,12 +22,10 @@
 #include <array>
 #include <cmath>
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <random>
-#include <sstream>
 
 int
 RhoPolicyStudy(const std::string & shared); // RhoPolicyStudy.cxx
