@@ -696,11 +696,11 @@ private:
   /** Saves FFTW's wisdom to ITK's wisdom cache; the caller holds ITK's FFTW lock. */
   static void
   SaveWisdom();
-  /** Kernel spectra, sum_k |H_k|^2, the spectral norm and the Parseval weights. */
+  /** The half spectrum's Parseval weights: 1 or 2 (conjugate pair) over the domain size. */
   void
   ComputeParsevalWeights();
   void
-  ComputeKernelSpectra();
+  ComputeKernelSpectra(); // the kernel spectra, sum_k |H_k|^2 and the spectral norm
   /** Visits the image region of the domain row by row: f(imageOffset, domainOffset, rowLength). */
   template <typename TFunction>
   void
