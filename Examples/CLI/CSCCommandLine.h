@@ -11,6 +11,7 @@
 #include "itkImage.h"
 #include "itkImageFileWriter.h"
 #include "itkImageIOFactory.h"
+#include "itkScopedObserver.h"
 #include <nlohmann/json.hpp>
 #include <array>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -408,14 +410,11 @@ public:
   void
   Observe(const TEvent & event, TCallback && callback)
   {
-    m_Tags.push_back(m_Object->AddObserver(event, std::forward<TCallback>(callback)));
+    m_Observers.push_back(std::make_unique<itk::ScopedObserver>(*m_Object, event, std::forward<TCallback>(callback)));
   }
   ~ObservedProgress()
   {
-    for (const unsigned long tag : m_Tags)
-    {
-      m_Object->RemoveObserver(tag);
-    }
+    m_Observers.clear();
     m_Progress.Finish();
   }
   ObservedProgress(const ObservedProgress &) = delete;
@@ -423,9 +422,9 @@ public:
   operator=(const ObservedProgress &) = delete;
 
 private:
-  itk::Object *              m_Object;
-  ProgressBar &              m_Progress;
-  std::vector<unsigned long> m_Tags;
+  itk::Object *                                     m_Object;
+  ProgressBar &                                     m_Progress;
+  std::vector<std::unique_ptr<itk::ScopedObserver>> m_Observers;
 };
 
 /** The reports' JSON (nlohmann, keys in insertion order; NaN and infinities become null). */

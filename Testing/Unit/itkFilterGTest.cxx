@@ -1,5 +1,6 @@
 #include "itkCSCTestHelpers.h"
 #include "itkConvolutionalSparseCodingImageFilter.h"
+#include "itkScopedObserver.h"
 #include "itkSparseCodingSolverFactory.h"
 #include "itkTestingMacros.h"
 #include "gtest/gtest.h"
@@ -268,6 +269,7 @@ TEST(ConvolutionalSparseCodingImageFilter, UsesAGivenSolverObjectWithItsOwnSetti
   filter->SetLambda(2e-2);
   filter->Update();
   EXPECT_EQ(events, 60u);
+  EXPECT_FALSE(admm->HasObserver(itk::IterationEvent()));
   // The enum replaces the object again.
   filter->SetSolver(itk::ConvolutionalSparseCodingEnums::Solver::FISTA);
   filter->Update();
@@ -308,4 +310,29 @@ TEST(SparseCodingSolver, CloneCopiesSettingsButNotTheProblem)
   EXPECT_NE(dynamic_cast<itk::ADMMSparseCodingSolver<float> *>(
               itk::CreateSparseCodingSolver<float>(itk::ConvolutionalSparseCodingEnums::Solver::ADMM).GetPointer()),
             nullptr);
+}
+
+TEST(ScopedObserver, RemovesItsObserverHoweverTheScopeEnds)
+{
+  auto object = itk::Object::New();
+  int  calls = 0;
+  {
+    const itk::ScopedObserver observer(*object, itk::IterationEvent(), [&](const itk::EventObject &) { ++calls; });
+    EXPECT_TRUE(object->HasObserver(itk::IterationEvent()));
+    object->InvokeEvent(itk::IterationEvent());
+    object->InvokeEvent(itk::ProgressEvent());
+  }
+  EXPECT_FALSE(object->HasObserver(itk::IterationEvent()));
+  object->InvokeEvent(itk::IterationEvent());
+  EXPECT_EQ(calls, 1);
+
+  // A callback that throws (as an abort does) leaves through the scope as well.
+  EXPECT_THROW(
+    {
+      const itk::ScopedObserver observer(
+        *object, itk::IterationEvent(), [](const itk::EventObject &) { throw std::runtime_error("stop"); });
+      object->InvokeEvent(itk::IterationEvent());
+    },
+    std::runtime_error);
+  EXPECT_FALSE(object->HasObserver(itk::IterationEvent()));
 }

@@ -2,6 +2,7 @@
 #define itkConvolutionalSparseCodingFilterBase_hxx
 
 #include "itkConvolutionalSparseCodingFilterBase.h"
+#include "itkScopedObserver.h"
 #include "itkSparseCodingSolverFactory.h"
 #include "itkFilterInputChecks.h"
 #include "itkImageAlgorithm.h"
@@ -409,24 +410,18 @@ ConvolutionalSparseCodingFilterBase<TInputImage, TRealType>::SolveWithEvents(Sol
 {
   bool aborted = false;
   // The observer leaves with this update, however it ends: a given solver outlives it.
-  struct ObserverGuard
-  {
-    SolverType &  Solver;
-    unsigned long Tag;
-    ~ObserverGuard() { Solver.RemoveObserver(Tag); }
-  };
-  const ObserverGuard guard{ solver, solver.AddObserver(IterationEvent(), [&](const EventObject &) {
-                              m_Statistics = solver.GetStatistics();
-                              this->InvokeEvent(IterationEvent());
-                              this->UpdateProgress(static_cast<float>(
-                                this->GetSolverProgressShare() *
-                                std::min(1.0, double(solver.GetIteration()) / std::max(1u, solver.IterationLimit()))));
-                              if (this->GetAbortGenerateData())
-                              {
-                                aborted = true;
-                                solver.StopSolving();
-                              }
-                            }) };
+  const ScopedObserver observer(solver, IterationEvent(), [&](const EventObject &) {
+    m_Statistics = solver.GetStatistics();
+    this->InvokeEvent(IterationEvent());
+    this->UpdateProgress(
+      static_cast<float>(this->GetSolverProgressShare() *
+                         std::min(1.0, double(solver.GetIteration()) / std::max(1u, solver.IterationLimit()))));
+    if (this->GetAbortGenerateData())
+    {
+      aborted = true;
+      solver.StopSolving();
+    }
+  });
   solver.Solve();
   m_Statistics = solver.GetStatistics();
   m_History = solver.GetHistory();

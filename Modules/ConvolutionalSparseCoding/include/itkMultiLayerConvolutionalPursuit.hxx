@@ -2,6 +2,7 @@
 #define itkMultiLayerConvolutionalPursuit_hxx
 
 #include "itkMultiLayerConvolutionalPursuit.h"
+#include "itkScopedObserver.h"
 #include "itkFISTASparseCodingSolver.h"
 #include <cmath>
 
@@ -117,22 +118,15 @@ MultiLayerConvolutionalPursuit<TReal>::RunSolver(SolverType & solver)
   solver.SetProximalOperator(m_ProximalOperator);
   solver.SetMaximumNumberOfIterations(m_MaximumNumberOfIterations);
   solver.SetRelativeTolerance(m_RelativeTolerance);
-  const unsigned long tag =
-    solver.AddObserver(IterationEvent(), [this](const EventObject &) { this->InvokeEvent(IterationEvent()); });
-  try
   {
+    const ScopedObserver observer(
+      solver, IterationEvent(), [this](const EventObject &) { this->InvokeEvent(IterationEvent()); });
     if (m_Stopped)
     {
       solver.StopSolving();
     }
     solver.Solve();
   }
-  catch (...)
-  {
-    solver.RemoveObserver(tag);
-    throw;
-  }
-  solver.RemoveObserver(tag);
   m_SolveStatistics.push_back(solver.GetStatistics());
   return !m_Stopped;
 }

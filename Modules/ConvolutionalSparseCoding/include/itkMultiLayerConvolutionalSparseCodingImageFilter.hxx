@@ -2,6 +2,7 @@
 #define itkMultiLayerConvolutionalSparseCodingImageFilter_hxx
 
 #include "itkMultiLayerConvolutionalSparseCodingImageFilter.h"
+#include "itkScopedObserver.h"
 #include "itkFilterInputChecks.h"
 #include "itkL1ProximalOperator.h"
 #include "itkMemoryEstimate.h"
@@ -329,21 +330,15 @@ MultiLayerConvolutionalSparseCodingImageFilter<TInputImage, TRealType>::Generate
   pursuit.SetSignal(ReadFiniteImage<RealType>(this->GetInput()).data());
   bool aborted = false;
   // The observer captures this update's locals: it leaves with the update, however it ends.
-  struct ObserverGuard
-  {
-    PursuitType & Pursuit;
-    unsigned long Tag;
-    ~ObserverGuard() { Pursuit.RemoveObserver(Tag); }
-  };
-  const ObserverGuard guard{ pursuit, pursuit.AddObserver(IterationEvent(), [&](const EventObject &) {
-                              this->InvokeEvent(IterationEvent());
-                              this->UpdateProgress(static_cast<float>(0.99 * pursuit.GetProgress()));
-                              if (this->GetAbortGenerateData())
-                              {
-                                aborted = true;
-                                pursuit.Stop();
-                              }
-                            }) };
+  const ScopedObserver observer(pursuit, IterationEvent(), [&](const EventObject &) {
+    this->InvokeEvent(IterationEvent());
+    this->UpdateProgress(static_cast<float>(0.99 * pursuit.GetProgress()));
+    if (this->GetAbortGenerateData())
+    {
+      aborted = true;
+      pursuit.Stop();
+    }
+  });
   pursuit.Run();
   if (aborted)
   {
