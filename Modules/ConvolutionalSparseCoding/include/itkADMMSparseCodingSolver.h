@@ -2,6 +2,7 @@
 #define itkADMMSparseCodingSolver_h
 
 #include "itkSparseCodingSolverBase.h"
+#include <functional>
 
 namespace itk
 {
@@ -197,9 +198,11 @@ private:
   using YStepSums = std::array<double, NumberOfYStepSums>;
 
   /** y-step and u-update on all channels, leaving FFT(y - u) in m_Spectra and the
-   * per-group partial sums of D(y - u) in m_DBPartial. */
+   * per-group partial sums of D(y - u) in m_DBPartial. A \c sideTask, independent of the
+   * channels' work, runs beside it in the group with fewest channels when the groups are
+   * unequal (returns true), else not at all (false). */
   YStepSums
-  UpdateCoefficients();
+  UpdateCoefficients(const std::function<void()> & sideTask, bool & sideTaskDone);
   /** x_k = IFFT((b_k + conj(h_k) q) / N), in place of b_k's spectrum. */
   void
   FinishXStepChannel(unsigned int k, RealType * x);
@@ -207,10 +210,15 @@ private:
   void
   TransformAndAccumulate(unsigned int k, const RealType * v, ComplexType * db);
   /** Runs body(k, db, sums) over contiguous channel groups in parallel, one D(y - u)
-   * accumulator per group, zeroed first. */
+   * accumulator per group, zeroed first; then \c sideTask, if given, in the group of
+   * SideTaskGroup(). */
   template <typename TBody>
   YStepSums
-  ForEachChannelGroup(TBody && body);
+  ForEachChannelGroup(TBody && body, const std::function<void()> * sideTask = nullptr);
+  /** The group with fewest channels when the groups are unequal (K not a multiple of them): the
+   * one with time to spare. Negative when they are equal or there is one group. */
+  int
+  SideTaskGroup() const;
   /** db = the sum of the groups' partial D(y - u) over a block of frequencies. */
   void
   GatherDB(SizeValueType begin, SizeValueType length, ComplexType * db) const;
@@ -237,9 +245,10 @@ private:
    * data fidelity of y. */
   double
   StartMaskedSplitting();
-  /** Weighted: y1-step; returns {primal^2, dual^2, (Ax-s)^2, y1^2, u1^2}. */
+  /** Weighted: y1-step; returns {primal^2, dual^2, (Ax-s)^2, y1^2, u1^2}, summed over the same
+   * blocks in the same order in parallel or \c inThisThread. */
   std::array<double, 5>
-  UpdateResidualSplit();
+  UpdateResidualSplit(bool inThisThread);
   ITK_CSC_VECTOR_CLONES void
   ResidualSplitBlock(SizeValueType begin, SizeValueType end, std::array<double, 5> & sums);
   /** Weighted: the x-step's q, D x into m_DXNext, D(y0 - u0) into m_DB. */

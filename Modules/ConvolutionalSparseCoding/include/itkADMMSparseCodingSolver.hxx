@@ -269,11 +269,12 @@ ADMMSparseCodingSolver<TReal>::TransformAndAccumulate(unsigned int k, const Real
 template <typename TReal>
 template <typename TBody>
 auto
-ADMMSparseCodingSolver<TReal>::ForEachChannelGroup(TBody && body) -> YStepSums
+ADMMSparseCodingSolver<TReal>::ForEachChannelGroup(TBody && body, const std::function<void()> * sideTask) -> YStepSums
 {
   const OperatorType &   op = *this->GetOperator();
   const SizeValueType    S = op.GetSpectralStride();
   const unsigned int     groups = m_NumberOfChannelGroups;
+  const int              sideGroup = sideTask ? this->SideTaskGroup() : -1;
   std::vector<YStepSums> partial(groups, YStepSums{});
   op.ParallelFor(groups, [&](SizeValueType g) {
     ComplexType * db = m_DBPartial.data() + g * S;
@@ -282,44 +283,69 @@ ADMMSparseCodingSolver<TReal>::ForEachChannelGroup(TBody && body) -> YStepSums
     {
       body(k, db, partial[g]);
     }
+    if (static_cast<int>(g) == sideGroup)
+    {
+      (*sideTask)();
+    }
   });
   return Superclass::SumPartials(partial);
 }
 
 template <typename TReal>
-auto
-ADMMSparseCodingSolver<TReal>::UpdateCoefficients() -> YStepSums
+int
+ADMMSparseCodingSolver<TReal>::SideTaskGroup() const
 {
   const OperatorType & op = *this->GetOperator();
-  const unsigned int   K = op.GetNumberOfKernels();
-  const SizeValueType  n = op.GetNumberOfDomainPixels();
-  const SizeValueType  stride = op.GetSpatialStride();
+  const unsigned int   groups = m_NumberOfChannelGroups;
+  auto size = [&](unsigned int g) { return op.FirstChannelOfGroup(g + 1, groups) - op.FirstChannelOfGroup(g, groups); };
+  unsigned int fewest = 0, most = 0;
+  for (unsigned int g = 0; g < groups; ++g)
+  {
+    fewest = size(g) < size(fewest) ? g : fewest;
+    most = std::max(most, size(g));
+  }
+  return size(fewest) < most ? static_cast<int>(fewest) : -1;
+}
+
+template <typename TReal>
+auto
+ADMMSparseCodingSolver<TReal>::UpdateCoefficients(const std::function<void()> & sideTask, bool & sideTaskDone)
+  -> YStepSums
+{
+  const OperatorType &          op = *this->GetOperator();
+  const unsigned int            K = op.GetNumberOfKernels();
+  const SizeValueType           n = op.GetNumberOfDomainPixels();
+  const SizeValueType           stride = op.GetSpatialStride();
+  const std::function<void()> * side = sideTask ? &sideTask : nullptr;
+  sideTaskDone = side != nullptr && this->SideTaskGroup() >= 0;
   if (this->GetProximalOperator()->IsSeparable())
   {
     // One pass per channel while it is in cache: finish its x-step, inverse FFT, y- and
     // u-update, forward FFT of y - u, and its share of D(y - u) for the next x-step.
-    return this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums & sums) {
-      typename Superclass::ScratchLease x(this, stride);
-      typename Superclass::ScratchLease v(this, ADMMPixelBlock);
-      this->FinishXStepChannel(k, x.data());
-      // Short blocks keep the prox's scratch in L1.
-      for (SizeValueType begin = 0; begin < n; begin += ADMMPixelBlock)
-      {
-        this->UpdateBlock(x.data(),
-                          m_Y.data() + k * stride,
-                          m_U.data() + k * stride,
-                          x.data(),
-                          stride,
-                          v.data(),
-                          ADMMPixelBlock,
-                          1,
-                          k,
-                          begin,
-                          std::min(n, begin + ADMMPixelBlock),
-                          sums);
-      }
-      this->TransformAndAccumulate(k, x.data(), db);
-    });
+    return this->ForEachChannelGroup(
+      [&](unsigned int k, ComplexType * db, YStepSums & sums) {
+        typename Superclass::ScratchLease x(this, stride);
+        typename Superclass::ScratchLease v(this, ADMMPixelBlock);
+        this->FinishXStepChannel(k, x.data());
+        // Short blocks keep the prox's scratch in L1.
+        for (SizeValueType begin = 0; begin < n; begin += ADMMPixelBlock)
+        {
+          this->UpdateBlock(x.data(),
+                            m_Y.data() + k * stride,
+                            m_U.data() + k * stride,
+                            x.data(),
+                            stride,
+                            v.data(),
+                            ADMMPixelBlock,
+                            1,
+                            k,
+                            begin,
+                            std::min(n, begin + ADMMPixelBlock),
+                            sums);
+        }
+        this->TransformAndAccumulate(k, x.data(), db);
+      },
+      side);
   }
   // A prox coupling channels needs every channel of a pixel at once.
   op.ParallelFor(
@@ -330,9 +356,10 @@ ADMMSparseCodingSolver<TReal>::UpdateCoefficients() -> YStepSums
       this->UpdateBlock(
         m_X.data(), m_Y.data(), m_U.data(), m_X.data(), stride, v.data(), ADMMPixelBlock, K, 0, begin, end, sums);
     });
-  this->ForEachChannelGroup([&](unsigned int k, ComplexType * db, YStepSums &) {
-    this->TransformAndAccumulate(k, m_X.data() + k * stride, db);
-  });
+  this->ForEachChannelGroup([&](unsigned int  k,
+                                ComplexType * db,
+                                YStepSums &) { this->TransformAndAccumulate(k, m_X.data() + k * stride, db); },
+                            side);
   return total;
 }
 
@@ -460,13 +487,23 @@ ADMMSparseCodingSolver<TReal>::PlainXStepBlock(SizeValueType begin, SizeValueTyp
 
 template <typename TReal>
 std::array<double, 5>
-ADMMSparseCodingSolver<TReal>::UpdateResidualSplit()
+ADMMSparseCodingSolver<TReal>::UpdateResidualSplit(bool inThisThread)
 {
-  return this->template ReduceOverBlocks<5>(this->GetOperator()->GetNumberOfDomainPixels(),
-                                            4096,
-                                            [&](SizeValueType begin, SizeValueType end, std::array<double, 5> & sums) {
-                                              this->ResidualSplitBlock(begin, end, sums);
-                                            });
+  constexpr SizeValueType blockSize = 4096;
+  const SizeValueType     n = this->GetOperator()->GetNumberOfDomainPixels();
+  if (!inThisThread)
+  {
+    return this->template ReduceOverBlocks<5>(
+      n, blockSize, [&](SizeValueType begin, SizeValueType end, std::array<double, 5> & sums) {
+        this->ResidualSplitBlock(begin, end, sums);
+      });
+  }
+  std::vector<std::array<double, 5>> partial((n + blockSize - 1) / blockSize, std::array<double, 5>{});
+  for (SizeValueType b = 0; b < partial.size(); ++b)
+  {
+    this->ResidualSplitBlock(b * blockSize, std::min(n, (b + 1) * blockSize), partial[b]);
+  }
+  return Superclass::SumPartials(partial);
 }
 
 template <typename TReal>
@@ -592,10 +629,23 @@ void
 ADMMSparseCodingSolver<TReal>::Iterate()
 {
   const OperatorType &  op = *this->GetOperator();
-  const YStepSums       sums = this->UpdateCoefficients();
+  const bool            weighted = this->IsWeighted();
   std::array<double, 5> split{};
-  double                data = 0;
-  if (!this->IsWeighted())
+  // Weighted, the y1-step and T's transform need only the last x-step: they run beside the
+  // y0-step's channels where a channel group has time to spare (K = 3 on two cores: one FFT
+  // off a critical path of six).
+  std::function<void()> residualSplit;
+  if (weighted)
+  {
+    residualSplit = [&]() {
+      split = this->UpdateResidualSplit(true);
+      op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
+    };
+  }
+  bool            splitDone = false;
+  const YStepSums sums = this->UpdateCoefficients(residualSplit, splitDone);
+  double          data = 0;
+  if (!weighted)
   {
     // Balanced before the x-step, so that a new rho acts at once, as in SPORCO: the x-step
     // needs y - gamma u, which is FFT(y - u) + (1 - gamma) FFT(u); D u is tracked, and the
@@ -607,8 +657,11 @@ ADMMSparseCodingSolver<TReal>::Iterate()
   }
   else
   {
-    split = this->UpdateResidualSplit();
-    op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
+    if (!splitDone)
+    {
+      split = this->UpdateResidualSplit(false);
+      op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
+    }
     this->SolveMaskedXStep();
     data = this->TrackMaskedObjective();
     std::swap(m_DXSpatial, m_DXNext);
