@@ -200,7 +200,7 @@ private:
   /** y-step and u-update on all channels, leaving FFT(y - u) in m_Spectra and the
    * per-group partial sums of D(y - u) in m_DBPartial. A \c sideTask, independent of the
    * channels' work, runs beside it in the group with fewest channels when the groups are
-   * unequal (returns true), else not at all (false). */
+   * unequal (\c sideTaskDone true), else not at all (false: the caller runs it). */
   YStepSums
   UpdateCoefficients(const std::function<void()> & sideTask, bool & sideTaskDone);
   /** x_k = IFFT((b_k + conj(h_k) q) / N), in place of b_k's spectrum. */
