@@ -198,11 +198,10 @@ private:
   using YStepSums = std::array<double, NumberOfYStepSums>;
 
   /** y-step and u-update on all channels, leaving FFT(y - u) in m_Spectra and the
-   * per-group partial sums of D(y - u) in m_DBPartial. A \c sideTask, independent of the
-   * channels' work, runs beside it in the group with fewest channels when the groups are
-   * unequal (\c sideTaskDone true), else not at all (false: the caller runs it). */
+   * per-group partial sums of D(y - u) in m_DBPartial; \c sideTask (work independent of the
+   * channels', or null) runs beside them in the group m_SideTaskGroup, which must exist. */
   YStepSums
-  UpdateCoefficients(const std::function<void()> & sideTask, bool & sideTaskDone);
+  UpdateCoefficients(const std::function<void()> * sideTask);
   /** x_k = IFFT((b_k + conj(h_k) q) / N), in place of b_k's spectrum. */
   void
   FinishXStepChannel(unsigned int k, RealType * x);
@@ -298,6 +297,7 @@ private:
   ComplexBufferType m_Q;
   ComplexBufferType m_DBPartial;
   unsigned int      m_NumberOfChannelGroups{ 1 };
+  int               m_SideTaskGroup{ -1 }; // SideTaskGroup() of this run
   RealBufferType    m_Y;
   RealBufferType    m_U;
   RealBufferType    m_X;

@@ -75,6 +75,7 @@ ADMMSparseCodingSolver<TReal>::Initialize()
   }
   op.EnsureSpectral(m_Q, 1);
   m_NumberOfChannelGroups = op.NumberOfChannelGroups();
+  m_SideTaskGroup = this->SideTaskGroup();
   op.EnsureSpectral(m_DBPartial, m_NumberOfChannelGroups);
   if (resume)
   {
@@ -274,7 +275,6 @@ ADMMSparseCodingSolver<TReal>::ForEachChannelGroup(TBody && body, const std::fun
   const OperatorType &   op = *this->GetOperator();
   const SizeValueType    S = op.GetSpectralStride();
   const unsigned int     groups = m_NumberOfChannelGroups;
-  const int              sideGroup = sideTask ? this->SideTaskGroup() : -1;
   std::vector<YStepSums> partial(groups, YStepSums{});
   op.ParallelFor(groups, [&](SizeValueType g) {
     ComplexType * db = m_DBPartial.data() + g * S;
@@ -283,7 +283,7 @@ ADMMSparseCodingSolver<TReal>::ForEachChannelGroup(TBody && body, const std::fun
     {
       body(k, db, partial[g]);
     }
-    if (static_cast<int>(g) == sideGroup)
+    if (sideTask && static_cast<int>(g) == m_SideTaskGroup)
     {
       (*sideTask)();
     }
@@ -309,15 +309,12 @@ ADMMSparseCodingSolver<TReal>::SideTaskGroup() const
 
 template <typename TReal>
 auto
-ADMMSparseCodingSolver<TReal>::UpdateCoefficients(const std::function<void()> & sideTask, bool & sideTaskDone)
-  -> YStepSums
+ADMMSparseCodingSolver<TReal>::UpdateCoefficients(const std::function<void()> * sideTask) -> YStepSums
 {
-  const OperatorType &          op = *this->GetOperator();
-  const unsigned int            K = op.GetNumberOfKernels();
-  const SizeValueType           n = op.GetNumberOfDomainPixels();
-  const SizeValueType           stride = op.GetSpatialStride();
-  const std::function<void()> * side = sideTask ? &sideTask : nullptr;
-  sideTaskDone = side != nullptr && this->SideTaskGroup() >= 0;
+  const OperatorType & op = *this->GetOperator();
+  const unsigned int   K = op.GetNumberOfKernels();
+  const SizeValueType  n = op.GetNumberOfDomainPixels();
+  const SizeValueType  stride = op.GetSpatialStride();
   if (this->GetProximalOperator()->IsSeparable())
   {
     // One pass per channel while it is in cache: finish its x-step, inverse FFT, y- and
@@ -345,7 +342,7 @@ ADMMSparseCodingSolver<TReal>::UpdateCoefficients(const std::function<void()> & 
         }
         this->TransformAndAccumulate(k, x.data(), db);
       },
-      side);
+      sideTask);
   }
   // A prox coupling channels needs every channel of a pixel at once.
   op.ParallelFor(
@@ -359,7 +356,7 @@ ADMMSparseCodingSolver<TReal>::UpdateCoefficients(const std::function<void()> & 
   this->ForEachChannelGroup([&](unsigned int  k,
                                 ComplexType * db,
                                 YStepSums &) { this->TransformAndAccumulate(k, m_X.data() + k * stride, db); },
-                            side);
+                            sideTask);
   return total;
 }
 
@@ -489,21 +486,13 @@ template <typename TReal>
 std::array<double, 5>
 ADMMSparseCodingSolver<TReal>::UpdateResidualSplit(bool inThisThread)
 {
-  constexpr SizeValueType blockSize = 4096;
-  const SizeValueType     n = this->GetOperator()->GetNumberOfDomainPixels();
-  if (!inThisThread)
-  {
-    return this->template ReduceOverBlocks<5>(
-      n, blockSize, [&](SizeValueType begin, SizeValueType end, std::array<double, 5> & sums) {
-        this->ResidualSplitBlock(begin, end, sums);
-      });
-  }
-  std::vector<std::array<double, 5>> partial((n + blockSize - 1) / blockSize, std::array<double, 5>{});
-  for (SizeValueType b = 0; b < partial.size(); ++b)
-  {
-    this->ResidualSplitBlock(b * blockSize, std::min(n, (b + 1) * blockSize), partial[b]);
-  }
-  return Superclass::SumPartials(partial);
+  return this->template ReduceOverBlocks<5>(
+    this->GetOperator()->GetNumberOfDomainPixels(),
+    4096,
+    [&](SizeValueType begin, SizeValueType end, std::array<double, 5> & sums) {
+      this->ResidualSplitBlock(begin, end, sums);
+    },
+    inThisThread);
 }
 
 template <typename TReal>
@@ -634,17 +623,14 @@ ADMMSparseCodingSolver<TReal>::Iterate()
   // Weighted, the y1-step and T's transform need only the last x-step: they run beside the
   // y0-step's channels where a channel group has time to spare (K = 3 on two cores: one FFT
   // off a critical path of six).
-  std::function<void()> residualSplit;
-  if (weighted)
-  {
-    residualSplit = [&]() {
-      split = this->UpdateResidualSplit(true);
-      op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
-    };
-  }
-  bool            splitDone = false;
-  const YStepSums sums = this->UpdateCoefficients(residualSplit, splitDone);
-  double          data = 0;
+  auto residualSplit = [&](bool inThisThread) {
+    split = this->UpdateResidualSplit(inThisThread);
+    op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
+  };
+  const bool                  besideChannels = weighted && m_SideTaskGroup >= 0;
+  const std::function<void()> sideTask = [&]() { residualSplit(true); };
+  const YStepSums             sums = this->UpdateCoefficients(besideChannels ? &sideTask : nullptr);
+  double                      data = 0;
   if (!weighted)
   {
     // Balanced before the x-step, so that a new rho acts at once, as in SPORCO: the x-step
@@ -657,10 +643,9 @@ ADMMSparseCodingSolver<TReal>::Iterate()
   }
   else
   {
-    if (!splitDone)
+    if (!besideChannels)
     {
-      split = this->UpdateResidualSplit(false);
-      op.ForwardFFTChannel(m_T.data(), m_TSpectrum.data());
+      residualSplit(false);
     }
     this->SolveMaskedXStep();
     data = this->TrackMaskedObjective();

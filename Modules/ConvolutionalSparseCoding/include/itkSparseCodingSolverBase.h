@@ -393,16 +393,27 @@ protected:
   void
   CopyInitialCoefficients(RealType * domainCoefficients) const;
 
-  /** Sums NSums values over [0, n) split into blocks processed in parallel:
-   * body(begin, end, sums) adds its block's contributions to sums. */
+  /** Sums NSums values over [0, n) split into blocks processed in parallel (or one after another
+   * \c inThisThread, for a caller already inside a parallel pass): body(begin, end, sums) adds
+   * its block's contributions to sums. The same blocks, summed in the same order, either way. */
   template <unsigned int NSums, typename TBody>
   std::array<double, NSums>
-  ReduceOverBlocks(SizeValueType n, SizeValueType blockSize, TBody && body) const
+  ReduceOverBlocks(SizeValueType n, SizeValueType blockSize, TBody && body, bool inThisThread = false) const
   {
     const SizeValueType                    blocks = (n + blockSize - 1) / blockSize;
     std::vector<std::array<double, NSums>> partial(blocks, std::array<double, NSums>{});
-    m_Operator->ParallelFor(
-      blocks, [&](SizeValueType b) { body(b * blockSize, std::min(n, (b + 1) * blockSize), partial[b]); });
+    auto block = [&](SizeValueType b) { body(b * blockSize, std::min(n, (b + 1) * blockSize), partial[b]); };
+    if (inThisThread)
+    {
+      for (SizeValueType b = 0; b < blocks; ++b)
+      {
+        block(b);
+      }
+    }
+    else
+    {
+      m_Operator->ParallelFor(blocks, block);
+    }
     return SumPartials(partial);
   }
 
